@@ -1,0 +1,296 @@
+// The shared vocabulary of kubeflake. Every stage reads and writes these shapes; nothing here
+// does I/O. The Report at the bottom is the public JSON contract (ARCHITECTURE.md): extend it,
+// never rename a field.
+
+export type Framework = 'ginkgo' | 'go' | 'generic';
+export type ClusterKind = 'kind' | 'local' | 'existing';
+
+/** A test's stable identity across runs: suite + full name, never order or label position. */
+export type TestId = string;
+
+/** Builds the stable id of a test. Every dialect must go through here so ids agree. */
+export function testId(suite: string, name: string): TestId {
+  return suite ? `${suite} :: ${name}` : name;
+}
+
+export type TestStatus = 'passed' | 'failed' | 'skipped';
+
+export interface Failure {
+  /** The short message (JUnit `message` attribute, Ginkgo failure message). */
+  message: string;
+  /** JUnit `type` attribute or Ginkgo failure kind ("failed", "panicked", "timedout"...). */
+  type?: string;
+  /** Longer text: stack, captured output. Capped by the parser; see `truncated`. */
+  text?: string;
+  /** Where the failure was raised, when the report says ("In [It] at: file:line"). */
+  location?: { file: string; line: number };
+  /** The parser cut message/text to stay within memory bounds. */
+  truncated?: boolean;
+}
+
+/** One test's outcome in one run, as a report gave it. */
+export interface TestCase {
+  id: TestId;
+  /** Full name without framework decoration: Ginkgo "[It] " prefix and "[labels]" removed. */
+  name: string;
+  suite: string;
+  /** The JUnit classname, where the dialect has one distinct from the suite. */
+  classname?: string;
+  file?: string;
+  line?: number;
+  labels?: string[];
+  status: TestStatus;
+  durationMs: number;
+  /** Epoch milliseconds, when the report gives per-test times (Ginkgo JSON does). */
+  startedAt?: number;
+  endedAt?: number;
+  /** Position in the run's execution order, when the report gives the exact order. */
+  index?: number;
+  failure?: Failure;
+  /** Attempts the framework itself retried (Surefire flakyFailure/rerunFailure, Ginkgo --flake-attempts). */
+  retries?: { status: TestStatus; failure?: Failure }[];
+}
+
+export type ReportDialect =
+  | 'ginkgo-json'
+  | 'ginkgo-junit'
+  | 'gotestsum'
+  | 'go-junit-report'
+  | 'jest-junit'
+  | 'pytest'
+  | 'surefire'
+  | 'junit';
+
+/** A report file normalized: what `kubeflake parse` prints, one per file. */
+export interface ParsedReport {
+  file: string;
+  dialect: ReportDialect;
+  cases: TestCase[];
+  /** Suite-level facts: Ginkgo JSON gives the suite description, path and start time. */
+  suites: { name: string; path?: string; startedAt?: number; endedAt?: number }[];
+  /** Problems that did not stop parsing (truncated file, capped text...), each naming the file. */
+  warnings: string[];
+}
+
+/** Where the order of a run came from, from most to least exact. */
+export type OrderSource = 'ginkgo-json' | 'junit-times' | 'junit-document' | 'unknown';
+
+/** One execution of the test command: a planned run or a probe. */
+export interface RunResult {
+  /** "000", "001"... for runs; "probe-000"... for probes. Also the results folder name. */
+  id: string;
+  seed: number;
+  probe: boolean;
+  /** For probes: which plan this run executed. */
+  plan?: ProbePlan;
+  command: string[];
+  exitCode: number | null;
+  signal?: string | null;
+  timedOut: boolean;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  orderSource: OrderSource;
+  /** Test ids in execution order (skipped tests excluded). */
+  order: TestId[];
+  cases: TestCase[];
+  /** Report files that were read, relative to the run folder. */
+  reports: string[];
+  /** Problems that did not stop the run: unreadable reports, missing reports, timeouts. */
+  warnings: string[];
+}
+
+/** A reference to a Kubernetes object. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+}
+
+/** An object as a snapshot saw it: metadata only. */
+export interface SnapshotObject extends ObjectRef {
+  uid: string;
+  /** The REST resource (plural), e.g. "deployments", so cleanup can address it. */
+  resource: string;
+  namespaced: boolean;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  labels?: Record<string, string>;
+  generateName?: string;
+}
+
+export interface Snapshot {
+  takenAt: number;
+  /** The API server's address, to notice a snapshot compared against another cluster. */
+  server: string;
+  objects: SnapshotObject[];
+  /** Resource types that could not be listed, and why. A snapshot with errors is partial. */
+  errors: { resource: string; message: string }[];
+  complete: boolean;
+}
+
+/** A watch event seen during a run. */
+export interface TimelineEvent {
+  /** Epoch milliseconds when kubeflake saw the event. */
+  at: number;
+  verb: 'created' | 'deleted' | 'terminating';
+  object: ObjectRef & { uid: string; resource?: string };
+  /** metadata.creationTimestamp (second precision) for created events. */
+  createdAt?: string;
+  ownerUids?: string[];
+}
+
+/** A plan for a focused rerun that analysis asks the pipeline to execute. */
+export interface ProbePlan {
+  /** Why: confirm a polluter, a state-setter or a cleaner; check the victim alone; bisect. */
+  purpose: 'polluter' | 'alone' | 'cleaner' | 'state-setter' | 'bisect';
+  /** The victim (or brittle test) the probe is about. */
+  subject: TestId;
+  /** The tests to run (focus). The subject is always one of them. */
+  tests: TestId[];
+  /** Seed that keeps the recorded relative order of `tests` (focus filters, it does not reorder). */
+  seed: number;
+  /** The order the probe expects them to run in, subject last. */
+  expectedOrder: TestId[];
+  /** What the probe will prove if the subject fails (or passes). */
+  hypothesis: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report JSON, version 1 (ARCHITECTURE.md)
+
+export type Verdict = 'stable' | 'flaky' | 'order-dependent' | 'brittle' | 'broken' | 'skipped';
+
+export type FailureKind =
+  | 'AlreadyExists'
+  | 'BeingDeleted'
+  | 'Conflict'
+  | 'NotFound'
+  | 'Forbidden'
+  | 'Unauthorized'
+  | 'Invalid'
+  | 'WebhookDenied'
+  | 'NamespaceTerminating'
+  | 'EventuallyTimeout'
+  | 'ConsistentlyFailed'
+  | 'ContextDeadline'
+  | 'Timeout'
+  | 'Panic'
+  | 'ConnectionRefused'
+  | 'BuildFailure'
+  | 'AssertionFailed'
+  | 'Unknown';
+
+export interface PolluterReport {
+  test: TestId;
+  confirmed: boolean;
+  /** Indexes into Report.leaks: the objects that link polluter and victim. */
+  via: number[];
+}
+
+export interface TestFailureReport {
+  run: string;
+  kind: FailureKind;
+  message: string;
+  location?: { file: string; line: number };
+  /** Id of the cluster of similar failures across tests (normalized message signature). */
+  signature: string;
+}
+
+export interface TestReport {
+  id: TestId;
+  name: string;
+  suite: string;
+  file: string;
+  line: number;
+  verdict: Verdict;
+  passed: number;
+  failed: number;
+  failureKinds: FailureKind[];
+  polluters: PolluterReport[];
+  cleaners: TestId[];
+  stateSetters: TestId[];
+  reproduce: string;
+  /** One-line fix hint from the failure taxonomy (extension). */
+  hint?: string;
+  /** Each failure seen, in run order (extension). */
+  failures?: TestFailureReport[];
+  /** Short human explanation of the verdict (extension). */
+  why?: string;
+}
+
+export interface RunReport {
+  id: string;
+  seed: number;
+  exitCode: number | null;
+  durationMs: number;
+  timedOut: boolean;
+  order: TestId[];
+  failed: TestId[];
+  probe: boolean;
+  /** Extension: where the order came from, and the probe's purpose. */
+  orderSource?: OrderSource;
+  purpose?: ProbePlan['purpose'];
+  subject?: TestId;
+  warnings?: string[];
+}
+
+export interface LeakReport {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  terminating: boolean;
+  finalizers: string[];
+  createdBy: TestId | null;
+  runs: string[];
+  /** Extension: how sure the attribution is ("exact" from per-spec times, "approximate" from order+durations, "owner"). */
+  attribution?: 'exact' | 'approximate' | 'owner' | 'unknown';
+  /** Extension: the REST resource, for cleanup and kubectl commands. */
+  resource?: string;
+}
+
+export interface CleanupAct {
+  object: ObjectRef;
+  run: string;
+  reason?: string;
+}
+
+export interface CleanupReport {
+  dryRun: boolean;
+  deleted: CleanupAct[];
+  finalizersRemoved: CleanupAct[];
+  left: (CleanupAct & { why: string })[];
+}
+
+/** Clusters of similar failures across tests (extension). */
+export interface FailureClusterReport {
+  signature: string;
+  kind: FailureKind;
+  example: string;
+  tests: TestId[];
+  count: number;
+}
+
+export interface Report {
+  schema: 'kubeflake/report@1';
+  command: string;
+  framework: Framework;
+  cluster: ClusterKind;
+  runs: RunReport[];
+  tests: TestReport[];
+  leaks: LeakReport[];
+  cleanup: CleanupReport;
+  verdict: 'clean' | 'findings' | 'error';
+  /** Extensions. */
+  version?: string;
+  generatedAt?: string;
+  errors?: string[];
+  failureClusters?: FailureClusterReport[];
+}

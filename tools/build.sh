@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the local control plane (etcd, kube-apiserver, kube-controller-manager) from Go
+# modules into a cache folder outside the repository, and prints that folder.
+# A folder that already holds all three binaries is reused as it is.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+kube_version=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3 }' "$here/kube/go.mod")
+etcd_version=$(awk '$1 == "require" && $2 == "go.etcd.io/etcd/server/v3" { print $3 }' "$here/etcd/go.mod")
+cache_root=${KUBEFLAKE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeflake}
+out="$cache_root/k8s-$kube_version-etcd-$etcd_version"
+
+if [[ -x "$out/etcd" && -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" ]]; then
+  echo "$out"
+  exit 0
+fi
+
+mkdir -p "$out"
+minor=${kube_version#v1.}; minor=${minor%%.*}
+pkg=k8s.io/component-base/version
+kube_ldflags="-s -w -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+
+build() { # dir ldflags output package
+  local started=$SECONDS
+  (cd "$here/$1" && go build -trimpath -buildvcs=false -ldflags "$2" -o "$3.partial" "$4")
+  mv "$3.partial" "$3"
+  echo "built $(basename "$3") in $((SECONDS - started)) s" >&2
+}
+
+[[ -x "$out/etcd" ]] || build etcd "-s -w" "$out/etcd" go.etcd.io/etcd/server/v3
+[[ -x "$out/kube-apiserver" ]] || build kube "$kube_ldflags" "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+[[ -x "$out/kube-controller-manager" ]] || build kube "$kube_ldflags" "$out/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+echo "$out"
