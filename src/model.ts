@@ -75,6 +75,31 @@ export interface ParsedReport {
 /** Where the order of a run came from, from most to least exact. */
 export type OrderSource = 'ginkgo-json' | 'junit-times' | 'junit-document' | 'unknown';
 
+/**
+ * What the runner records about one execution in `runs/<id>/meta.json`. Ingestion reads it
+ * back with the reports in the same folder to build a RunResult, so a results directory alone
+ * is enough to rebuild everything (`kubeflake report DIR`).
+ */
+export interface RunMeta {
+  id: string;
+  seed: number;
+  probe: boolean;
+  plan?: ProbePlan;
+  framework: Framework;
+  /** The command as run, after the adapter added seed, focus and report flags. */
+  command: string[];
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json...). */
+  reports: string[];
+  /** Problems the runner saw: command not found, no report written, killed on timeout. */
+  warnings: string[];
+}
+
 /** One execution of the test command: a planned run or a probe. */
 export interface RunResult {
   /** "000", "001"... for runs; "probe-000"... for probes. Also the results folder name. */
