@@ -1,0 +1,90 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { KubeConfig, KubernetesObjectApi, CoreV1Api, ApiextensionsV1Api } from '@kubernetes/client-node';
+import { isAlive } from '../../src/exec.ts';
+import { readLocalClusterState, stopLocalCluster, startLocalCluster } from '../../src/cluster/local.ts';
+import { startPrivateCluster, testBinaries } from '../support/cluster.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('the local control plane serves a CRD instance and really deletes a namespace, then stops with no process left', async () => {
+  const cluster = await startPrivateCluster();
+  try {
+    const config = new KubeConfig();
+    config.loadFromFile(cluster.kubeconfigPath);
+    const version = await fetchVersion(config);
+    assert.match(version, /^v1\.36\.\d+$/, 'the API server reports the real release it was built from');
+
+    const crds = config.makeApiClient(ApiextensionsV1Api);
+    await crds.createCustomResourceDefinition({ body: {
+      metadata: { name: 'widgets.test.kubeflake.dev' },
+      spec: {
+        group: 'test.kubeflake.dev',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+      },
+    } });
+    const objects = KubernetesObjectApi.makeApiClient(config);
+    const core = config.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'kf-doomed' } } });
+    await until('the Widget kind to be served', async () => {
+      try {
+        await objects.create({ apiVersion: 'test.kubeflake.dev/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'kf-doomed' } });
+        return true;
+      } catch {
+        return undefined;
+      }
+    });
+    const widget = await objects.read({ apiVersion: 'test.kubeflake.dev/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'kf-doomed' } });
+    assert.equal(widget.metadata?.name, 'w1');
+
+    // The namespace controller must empty and remove it: deleting a namespace is not instant.
+    await core.deleteNamespace({ name: 'kf-doomed' });
+    await until('namespace kf-doomed to disappear', async () => {
+      try {
+        await core.readNamespace({ name: 'kf-doomed' });
+        return undefined;
+      } catch (error) {
+        return (error as { code?: number }).code === 404 ? true : undefined;
+      }
+    });
+  } finally {
+    const pids = cluster.processes.map(({ pid }) => pid);
+    await cluster.stop({ remove: true });
+    for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} outlived stop()`);
+    assert.equal(existsSync(cluster.stateDir), false);
+  }
+});
+
+test('a detached control plane keeps its state on disk and stopLocalCluster ends every process', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'kubeflake-detached-'));
+  const cluster = await startLocalCluster({ binDir: await testBinaries(), stateDir, detached: true });
+  const state = await readLocalClusterState(stateDir);
+  assert.deepEqual(state?.processes.map(({ name }) => name), ['etcd', 'kube-apiserver', 'kube-controller-manager']);
+  assert.ok(readFileSync(cluster.kubeconfigPath, 'utf8').includes(cluster.server));
+  await assert.rejects(startLocalCluster({ binDir: await testBinaries(), stateDir }), /already running/);
+  const stopped = await stopLocalCluster(stateDir);
+  assert.equal(stopped.length, 3);
+  for (const { pid } of state!.processes) assert.equal(isAlive(pid), false, `pid ${pid} outlived cluster down`);
+});
+
+async function fetchVersion(config: KubeConfig): Promise<string> {
+  const { VersionApi } = await import('@kubernetes/client-node');
+  const info = await config.makeApiClient(VersionApi).getCode();
+  return info.gitVersion;
+}
