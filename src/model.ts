@@ -168,6 +168,8 @@ export interface TimelineEvent {
   /** metadata.creationTimestamp (second precision) for created events. */
   createdAt?: string;
   ownerUids?: string[];
+  /** Extension: found by listing a type that appeared mid-run, so `at` is later than the creation. */
+  late?: boolean;
 }
 
 /** A plan for a focused rerun that analysis asks the pipeline to execute. */
@@ -279,6 +281,13 @@ export interface LeakReport {
   attribution?: 'exact' | 'approximate' | 'owner' | 'unknown';
   /** Extension: the REST resource, for cleanup and kubectl commands. */
   resource?: string;
+  /**
+   * Extension: set on a baseline object the run deleted (shared state destroyed, the cause of a
+   * later NotFound): the test running when it was deleted. `createdBy` is null on such entries.
+   */
+  deletedBy?: TestId | null;
+  /** Extension: the owner whose test `createdBy` came from, when attribution is "owner". */
+  owner?: ObjectRef;
 }
 
 export interface CleanupAct {
@@ -292,6 +301,8 @@ export interface CleanupReport {
   deleted: CleanupAct[];
   finalizersRemoved: CleanupAct[];
   left: (CleanupAct & { why: string })[];
+  /** Extension: what stopped cleanup early (API server gone...); the lists above hold what was done. */
+  errors?: string[];
 }
 
 /** Clusters of similar failures across tests (extension). */

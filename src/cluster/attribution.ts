@@ -1,0 +1,235 @@
+// Pure: which test made each leaked object. The object's creation time (from the watch timeline,
+// or its creationTimestamp when the watch missed it) is placed among the specs' time windows:
+// exact windows when the report gives per-spec start and end (Ginkgo JSON), otherwise windows
+// rebuilt from the execution order and durations, which is said to be approximate. An object a
+// controller made for a test (owner references) belongs to the test that made its owner.
+import type { LeakReport, ObjectRef, RunResult, SnapshotObject, TestId, TimelineEvent } from '../model.ts';
+
+export interface AttributionOptions {
+  /**
+   * How long after a spec ends an event may still be its own: the watch sees a creation a moment
+   * after the API call returned, sometimes after the spec has finished.
+   */
+  latencyMs?: number;
+}
+
+export interface SpecWindow {
+  test: TestId;
+  start: number;
+  end: number;
+}
+
+export interface Windows {
+  windows: SpecWindow[];
+  precision: 'exact' | 'approximate';
+}
+
+/** The time window of each spec in a run, exact when the report has per-spec times. */
+export function specWindows(run: RunResult): Windows | undefined {
+  const timed = run.cases.filter((c) => c.status !== 'skipped' && c.startedAt !== undefined && c.endedAt !== undefined);
+  if (timed.length > 0) {
+    const windows = timed.map((c) => ({ test: c.id, start: c.startedAt as number, end: c.endedAt as number }));
+    windows.sort((a, b) => a.start - b.start || a.end - b.end);
+    return { windows, precision: 'exact' };
+  }
+  // Without times, lay the specs end to end in execution order, ending when the run ended: the
+  // start of a run also holds compilation and setup, its end little more than writing reports.
+  const byId = new Map(run.cases.map((c) => [c.id, c]));
+  const order = run.order.length > 0 ? run.order : run.cases.filter((c) => c.status !== 'skipped').map((c) => c.id);
+  if (order.length === 0) return undefined;
+  const windows: SpecWindow[] = [];
+  let end = run.endedAt;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const id = order[i] as TestId;
+    const duration = Math.max(0, byId.get(id)?.durationMs ?? 0);
+    windows.unshift({ test: id, start: end - duration, end });
+    end -= duration;
+  }
+  return { windows, precision: 'approximate' };
+}
+
+/** The spec a moment belongs to, or undefined outside every spec. */
+export function specAt(
+  w: Windows,
+  at: number,
+  createdAt: string | undefined,
+  latencyMs: number,
+): { test: TestId; precision: 'exact' | 'approximate' } | undefined {
+  const inside = w.windows.filter((s) => s.start <= at && at <= s.end);
+  let best: SpecWindow | undefined;
+  let precision = w.precision;
+  if (inside.length > 0) {
+    // Overlapping windows mean parallel specs: the latest to start is the likeliest, not certain.
+    best = inside.reduce((a, b) => (b.start > a.start ? b : a));
+    if (inside.length > 1) precision = 'approximate';
+  }
+  // Seen just after a spec ended (or just after the next one began): the watch lags the API call.
+  const previous = w.windows.filter((s) => s.end < at && at - s.end <= latencyMs).reduce<SpecWindow | undefined>((a, b) => (!a || b.end > a.end ? b : a), undefined);
+  if (previous && (!best || createdBefore(createdAt, best.start))) {
+    best = previous;
+  }
+  return best ? { test: best.test, precision } : undefined;
+}
+
+// creationTimestamp has second precision: it proves "before" only when its whole second is.
+function createdBefore(createdAt: string | undefined, at: number): boolean {
+  if (!createdAt) return false;
+  const t = Date.parse(createdAt);
+  return Number.isFinite(t) && t + 1000 <= at;
+}
+
+interface Birth {
+  at: number;
+  createdAt?: string;
+  owners: string[];
+  ref: ObjectRef;
+  /** The time is the creationTimestamp or a late sighting, not a live watch event. */
+  rough: boolean;
+}
+
+function births(objects: SnapshotObject[], timeline: TimelineEvent[]): Map<string, Birth> {
+  const out = new Map<string, Birth>();
+  for (const e of timeline) {
+    if (e.verb !== 'created' || out.has(e.object.uid)) continue;
+    const rough = e.late === true && e.createdAt !== undefined;
+    const at = rough ? Date.parse(e.createdAt as string) + 500 : e.at;
+    const b: Birth = { at, owners: e.ownerUids ?? [], ref: refOf(e.object), rough };
+    if (e.createdAt) b.createdAt = e.createdAt;
+    out.set(e.object.uid, b);
+  }
+  for (const o of objects) {
+    const known = out.get(o.uid);
+    const owners = ownerUids(o);
+    if (known) {
+      if (known.owners.length === 0) known.owners = owners;
+      continue;
+    }
+    if (!o.creationTimestamp) continue;
+    // Not seen by the watch: the middle of the creation second is the best guess.
+    out.set(o.uid, { at: Date.parse(o.creationTimestamp) + 500, createdAt: o.creationTimestamp, owners, ref: refOf(o), rough: true });
+  }
+  return out;
+}
+
+function ownerUids(o: SnapshotObject): string[] {
+  const refs = o.ownerReferences ?? [];
+  const controller = refs.filter((r) => r.controller);
+  return (controller.length ? controller : refs).map((r) => r.uid);
+}
+
+function refOf(o: ObjectRef & { uid?: string }): ObjectRef {
+  const r: ObjectRef = { apiVersion: o.apiVersion, kind: o.kind, name: o.name };
+  if (o.namespace) r.namespace = o.namespace;
+  if (o.uid) r.uid = o.uid;
+  return r;
+}
+
+/** Attributes each leaked object to the test that created it (or its owner). */
+export function attribute(
+  leaked: SnapshotObject[],
+  timeline: TimelineEvent[],
+  run: RunResult,
+  opts: AttributionOptions = {},
+): LeakReport[] {
+  const latencyMs = opts.latencyMs ?? 2000;
+  const w = specWindows(run);
+  const born = births(leaked, timeline);
+  return leaked.map((o) => {
+    const leak: LeakReport = {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      namespace: o.namespace ?? '',
+      name: o.name,
+      uid: o.uid,
+      terminating: o.deletionTimestamp !== undefined,
+      finalizers: o.finalizers ?? [],
+      createdBy: null,
+      runs: [run.id],
+      attribution: 'unknown',
+      resource: o.resource,
+    };
+    // Walk up to the first owner created during the run that has no such owner itself.
+    let root = born.get(o.uid);
+    let rootUid = o.uid;
+    const seen = new Set([o.uid]);
+    for (let b = root; b; ) {
+      const up = b.owners.find((u) => born.has(u) && !seen.has(u));
+      if (!up) break;
+      seen.add(up);
+      rootUid = up;
+      root = born.get(up);
+      b = root;
+    }
+    if (!root || !w) return leak;
+    const hit = specAt(w, root.at, root.createdAt, latencyMs);
+    if (!hit) return leak;
+    leak.createdBy = hit.test;
+    if (rootUid !== o.uid) {
+      leak.attribution = 'owner';
+      leak.owner = root.ref;
+    } else {
+      leak.attribution = root.rough ? 'approximate' : hit.precision;
+    }
+    return leak;
+  });
+}
+
+/** Names the test running when each baseline object was deleted (shared state destroyed). */
+export function attributeDeleted(
+  deleted: SnapshotObject[],
+  timeline: TimelineEvent[],
+  run: RunResult,
+  opts: AttributionOptions = {},
+): LeakReport[] {
+  const latencyMs = opts.latencyMs ?? 2000;
+  const w = specWindows(run);
+  const deletions = new Map<string, TimelineEvent>();
+  for (const e of timeline) {
+    if ((e.verb === 'terminating' || e.verb === 'deleted') && !deletions.has(e.object.uid)) deletions.set(e.object.uid, e);
+  }
+  return deleted.map((o) => {
+    const leak: LeakReport = {
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      namespace: o.namespace ?? '',
+      name: o.name,
+      uid: o.uid,
+      terminating: false,
+      finalizers: o.finalizers ?? [],
+      createdBy: null,
+      deletedBy: null,
+      runs: [run.id],
+      attribution: 'unknown',
+      resource: o.resource,
+    };
+    const e = deletions.get(o.uid);
+    const hit = e && w ? specAt(w, e.at, undefined, latencyMs) : undefined;
+    if (hit) {
+      leak.deletedBy = hit.test;
+      leak.attribution = hit.precision;
+    }
+    return leak;
+  });
+}
+
+/** Folds per-run leak lists into one: the same object (kind, namespace, name, creator) across runs. */
+export function mergeLeaks(perRun: LeakReport[][]): LeakReport[] {
+  const byKey = new Map<string, LeakReport>();
+  const out: LeakReport[] = [];
+  for (const list of perRun) {
+    for (const l of list) {
+      const key = [l.apiVersion, l.kind, l.namespace, l.name, l.createdBy ?? '', l.deletedBy === undefined ? '' : `deleted:${l.deletedBy ?? ''}`].join('|');
+      const have = byKey.get(key);
+      if (!have) {
+        const copy = { ...l, runs: [...l.runs], finalizers: [...l.finalizers] };
+        byKey.set(key, copy);
+        out.push(copy);
+        continue;
+      }
+      for (const r of l.runs) if (!have.runs.includes(r)) have.runs.push(r);
+      have.terminating ||= l.terminating;
+      for (const f of l.finalizers) if (!have.finalizers.includes(f)) have.finalizers.push(f);
+    }
+  }
+  return out;
+}

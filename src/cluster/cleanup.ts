@@ -1,0 +1,350 @@
+// The only place kubeflake changes the cluster. `planCleanup` decides, on plain data, what to
+// delete to bring the cluster back to the baseline; `executeCleanup` carries out a plan and
+// nothing else. Safety rules, all enforced in the plan and checked again before each act:
+// - only objects whose UID is absent from the baseline are touched, and every request names
+//   that UID (DELETE preconditions, a JSON-patch test), so a same-name replacement is never hit;
+// - nothing inside a protected namespace, nor a protected namespace itself, is touched;
+// - a type the baseline failed to list is never touched (nothing proves its objects are new);
+// - dry-run makes no request at all.
+import type { CleanupAct, CleanupReport, ObjectRef, Snapshot, SnapshotObject } from '../model.ts';
+import { identityKey, isNamespace, objectTypeName } from './diff.ts';
+import { collectionPath, groupOf, objectPath, type ResourceType } from './discovery.ts';
+import { forEachBounded, isNotFound, isUnreachable, KubeApiError, type KubeApi } from './kube.ts';
+import { DEFAULT_NOISE_RULES, matchNoise, type NoiseRule } from './noise.ts';
+import { listType } from './snapshot.ts';
+
+/** Namespaces whose contents kubeflake never touches, whatever the options say. */
+export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-public', 'kube-node-lease'];
+
+/** The default namespace itself and what the control plane keeps in it are never touched. */
+const DEFAULT_OWN = new Set(['default/kubernetes', 'default/default', 'default/kube-root-ca.crt']);
+
+export interface CleanupOptions {
+  /** The run the cleanup follows ("000"); recorded on every act. */
+  run: string;
+  /** Decide and report only; make no request. */
+  dryRun?: boolean;
+  /** More namespaces never to touch (contents and the namespace itself). */
+  protectedNamespaces?: readonly string[];
+  /** Objects the cluster makes by itself are left to it. */
+  rules?: readonly NoiseRule[];
+  /** Remove finalizers from run-created objects still terminating after the grace period, and finalize stuck namespaces. */
+  removeFinalizers?: boolean;
+  /** How long deletions may take before an object counts as stuck. */
+  graceMs?: number;
+  /** A creationTimestamp this much older than the baseline proves the object predates it. */
+  clockSkewMs?: number;
+}
+
+export interface PlannedAct {
+  object: SnapshotObject;
+  reason: string;
+}
+
+export interface CleanupPlan {
+  run: string;
+  dryRun: boolean;
+  removeFinalizers: boolean;
+  graceMs: number;
+  /** Every namespace that must not be touched, built-in ones included. */
+  protectedNamespaces: string[];
+  /** Deleted one by one, in this order: namespaced objects, cluster-scoped ones, CRDs, namespaces. */
+  deletes: PlannedAct[];
+  /** Removed by the API server together with an object in `deletes` (namespace contents, dependents). */
+  cascaded: PlannedAct[];
+  /** Created by the run but deliberately not touched. */
+  left: { object: SnapshotObject; why: string }[];
+}
+
+function rank(o: SnapshotObject): number {
+  if (isNamespace(o)) return 3;
+  if (groupOf(o.apiVersion) === 'apiextensions.k8s.io' && o.kind === 'CustomResourceDefinition') return 2;
+  return o.namespaced ? 0 : 1;
+}
+
+export function describe(o: ObjectRef): string {
+  return `${o.apiVersion} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+}
+
+/** Decides what cleanup will do. Pure. */
+export function planCleanup(baseline: Snapshot, after: Snapshot, options: CleanupOptions): CleanupPlan {
+  const rules = options.rules ?? DEFAULT_NOISE_RULES;
+  const graceMs = options.graceMs ?? 30_000;
+  const skew = options.clockSkewMs ?? 10 * 60_000;
+  const protectedNs = [...new Set([...PROTECTED_NAMESPACES, ...(options.protectedNamespaces ?? [])])];
+  const plan: CleanupPlan = {
+    run: options.run,
+    dryRun: options.dryRun ?? false,
+    removeFinalizers: options.removeFinalizers ?? false,
+    graceMs,
+    protectedNamespaces: protectedNs,
+    deletes: [],
+    cascaded: [],
+    left: [],
+  };
+  const baseUids = new Set(baseline.objects.map((o) => o.uid));
+  const created = after.objects.filter((o) => !baseUids.has(o.uid) && !matchNoise(o, rules));
+
+  const refuseAll = (why: string) => {
+    for (const o of created) plan.left.push({ object: o, why });
+    return plan;
+  };
+  if (baseline.server !== after.server) {
+    return refuseAll(`the baseline was taken on ${baseline.server}, not on ${after.server}: nothing proves these objects are new`);
+  }
+  const unlisted = new Set(baseline.errors.map((e) => e.resource));
+  if (unlisted.has('*') && baseline.objects.length === 0) {
+    return refuseAll('the baseline listed nothing (discovery failed): nothing proves these objects are new');
+  }
+
+  const goneIdentities = new Set<string>();
+  const afterUids = new Set(after.objects.map((o) => o.uid));
+  for (const o of baseline.objects) if (!afterUids.has(o.uid)) goneIdentities.add(identityKey(o));
+
+  const candidates: SnapshotObject[] = [];
+  for (const o of created) {
+    const why = reasonToLeave(o, { protectedNs, unlisted, goneIdentities, notBefore: baseline.takenAt - skew });
+    if (why) plan.left.push({ object: o, why });
+    else candidates.push(o);
+  }
+
+  const doomedNamespaces = new Set(candidates.filter(isNamespace).map((o) => o.name));
+  const candidateUids = new Set(candidates.map((o) => o.uid));
+  const byUid = new Map(candidates.map((o) => [o.uid, o]));
+  for (const o of candidates) {
+    const already = o.deletionTimestamp ? ' (already terminating)' : '';
+    if (o.namespace && doomedNamespaces.has(o.namespace)) {
+      plan.cascaded.push({ object: o, reason: `deleted with namespace ${o.namespace}, created during run ${options.run}${already}` });
+      continue;
+    }
+    // The garbage collector removes a dependent only once every owner is gone.
+    const owners = o.ownerReferences ?? [];
+    if (owners.length > 0 && owners.every((r) => candidateUids.has(r.uid))) {
+      const owner = byUid.get(owners[0]!.uid)!;
+      plan.cascaded.push({ object: o, reason: `garbage-collected with its owner ${describe(owner)}${already}` });
+      continue;
+    }
+    plan.deletes.push({ object: o, reason: `created during run ${options.run}${already}` });
+  }
+  plan.deletes.sort((a, b) => rank(a.object) - rank(b.object) || identityKey(a.object).localeCompare(identityKey(b.object)));
+  return plan;
+}
+
+function reasonToLeave(
+  o: SnapshotObject,
+  ctx: { protectedNs: string[]; unlisted: Set<string>; goneIdentities: Set<string>; notBefore: number },
+): string | undefined {
+  if (o.namespace && ctx.protectedNs.includes(o.namespace)) return `in protected namespace ${o.namespace}`;
+  if (isNamespace(o) && (ctx.protectedNs.includes(o.name) || o.name === 'default')) return `namespace ${o.name} is protected`;
+  if (o.namespace === 'default' && DEFAULT_OWN.has(`default/${o.name}`)) return `default/${o.name} belongs to the control plane`;
+  const t = objectTypeName(o);
+  if (ctx.unlisted.has(t)) return `the baseline could not list ${t}, so nothing proves this object is new`;
+  if (o.creationTimestamp && Date.parse(o.creationTimestamp) < ctx.notBefore) {
+    return `created at ${o.creationTimestamp}, before the baseline was taken, yet missing from it: not touched`;
+  }
+  if (ctx.goneIdentities.has(identityKey(o))) {
+    return 'a test deleted the baseline object of this name and created it again: kubeflake does not remove shared state';
+  }
+  return undefined;
+}
+
+/** What a plan will do, one line per act, for --dry-run and logs. */
+export function formatCleanupPlan(plan: CleanupPlan): string[] {
+  const lines: string[] = [];
+  const verb = plan.dryRun ? 'would ' : '';
+  for (const a of plan.deletes) lines.push(`${verb}delete ${describe(a.object)} (uid ${a.object.uid}): ${a.reason}`);
+  for (const a of plan.cascaded) lines.push(`${verb}remove ${describe(a.object)} (uid ${a.object.uid}): ${a.reason}`);
+  if (plan.removeFinalizers) {
+    lines.push(
+      `${verb}remove the finalizers of any of these objects still terminating after ${Math.round(plan.graceMs / 1000)} s, then finalize namespaces still terminating`,
+    );
+  }
+  for (const l of plan.left) lines.push(`leave ${describe(l.object)} (uid ${l.object.uid}): ${l.why}`);
+  if (lines.length === 0) lines.push('nothing to clean up: the cluster matches the baseline');
+  return lines;
+}
+
+export interface ExecuteOptions {
+  /** Requests in flight at once. */
+  concurrency?: number;
+  /** How often to check whether deleted objects are gone. */
+  pollMs?: number;
+  /** Called with a line for each act, as it happens. */
+  log?: (line: string) => void;
+}
+
+function act(o: SnapshotObject, run: string, reason?: string): CleanupAct {
+  const object: ObjectRef = { apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid };
+  if (o.namespace) object.namespace = o.namespace;
+  const a: CleanupAct = { object, run };
+  if (reason) a.reason = reason;
+  return a;
+}
+
+function typeOf(o: SnapshotObject): ResourceType {
+  const group = groupOf(o.apiVersion);
+  return { group, version: group ? o.apiVersion.slice(group.length + 1) : o.apiVersion, resource: o.resource, kind: o.kind, namespaced: o.namespaced, verbs: [] };
+}
+
+/** Carries out a plan. Never throws for the API server: problems land in `left` and `errors`. */
+export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: ExecuteOptions = {}): Promise<CleanupReport> {
+  const report: CleanupReport = { dryRun: plan.dryRun, deleted: [], finalizersRemoved: [], left: [], errors: [] };
+  const errors = report.errors as string[];
+  for (const l of plan.left) report.left.push({ ...act(l.object, plan.run), why: l.why });
+  const all = [...plan.deletes, ...plan.cascaded];
+  if (plan.dryRun) {
+    for (const a of all) report.deleted.push(act(a.object, plan.run, a.reason));
+    if (plan.removeFinalizers) {
+      for (const a of all) {
+        if (a.object.deletionTimestamp && a.object.finalizers?.length) {
+          report.finalizersRemoved.push(act(a.object, plan.run, `would remove [${a.object.finalizers.join(', ')}] if still terminating after ${Math.round(plan.graceMs / 1000)} s`));
+        }
+      }
+    }
+    return report;
+  }
+
+  const log = opts.log ?? (() => {});
+  const limit = opts.concurrency ?? 8;
+  let unreachable: Error | undefined;
+  const stop = () => unreachable !== undefined;
+  const fail = (err: unknown): boolean => {
+    if (isUnreachable(err)) {
+      unreachable ??= err as Error;
+      return true;
+    }
+    return false;
+  };
+  // Defense in depth: the plan never holds these, and the executor refuses them anyway.
+  const safe = (o: SnapshotObject) => !(o.namespace && plan.protectedNamespaces.includes(o.namespace)) && !(isNamespace(o) && (plan.protectedNamespaces.includes(o.name) || o.name === 'default'));
+
+  const requested = new Map<string, PlannedAct>();
+  const refused = new Map<string, string>();
+  for (const a of plan.cascaded) requested.set(a.object.uid, a);
+  // Phases in rank order, so namespaces are asked to go last.
+  for (let phase = 0; phase <= 3 && !stop(); phase++) {
+    const batch = plan.deletes.filter((a) => rank(a.object) === phase);
+    await forEachBounded(
+      batch,
+      limit,
+      async (a) => {
+        if (!safe(a.object)) {
+          refused.set(a.object.uid, 'in a protected namespace: refused');
+          return;
+        }
+        try {
+          await api.request('DELETE', objectPath(a.object), {
+            body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: a.object.uid } },
+            timeoutMs: 30_000,
+          });
+          requested.set(a.object.uid, a);
+          log(`deleted ${describe(a.object)}`);
+        } catch (err) {
+          if (isNotFound(err)) requested.set(a.object.uid, a);
+          else if (fail(err)) return;
+          else if (err instanceof KubeApiError && err.status === 409) refused.set(a.object.uid, 'replaced by another object of the same name (UID precondition failed): not touched');
+          else refused.set(a.object.uid, `delete failed: ${(err as Error).message}`);
+        }
+      },
+      stop,
+    );
+  }
+
+  // Wait until what was deleted is really gone.
+  let present = await stillPresent(api, [...requested.values()].map((a) => a.object), plan.graceMs, opts.pollMs ?? 250, fail);
+
+  if (plan.removeFinalizers && present.size > 0 && !stop()) {
+    const stuck = [...present.values()].filter((o) => safe(o));
+    const contents = stuck.filter((o) => !isNamespace(o));
+    await forEachBounded(
+      contents,
+      limit,
+      async (o) => {
+        if (!o.finalizers?.length) return;
+        try {
+          await api.request('PATCH', objectPath(o), {
+            body: [
+              { op: 'test', path: '/metadata/uid', value: o.uid },
+              { op: 'remove', path: '/metadata/finalizers' },
+            ],
+            contentType: 'application/json-patch+json',
+            timeoutMs: 30_000,
+          });
+          report.finalizersRemoved.push(act(o, plan.run, `still terminating after ${Math.round(plan.graceMs / 1000)} s, held by [${o.finalizers.join(', ')}]`));
+          log(`removed finalizers [${o.finalizers.join(', ')}] from ${describe(o)}`);
+        } catch (err) {
+          if (!isNotFound(err) && !fail(err)) errors.push(`could not remove the finalizers of ${describe(o)}: ${(err as Error).message}`);
+        }
+      },
+      stop,
+    );
+    present = await stillPresent(api, [...present.values()], Math.min(plan.graceMs, 15_000), opts.pollMs ?? 250, fail);
+    const namespaces = [...present.values()].filter((o) => isNamespace(o) && safe(o));
+    for (const ns of namespaces) {
+      if (stop()) break;
+      try {
+        const live = await api.request<{ metadata?: { uid?: string; deletionTimestamp?: string }; spec?: { finalizers?: string[] } }>('GET', objectPath(ns), { timeoutMs: 30_000 });
+        if (live.metadata?.uid !== ns.uid || !live.metadata?.deletionTimestamp) continue;
+        const held = live.spec?.finalizers ?? [];
+        await api.request('PUT', `${objectPath(ns)}/finalize`, { body: { ...live, spec: { ...live.spec, finalizers: [] } }, timeoutMs: 30_000 });
+        report.finalizersRemoved.push(act(ns, plan.run, `namespace still terminating, finalized (spec.finalizers [${held.join(', ')}] cleared)`));
+        log(`finalized namespace ${ns.name}`);
+      } catch (err) {
+        if (!isNotFound(err) && !fail(err)) errors.push(`could not finalize namespace ${ns.name}: ${(err as Error).message}`);
+      }
+    }
+    present = await stillPresent(api, [...present.values()], Math.min(plan.graceMs, 15_000), opts.pollMs ?? 250, fail);
+  }
+
+  for (const a of [...plan.deletes, ...plan.cascaded]) {
+    const o = a.object;
+    const why = refused.get(o.uid);
+    if (why) report.left.push({ ...act(o, plan.run), why });
+    else if (!requested.has(o.uid)) report.left.push({ ...act(o, plan.run), why: `not attempted: ${unreachable ? unreachable.message : 'cleanup stopped'}` });
+    else if (present.has(o.uid)) {
+      const live = present.get(o.uid)!;
+      const held = live.finalizers?.length ? `, held by finalizers [${live.finalizers.join(', ')}]` : '';
+      report.left.push({ ...act(o, plan.run), why: unreachable ? `not confirmed gone: ${unreachable.message}` : `still present after ${Math.round(plan.graceMs / 1000)} s${live.deletionTimestamp ? ' (terminating)' : ''}${held}` });
+    } else report.deleted.push(act(o, plan.run, a.reason));
+  }
+  if (unreachable) errors.push(`cleanup stopped: ${unreachable.message}; ${report.left.length} objects are reported as left`);
+  if (errors.length === 0) delete report.errors;
+  return report;
+}
+
+/** Polls the objects' types until none of the objects is left or time runs out; returns those left, as last seen. */
+async function stillPresent(
+  api: KubeApi,
+  objects: SnapshotObject[],
+  timeoutMs: number,
+  pollMs: number,
+  fail: (err: unknown) => boolean,
+): Promise<Map<string, SnapshotObject>> {
+  let left = new Map(objects.map((o) => [o.uid, o]));
+  const deadline = Date.now() + timeoutMs;
+  let interval = pollMs;
+  while (left.size > 0) {
+    const types = new Map<string, ResourceType>();
+    for (const o of left.values()) types.set(collectionPath(typeOf(o)), typeOf(o));
+    const seen = new Map<string, SnapshotObject>();
+    let failed = false;
+    await Promise.all(
+      [...types.values()].map(async (t) => {
+        try {
+          for (const o of await listType(api, t)) if (left.has(o.uid)) seen.set(o.uid, o);
+        } catch (err) {
+          // A type that vanished (its CRD deleted) took its objects along.
+          if (isNotFound(err)) return;
+          failed = true;
+          fail(err);
+        }
+      }),
+    );
+    if (failed) return left;
+    left = seen;
+    if (left.size === 0 || Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, interval));
+    interval = Math.min(interval * 2, 2000);
+  }
+  return left;
+}
