@@ -13,6 +13,8 @@ export interface Settings {
   command: string[];
   /** Folder the test command runs in. */
   cwd: string;
+  /** Extra environment for the test command (on top of KUBECONFIG and the seed). */
+  testEnv: Record<string, string>;
   /** How many ordered runs to make (probes come on top). */
   runs: number;
   /** Test framework, or auto-detect from the command. */
@@ -121,6 +123,7 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
   return {
     command,
     cwd,
+    testEnv: {},
     runs: integer('runs', inputs.runs, defaults.runs, 1, 1000),
     framework: oneOf('framework', inputs.framework || 'auto', ['auto', 'ginkgo', 'go', 'generic'] as const),
     cluster,
@@ -178,4 +181,43 @@ export function duration(name: string, value: string | undefined, fallbackMs: nu
 
 function list(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).map((item) => item.trim()).filter(Boolean);
+}
+
+/**
+ * Splits a command line the way a POSIX shell splits words: quotes and backslashes, no
+ * expansion. Used for the action's `command` input; the CLI gets argv already split.
+ */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote === "'") {
+      if (ch === "'") quote = undefined;
+      else word += ch;
+    } else if (quote === '"') {
+      if (ch === '"') quote = undefined;
+      else if (ch === '\\' && i + 1 < text.length && '"\\$`\n'.includes(text[i + 1]!)) word += text[++i];
+      else word += ch;
+    } else if (ch === "'" || ch === '"') {
+      quote = ch;
+      inWord = true;
+    } else if (ch === '\\' && i + 1 < text.length) {
+      const next = text[++i]!;
+      if (next !== '\n') word += next;
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (quote) throw new SettingsError(`the command has an unclosed ${quote} quote: ${text}`);
+  if (inWord) words.push(word);
+  return words;
 }
