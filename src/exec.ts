@@ -9,6 +9,8 @@ import { once } from 'node:events';
 export interface ProcessOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Variables set on top of `env` (or this process's env): callers never read process.env. */
+  extraEnv?: Record<string, string>;
   /** Combined stdout+stderr goes to this file (appended), when set. */
   logFile?: string;
   /** Called with each complete output line, when set. */
@@ -58,13 +60,14 @@ export class RunningProcess {
     if (!file) throw new Error('empty command');
     this.#killGraceMs = options.killGraceMs ?? 5_000;
     const startedAt = Date.now();
+    const env = options.extraEnv ? { ...(options.env ?? process.env), ...options.extraEnv } : (options.env ?? process.env);
     if (options.detached) {
       // Outlives us: its output goes straight to the log file, not through our pipes.
       const fd = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
-      this.child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] });
+      this.child = spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
       if (typeof fd === 'number') closeSync(fd);
     } else {
-      this.child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      this.child = spawn(file, args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       liveGroups.add(this);
     }
     const log: WriteStream | undefined =
