@@ -1,0 +1,124 @@
+// Read-only views over a Report that every renderer shares: which tests are findings, in what
+// order, the one-line headline, and lookups (test by id, the probe that proved a polluter).
+// Nothing here decides a verdict; it only selects and counts what analysis already wrote.
+
+import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import { plural } from './text.ts';
+
+/** Verdicts that make a test a finding, most actionable first. */
+export const FINDING_VERDICTS: readonly Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky'];
+
+export function isFinding(test: TestReport): boolean {
+  return FINDING_VERDICTS.includes(test.verdict);
+}
+
+/** Finding tests, most actionable verdict first, then by suite and name for a stable order. */
+export function findingTests(report: Report): TestReport[] {
+  const rank = (t: TestReport) => FINDING_VERDICTS.indexOf(t.verdict);
+  return report.tests
+    .filter(isFinding)
+    .sort((a, b) => rank(a) - rank(b) || a.suite.localeCompare(b.suite) || a.name.localeCompare(b.name));
+}
+
+export function countVerdicts(report: Report): Record<Verdict, number> {
+  const counts: Record<Verdict, number> = { stable: 0, flaky: 0, 'order-dependent': 0, brittle: 0, broken: 0, skipped: 0 };
+  for (const test of report.tests) counts[test.verdict] = (counts[test.verdict] ?? 0) + 1;
+  return counts;
+}
+
+export function plannedRuns(report: Report): RunReport[] {
+  return report.runs.filter((r) => !r.probe);
+}
+
+export function probeRuns(report: Report): RunReport[] {
+  return report.runs.filter((r) => r.probe);
+}
+
+/**
+ * The one-line verdict: "3 order-dependent tests, 1 flaky, 2 leaked objects in 6 runs (+2 probes)"
+ * or "clean: 42 tests stable in 20 runs". Plain text; each renderer escapes it for its medium.
+ */
+export function headline(report: Report): string {
+  const counts = countVerdicts(report);
+  const runs = plannedRuns(report).length;
+  const probes = probeRuns(report).length;
+  const inRuns = `in ${plural(runs, 'run')}${probes ? ` (+${plural(probes, 'probe')})` : ''}`;
+  if (report.verdict === 'clean') {
+    const skipped = counts.skipped ? `, ${counts.skipped.toLocaleString('en-US')} skipped` : '';
+    const cleaned = report.leaks.length ? `; ${plural(report.leaks.length, 'leaked object')} cleaned up` : '';
+    return `clean: ${plural(counts.stable, 'test')} stable${skipped} ${inRuns}${cleaned}`;
+  }
+  const parts: string[] = [];
+  for (const verdict of FINDING_VERDICTS) {
+    const n = counts[verdict];
+    if (!n) continue;
+    // Only the first part carries the noun: "3 order-dependent tests, 1 flaky".
+    parts.push(parts.length ? `${n.toLocaleString('en-US')} ${verdict}` : plural(n, `${verdict} test`));
+  }
+  if (report.leaks.length) parts.push(plural(report.leaks.length, 'leaked object'));
+  if (report.verdict === 'error') {
+    const first = report.errors?.[0];
+    const detail = parts.length ? `${parts.join(', ')} ${inRuns}` : `${plural(runs, 'run')} completed`;
+    return `error: ${first ?? 'the run did not complete'} (${detail})`;
+  }
+  if (!parts.length) return `findings ${inRuns}`;
+  return `${parts.join(', ')} ${inRuns}`;
+}
+
+export interface TestIndex {
+  get(id: TestId): TestReport | undefined;
+  /** The test's name when the report knows it, else the id itself. */
+  name(id: TestId): string;
+}
+
+export function indexTests(report: Report): TestIndex {
+  const byId = new Map(report.tests.map((t) => [t.id, t] as const));
+  return {
+    get: (id) => byId.get(id),
+    name: (id) => byId.get(id)?.name ?? id,
+  };
+}
+
+/**
+ * The probe run that tested `helper` (polluter, state-setter or cleaner) against `subject`:
+ * a probe about that subject that ran the helper before it. Prefers one whose outcome agreed
+ * with the verdict (the subject failed after a polluter, passed after a state-setter).
+ */
+export function provingProbe(report: Report, subject: TestId, helper: TestId, purpose: RunReport['purpose']): RunReport | undefined {
+  const candidates = report.runs.filter((run) => {
+    if (!run.probe || (run.subject !== undefined && run.subject !== subject)) return false;
+    if (purpose && run.purpose !== undefined && run.purpose !== purpose) return false;
+    const h = run.order.indexOf(helper);
+    const s = run.order.indexOf(subject);
+    return h >= 0 && s >= 0 && h < s;
+  });
+  const expectFailure = purpose === 'polluter';
+  return candidates.find((run) => run.failed.includes(subject) === expectFailure) ?? candidates[0];
+}
+
+/** The probe that ran the subject by itself, when there was one. */
+export function aloneProbe(report: Report, subject: TestId): RunReport | undefined {
+  return report.runs.find((run) => run.probe && run.order.length === 1 && run.order[0] === subject);
+}
+
+/** "ModelCache default/iris2", or "Namespace tenant-a" for cluster-scoped objects. */
+export function leakName(leak: Pick<LeakReport, 'kind' | 'namespace' | 'name'>): string {
+  return `${leak.kind} ${leak.namespace ? `${leak.namespace}/` : ''}${leak.name}`;
+}
+
+/** The leaks a polluter's `via` points at; indexes out of range are skipped, not thrown on. */
+export function viaLeaks(report: Report, via: number[]): LeakReport[] {
+  return via.map((i) => report.leaks[i]).filter((l): l is LeakReport => l !== undefined);
+}
+
+/** What the victim's failure said, first failure first, when the report kept it. */
+export function firstFailure(test: TestReport): { kind: string; message: string; run: string } | undefined {
+  const f = test.failures?.[0];
+  return f ? { kind: f.kind, message: f.message, run: f.run } : undefined;
+}
+
+/** "internal/controller/modelcache_test.go:88", or "" when the report has no location. */
+export function location(test: Pick<TestReport, 'file' | 'line'>): string {
+  if (!test.file) return '';
+  return test.line > 0 ? `${test.file}:${test.line}` : test.file;
+}

@@ -1,0 +1,420 @@
+// The PR comment / job summary: verdict line, findings table, a section a victim, the
+// polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
+// limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
+
+import type { LeakReport, Report, RunReport, TestReport, Verdict } from '../model.ts';
+import {
+  findingTests,
+  headline,
+  indexTests,
+  leakName,
+  location,
+  plannedRuns,
+  probeRuns,
+  provingProbe,
+  aloneProbe,
+  viaLeaks,
+  type TestIndex,
+} from './findings.ts';
+import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
+
+/** GitHub rejects issue and PR comment bodies longer than this. */
+export const GITHUB_COMMENT_LIMIT = 65_536;
+
+/** Hidden in the rendered comment; the sticky-comment updater finds its own comment by it. */
+export const REPORT_MARKER = '<!-- kubeflake:report -->';
+
+export interface MarkdownOptions {
+  /** Longest body to return, in UTF-16 code units (never more than GitHub counts). Default 65,536. */
+  maxLength?: number;
+  /** Where the full report (HTML, report.json, raw runs) can be downloaded. */
+  artifactUrl?: string;
+  /** Shown before the verdict line; default "kubeflake". */
+  title?: string;
+}
+
+/** How much of each list to show; renderMarkdown tries these from the first until one fits. */
+interface Limits {
+  findings: number;
+  victims: number;
+  /** Victim sections shown open; the rest go inside one <details>. */
+  openVictims: number;
+  leaks: number;
+  cleanup: number;
+  runs: number;
+  edges: number;
+  /** Longest failure message quoted in a victim section. */
+  message: number;
+}
+
+const ALL = Number.POSITIVE_INFINITY;
+const STEPS: Limits[] = [
+  { findings: ALL, victims: ALL, openVictims: 5, leaks: ALL, cleanup: ALL, runs: ALL, edges: 80, message: 1200 },
+  { findings: 200, victims: 40, openVictims: 5, leaks: 100, cleanup: 50, runs: 60, edges: 60, message: 600 },
+  { findings: 100, victims: 20, openVictims: 5, leaks: 50, cleanup: 25, runs: 30, edges: 40, message: 400 },
+  { findings: 50, victims: 10, openVictims: 3, leaks: 25, cleanup: 10, runs: 15, edges: 25, message: 300 },
+  { findings: 25, victims: 5, openVictims: 3, leaks: 10, cleanup: 5, runs: 0, edges: 15, message: 200 },
+  { findings: 10, victims: 2, openVictims: 2, leaks: 5, cleanup: 0, runs: 0, edges: 0, message: 200 },
+  { findings: 5, victims: 0, openVictims: 0, leaks: 0, cleanup: 0, runs: 0, edges: 0, message: 0 },
+];
+
+/** Test names longer than this are cut in tables; the full name is in report.json. */
+const NAME_MAX = 140;
+
+const VERDICT_ICON: Record<Verdict, string> = {
+  'order-dependent': '🔀',
+  brittle: '🧩',
+  broken: '❌',
+  flaky: '🎲',
+  stable: '✅',
+  skipped: '⏭️',
+};
+
+export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
+  const max = opts.maxLength ?? GITHUB_COMMENT_LIMIT;
+  const view = prepare(report, opts);
+  for (const limits of STEPS) {
+    const body = compose(view, limits);
+    if (body.length <= max) return body;
+  }
+  const minimal = composeMinimal(view);
+  if (minimal.length <= max) return minimal;
+  // Only a maxLength far below any real limit gets here: keep the marker, cut the headline.
+  const head = `${REPORT_MARKER}\n`;
+  return head + truncate(mdText(view.headline), Math.max(0, max - head.length)).slice(0, Math.max(0, max - head.length));
+}
+
+interface View {
+  report: Report;
+  tests: TestIndex;
+  findings: TestReport[];
+  headline: string;
+  title: string;
+  artifactUrl: string | undefined;
+}
+
+function prepare(report: Report, opts: MarkdownOptions): View {
+  return {
+    report,
+    tests: indexTests(report),
+    findings: findingTests(report),
+    headline: headline(report),
+    title: opts.title ?? 'kubeflake',
+    artifactUrl: opts.artifactUrl === undefined ? undefined : safeUrl(opts.artifactUrl),
+  };
+}
+
+function compose(view: View, limits: Limits): string {
+  const { report } = view;
+  const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
+  if (report.errors?.length) blocks.push(errors(report.errors));
+  if (view.findings.length) {
+    blocks.push(findingsTable(view, limits));
+    if (limits.edges > 0) {
+      const diagram = mermaid(view, limits.edges);
+      if (diagram) blocks.push(diagram);
+    }
+    if (limits.victims > 0) blocks.push(...victimSections(view, limits));
+  }
+  if (report.leaks.length && limits.leaks > 0) blocks.push(leaksTable(view, limits.leaks));
+  else if (report.leaks.length) blocks.push(`**Leaked objects:** ${report.leaks.length.toLocaleString('en-US')}; ${fullReport(view)}.`);
+  const cleanup = cleanupSummary(view, limits.cleanup);
+  if (cleanup) blocks.push(cleanup);
+  if (report.runs.length) blocks.push(runsTable(view, limits.runs));
+  blocks.push(footer(view));
+  return blocks.join('\n\n') + '\n';
+}
+
+function composeMinimal(view: View): string {
+  const lines = [REPORT_MARKER + '\n' + heading(view)];
+  if (view.findings.length) lines.push(`${plural(view.findings.length, 'finding')} are too many to list here; ${fullReport(view)}.`);
+  lines.push(footer(view));
+  return lines.join('\n\n') + '\n';
+}
+
+function heading(view: View): string {
+  const icon = view.report.verdict === 'clean' ? '✅' : view.report.verdict === 'error' ? '⚠️' : '❌';
+  return `### ${icon} ${mdText(truncate(view.title, 80))} · ${mdText(truncate(view.headline, 300))}`;
+}
+
+function context(view: View): string {
+  const { report } = view;
+  const parts = [mdCode(truncate(report.command, 200)), mdText(report.framework), `${mdText(report.cluster)} cluster`];
+  if (view.artifactUrl) parts.push(`[full report](${view.artifactUrl})`);
+  return `<sub>${parts.join(' · ')}</sub>`;
+}
+
+function errors(list: string[]): string {
+  const shown = list.slice(0, 10).map((e) => `- ${mdText(truncate(e, 300))}`);
+  if (list.length > shown.length) shown.push(`- …and ${(list.length - shown.length).toLocaleString('en-US')} more errors`);
+  return ['**Errors**', '', ...shown].join('\n');
+}
+
+function fullReport(view: View): string {
+  return view.artifactUrl ? `see the [full report](${view.artifactUrl})` : 'see report.json';
+}
+
+/** "…and 12 more findings; see the full report." with the link when there is one. */
+function more(view: View, hidden: number, what: string): string {
+  return `_…and ${hidden.toLocaleString('en-US')} more ${what}; ${fullReport(view)}._`;
+}
+
+function testCell(test: TestReport): string {
+  const loc = location(test);
+  return mdCode(truncate(test.name, NAME_MAX)) + (loc ? `<br><sub>${mdText(truncate(loc, 120))}</sub>` : '');
+}
+
+/** The tests that explain a finding: polluters for a victim, state-setters for a brittle test. */
+function causeCell(view: View, test: TestReport): string {
+  const causes: string[] = [];
+  for (const p of test.polluters) causes.push(`${mdCode(truncate(view.tests.name(p.test), NAME_MAX))} ${p.confirmed ? '(confirmed)' : '(suspected)'}`);
+  for (const s of test.stateSetters) causes.push(`${mdCode(truncate(view.tests.name(s), NAME_MAX))} (sets state)`);
+  if (!causes.length) return test.verdict === 'broken' ? 'fails alone too' : test.verdict === 'flaky' ? 'no order explains it' : '—';
+  return capped(causes, 3).join('<br>');
+}
+
+function leakCell(view: View, test: TestReport): string {
+  const leaks = uniqueLeaks(test.polluters.flatMap((p) => viaLeaks(view.report, p.via)));
+  if (!leaks.length) return '—';
+  return capped(
+    leaks.map((l) => mdCode(truncate(leakName(l), NAME_MAX)) + (l.terminating ? ' terminating' : '')),
+    3,
+  ).join('<br>');
+}
+
+function capped(items: string[], max: number): string[] {
+  return items.length <= max ? items : [...items.slice(0, max), `and ${items.length - max} more`];
+}
+
+function uniqueLeaks(leaks: LeakReport[]): LeakReport[] {
+  return [...new Set(leaks)];
+}
+
+function findingsTable(view: View, limits: Limits): string {
+  const rows = view.findings.slice(0, limits.findings).map((t) =>
+    [
+      `${VERDICT_ICON[t.verdict]} ${t.verdict}`,
+      testCell(t),
+      causeCell(view, t),
+      leakCell(view, t),
+      t.hint ? mdText(truncate(t.hint, 240)) : t.failureKinds.length ? mdText(t.failureKinds.join(', ')) : '—',
+    ].join(' | '),
+  );
+  const lines = ['| Verdict | Test | Polluter / state-setter | Leaked object | Fix hint |', '|---|---|---|---|---|'];
+  lines.push(...rows.map((r) => `| ${r} |`));
+  const hidden = view.findings.length - rows.length;
+  if (hidden > 0) lines.push('', more(view, hidden, 'findings'));
+  return lines.join('\n');
+}
+
+interface DiagramNode {
+  key: string;
+  label: string;
+  shape: 'box' | 'object';
+  role: 'victim' | 'polluter' | 'leak' | 'helper';
+}
+
+interface DiagramEdge {
+  from: DiagramNode;
+  to: DiagramNode;
+  arrow: '-->' | '-.->';
+  label: string;
+}
+
+/** polluter -> leaked object -> victim, plus state-setter and cleaner edges; solid when confirmed. */
+function mermaid(view: View, maxEdges: number): string | undefined {
+  const testNode = (id: string, role: DiagramNode['role']): DiagramNode => ({ key: `t:${id}`, label: view.tests.name(id), shape: 'box', role });
+  const edges = new Map<string, DiagramEdge>();
+  const add = (edge: DiagramEdge) => {
+    const key = `${edge.from.key}\u0000${edge.to.key}\u0000${edge.label}`;
+    if (!edges.has(key)) edges.set(key, edge);
+  };
+  for (const victim of view.findings) {
+    const v = testNode(victim.id, 'victim');
+    for (const p of victim.polluters) {
+      const arrow = p.confirmed ? '-->' : '-.->';
+      const leaks = viaLeaks(view.report, p.via);
+      if (!leaks.length) add({ from: testNode(p.test, 'polluter'), to: v, arrow, label: 'pollutes' });
+      for (const leak of leaks) {
+        const l: DiagramNode = { key: `l:${view.report.leaks.indexOf(leak)}`, label: leakName(leak), shape: 'object', role: 'leak' };
+        add({ from: testNode(p.test, 'polluter'), to: l, arrow, label: leak.terminating ? 'leaves terminating' : 'leaves' });
+        add({ from: l, to: v, arrow, label: victim.failureKinds[0] ?? 'breaks' });
+      }
+    }
+    for (const s of victim.stateSetters) add({ from: testNode(s, 'helper'), to: v, arrow: '-->', label: 'sets state for' });
+    for (const c of victim.cleaners) add({ from: testNode(c, 'helper'), to: v, arrow: '-.->', label: 'cleans up for' });
+  }
+  if (!edges.size) return undefined;
+  const shown = [...edges.values()].slice(0, maxEdges);
+  const ids = new Map<string, string>();
+  const declarations: string[] = [];
+  const members: Record<DiagramNode['role'], string[]> = { victim: [], polluter: [], leak: [], helper: [] };
+  const id = (n: DiagramNode): string => {
+    let nodeId = ids.get(n.key);
+    if (!nodeId) {
+      nodeId = `n${ids.size}`;
+      ids.set(n.key, nodeId);
+      const text = mermaidLabel(truncate(n.label, 60));
+      declarations.push(n.shape === 'object' ? `  ${nodeId}[("${text}")]` : `  ${nodeId}["${text}"]`);
+      members[n.role].push(nodeId);
+    }
+    return nodeId;
+  };
+  const lines = shown.map((e) => `  ${id(e.from)} ${e.arrow}|${mermaidLabel(e.label)}| ${id(e.to)}`);
+  const out = ['```mermaid', 'flowchart LR', ...declarations, ...lines];
+  out.push('  classDef victim fill:#fde2e1,stroke:#cf222e,color:#1f2328');
+  out.push('  classDef polluter fill:#fff1c2,stroke:#9a6700,color:#1f2328');
+  out.push('  classDef leak fill:#eef1f4,stroke:#57606a,color:#1f2328');
+  out.push('  classDef helper fill:#dafbe1,stroke:#1a7f37,color:#1f2328');
+  for (const [role, list] of Object.entries(members)) if (list.length) out.push(`  class ${list.join(',')} ${role}`);
+  out.push('```');
+  const hidden = edges.size - shown.length;
+  return hidden > 0 ? `${out.join('\n')}\n\n_The diagram shows ${shown.length} of ${edges.size.toLocaleString('en-US')} links._` : out.join('\n');
+}
+
+function victimSections(view: View, limits: Limits): string[] {
+  const shown = view.findings.slice(0, limits.victims);
+  const sections = shown.map((t) => victimSection(view, t, limits.message));
+  const open = sections.slice(0, limits.openVictims);
+  const folded = sections.slice(limits.openVictims);
+  const out = [...open];
+  if (folded.length) {
+    out.push(`<details><summary>${plural(folded.length, 'more finding')}</summary>\n\n${folded.join('\n\n')}\n\n</details>`);
+  }
+  const hidden = view.findings.length - shown.length;
+  if (hidden > 0) out.push(more(view, hidden, 'finding sections'));
+  return out;
+}
+
+const VERDICT_SENTENCE: Record<Verdict, string> = {
+  'order-dependent': 'Order-dependent: fails only after another test',
+  brittle: 'Brittle: passes only after another test set up state',
+  broken: 'Broken: fails in every run, alone too',
+  flaky: 'Flaky: passed and failed with no order explaining it',
+  stable: 'Stable',
+  skipped: 'Skipped',
+};
+
+function victimSection(view: View, test: TestReport, messageMax: number): string {
+  const { report } = view;
+  const loc = location(test);
+  const runs = test.passed + test.failed;
+  const facts = [`**${VERDICT_SENTENCE[test.verdict]}**`, `failed ${test.failed} of ${plural(runs, 'run')}`];
+  if (loc) facts.push(mdCode(truncate(loc, 160)));
+  if (test.failureKinds.length) facts.push(test.failureKinds.map((k) => mdCode(k)).join(' '));
+  const lines = [`#### ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, 200))}`, '', facts.join(' · ')];
+  if (test.why) lines.push('', mdText(truncate(test.why, 400)));
+  const items: string[] = [];
+  for (const p of test.polluters.slice(0, 5)) {
+    const probe = provingProbe(report, test.id, p.test, 'polluter');
+    items.push(`- **Polluter** (${p.confirmed ? 'confirmed' : 'suspected'}): ${mdCode(truncate(view.tests.name(p.test), 200))}${probe ? ` — ${probeProof(view, probe, test)}` : ''}`);
+    for (const leak of viaLeaks(report, p.via)) items.push(`  - **Leaked object:** ${leakDescription(leak)}`);
+  }
+  for (const s of test.stateSetters.slice(0, 5)) {
+    const probe = provingProbe(report, test.id, s, 'state-setter');
+    items.push(`- **State-setter:** ${mdCode(truncate(view.tests.name(s), 200))}${probe ? ` — ${probeProof(view, probe, test)}` : ''}`);
+  }
+  for (const c of test.cleaners.slice(0, 5)) {
+    items.push(`- **Cleaner:** ${mdCode(truncate(view.tests.name(c), 200))} — running it in between makes this test pass`);
+  }
+  const alone = aloneProbe(report, test.id);
+  if (alone) {
+    const outcome = alone.failed.includes(test.id) ? 'fails' : 'passes';
+    items.push(`- **Alone:** ${outcome} (probe ${mdCode(alone.id)}, seed ${alone.seed})`);
+  }
+  if (test.hint) items.push(`- **Fix:** ${mdText(truncate(test.hint, 400))}`);
+  if (items.length) lines.push('', ...items);
+  const failure = test.failures?.[0];
+  if (failure && messageMax > 0) {
+    lines.push('', `Failure in run ${mdCode(failure.run)}:`, '', mdFence(truncate(failure.message, messageMax), 'text'));
+  }
+  if (test.reproduce) lines.push('', 'Reproduce:', '', mdFence(test.reproduce, 'sh'));
+  return lines.join('\n');
+}
+
+/** "probe `probe-001` (seed 4242) ran it just before this test, which then failed". */
+function probeProof(view: View, probe: RunReport, subject: TestReport): string {
+  const outcome = probe.failed.includes(subject.id) ? 'which then failed' : 'which then passed';
+  const others = probe.order.length - 2;
+  const between = others > 0 ? ` with ${plural(others, 'other test')}` : '';
+  return `probe ${mdCode(probe.id)} (seed ${probe.seed}) ran it before this test${between}, ${outcome}`;
+}
+
+function leakDescription(leak: LeakReport): string {
+  const parts = [`${mdCode(truncate(leakName(leak), 200))} (${mdCode(truncate(leak.apiVersion, 80))})`];
+  if (leak.terminating) parts.push('terminating');
+  if (leak.finalizers.length) parts.push(`finalizers ${leak.finalizers.slice(0, 5).map((f) => mdCode(truncate(f, 120))).join(', ')}`);
+  else parts.push('no finalizers');
+  return parts.join(', ');
+}
+
+function runList(runs: string[]): string {
+  const shown = runs.slice(0, 6).map((r) => mdCode(r));
+  return shown.join(', ') + (runs.length > shown.length ? ` +${runs.length - shown.length}` : '');
+}
+
+function leaksTable(view: View, max: number): string {
+  const { report } = view;
+  const lines = [`**Leaked objects** (${report.leaks.length.toLocaleString('en-US')})`, '', '| Object | Created by | Runs | Terminating / finalizers |', '|---|---|---|---|'];
+  for (const leak of report.leaks.slice(0, max)) {
+    const state = [leak.terminating ? 'terminating' : 'live', ...leak.finalizers.slice(0, 3).map((f) => mdCode(truncate(f, 100)))];
+    if (leak.finalizers.length > 3) state.push(`and ${leak.finalizers.length - 3} more`);
+    const creator = leak.createdBy
+      ? mdCode(truncate(view.tests.name(leak.createdBy), NAME_MAX))
+      : leak.deletedBy
+        ? `deleted by ${mdCode(truncate(view.tests.name(leak.deletedBy), NAME_MAX))}`
+        : 'unknown';
+    const attribution = leak.attribution && leak.attribution !== 'exact' && leak.createdBy ? ` <sub>(${mdText(leak.attribution)})</sub>` : '';
+    lines.push(
+      `| ${mdCode(truncate(leakName(leak), NAME_MAX))}<br><sub>${mdText(truncate(leak.apiVersion, 80))}</sub> | ${creator}${attribution} | ${runList(leak.runs)} | ${state.join('<br>')} |`,
+    );
+  }
+  const hidden = report.leaks.length - Math.min(max, report.leaks.length);
+  if (hidden > 0) lines.push('', more(view, hidden, 'leaked objects'));
+  return lines.join('\n');
+}
+
+function cleanupSummary(view: View, max: number): string | undefined {
+  const { cleanup } = view.report;
+  const total = cleanup.deleted.length + cleanup.finalizersRemoved.length + cleanup.left.length;
+  const errors = cleanup.errors ?? [];
+  if (!total && !cleanup.dryRun && !errors.length) return undefined;
+  const verb = cleanup.dryRun ? 'would delete' : 'deleted';
+  const head = `**Cleanup${cleanup.dryRun ? ' (dry run: nothing was changed)' : ''}:** ${verb} ${cleanup.deleted.length}, ${cleanup.dryRun ? 'would remove finalizers from' : 'finalizers removed from'} ${cleanup.finalizersRemoved.length}, left ${cleanup.left.length}`;
+  const lines = [head];
+  for (const error of errors.slice(0, 3)) lines.push('', `Cleanup stopped: ${mdText(truncate(error, 300))}`);
+  const acts = [
+    ...cleanup.finalizersRemoved.map((a) => `- finalizers ${cleanup.dryRun ? 'would be ' : ''}removed: ${mdCode(truncate(leakName({ ...a.object, namespace: a.object.namespace ?? '' }), NAME_MAX))} after run ${mdCode(a.run)}${a.reason ? ` — ${mdText(truncate(a.reason, 200))}` : ''}`),
+    ...cleanup.left.map((a) => `- left: ${mdCode(truncate(leakName({ ...a.object, namespace: a.object.namespace ?? '' }), NAME_MAX))} — ${mdText(truncate(a.why, 200))}`),
+  ];
+  if (max > 0 && acts.length) {
+    lines.push('', ...acts.slice(0, max));
+    if (acts.length > max) lines.push(`- …and ${(acts.length - max).toLocaleString('en-US')} more`);
+  }
+  return lines.join('\n');
+}
+
+function runsTable(view: View, max: number): string {
+  const { report } = view;
+  const planned = plannedRuns(report).length;
+  const probes = probeRuns(report).length;
+  const summary = `Runs: ${planned}${probes ? ` + ${plural(probes, 'probe')}` : ''}, ${formatDuration(report.runs.reduce((s, r) => s + r.durationMs, 0))} in total`;
+  if (max <= 0) return `<sub>${summary}</sub>`;
+  const lines = ['<details><summary>' + summary + '</summary>', '', '| Run | Seed | Failed | Duration | Probe |', '|---|---:|---:|---:|---|'];
+  for (const run of report.runs.slice(0, max)) {
+    const failed = `${run.failed.length}${run.timedOut ? ' (timed out)' : ''}`;
+    const probe = run.probe ? `${mdText(run.purpose ?? 'probe')}${run.subject ? ` for ${mdCode(truncate(view.tests.name(run.subject), 80))}` : ''}` : '';
+    lines.push(`| ${mdCode(run.id)} | ${run.seed} | ${failed} | ${formatDuration(run.durationMs)} | ${probe} |`);
+  }
+  if (report.runs.length > max) lines.push('', more(view, report.runs.length - max, 'runs'));
+  lines.push('', '</details>');
+  return lines.join('\n');
+}
+
+function footer(view: View): string {
+  const { report } = view;
+  const bits = [`kubeflake${report.version ? ` ${mdText(report.version)}` : ''}`];
+  if (report.generatedAt) bits.push(mdText(report.generatedAt));
+  if (view.artifactUrl) bits.push(`[full report](${view.artifactUrl})`);
+  return `<sub>${bits.join(' · ')}</sub>`;
+}
