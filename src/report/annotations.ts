@@ -1,0 +1,88 @@
+// GitHub check annotations: one at each finding's file:line, and a notice at each polluter and
+// state-setter, because the fix usually belongs in the test that left the mess, not its victim.
+
+import type { Report, TestReport, Verdict } from '../model.ts';
+import { findingTests, indexTests, leakName, plannedRuns, viaLeaks } from './findings.ts';
+import { oneLine, truncate, visibleControls } from './text.ts';
+
+export type AnnotationLevel = 'failure' | 'warning' | 'notice';
+
+export interface Annotation {
+  /** Path as the test report gave it (relative to the repository for Go and Ginkgo). */
+  file: string;
+  line: number;
+  title: string;
+  message: string;
+  level: AnnotationLevel;
+}
+
+const LEVEL: Partial<Record<Verdict, AnnotationLevel>> = {
+  'order-dependent': 'failure',
+  brittle: 'failure',
+  broken: 'failure',
+  flaky: 'warning',
+};
+
+const TITLE: Partial<Record<Verdict, string>> = {
+  'order-dependent': 'Order-dependent test',
+  brittle: 'Brittle test',
+  broken: 'Broken test',
+  flaky: 'Flaky test',
+};
+
+/** GitHub truncates longer titles and rejects longer messages. */
+const TITLE_MAX = 255;
+const MESSAGE_MAX = 4000;
+
+export function renderAnnotations(report: Report): Annotation[] {
+  const tests = indexTests(report);
+  const runs = plannedRuns(report).length;
+  const out: Annotation[] = [];
+  const findings = findingTests(report);
+  for (const test of findings) {
+    if (!test.file) continue;
+    const lines: string[] = [`Failed in ${test.failed} of ${runs} runs.`];
+    if (test.why) lines.push(test.why);
+    for (const p of test.polluters) {
+      const via = viaLeaks(report, p.via).map(leakName);
+      lines.push(`${p.confirmed ? 'Polluter (confirmed)' : 'Suspected polluter'}: ${tests.name(p.test)}${via.length ? `, via ${via.join(', ')}` : ''}`);
+    }
+    for (const s of test.stateSetters) lines.push(`Passes only after: ${tests.name(s)}`);
+    const failure = test.failures?.[0];
+    if (failure) lines.push(`${failure.kind}: ${failure.message}`);
+    if (test.hint) lines.push(`Fix: ${test.hint}`);
+    if (test.reproduce) lines.push(`Reproduce: ${test.reproduce}`);
+    out.push(annotation(test, LEVEL[test.verdict]!, `${TITLE[test.verdict]}: ${test.name}`, lines));
+  }
+  // The tests that caused the findings, annotated once each however many victims they have.
+  const causes = new Map<string, { test: TestReport; lines: string[]; pollutes: boolean }>();
+  const cause = (id: string, line: string, pollutes: boolean) => {
+    const test = tests.get(id);
+    if (!test?.file) return;
+    const entry = causes.get(id) ?? { test, lines: [], pollutes: false };
+    entry.lines.push(line);
+    entry.pollutes ||= pollutes;
+    causes.set(id, entry);
+  };
+  for (const victim of findings) {
+    for (const p of victim.polluters) {
+      const via = viaLeaks(report, p.via).map(leakName);
+      cause(p.test, `Makes "${victim.name}" fail when it runs later${via.length ? `: it leaves ${via.join(', ')} behind` : ''}${p.confirmed ? ' (confirmed by a probe).' : ' (suspected).'}${victim.hint ? ` ${victim.hint}` : ''}`, true);
+    }
+    for (const s of victim.stateSetters) cause(s, `"${victim.name}" passes only when this test runs first: it depends on state this test leaves behind.`, false);
+  }
+  for (const { test, lines, pollutes } of causes.values()) {
+    out.push(annotation(test, 'notice', `${pollutes ? 'Pollutes later tests' : 'Later tests depend on it'}: ${test.name}`, lines));
+  }
+  return out;
+}
+
+function annotation(test: TestReport, level: AnnotationLevel, title: string, lines: string[]): Annotation {
+  return {
+    file: test.file,
+    line: Math.max(1, test.line),
+    title: truncate(oneLine(title), TITLE_MAX),
+    message: truncate(visibleControls(lines.join('\n')), MESSAGE_MAX),
+    level,
+  };
+}

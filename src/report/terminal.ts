@@ -1,0 +1,136 @@
+// The CLI's summary: the verdict line, one block a finding (cause, leaked object, fix,
+// reproduce), leaks, cleanup and runs in aligned columns. ANSI colour only when asked; test
+// names never reach the terminal with their control characters intact.
+
+import type { Report, Verdict } from '../model.ts';
+import { findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
+import { formatDuration, oneLine, plural, truncate } from './text.ts';
+
+export interface TerminalOptions {
+  /** Use ANSI colours (the CLI decides from isTTY / NO_COLOR and passes it in). */
+  color?: boolean;
+  /** Columns to fit lines into; reproduce commands are never cut. Default 100. */
+  width?: number;
+}
+
+const ANSI = { reset: '\u001b[0m', bold: '\u001b[1m', dim: '\u001b[2m', red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', magenta: '\u001b[35m', cyan: '\u001b[36m' } as const;
+type Style = Exclude<keyof typeof ANSI, 'reset'>;
+
+const VERDICT_STYLE: Record<Verdict, Style> = {
+  'order-dependent': 'magenta',
+  brittle: 'yellow',
+  broken: 'red',
+  flaky: 'yellow',
+  stable: 'green',
+  skipped: 'dim',
+};
+
+/** Findings listed in full; the rest are counted. */
+const MAX_FINDINGS = 30;
+const MAX_LEAKS = 20;
+/** Column where test names start: two spaces, then the verdict padded to 17. */
+const NAME_COL = 19;
+/** Detail labels ("after", "via", "fix"...) end where names start. */
+const DETAIL_INDENT = ' '.repeat(NAME_COL - 7);
+
+export function renderTerminal(report: Report, opts: TerminalOptions = {}): string {
+  const width = Math.max(40, opts.width ?? 100);
+  const paint = (style: Style, text: string) => (opts.color ? `${ANSI[style]}${text}${ANSI.reset}` : text);
+  // Cut to the width before painting, so escape codes never count against it or get cut in half.
+  const fit = (text: string, room: number) => truncate(oneLine(text), Math.max(1, room));
+  const tests = indexTests(report);
+  const out: string[] = [];
+
+  const verdictStyle: Style = report.verdict === 'clean' ? 'green' : report.verdict === 'error' ? 'red' : 'magenta';
+  const head = headline(report);
+  const prefix = report.verdict === 'findings' ? 'findings: ' : '';
+  // The verdict line is the point of the summary: never cut, even past the width.
+  out.push(`${paint('bold', 'kubeflake')}  ${paint(verdictStyle, oneLine(prefix + head))}`);
+  for (const error of (report.errors ?? []).slice(0, 5)) out.push(`  ${paint('red', 'error')} ${fit(error, width - 8)}`);
+
+  const findings = findingTests(report);
+  if (findings.length) out.push('');
+  for (const [n, test] of findings.slice(0, MAX_FINDINGS).entries()) {
+    if (n) out.push('');
+    const verdict = paint(VERDICT_STYLE[test.verdict], test.verdict.padEnd(NAME_COL - 2));
+    out.push(`  ${verdict}${paint('bold', fit(test.name, width - NAME_COL))}`);
+    const detail = (label: string, text: string) => out.push(`${DETAIL_INDENT}${paint('dim', label.padEnd(7))}${fit(text, width - NAME_COL)}`);
+    const paragraph = (label: string, text: string, maxLines: number) =>
+      wrap(oneLine(text), width - NAME_COL, maxLines).forEach((line, i) => out.push(`${DETAIL_INDENT}${paint('dim', (i ? '' : label).padEnd(7))}${line}`));
+    const loc = location(test);
+    if (loc) detail('at', loc);
+    for (const p of test.polluters.slice(0, 3)) {
+      const probe = provingProbe(report, test.id, p.test, 'polluter');
+      detail('after', `${tests.name(p.test)} (${p.confirmed ? `confirmed${probe ? ` by ${probe.id}` : ''}` : 'suspected'})`);
+      for (const leak of viaLeaks(report, p.via)) {
+        const state = [leak.terminating ? 'terminating' : '', leak.finalizers.length ? `finalizers ${leak.finalizers.join(', ')}` : ''].filter(Boolean).join(', ');
+        detail('via', `${leakName(leak)}${state ? ` (${state})` : ''}`);
+      }
+    }
+    for (const s of test.stateSetters.slice(0, 3)) detail('needs', `${tests.name(s)} first`);
+    for (const c of test.cleaners.slice(0, 3)) detail('clean', `passes when ${tests.name(c)} runs in between`);
+    const failure = test.failures?.[0];
+    if (failure) paragraph('error', `${failure.kind}: ${failure.message}`, 2);
+    else if (test.failureKinds.length) detail('error', test.failureKinds.join(', '));
+    if (test.hint) paragraph('fix', test.hint, 6);
+    // Never cut: it is meant to be copied.
+    if (test.reproduce) out.push(`${DETAIL_INDENT}${paint('dim', 'run'.padEnd(7))}${paint('cyan', oneLine(test.reproduce))}`);
+  }
+  if (findings.length > MAX_FINDINGS) out.push(`  …and ${plural(findings.length - MAX_FINDINGS, 'more finding')} (see report.json)`);
+
+  if (report.leaks.length) {
+    out.push('', paint('bold', `Leaked objects (${report.leaks.length})`));
+    const shown = report.leaks.slice(0, MAX_LEAKS);
+    const names = shown.map((l) => fit(leakName(l), Math.floor(width * 0.4)));
+    const nameWidth = Math.max(...names.map((n) => Array.from(n).length));
+    shown.forEach((leak, i) => {
+      const state = leak.terminating ? 'terminating' : 'live';
+      const origin = leak.createdBy ? `by ${tests.name(leak.createdBy)}` : leak.deletedBy ? `deleted by ${tests.name(leak.deletedBy)}` : 'by unknown test';
+      const rest = `${state.padEnd(12)}${plural(leak.runs.length, 'run').padEnd(8)} ${origin}`;
+      out.push(`  ${padCodePoints(names[i]!, nameWidth)}  ${fit(rest, width - nameWidth - 4)}`);
+    });
+    if (report.leaks.length > shown.length) out.push(`  …and ${plural(report.leaks.length - shown.length, 'more leaked object')}`);
+  }
+
+  const { cleanup } = report;
+  if (cleanup.deleted.length || cleanup.finalizersRemoved.length || cleanup.left.length || cleanup.errors?.length) {
+    const dry = cleanup.dryRun ? ' (dry run: nothing changed)' : '';
+    out.push('', `${paint('bold', 'Cleanup')}${dry}: ${cleanup.dryRun ? 'would delete' : 'deleted'} ${cleanup.deleted.length}, finalizers removed from ${cleanup.finalizersRemoved.length}, left ${cleanup.left.length}`);
+    for (const error of (cleanup.errors ?? []).slice(0, 3)) out.push(`  ${paint('red', 'stopped')} ${fit(error, width - 10)}`);
+    for (const left of cleanup.left.slice(0, 5)) {
+      out.push(`  left ${fit(`${leakName({ ...left.object, namespace: left.object.namespace ?? '' })}: ${left.why}`, width - 7)}`);
+    }
+  }
+
+  const planned = plannedRuns(report);
+  const probes = probeRuns(report);
+  const failedRuns = planned.filter((r) => r.failed.length || r.exitCode !== 0).length;
+  const total = report.runs.reduce((sum, r) => sum + r.durationMs, 0);
+  out.push(
+    '',
+    `${paint('bold', 'Runs')}: ${planned.length}${probes.length ? ` + ${plural(probes.length, 'probe')}` : ''}, ${failedRuns} with failures, ${formatDuration(total)}` +
+      (planned.some((r) => r.timedOut) ? `, ${paint('red', `${planned.filter((r) => r.timedOut).length} timed out`)}` : ''),
+  );
+  return out.join('\n') + '\n';
+}
+
+/** Word-wraps to `width` code points, at most `maxLines` lines, the last one cut with …. */
+function wrap(text: string, width: number, maxLines: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && Array.from(line).length + 1 + Array.from(word).length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  const kept = lines.slice(0, maxLines).map((l) => truncate(l, width));
+  if (lines.length > maxLines) kept[maxLines - 1] = truncate(`${kept[maxLines - 1]} …`, width);
+  return kept;
+}
+
+function padCodePoints(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - Array.from(text).length));
+}
+
