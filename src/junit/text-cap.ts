@@ -1,0 +1,40 @@
+/** Collects text pieces up to a cap without concatenating in the hot path. */
+export class CappedText {
+  private parts: string[] = [];
+  private size = 0;
+  private readonly max: number;
+  truncated = false;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  add(piece: string): void {
+    const room = this.max - this.size;
+    if (room <= 0) {
+      if (piece.length > 0) this.truncated = true;
+      return;
+    }
+    if (piece.length > room) {
+      this.parts.push(piece.slice(0, room));
+      this.size = this.max;
+      this.truncated = true;
+      return;
+    }
+    this.parts.push(piece);
+    this.size += piece.length;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  toString(): string {
+    return this.parts.length === 1 ? this.parts[0]! : this.parts.join('');
+  }
+}
+
+/** Cuts a string to `max` characters, saying whether it did. */
+export function capString(s: string, max: number): { value: string; cut: boolean } {
+  return s.length > max ? { value: s.slice(0, max), cut: true } : { value: s, cut: false };
+}
