@@ -218,7 +218,13 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
     const probe = provingProbe(report, test.id, s, 'state-setter');
     rows.push(['State-setter', `${testName(tests, s)}${probe ? ` — probe <code>${t(probe.id)}</code> ran it first, then this test ${probe.failed.includes(test.id) ? 'failed' : 'passed'}` : ''}`]);
   }
-  for (const c of test.cleaners) rows.push(['Cleaner', `${testName(tests, c)} <span class="muted">— running it in between makes this test pass</span>`]);
+  for (const c of test.cleaners) {
+    const probe = provingProbe(report, test.id, c, 'cleaner');
+    const proof = probe
+      ? ` — probe <code>${t(probe.id)}</code> ran it between the polluter and this test, which then ${probe.failed.includes(test.id) ? 'failed' : 'passed'}`
+      : ' <span class="muted">— running it in between makes this test pass</span>';
+    rows.push(['Cleaner', `${testName(tests, c)}${proof}`]);
+  }
   const alone = aloneProbe(report, test.id);
   if (alone) rows.push(['Alone', `${alone.failed.includes(test.id) ? 'fails' : 'passes'} <span class="muted">(probe <code>${t(alone.id)}</code>)</span>`]);
   const failure = test.failures?.[0];

@@ -282,7 +282,7 @@ function victimSections(view: View, limits: Limits): string[] {
     out.push(`<details><summary>${plural(folded.length, 'more finding')}</summary>\n\n${folded.join('\n\n')}\n\n</details>`);
   }
   const hidden = view.findings.length - shown.length;
-  if (hidden > 0) out.push(more(view, hidden, 'finding sections'));
+  if (hidden > 0) out.push(more(view, hidden, 'findings not detailed here'));
   return out;
 }
 
@@ -307,15 +307,17 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   const items: string[] = [];
   for (const p of test.polluters.slice(0, 5)) {
     const probe = provingProbe(report, test.id, p.test, 'polluter');
-    items.push(`- **Polluter** (${p.confirmed ? 'confirmed' : 'suspected'}): ${mdCode(truncate(view.tests.name(p.test), 200))}${probe ? ` — ${probeProof(view, probe, test)}` : ''}`);
+    items.push(`- **Polluter** (${p.confirmed ? 'confirmed' : 'suspected'}): ${mdCode(truncate(view.tests.name(p.test), 200))}${probe ? ` — ${probeProof(probe, test, 'before')}` : ''}`);
     for (const leak of viaLeaks(report, p.via)) items.push(`  - **Leaked object:** ${leakDescription(leak)}`);
   }
   for (const s of test.stateSetters.slice(0, 5)) {
     const probe = provingProbe(report, test.id, s, 'state-setter');
-    items.push(`- **State-setter:** ${mdCode(truncate(view.tests.name(s), 200))}${probe ? ` — ${probeProof(view, probe, test)}` : ''}`);
+    items.push(`- **State-setter:** ${mdCode(truncate(view.tests.name(s), 200))}${probe ? ` — ${probeProof(probe, test, 'before')}` : ''}`);
   }
   for (const c of test.cleaners.slice(0, 5)) {
-    items.push(`- **Cleaner:** ${mdCode(truncate(view.tests.name(c), 200))} — running it in between makes this test pass`);
+    const probe = provingProbe(report, test.id, c, 'cleaner');
+    const proof = probe ? probeProof(probe, test, 'between') : 'running it in between makes this test pass';
+    items.push(`- **Cleaner:** ${mdCode(truncate(view.tests.name(c), 200))} — ${proof}`);
   }
   const alone = aloneProbe(report, test.id);
   if (alone) {
@@ -332,12 +334,12 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   return lines.join('\n');
 }
 
-/** "probe `probe-001` (seed 4242) ran it just before this test, which then failed". */
-function probeProof(view: View, probe: RunReport, subject: TestReport): string {
+/** "probe `probe-001` (seed 4242) ran it before this test, which then failed". */
+function probeProof(probe: RunReport, subject: TestReport, where: 'before' | 'between'): string {
   const outcome = probe.failed.includes(subject.id) ? 'which then failed' : 'which then passed';
   const others = probe.order.length - 2;
-  const between = others > 0 ? ` with ${plural(others, 'other test')}` : '';
-  return `probe ${mdCode(probe.id)} (seed ${probe.seed}) ran it before this test${between}, ${outcome}`;
+  const placed = where === 'between' ? 'between the polluter and this test' : `before this test${others > 0 ? ` with ${plural(others, 'other test')}` : ''}`;
+  return `probe ${mdCode(probe.id)} (seed ${probe.seed}) ran it ${placed}, ${outcome}`;
 }
 
 function leakDescription(leak: LeakReport): string {

@@ -68,7 +68,10 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
       }
     }
     for (const s of test.stateSetters.slice(0, 3)) detail('needs', `${tests.name(s)} first`);
-    for (const c of test.cleaners.slice(0, 3)) detail('clean', `passes when ${tests.name(c)} runs in between`);
+    for (const c of test.cleaners.slice(0, 3)) {
+      const probe = provingProbe(report, test.id, c, 'cleaner');
+      detail('clean', `passes when ${tests.name(c)} runs in between${probe ? ` (${probe.id})` : ''}`);
+    }
     const failure = test.failures?.[0];
     if (failure) paragraph('error', `${failure.kind}: ${failure.message}`, 2);
     else if (test.failureKinds.length) detail('error', test.failureKinds.join(', '));

@@ -66,7 +66,7 @@ test('the findings comment starts with the marker and the one-line verdict', () 
   const md = renderMarkdown(findings);
   const [marker, first] = md.split('\n');
   assert.equal(marker, REPORT_MARKER);
-  assert.match(first!, /^### .* 1 order-dependent test, 1 brittle, 1 broken, 1 flaky, 4 leaked objects in 6 runs \(\+5 probes\)$/);
+  assert.match(first!, /^### .* 1 order-dependent test, 1 brittle, 1 broken, 1 flaky, 4 leaked objects in 6 runs \(\+6 probes\)$/);
 });
 
 test('the findings table has the victim row with its confirmed polluter and the leaked iris2', () => {
@@ -92,6 +92,7 @@ test('each victim section names the probe, the leaked object with its finalizer,
   assert.match(md, /\*\*Leaked object:\*\* <code>ModelCache default\/iris2<\/code> \(<code>cache\.kubeflake\.dev\/v1alpha1<\/code>\), terminating, finalizers <code>cache\.kubeflake\.dev\/evict<\/code>/);
   assert.ok(md.includes('```text\nobject is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists\n```'));
   assert.match(md, /\*\*Alone:\*\* passes \(probe <code>probe-000<\/code>/);
+  assert.ok(md.includes('- **Cleaner:** <code>ModelCache garbage collection waits for orphaned caches to disappear</code> — probe <code>probe-005</code> (seed 1733) ran it between the polluter and this test, which then passed'));
   for (const t of findings.tests.filter((x) => x.verdict !== 'stable')) {
     assert.ok(md.includes('```sh\n' + t.reproduce + '\n```'), `no reproduce block for ${t.name}`);
   }
@@ -115,7 +116,7 @@ test('leaks, cleanup and runs are all there, runs folded in <details>', () => {
   assert.match(md, /\| <code>Lease kube-system\/modelcache-operator-leader<\/code><br><sub>coordination\.k8s\.io\/v1<\/sub> \| unknown \|/);
   assert.match(md, /\*\*Cleanup:\*\* deleted 15, finalizers removed from 1, left 1/);
   assert.match(md, /left: <code>Lease kube-system\/modelcache-operator-leader<\/code> — in protected namespace kube-system/);
-  assert.match(md, /<details><summary>Runs: 6 \+ 5 probes, [^<]+<\/summary>\n\n\| Run \| Seed \| Failed \| Duration \| Probe \|/);
+  assert.match(md, /<details><summary>Runs: 6 \+ 6 probes, [^<]+<\/summary>\n\n\| Run \| Seed \| Failed \| Duration \| Probe \|/);
   assert.match(md, /\| <code>probe-001<\/code> \| 1733 \| 1 \| 12s \| polluter for <code>ModelCache provisioning creates iris2 and reports it Ready<\/code> \|/);
   assertOnlyOurHtml(md);
 });
