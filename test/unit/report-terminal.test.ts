@@ -13,7 +13,7 @@ const SGR = /\u001b\[[0-9;]*m/g;
 test('the summary opens with the verdict line and lists the victim with polluter, leak, fix and reproduce', () => {
   const out = renderTerminal(findings);
   const lines = out.split('\n');
-  assert.equal(lines[0], 'kubeflake  findings: 1 order-dependent test, 1 brittle, 1 broken, 1 flaky, 4 leaked objects in 6 runs (+5 probes)');
+  assert.equal(lines[0], 'kubeflake  findings: 1 order-dependent test, 1 brittle, 1 broken, 1 flaky, 4 leaked objects in 6 runs (+6 probes)');
   const at = lines.findIndex((l) => l.includes('ModelCache provisioning creates iris2 and reports it Ready'));
   assert.match(lines[at]!, /^ {2}order-dependent {2}ModelCache provisioning/);
   const block = lines.slice(at, at + 12).join('\n');
@@ -22,7 +22,7 @@ test('the summary opens with the verdict line and lists the victim with polluter
   const victim = findings.tests.find((t) => t.name.startsWith('ModelCache provisioning creates iris2'))!;
   assert.ok(out.includes(`run    ${victim.reproduce}\n`), 'reproduce command not printed whole');
   assert.match(out, /Cleanup: deleted 15, finalizers removed from 1, left 1/);
-  assert.match(out, /Runs: 6 \+ 5 probes, 6 with failures, /);
+  assert.match(out, /Runs: 6 \+ 6 probes, 6 with failures, /);
 });
 
 test('columns line up: test names start in one column, leak rows align', () => {
