@@ -186,6 +186,8 @@ export interface ProbePlan {
   expectedOrder: TestId[];
   /** What the probe will prove if the subject fails (or passes). */
   hypothesis: string;
+  /** Repetition of the same probe (same tests and seed) to confirm a result; 1 when absent. */
+  attempt?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +267,8 @@ export interface RunReport {
   purpose?: ProbePlan['purpose'];
   subject?: TestId;
   warnings?: string[];
+  /** Extension: tests the run reported as skipped (they are not in `order`), for the run x test matrix. */
+  skipped?: TestId[];
 }
 
 export interface LeakReport {
