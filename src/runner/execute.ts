@@ -1,0 +1,356 @@
+// Runs the test command once: builds the argv with the framework adapter, spawns it through
+// exec.ts with a timeout that kills the whole process group, keeps the combined log, collects
+// the reports into the run folder and writes meta.json. Whatever happens (not found, crash,
+// timeout, no report) meta.json is written and says what went wrong: results are never lost.
+
+import { createWriteStream, existsSync, globSync, statSync, type WriteStream } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Framework, ProbePlan, RunMeta, TestId } from '../model.ts';
+import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts';
+import { writeJson } from '../results.ts';
+import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from './command.ts';
+import { goTestJUnit, parseGoTestEvent, type GoTestEvent } from './gotest-json.ts';
+
+export interface RunSpec {
+  /** "000", "001"... or "probe-003": also the folder name. */
+  id: string;
+  seed: number;
+  probe?: boolean;
+  plan?: ProbePlan;
+  /** The user's base command, as given (env words like `KUBECONFIG=x` allowed in front). */
+  command: string[];
+  /** Resolved already: `detectFramework(command)` when the user said auto. */
+  framework: Framework;
+  /** Absolute: results/runs/<id>/. */
+  runDir: string;
+  timeoutMs: number;
+  /** Time between SIGTERM (Ginkgo writes its reports then) and SIGKILL on timeout. */
+  killGraceMs?: number;
+  /** Variables on top of this process's env: KUBECONFIG, USE_EXISTING_CLUSTER, ... */
+  env?: Record<string, string>;
+  /** Probes: run only these tests (test ids are split into suite and name). */
+  focus?: (FocusTest | TestId)[];
+  /** Generic framework: where the command writes its JUnit files (relative to cwd, or absolute). */
+  reportGlob?: string;
+  cwd?: string;
+  /** Each output line as it comes, for verbose mode. */
+  onOutput?: (line: string) => void;
+}
+
+/** Files the runner writes in a run folder. */
+export const runFiles = {
+  meta: 'meta.json',
+  log: 'log.txt',
+  junitDir: 'junit',
+  ginkgoJson: 'ginkgo.json',
+  goTestJson: 'go-test.json',
+  ginkgoOutputDir: 'ginkgo-out',
+} as const;
+
+/** Runs the test command once and records it; never throws for a failed or broken run. */
+export async function executeRun(spec: RunSpec): Promise<RunMeta> {
+  const runDir = resolve(spec.runDir);
+  const cwd = resolve(spec.cwd ?? '.');
+  const warnings: string[] = [];
+  const startedAt = Date.now();
+  const meta: RunMeta = {
+    id: spec.id,
+    seed: spec.seed,
+    probe: spec.probe ?? spec.plan !== undefined,
+    ...(spec.plan ? { plan: spec.plan } : {}),
+    framework: spec.framework,
+    command: spec.command,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    startedAt,
+    endedAt: startedAt,
+    durationMs: 0,
+    reports: [],
+    warnings,
+  };
+  await mkdir(runDir, { recursive: true });
+  await clearRunnerFiles(runDir);
+  await mkdir(join(runDir, runFiles.junitDir), { recursive: true });
+
+  try {
+    let built: BuiltCommand;
+    try {
+      built = buildRunCommand(spec.command, spec.framework, {
+        seed: spec.seed,
+        focus: spec.focus?.map(focusTest),
+        reports: {
+          outputDir: join(runDir, runFiles.ginkgoOutputDir),
+          // Unique, so reports of an earlier, killed run are never taken for this one's.
+          packageFileStem: `.kubeflake-${spec.id}-${randomBytes(4).toString('hex')}`,
+          glob: spec.reportGlob,
+        },
+      });
+    } catch (error) {
+      warnings.push((error as Error).message);
+      return meta;
+    }
+    meta.command = built.display;
+    warnings.push(...built.notes);
+    if (!existsSync(cwd) || !statSync(cwd).isDirectory()) {
+      warnings.push(`the working directory ${cwd} does not exist: set working-directory to the folder the test command runs in`);
+      return meta;
+    }
+
+    const outcome = await spawnRun(spec, built, runDir, cwd);
+    if (outcome.error) warnings.push(outcome.error);
+    if (outcome.result) {
+      meta.exitCode = outcome.result.exitCode;
+      meta.signal = outcome.result.signal;
+      meta.timedOut = outcome.result.timedOut;
+      meta.startedAt = outcome.result.startedAt;
+      if (outcome.result.timedOut) {
+        warnings.push(`killed after the ${formatSeconds(spec.timeoutMs)} run timeout (the whole process group): raise run-timeout if the suite needs longer`);
+      }
+    }
+    try {
+      meta.reports = await collectReports(built.reports, runDir, cwd, startedAt, warnings, outcome.goEvents, meta.timedOut ? 'the run was killed at its timeout' : undefined);
+    } catch (error) {
+      warnings.push(`collecting the reports of run ${spec.id} failed: ${(error as Error).message}`);
+    }
+    if (meta.reports.length === 0 && outcome.result) warnings.push(noReportWarning(built, runDir, cwd));
+    return meta;
+  } finally {
+    meta.endedAt = Date.now();
+    meta.durationMs = meta.endedAt - meta.startedAt;
+    await writeJson(join(runDir, runFiles.meta), meta);
+  }
+}
+
+/** A focus entry given as a test id is split back into suite and name (model.testId). */
+function focusTest(entry: FocusTest | TestId): FocusTest {
+  if (typeof entry !== 'string') return entry;
+  const at = entry.indexOf(' :: ');
+  return at < 0 ? { id: entry, suite: '', name: entry } : { id: entry, suite: entry.slice(0, at), name: entry.slice(at + 4) };
+}
+
+// A rerun with the same id must not mix with what an earlier attempt left.
+async function clearRunnerFiles(runDir: string): Promise<void> {
+  for (const name of [runFiles.meta, runFiles.log, runFiles.junitDir, runFiles.ginkgoJson, runFiles.goTestJson, runFiles.ginkgoOutputDir]) {
+    await rm(join(runDir, name), { recursive: true, force: true });
+  }
+}
+
+interface SpawnOutcome {
+  result?: ProcessResult;
+  error?: string;
+  goEvents: GoTestEvent[];
+}
+
+async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd: string): Promise<SpawnOutcome> {
+  const logFile = join(runDir, runFiles.log);
+  await writeFile(logFile, `# kubeflake ${spec.id} seed ${spec.seed} in ${cwd}\n# ${built.display.join(' ')}\n`);
+  const goEvents: GoTestEvent[] = [];
+  const jsonStream = built.reports.kind === 'go-test-json';
+  // `go test -json` output: raw events to go-test.json, their text to log.txt, so the log reads like `go test -v`.
+  let log: WriteStream | undefined;
+  let events: WriteStream | undefined;
+  if (jsonStream) {
+    log = createWriteStream(logFile, { flags: 'a' });
+    events = createWriteStream(join(runDir, runFiles.goTestJson));
+  }
+  const onLine = jsonStream
+    ? (line: string) => {
+        const event = parseGoTestEvent(line);
+        if (event) {
+          events!.write(`${line}\n`);
+          goEvents.push(event);
+          if (event.Output !== undefined) {
+            log!.write(event.Output);
+            spec.onOutput?.(event.Output.replace(/\r?\n$/, ''));
+          }
+        } else {
+          log!.write(`${line}\n`);
+          spec.onOutput?.(line);
+        }
+      }
+    : spec.onOutput;
+  try {
+    const result = await runProcess(built.argv, {
+      cwd,
+      extraEnv: { ...spec.env, ...built.env },
+      logFile: jsonStream ? undefined : logFile,
+      onLine,
+      timeoutMs: spec.timeoutMs,
+      killGraceMs: spec.killGraceMs ?? 10_000,
+    });
+    return { result, goEvents };
+  } catch (error) {
+    const message =
+      error instanceof CommandNotFoundError
+        ? `command not found: ${error.command} (in ${cwd}): install it or put it on PATH, or fix the test command \`${built.display.join(' ')}\``
+        : `could not start \`${built.display.join(' ')}\`: ${(error as Error).message}`;
+    await writeFile(logFile, `# ${message}\n`, { flag: 'a' });
+    return { error: message, goEvents };
+  } finally {
+    await Promise.all([log, events].map((stream) => (stream ? new Promise((done) => stream.end(done)) : undefined)));
+  }
+}
+
+/** Moves or converts what the command wrote into junit/ and ginkgo.json; returns their relative paths. */
+async function collectReports(
+  target: ReportTarget,
+  runDir: string,
+  cwd: string,
+  startedAt: number,
+  warnings: string[],
+  goEvents: GoTestEvent[],
+  interrupted: string | undefined,
+): Promise<string[]> {
+  const junitDir = join(runDir, runFiles.junitDir);
+  switch (target.kind) {
+    case 'none':
+      return [];
+    case 'go-test-json': {
+      if (goEvents.length === 0) return [];
+      await writeFile(join(junitDir, 'junit.xml'), goTestJUnit(goEvents, { interrupted }));
+      return [`${runFiles.junitDir}/junit.xml`];
+    }
+    case 'ginkgo-output-dir': {
+      // junit.xml / ginkgo.json merged by the CLI; <suite>_junit.xml... with --keep-separate-reports.
+      const names = existsSync(target.dir) ? await readdir(target.dir) : [];
+      const junit = names.filter((name) => name === target.junit || name.endsWith(`_${target.junit}`)).sort();
+      const json = names.filter((name) => name === target.json || name.endsWith(`_${target.json}`)).sort();
+      const reports: string[] = [];
+      for (const name of junit) {
+        await rename(join(target.dir, name), join(junitDir, name));
+        reports.push(`${runFiles.junitDir}/${name}`);
+      }
+      if (await combineGinkgoJson(json.map((name) => join(target.dir, name)), join(runDir, runFiles.ginkgoJson), warnings)) reports.push(runFiles.ginkgoJson);
+      await rmdir(target.dir).catch(() => undefined);
+      return reports;
+    }
+    case 'package-files': {
+      const found = await findFiles(cwd, new Set([target.junit, target.json]));
+      const reports: string[] = [];
+      const jsonFiles: string[] = [];
+      for (const file of found.sort()) {
+        if (basename(file) === target.json) {
+          jsonFiles.push(file);
+          continue;
+        }
+        const name = `${packageLabel(cwd, file)}.xml`;
+        await moveFile(file, join(junitDir, name));
+        reports.push(`${runFiles.junitDir}/${name}`);
+      }
+      if (await combineGinkgoJson(jsonFiles, join(runDir, runFiles.ginkgoJson), warnings)) reports.push(runFiles.ginkgoJson);
+      // The per-package copies were ours: leave the user's tree as it was.
+      await Promise.all(jsonFiles.map((file) => rm(file, { force: true })));
+      return reports;
+    }
+    case 'glob': {
+      const reports: string[] = [];
+      const jsonFiles: string[] = [];
+      const used = new Set<string>();
+      for (const match of globSync(target.pattern, { cwd }).sort()) {
+        const file = isAbsolute(match) ? match : join(cwd, match);
+        const info = await stat(file).catch(() => undefined);
+        if (!info?.isFile()) continue;
+        // Filesystem times can lag the clock by a second; older files are from an earlier run.
+        if (info.mtimeMs < startedAt - 2000) {
+          warnings.push(`ignored ${relative(cwd, file)}: it is older than this run (a report left by an earlier run?)`);
+          continue;
+        }
+        if (file.endsWith('.json')) {
+          jsonFiles.push(file);
+          continue;
+        }
+        let name = basename(file);
+        for (let n = 2; used.has(name); n++) name = `${n}-${basename(file)}`;
+        used.add(name);
+        await copyFile(file, join(junitDir, name));
+        reports.push(`${runFiles.junitDir}/${name}`);
+      }
+      if (await combineGinkgoJson(jsonFiles, join(runDir, runFiles.ginkgoJson), warnings, true)) reports.push(runFiles.ginkgoJson);
+      return reports;
+    }
+  }
+}
+
+/**
+ * Writes ginkgo.json from one or more Ginkgo JSON reports: one is copied untouched, several
+ * (one per package) are concatenated, which is what the ginkgo CLI does when it merges suites.
+ */
+async function combineGinkgoJson(files: string[], destination: string, warnings: string[], copy = false): Promise<boolean> {
+  if (files.length === 0) return false;
+  if (files.length === 1) {
+    if (copy) await copyFile(files[0]!, destination);
+    else await moveFile(files[0]!, destination);
+    return true;
+  }
+  const suites: unknown[] = [];
+  for (const file of files) {
+    try {
+      const value: unknown = JSON.parse(await readFile(file, 'utf8'));
+      suites.push(...(Array.isArray(value) ? value : [value]));
+    } catch (error) {
+      warnings.push(`${file} is not a readable Ginkgo JSON report (${(error as Error).message}): left out of ginkgo.json`);
+    }
+  }
+  if (suites.length === 0) return false;
+  await writeFile(destination, JSON.stringify(suites, null, 1));
+  return true;
+}
+
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch {
+    // Another filesystem: copy, then remove.
+    await copyFile(from, to);
+    await rm(from, { force: true });
+  }
+}
+
+// Directories no Go package lives in; skipping them keeps the search short.
+const skippedDirs = new Set(['.git', 'node_modules', 'vendor', 'testdata', '.kubeflake']);
+
+/** Files with one of these names under root, depth-first. */
+async function findFiles(root: string, names: Set<string>): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (entry.isDirectory()) {
+        if (!skippedDirs.has(entry.name)) await walk(join(dir, entry.name));
+      } else if (names.has(entry.name)) found.push(join(dir, entry.name));
+    }
+  };
+  await walk(root);
+  return found;
+}
+
+/** `internal/controller/x-junit.xml` -> `internal_controller`: one report name per package. */
+function packageLabel(root: string, file: string): string {
+  const dir = relative(root, join(file, '..'));
+  return dir === '' ? 'root' : dir.replace(/[\\/]/g, '_');
+}
+
+function noReportWarning(built: BuiltCommand, runDir: string, cwd: string): string {
+  const where = join(runDir, runFiles.junitDir);
+  switch (built.reports.kind) {
+    case 'ginkgo-output-dir':
+      return `no JUnit report found at ${where}: did the test command accept --junit-report and --output-dir (ginkgo v2 CLI)? See log.txt`;
+    case 'package-files':
+      return `no JUnit report found at ${where}: did the test binaries accept -ginkgo.junit-report (are these Ginkgo v2 suites)? See log.txt`;
+    case 'go-test-json':
+      return `no JUnit report found at ${where}: \`go test -json\` printed no test events (did the build fail?). See log.txt`;
+    case 'glob':
+      return `no JUnit report found at ${where}: nothing matched report-glob ${built.reports.pattern} in ${cwd} after the run; does the command write its reports there?`;
+    case 'none':
+      return built.framework === 'generic'
+        ? `no JUnit report found at ${where}: the generic framework needs report-glob to find the command's JUnit files`
+        : `no JUnit report found at ${where}: this command shape gives no machine-readable report`;
+  }
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,201 @@
+// Converts the `go test -json` event stream (test2json) into a JUnit document, so plain Go
+// tests reach the same ingestion as every other framework. Pure: events in, XML text out.
+// The shape follows gotestsum's JUnit (classname = package, package failures as "TestMain"),
+// testcases in execution order (their "run" events), each with the time it started.
+
+/** One test2json event (`go doc cmd/test2json`). */
+export interface GoTestEvent {
+  Time?: string;
+  Action: string;
+  Package?: string;
+  Test?: string;
+  Elapsed?: number;
+  Output?: string;
+  /** Build events ("build-output", "build-fail") name the package being built here. */
+  ImportPath?: string;
+  /** On a package "fail": the ImportPath whose build failed. */
+  FailedBuild?: string;
+}
+
+export interface ConvertOptions {
+  /** The run was stopped (timeout, signal): tests still running are failures of that cause. */
+  interrupted?: string;
+  /** Cap on the output kept a testcase, in characters. */
+  maxOutput?: number;
+}
+
+/** Splits `go test -json` output into events and the lines that are not events (build errors, vet). */
+export function parseGoTestEvents(text: string): { events: GoTestEvent[]; other: string[] } {
+  const events: GoTestEvent[] = [];
+  const other: string[] = [];
+  for (const line of text.split('\n')) {
+    const event = parseGoTestEvent(line);
+    if (event) events.push(event);
+    else if (line.trim() !== '') other.push(line);
+  }
+  return { events, other };
+}
+
+/** One line as an event, or undefined when the line is plain text. */
+export function parseGoTestEvent(line: string): GoTestEvent | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const value: unknown = JSON.parse(line);
+    if (value && typeof value === 'object' && typeof (value as GoTestEvent).Action === 'string') return value as GoTestEvent;
+  } catch {
+    // A line that merely starts with "{" is output, not an event.
+  }
+  return undefined;
+}
+
+interface CaseState {
+  name: string;
+  startedAt?: string;
+  status?: 'passed' | 'failed' | 'skipped';
+  elapsed: number;
+  output: string[];
+  outputChars: number;
+  truncated: boolean;
+}
+
+interface PackageState {
+  name: string;
+  startedAt?: string;
+  status?: 'passed' | 'failed' | 'skipped';
+  elapsed: number;
+  failedBuild?: string;
+  cases: Map<string, CaseState>;
+  output: string[];
+}
+
+/** The JUnit XML for a `go test -json` event stream. */
+export function goTestJUnit(events: GoTestEvent[], options: ConvertOptions = {}): string {
+  const maxOutput = options.maxOutput ?? 256 * 1024;
+  const packages = new Map<string, PackageState>();
+  const buildOutput = new Map<string, string[]>();
+  const packageOf = (name: string): PackageState => {
+    let state = packages.get(name);
+    if (!state) {
+      state = { name, elapsed: 0, cases: new Map(), output: [] };
+      packages.set(name, state);
+    }
+    return state;
+  };
+
+  for (const event of events) {
+    if (event.Action === 'build-output' && event.ImportPath) {
+      const lines = buildOutput.get(event.ImportPath) ?? [];
+      lines.push(event.Output ?? '');
+      buildOutput.set(event.ImportPath, lines);
+      continue;
+    }
+    if (!event.Package) continue;
+    const pkg = packageOf(event.Package);
+    if (!event.Test) {
+      if (event.Action === 'start') pkg.startedAt ??= event.Time;
+      else if (event.Action === 'output') pkg.output.push(event.Output ?? '');
+      else if (isEnd(event.Action)) {
+        pkg.status = endStatus(event.Action);
+        pkg.elapsed = event.Elapsed ?? 0;
+        if (event.FailedBuild) pkg.failedBuild = event.FailedBuild;
+      }
+      continue;
+    }
+    let testCase = pkg.cases.get(event.Test);
+    if (!testCase) {
+      testCase = { name: event.Test, elapsed: 0, output: [], outputChars: 0, truncated: false };
+      pkg.cases.set(event.Test, testCase);
+    }
+    if (event.Action === 'run') testCase.startedAt ??= event.Time;
+    else if (event.Action === 'output' && event.Output !== undefined) {
+      if (testCase.outputChars < maxOutput) {
+        testCase.output.push(event.Output.slice(0, maxOutput - testCase.outputChars));
+        testCase.outputChars += event.Output.length;
+      } else testCase.truncated = true;
+    } else if (isEnd(event.Action)) {
+      testCase.status = endStatus(event.Action);
+      testCase.elapsed = event.Elapsed ?? 0;
+    }
+  }
+
+  let totalTests = 0;
+  let totalFailures = 0;
+  let totalTime = 0;
+  const suites: string[] = [];
+  for (const pkg of packages.values()) {
+    const cases: string[] = [];
+    let failures = 0;
+    let skipped = 0;
+    for (const testCase of pkg.cases.values()) {
+      let status = testCase.status;
+      let output = testCase.output.join('') + (testCase.truncated ? '\n[kubeflake: output truncated]\n' : '');
+      if (status === undefined) {
+        // Started, never finished: the binary panicked, timed out or was stopped.
+        status = 'failed';
+        output += `\n[kubeflake: ${testCase.name} did not finish${options.interrupted ? `: ${options.interrupted}` : ': its package failed before it ended'}]\n`;
+      }
+      if (status === 'failed') failures++;
+      if (status === 'skipped') skipped++;
+      cases.push(testcaseXml(pkg.name, testCase.name, testCase.elapsed, testCase.startedAt, status, output));
+    }
+    const caseFailed = [...pkg.cases.values()].some((c) => c.status !== 'passed' && c.status !== 'skipped');
+    if ((pkg.status === 'failed' || (pkg.status === undefined && options.interrupted)) && !caseFailed) {
+      // A failure no test owns (build error, TestMain, init panic) still has to show.
+      const build = pkg.failedBuild ? (buildOutput.get(pkg.failedBuild) ?? []).join('') : '';
+      const reason = pkg.status === undefined ? `\n[kubeflake: package did not finish: ${options.interrupted}]\n` : '';
+      failures++;
+      cases.push(testcaseXml(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.join('') + reason));
+    }
+    totalTests += cases.length;
+    totalFailures += failures;
+    totalTime += pkg.elapsed;
+    const timestamp = pkg.startedAt ? ` timestamp="${escapeXml(pkg.startedAt)}"` : '';
+    suites.push(
+      `  <testsuite tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(pkg.elapsed)}" name="${escapeXml(pkg.name)}"${timestamp}>\n` +
+        cases.join('') +
+        '  </testsuite>\n',
+    );
+  }
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    `<testsuites tests="${totalTests}" failures="${totalFailures}" errors="0" time="${seconds(totalTime)}">\n` +
+    suites.join('') +
+    '</testsuites>\n'
+  );
+}
+
+function isEnd(action: string): boolean {
+  return action === 'pass' || action === 'fail' || action === 'skip';
+}
+
+function endStatus(action: string): 'passed' | 'failed' | 'skipped' {
+  return action === 'pass' ? 'passed' : action === 'fail' ? 'failed' : 'skipped';
+}
+
+function testcaseXml(pkg: string, name: string, elapsed: number, startedAt: string | undefined, status: 'passed' | 'failed' | 'skipped', output: string): string {
+  const timestamp = startedAt ? ` timestamp="${escapeXml(startedAt)}"` : '';
+  const open = `    <testcase classname="${escapeXml(pkg)}" name="${escapeXml(name)}" time="${seconds(elapsed)}"${timestamp}>`;
+  if (status === 'passed') return `${open}</testcase>\n`;
+  if (status === 'skipped') return `${open}\n      <skipped message="${escapeAttribute(output)}"></skipped>\n    </testcase>\n`;
+  return `${open}\n      <failure message="Failed" type="">${escapeXml(output)}</failure>\n    </testcase>\n`;
+}
+
+function seconds(value: number): string {
+  return value.toFixed(6);
+}
+
+/** Escapes text for XML 1.0: markup characters, ANSI colour codes and characters XML forbids. */
+export function escapeXml(text: string): string {
+  return text
+    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+// Parsers turn raw newlines in attributes into spaces; a character reference keeps them.
+function escapeAttribute(text: string): string {
+  return escapeXml(text).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+}

@@ -1,0 +1,99 @@
+// The runner against real `go test` on plain Go tests (test/fixtures/runner/plain): `-json`
+// converted to JUnit, the raw stream kept, `-shuffle` reaching the tests, `-run` keeping the
+// recorded relative order. No cluster needed.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
+import type { RunMeta } from '../../src/model.ts';
+import { runnerFixture } from '../support/ginkgo.ts';
+
+const results = mkdtempSync(join(tmpdir(), 'kf-runner-go-'));
+let runs = 0;
+const pkg = 'kubeflake.test/runner/plain/order';
+
+async function run(extra: Partial<RunSpec> = {}): Promise<{ meta: RunMeta; dir: string }> {
+  const id = String(runs++).padStart(3, '0');
+  const dir = join(results, 'runs', id);
+  const meta = await executeRun({ id, seed: 17, command: ['go', 'test', '-count=1', './plain/order'], framework: 'go', runDir: dir, cwd: runnerFixture, timeoutMs: 120_000, ...extra });
+  return { meta, dir };
+}
+
+/** Top-level tests in the order the raw `go test -json` stream started them. */
+function order(dir: string): string[] {
+  return readFileSync(join(dir, 'go-test.json'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { Action: string; Test?: string })
+    .filter((event) => event.Action === 'run' && event.Test && !event.Test.includes('/'))
+    .map((event) => event.Test!);
+}
+
+/** Testcase names of the converted JUnit, in document order, with failed ones marked. */
+function junitCases(dir: string): string[] {
+  const xml = readFileSync(join(dir, 'junit', 'junit.xml'), 'utf8');
+  return [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"[^>]*>(\s*<failure)?/g)].map((m) => `${m[2]}${m[3] ? ' FAILED' : ''}`);
+}
+
+test('a go test run: JUnit converted into junit/, the raw -json kept, log.txt reads like go test -v', async () => {
+  const { meta, dir } = await run({ seed: 2_000_000_000 });
+  assert.deepEqual(meta.reports, ['junit/junit.xml']);
+  assert.deepEqual(readdirSync(dir).sort(), ['go-test.json', 'junit', 'log.txt', 'meta.json']);
+  assert.deepEqual(meta.command, ['go', 'test', '-json', '-shuffle=2000000000', '-count=1', './plain/order']);
+  assert.equal(meta.exitCode, 1);
+  const log = readFileSync(join(dir, 'log.txt'), 'utf8');
+  assert.match(log, /^-test\.shuffle 2000000000$/m);
+  assert.match(log, /^--- FAIL: TestVictim/m);
+  assert.doesNotMatch(log, /"Action"/);
+  const cases = junitCases(dir);
+  assert.equal(cases.length, 12);
+  assert.deepEqual(cases.filter((name) => name.endsWith('FAILED')), ['TestVictim FAILED']);
+  assert.match(readFileSync(join(dir, 'junit', 'junit.xml'), 'utf8'), new RegExp(`<testsuite [^>]*name="${pkg}"`));
+  // Document order is execution order.
+  assert.deepEqual(cases.filter((name) => !name.includes('/')).map((name) => name.replace(' FAILED', '')), order(dir));
+});
+
+test('-shuffle reaches the tests: same seed, same order; another seed, another order', async () => {
+  const a = await run({ seed: 17 });
+  const b = await run({ seed: 17 });
+  const c = await run({ seed: 4242 });
+  assert.equal(order(a.dir).length, 9);
+  assert.deepEqual(order(b.dir), order(a.dir));
+  assert.notDeepEqual(order(c.dir), order(a.dir));
+});
+
+test('focus by -run runs only the focused tests, in the recorded relative order, and confirms the polluter', async () => {
+  const full = await run({ seed: 2_000_000_000 });
+  const recorded = order(full.dir);
+  assert.ok(recorded.indexOf('TestPolluter') < recorded.indexOf('TestVictim'), recorded.join(','));
+  const focus = ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].map((name) => `${pkg} :: ${name}`);
+  const probe = await run({ seed: 2_000_000_000, focus });
+  assert.deepEqual(order(probe.dir), recorded.filter((name) => ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].includes(name)));
+  const cases = junitCases(probe.dir);
+  assert.equal(cases.length, 4);
+  assert.ok(cases.includes('TestVictim FAILED'), cases.join(','));
+  const alone = await run({ seed: 2_000_000_000, focus: [`${pkg} :: TestVictim`] });
+  assert.deepEqual(junitCases(alone.dir), ['TestVictim']);
+});
+
+test('focus on a subtest runs its parent and that subtest only', async () => {
+  const probe = await run({ focus: [`${pkg} :: TestTable/second`] });
+  assert.deepEqual(junitCases(probe.dir), ['TestTable', 'TestTable/second']);
+});
+
+test('a build failure still gives a report: TestMain failed with the compiler output', async () => {
+  const broken = mkdtempSync(join(tmpdir(), 'kf-runner-broken-'));
+  const { writeFileSync, mkdirSync } = await import('node:fs');
+  writeFileSync(join(broken, 'go.mod'), 'module broken\n\ngo 1.25\n');
+  mkdirSync(join(broken, 'pkg'));
+  writeFileSync(join(broken, 'pkg', 'x_test.go'), 'package pkg\nimport "testing"\nfunc TestX(t *testing.T) { undefined() }\n');
+  const { meta, dir } = await run({ cwd: broken, command: ['go', 'test', './pkg'] });
+  assert.deepEqual(meta.reports, ['junit/junit.xml']);
+  assert.equal(meta.exitCode, 1);
+  const xml = readFileSync(join(dir, 'junit', 'junit.xml'), 'utf8');
+  assert.match(xml, /name="TestMain"/);
+  assert.match(xml, /undefined: undefined/);
+});
