@@ -11,7 +11,7 @@ import type { Framework, ProbePlan, RunMeta, TestId } from '../model.ts';
 import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts';
 import { writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from './command.ts';
-import { goTestJUnit, parseGoTestEvent, type GoTestEvent } from './gotest-json.ts';
+import { GoTestJUnitBuilder, parseGoTestEvent } from './gotest-json.ts';
 
 export interface RunSpec {
   /** "000", "001"... or "probe-003": also the folder name. */
@@ -111,7 +111,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       }
     }
     try {
-      meta.reports = await collectReports(built.reports, runDir, cwd, startedAt, warnings, outcome.goEvents, meta.timedOut ? 'the run was killed at its timeout' : undefined);
+      meta.reports = await collectReports(built.reports, runDir, cwd, startedAt, warnings, outcome.goTest, meta.timedOut ? 'the run was killed at its timeout' : undefined);
     } catch (error) {
       warnings.push(`collecting the reports of run ${spec.id} failed: ${(error as Error).message}`);
     }
@@ -141,13 +141,13 @@ async function clearRunnerFiles(runDir: string): Promise<void> {
 interface SpawnOutcome {
   result?: ProcessResult;
   error?: string;
-  goEvents: GoTestEvent[];
+  goTest: GoTestJUnitBuilder;
 }
 
 async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd: string): Promise<SpawnOutcome> {
   const logFile = join(runDir, runFiles.log);
   await writeFile(logFile, `# kubeflake ${spec.id} seed ${spec.seed} in ${cwd}\n# ${built.display.join(' ')}\n`);
-  const goEvents: GoTestEvent[] = [];
+  const goTest = new GoTestJUnitBuilder();
   const jsonStream = built.reports.kind === 'go-test-json';
   // `go test -json` output: raw events to go-test.json, their text to log.txt, so the log reads like `go test -v`.
   let log: WriteStream | undefined;
@@ -161,7 +161,7 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
         const event = parseGoTestEvent(line);
         if (event) {
           events!.write(`${line}\n`);
-          goEvents.push(event);
+          goTest.add(event);
           if (event.Output !== undefined) {
             log!.write(event.Output);
             spec.onOutput?.(event.Output.replace(/\r?\n$/, ''));
@@ -181,14 +181,14 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
       timeoutMs: spec.timeoutMs,
       killGraceMs: spec.killGraceMs ?? 10_000,
     });
-    return { result, goEvents };
+    return { result, goTest };
   } catch (error) {
     const message =
       error instanceof CommandNotFoundError
         ? `command not found: ${error.command} (in ${cwd}): install it or put it on PATH, or fix the test command \`${built.display.join(' ')}\``
         : `could not start \`${built.display.join(' ')}\`: ${(error as Error).message}`;
     await writeFile(logFile, `# ${message}\n`, { flag: 'a' });
-    return { error: message, goEvents };
+    return { error: message, goTest };
   } finally {
     await Promise.all([log, events].map((stream) => (stream ? new Promise((done) => stream.end(done)) : undefined)));
   }
@@ -201,7 +201,7 @@ async function collectReports(
   cwd: string,
   startedAt: number,
   warnings: string[],
-  goEvents: GoTestEvent[],
+  goTest: GoTestJUnitBuilder,
   interrupted: string | undefined,
 ): Promise<string[]> {
   const junitDir = join(runDir, runFiles.junitDir);
@@ -209,8 +209,8 @@ async function collectReports(
     case 'none':
       return [];
     case 'go-test-json': {
-      if (goEvents.length === 0) return [];
-      await writeFile(join(junitDir, 'junit.xml'), goTestJUnit(goEvents, { interrupted }));
+      if (goTest.events === 0) return [];
+      await writeFile(join(junitDir, 'junit.xml'), goTest.toXml(interrupted));
       return [`${runFiles.junitDir}/junit.xml`];
     }
     case 'ginkgo-output-dir': {
@@ -224,6 +224,8 @@ async function collectReports(
         reports.push(`${runFiles.junitDir}/${name}`);
       }
       if (await combineGinkgoJson(json.map((name) => join(target.dir, name)), join(runDir, runFiles.ginkgoJson), warnings)) reports.push(runFiles.ginkgoJson);
+      // Per-suite JSON files now live in ginkgo.json; anything else (profiles) stays in the folder.
+      await Promise.all(json.map((name) => rm(join(target.dir, name), { force: true })));
       await rmdir(target.dir).catch(() => undefined);
       return reports;
     }

@@ -53,9 +53,7 @@ interface CaseState {
   startedAt?: string;
   status?: 'passed' | 'failed' | 'skipped';
   elapsed: number;
-  output: string[];
-  outputChars: number;
-  truncated: boolean;
+  output: CappedOutput;
 }
 
 interface PackageState {
@@ -65,103 +63,150 @@ interface PackageState {
   elapsed: number;
   failedBuild?: string;
   cases: Map<string, CaseState>;
-  output: string[];
+  output: CappedOutput;
 }
 
 /** The JUnit XML for a `go test -json` event stream. */
 export function goTestJUnit(events: GoTestEvent[], options: ConvertOptions = {}): string {
-  const maxOutput = options.maxOutput ?? 256 * 1024;
-  const packages = new Map<string, PackageState>();
-  const buildOutput = new Map<string, string[]>();
-  const packageOf = (name: string): PackageState => {
-    let state = packages.get(name);
-    if (!state) {
-      state = { name, elapsed: 0, cases: new Map(), output: [] };
-      packages.set(name, state);
-    }
-    return state;
-  };
+  const builder = new GoTestJUnitBuilder(options.maxOutput);
+  for (const event of events) builder.add(event);
+  return builder.toXml(options.interrupted);
+}
 
-  for (const event of events) {
+/**
+ * Folds events one at a time, keeping at most `maxOutput` characters of output per test and
+ * per package, so a long, chatty run never holds its whole event stream in memory.
+ */
+export class GoTestJUnitBuilder {
+  readonly #maxOutput: number;
+  readonly #packages = new Map<string, PackageState>();
+  readonly #buildOutput = new Map<string, CappedOutput>();
+  #events = 0;
+
+  constructor(maxOutput = 256 * 1024) {
+    this.#maxOutput = maxOutput;
+  }
+
+  /** Events seen so far: zero means `go test -json` printed nothing usable. */
+  get events(): number {
+    return this.#events;
+  }
+
+  add(event: GoTestEvent): void {
+    this.#events++;
     if (event.Action === 'build-output' && event.ImportPath) {
-      const lines = buildOutput.get(event.ImportPath) ?? [];
-      lines.push(event.Output ?? '');
-      buildOutput.set(event.ImportPath, lines);
-      continue;
+      let output = this.#buildOutput.get(event.ImportPath);
+      if (!output) this.#buildOutput.set(event.ImportPath, (output = new CappedOutput(this.#maxOutput)));
+      output.add(event.Output ?? '');
+      return;
     }
-    if (!event.Package) continue;
-    const pkg = packageOf(event.Package);
+    if (!event.Package) return;
+    const pkg = this.#packageOf(event.Package);
     if (!event.Test) {
       if (event.Action === 'start') pkg.startedAt ??= event.Time;
-      else if (event.Action === 'output') pkg.output.push(event.Output ?? '');
+      else if (event.Action === 'output') pkg.output.add(event.Output ?? '');
       else if (isEnd(event.Action)) {
         pkg.status = endStatus(event.Action);
         pkg.elapsed = event.Elapsed ?? 0;
         if (event.FailedBuild) pkg.failedBuild = event.FailedBuild;
       }
-      continue;
+      return;
     }
     let testCase = pkg.cases.get(event.Test);
     if (!testCase) {
-      testCase = { name: event.Test, elapsed: 0, output: [], outputChars: 0, truncated: false };
+      testCase = { name: event.Test, elapsed: 0, output: new CappedOutput(this.#maxOutput) };
       pkg.cases.set(event.Test, testCase);
     }
     if (event.Action === 'run') testCase.startedAt ??= event.Time;
-    else if (event.Action === 'output' && event.Output !== undefined) {
-      if (testCase.outputChars < maxOutput) {
-        testCase.output.push(event.Output.slice(0, maxOutput - testCase.outputChars));
-        testCase.outputChars += event.Output.length;
-      } else testCase.truncated = true;
-    } else if (isEnd(event.Action)) {
+    else if (event.Action === 'output' && event.Output !== undefined) testCase.output.add(event.Output);
+    else if (isEnd(event.Action)) {
       testCase.status = endStatus(event.Action);
       testCase.elapsed = event.Elapsed ?? 0;
     }
   }
 
-  let totalTests = 0;
-  let totalFailures = 0;
-  let totalTime = 0;
-  const suites: string[] = [];
-  for (const pkg of packages.values()) {
-    const cases: string[] = [];
-    let failures = 0;
-    let skipped = 0;
-    for (const testCase of pkg.cases.values()) {
-      let status = testCase.status;
-      let output = testCase.output.join('') + (testCase.truncated ? '\n[kubeflake: output truncated]\n' : '');
-      if (status === undefined) {
-        // Started, never finished: the binary panicked, timed out or was stopped.
-        status = 'failed';
-        output += `\n[kubeflake: ${testCase.name} did not finish${options.interrupted ? `: ${options.interrupted}` : ': its package failed before it ended'}]\n`;
+  /** The JUnit document; `interrupted` names why tests still running never finished. */
+  toXml(interrupted?: string): string {
+    let totalTests = 0;
+    let totalFailures = 0;
+    let totalTime = 0;
+    const suites: string[] = [];
+    for (const pkg of this.#packages.values()) {
+      const cases: string[] = [];
+      let failures = 0;
+      let skipped = 0;
+      for (const testCase of pkg.cases.values()) {
+        let status = testCase.status;
+        let output = testCase.output.text();
+        if (status === undefined) {
+          // Started, never finished: the binary panicked, timed out or was stopped.
+          status = 'failed';
+          output += `\n[kubeflake: ${testCase.name} did not finish${interrupted ? `: ${interrupted}` : ': its package failed before it ended'}]\n`;
+        }
+        if (status === 'failed') failures++;
+        if (status === 'skipped') skipped++;
+        cases.push(testcaseXml(pkg.name, testCase.name, testCase.elapsed, testCase.startedAt, status, output));
       }
-      if (status === 'failed') failures++;
-      if (status === 'skipped') skipped++;
-      cases.push(testcaseXml(pkg.name, testCase.name, testCase.elapsed, testCase.startedAt, status, output));
+      if ((pkg.status === 'failed' || (pkg.status === undefined && interrupted)) && failures === 0) {
+        // A failure no test owns (build error, TestMain, init panic) still has to show.
+        const build = pkg.failedBuild ? (this.#buildOutput.get(pkg.failedBuild)?.text() ?? '') : '';
+        const reason = pkg.status === undefined ? `\n[kubeflake: package did not finish: ${interrupted}]\n` : '';
+        failures++;
+        cases.push(testcaseXml(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.text() + reason));
+      }
+      totalTests += cases.length;
+      totalFailures += failures;
+      totalTime += pkg.elapsed;
+      const timestamp = pkg.startedAt ? ` timestamp="${escapeXml(pkg.startedAt)}"` : '';
+      suites.push(
+        `  <testsuite tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(pkg.elapsed)}" name="${escapeXml(pkg.name)}"${timestamp}>\n` +
+          cases.join('') +
+          '  </testsuite>\n',
+      );
     }
-    const caseFailed = [...pkg.cases.values()].some((c) => c.status !== 'passed' && c.status !== 'skipped');
-    if ((pkg.status === 'failed' || (pkg.status === undefined && options.interrupted)) && !caseFailed) {
-      // A failure no test owns (build error, TestMain, init panic) still has to show.
-      const build = pkg.failedBuild ? (buildOutput.get(pkg.failedBuild) ?? []).join('') : '';
-      const reason = pkg.status === undefined ? `\n[kubeflake: package did not finish: ${options.interrupted}]\n` : '';
-      failures++;
-      cases.push(testcaseXml(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.join('') + reason));
-    }
-    totalTests += cases.length;
-    totalFailures += failures;
-    totalTime += pkg.elapsed;
-    const timestamp = pkg.startedAt ? ` timestamp="${escapeXml(pkg.startedAt)}"` : '';
-    suites.push(
-      `  <testsuite tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(pkg.elapsed)}" name="${escapeXml(pkg.name)}"${timestamp}>\n` +
-        cases.join('') +
-        '  </testsuite>\n',
+    return (
+      '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<testsuites tests="${totalTests}" failures="${totalFailures}" errors="0" time="${seconds(totalTime)}">\n` +
+      suites.join('') +
+      '</testsuites>\n'
     );
   }
-  return (
-    '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<testsuites tests="${totalTests}" failures="${totalFailures}" errors="0" time="${seconds(totalTime)}">\n` +
-    suites.join('') +
-    '</testsuites>\n'
-  );
+
+  #packageOf(name: string): PackageState {
+    let state = this.#packages.get(name);
+    if (!state) {
+      state = { name, elapsed: 0, cases: new Map(), output: new CappedOutput(this.#maxOutput) };
+      this.#packages.set(name, state);
+    }
+    return state;
+  }
+}
+
+/** Output text kept up to a cap, with a marker saying it was cut. */
+class CappedOutput {
+  readonly #max: number;
+  readonly #parts: string[] = [];
+  #length = 0;
+  #truncated = false;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  add(text: string): void {
+    if (this.#length >= this.#max) {
+      this.#truncated ||= text.length > 0;
+      return;
+    }
+    const kept = text.slice(0, this.#max - this.#length);
+    this.#parts.push(kept);
+    this.#length += kept.length;
+    if (kept.length < text.length) this.#truncated = true;
+  }
+
+  text(): string {
+    return this.#parts.join('') + (this.#truncated ? '\n[kubeflake: output truncated]\n' : '');
+  }
 }
 
 function isEnd(action: string): boolean {
