@@ -108,6 +108,8 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       meta.startedAt = outcome.result.startedAt;
       if (outcome.result.timedOut) {
         warnings.push(`killed after the ${formatSeconds(spec.timeoutMs)} run timeout (the whole process group): raise run-timeout if the suite needs longer`);
+      } else if (outcome.result.signal) {
+        warnings.push(`the test command was ended by ${outcome.result.signal} from outside kubeflake (out of memory? cancelled job?)`);
       }
     }
     try {

@@ -2,6 +2,9 @@
 // tests reach the same ingestion as every other framework. Pure: events in, XML text out.
 // The shape follows gotestsum's JUnit (classname = package, package failures as "TestMain"),
 // testcases in execution order (their "run" events), each with the time it started.
+// Why not wrap the command with gotestsum: it is often not installed, wrapping changes the
+// command the user sees, and `go test -json` is always there; the raw stream stays in
+// go-test.json, so nothing the conversion leaves out is lost.
 
 /** One test2json event (`go doc cmd/test2json`). */
 export interface GoTestEvent {

@@ -81,3 +81,10 @@ test('generic cannot run a probe: meta.json says why and nothing is spawned', as
   assert.match(meta.warnings[0]!, /probes are impossible/);
   assert.deepEqual(readdirSync(dir).sort(), ['junit', 'meta.json']);
 });
+
+test('a command killed from outside (OOM killer, cancelled job): the signal is recorded with a warning', async () => {
+  const { meta } = await run({ command: ['bash', '-c', 'kill -KILL $$'], framework: 'generic' });
+  assert.equal(meta.signal, 'SIGKILL');
+  assert.equal(meta.timedOut, false);
+  assert.match(meta.warnings.join('\n'), /ended by SIGKILL from outside kubeflake/);
+});

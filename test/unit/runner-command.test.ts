@@ -165,3 +165,22 @@ test('removeFlags handles -x, --x, -x=v and -x v', () => {
   const rules = [{ names: ['seed'], value: true }, { names: ['randomize-all'], value: false }];
   assert.deepEqual(removeFlags(['-seed', '1', '--seed=2', '-randomize-all', '--randomize-all=false', './a', '--', 'b'], rules), ['./a', '--', 'b']);
 });
+
+test('go run .../ginkgo: flags go after the ginkgo package, before the suite packages', () => {
+  const built = buildRunCommand(split('go run github.com/onsi/ginkgo/v2/ginkgo@v2.34.0 -r ./internal/...'), 'ginkgo', { seed: 8, reports });
+  assert.deepEqual(built.argv.slice(0, 5), ['go', 'run', 'github.com/onsi/ginkgo/v2/ginkgo@v2.34.0', '--randomize-all', '--seed=8']);
+  assert.deepEqual(built.argv.slice(-2), ['-r', './internal/...']);
+  assert.equal(built.reports.kind, 'ginkgo-output-dir');
+});
+
+test('go test with -args: -shuffle and -json stay go test flags, binary args stay last', () => {
+  const built = buildRunCommand(split('go test ./pkg -args -kubeconfig=/k'), 'go', { seed: 4, reports });
+  assert.deepEqual(built.argv, ['go', 'test', '-json', '-shuffle=4', './pkg', '-args', '-kubeconfig=/k']);
+});
+
+test('a compiled test binary: -test.shuffle for go, and a note that it writes no report', () => {
+  const built = buildRunCommand(split('./controller.test -test.v'), 'go', { seed: 6, reports });
+  assert.ok(built.argv.includes('-test.shuffle=6'), built.argv.join(' '));
+  assert.equal(built.reports.kind, 'none');
+  assert.match(built.notes.join('\n'), /writes no machine-readable report/);
+});
