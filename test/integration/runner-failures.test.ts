@@ -1,9 +1,9 @@
 // The runner when things go wrong: a command that is not there, a command that writes no
 // report, a hung command tree, a generic command found by glob. meta.json is always written.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
@@ -12,6 +12,7 @@ import type { RunMeta } from '../../src/model.ts';
 
 const results = mkdtempSync(join(tmpdir(), 'kf-runner-fail-'));
 let runs = 0;
+after(() => rmSync(results, { recursive: true, force: true }));
 
 async function run(spec: Partial<RunSpec> & Pick<RunSpec, 'command' | 'framework'>): Promise<{ meta: RunMeta; dir: string }> {
   const id = String(runs++).padStart(3, '0');

@@ -2,9 +2,9 @@
 // reports land in the run folder, the seed reaches the suite, focus keeps the recorded order,
 // a hung suite is killed with its whole process tree. No cluster needed.
 
-import { test, before } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
@@ -19,6 +19,7 @@ before(async () => {
 
 const results = mkdtempSync(join(tmpdir(), 'kf-runner-ginkgo-'));
 let runs = 0;
+after(() => rmSync(results, { recursive: true, force: true }));
 
 async function run(command: string[], extra: Partial<RunSpec> = {}): Promise<{ meta: RunMeta; dir: string }> {
   const id = String(runs++).padStart(3, '0');

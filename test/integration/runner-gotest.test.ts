@@ -2,9 +2,9 @@
 // converted to JUnit, the raw stream kept, `-shuffle` reaching the tests, `-run` keeping the
 // recorded relative order. No cluster needed.
 
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
@@ -13,6 +13,7 @@ import { runnerFixture } from '../support/ginkgo.ts';
 
 const results = mkdtempSync(join(tmpdir(), 'kf-runner-go-'));
 let runs = 0;
+after(() => rmSync(results, { recursive: true, force: true }));
 const pkg = 'kubeflake.test/runner/plain/order';
 
 async function run(extra: Partial<RunSpec> = {}): Promise<{ meta: RunMeta; dir: string }> {
