@@ -1,0 +1,154 @@
+// A simulated test suite for analysis tests: a seeded shuffle of the full spec list then a focus
+// filter (as Ginkgo --randomize-all and go test -shuffle do), and an oracle that decides each
+// test's outcome from what ran before it. Drives planProbes through a whole hunt.
+
+import { testId, type Failure, type ProbePlan, type RunResult, type TestCase, type TestId, type TestStatus } from '../../src/model.ts';
+import { planProbes, type ProbePlanInput } from '../../src/analysis/probes.ts';
+
+export const SUITE = 'Controller Suite';
+export const id = (name: string): TestId => testId(SUITE, name);
+
+/** Decides a test's outcome given the tests that ran before it in this run. */
+export type Oracle = (test: TestId, before: TestId[], random: () => number) => { status: TestStatus; failure?: Failure } | undefined;
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The full suite in the order a seed gives (Fisher-Yates with a seeded generator). */
+export function shuffled(all: TestId[], seed: number): TestId[] {
+  const out = [...all];
+  const random = mulberry32(seed);
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as TestId, out[i] as TestId];
+  }
+  return out;
+}
+
+export interface RunSpec {
+  id: string;
+  seed: number;
+  /** Focus: only these run, in the seed's relative order. */
+  focus?: TestId[];
+  plan?: ProbePlan;
+  /** Stop after this many tests (a crash or timeout): later tests have no result. */
+  crashAfter?: number;
+}
+
+/** Executes one run of the simulated suite. */
+export function simulate(all: TestId[], oracle: Oracle, spec: RunSpec): RunResult {
+  const focus = spec.focus ? new Set(spec.focus) : undefined;
+  let order = shuffled(all, spec.seed).filter((t) => !focus || focus.has(t));
+  if (spec.crashAfter !== undefined) order = order.slice(0, spec.crashAfter);
+  // Each run (and probe) has its own luck, so a timing flake does not repeat with the seed.
+  const random = mulberry32(spec.seed * 7919 + hash(spec.id));
+  const cases: TestCase[] = [];
+  order.forEach((t, i) => {
+    const outcome = oracle(t, order.slice(0, i), random) ?? { status: 'passed' as const };
+    const c: TestCase = { id: t, name: t.slice(SUITE.length + 4), suite: SUITE, status: outcome.status, durationMs: 10, index: i };
+    if (outcome.failure) c.failure = outcome.failure;
+    cases.push(c);
+  });
+  const failed = cases.some((c) => c.status === 'failed');
+  const run: RunResult = {
+    id: spec.id,
+    seed: spec.seed,
+    probe: spec.plan !== undefined,
+    command: ['ginkgo', '--randomize-all', `--seed=${spec.seed}`, './...'],
+    exitCode: spec.crashAfter !== undefined ? null : failed ? 1 : 0,
+    timedOut: spec.crashAfter !== undefined,
+    startedAt: 0,
+    endedAt: 0,
+    durationMs: 0,
+    orderSource: 'ginkgo-json',
+    order: cases.filter((c) => c.status !== 'skipped').map((c) => c.id),
+    cases,
+    reports: ['ginkgo.json'],
+    warnings: [],
+  };
+  if (spec.plan) run.plan = spec.plan;
+  return run;
+}
+
+/** Seeds for planned runs, fixed so tests are reproducible. */
+export function plannedRuns(all: TestId[], oracle: Oracle, count: number, firstSeed = 1000): RunResult[] {
+  return Array.from({ length: count }, (_, i) => simulate(all, oracle, { id: String(i).padStart(3, '0'), seed: firstSeed + i * 17 }));
+}
+
+export interface HuntResult {
+  runs: RunResult[];
+  plans: ProbePlan[];
+  batches: number;
+}
+
+/** The pipeline's loop: plan, run each probe, append, until planProbes returns []. */
+export function runHunt(
+  all: TestId[],
+  oracle: Oracle,
+  planned: RunResult[],
+  options: Omit<ProbePlanInput, 'runs' | 'framework'> = {},
+): HuntResult {
+  const runs = [...planned];
+  const plans: ProbePlan[] = [];
+  let batches = 0;
+  for (;;) {
+    const batch = planProbes({ runs, framework: 'ginkgo', ...options });
+    if (batch.length === 0) break;
+    batches += 1;
+    if (batches > 100) throw new Error('planProbes never returned []');
+    for (const plan of batch) {
+      const probe = simulate(all, oracle, { id: `probe-${String(plans.length).padStart(3, '0')}`, seed: plan.seed, focus: plan.tests, plan });
+      plans.push(plan);
+      runs.push(probe);
+    }
+  }
+  return { runs, plans, batches };
+}
+
+export const fail = (message: string): { status: TestStatus; failure: Failure } => ({ status: 'failed', failure: { message } });
+export const pass = { status: 'passed' as const };
+
+/** A hand-written run: tests in this order with these outcomes (ids given by name). */
+export function run(
+  runId: string,
+  seed: number,
+  outcomes: [name: string, status: TestStatus, message?: string][],
+  extra: Partial<RunResult> = {},
+): RunResult {
+  const cases: TestCase[] = outcomes.map(([name, status, message], i) => {
+    const c: TestCase = { id: id(name), name, suite: SUITE, status, durationMs: 5, index: i };
+    if (status === 'failed') c.failure = { message: message ?? `Expected\n    <int>: 1\nto equal\n    <int>: 2` };
+    return c;
+  });
+  return {
+    id: runId,
+    seed,
+    probe: false,
+    command: ['ginkgo', '-r', './...'],
+    exitCode: cases.some((c) => c.status === 'failed') ? 1 : 0,
+    timedOut: false,
+    startedAt: 0,
+    endedAt: 0,
+    durationMs: 0,
+    orderSource: 'ginkgo-json',
+    order: cases.filter((c) => c.status !== 'skipped').map((c) => c.id),
+    cases,
+    reports: [],
+    warnings: [],
+    ...extra,
+  };
+}
+
+function hash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i += 1) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h >>> 0;
+}
