@@ -4,6 +4,7 @@ import { type ParseLimits, kib } from './limits.ts';
 import { JsonSyntaxError, JsonTokenizer, type JsonEvents, type JsonScalar } from './json-tokenizer.ts';
 import { ginkgoSpecName } from './ginkgo-names.ts';
 import { parseTimestamp } from './timestamps.ts';
+import { own } from './text-cap.ts';
 
 /** Which parts of a SpecReport are materialized; everything else (SpecEvents, captured output...) is walked past. */
 type Keep = { [key: string]: Keep | 'all' };
@@ -179,7 +180,8 @@ class GinkgoReportReader implements JsonEvents {
     }
     if (top.role !== 'spec' && top.role !== 'value') return;
     if (this.childKeep(top) === undefined) return;
-    this.attach(top, value);
+    // Kept strings are copied out of the chunk they were sliced from (see own()).
+    this.attach(top, typeof value === 'string' ? own(value) : value);
     if (cut) {
       this.specCut = true;
       this.cutFields++;
@@ -189,8 +191,8 @@ class GinkgoReportReader implements JsonEvents {
   private suiteScalar(key: string, value: JsonScalar): void {
     const suite = this.suite!;
     if (typeof value !== 'string') return;
-    if (key === 'SuiteDescription') suite.description = value;
-    else if (key === 'SuitePath') suite.path = value;
+    if (key === 'SuiteDescription') suite.description = own(value);
+    else if (key === 'SuitePath') suite.path = own(value);
     else if (key === 'StartTime') suite.startedAt = parseTimestamp(value);
     else if (key === 'EndTime') suite.endedAt = parseTimestamp(value);
   }

@@ -84,6 +84,9 @@ export function ginkgoFailureLocation(text: string): { file: string; line: numbe
   return m ? { file: m[1]!, line: Number(m[2]) } : undefined;
 }
 
+/** What the JUnit reader looks for in captured output; the XML guard passes only lines holding these. */
+export const ginkgoTimelineMarks = ['Enter [It] ', 'Failure recorded during attempt'];
+
 /** "> Enter [It] leaf text - path/to/file_test.go:42 @ ..." in Ginkgo's captured timeline. */
 const enterIt = /> Enter \[It\] .*? - (\S+?):(\d+) @/;
 

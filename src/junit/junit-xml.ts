@@ -3,13 +3,14 @@ import { testId, type Failure, type ParsedReport, type ReportDialect, type TestC
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { XmlGuard, XmlGuardError, cutMarker } from './xml-guard.ts';
-import { CappedText } from './text-cap.ts';
+import { CappedText, own } from './text-cap.ts';
 import { parseTimestamp, secondsToMs } from './timestamps.ts';
 import {
   ginkgoFailureLocation,
   ginkgoFailedAttempts,
   ginkgoSpecLocation,
   ginkgoSpecName,
+  ginkgoTimelineMarks,
   splitGinkgoJUnitName,
   trailingGroups,
 } from './ginkgo-names.ts';
@@ -132,7 +133,7 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
     switch (kind) {
       case SUITE: {
         if (current) return;
-        const suiteName = attrs.name ?? '';
+        const suiteName = own(attrs.name ?? '');
         suiteStack.push(suiteName);
         const startedAt = parseTimestamp(attrs.timestamp);
         suites.push(startedAt === undefined ? { name: suiteName } : { name: suiteName, startedAt });
@@ -150,21 +151,22 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
       }
       case CASE: {
         if (current) return;
-        const raw: RawCase = { name: attrs.name ?? '', suite: suiteStack[suiteStack.length - 1] ?? '', outcome: 'passed' };
-        if (attrs.classname !== undefined) raw.classname = attrs.classname;
-        if (attrs.time !== undefined) raw.time = attrs.time;
-        if (attrs.status !== undefined) raw.status = attrs.status;
-        if (attrs.timestamp !== undefined) raw.timestamp = attrs.timestamp;
-        if (attrs.file !== undefined) raw.file = attrs.file;
-        if (attrs.line !== undefined) raw.line = attrs.line;
+        // Every kept string is copied out of the chunk it was sliced from (see own()).
+        const raw: RawCase = { name: own(attrs.name ?? ''), suite: suiteStack[suiteStack.length - 1] ?? '', outcome: 'passed' };
+        if (attrs.classname !== undefined) raw.classname = attrs.classname === raw.suite ? raw.suite : own(attrs.classname);
+        if (attrs.time !== undefined) raw.time = own(attrs.time);
+        if (attrs.status !== undefined) raw.status = own(attrs.status);
+        if (attrs.timestamp !== undefined) raw.timestamp = own(attrs.timestamp);
+        if (attrs.file !== undefined) raw.file = own(attrs.file);
+        if (attrs.line !== undefined) raw.line = own(attrs.line);
         current = raw;
         return;
       }
       case FAILURE: {
         if (!current || retry || current.failure) return;
         current.outcome = 'failed';
-        const failure: Failure = { message: attrs.message ?? '' };
-        if (attrs.type) failure.type = attrs.type;
+        const failure: Failure = { message: own(attrs.message ?? '') };
+        if (attrs.type) failure.type = own(attrs.type);
         current.failure = failure;
         lastTagFailure = failure;
         collector = new CappedText(limits.maxTextChars);
@@ -177,8 +179,8 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
       case RETRY: {
         if (!current || retry) return;
         signals.surefire = true;
-        const failure: Failure = { message: attrs.message ?? '' };
-        if (attrs.type) failure.type = attrs.type;
+        const failure: Failure = { message: own(attrs.message ?? '') };
+        if (attrs.type) failure.type = own(attrs.type);
         retry = { status: 'failed', failure };
         lastTagFailure = failure;
         return;
@@ -190,7 +192,7 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
       case OUTPUT: {
         // Only Ginkgo's captured timeline is read, for the spec's file:line; other output is skipped.
         if (current && !retry && !current.specLocation && current.name.startsWith('[')) {
-          collector = new CappedText(limits.maxTextChars);
+          collector = new CappedText(limits.maxOutputChars);
         }
         return;
       }
@@ -244,7 +246,7 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
         if (current && collector && !retry) {
           const timeline = collector.toString();
           const at = ginkgoSpecLocation(timeline);
-          if (at) current.specLocation = at;
+          if (at) current.specLocation = { file: own(at.file), line: at.line };
           const attempts = ginkgoFailedAttempts(timeline);
           if (attempts > 0 && !current.retries) current.retries = Array.from({ length: attempts }, () => ({ status: 'failed' as const }));
           collector = undefined;
@@ -261,7 +263,7 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
     }
   });
 
-  const guard = new XmlGuard(limits.maxTextChars, limits.maxTagChars);
+  const guard = new XmlGuard(limits.maxTextChars, limits.maxTagChars, limits.maxOutputChars, ginkgoTimelineMarks);
   let brokenAt: string | undefined;
   try {
     for await (const chunk of chunks) {
@@ -279,7 +281,7 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
   }
 
   if (!rootSeen) {
-    throw new ReportError(file, 'holds no XML element: the test run probably died before writing its report; check the run log');
+    throw new ReportError(file, 'holds no complete XML element: the test run probably died before writing its report; check the run log');
   }
   const dialect = decideDialect(signals);
   const cases = raws.map((raw) => toTestCase(raw, dialect, limits.maxTextChars));

@@ -4,6 +4,8 @@ export interface ParseLimits {
   maxFileBytes: number;
   /** Longest text kept per field (failure text, message, output), in characters. */
   maxTextChars: number;
+  /** Captured output (system-out/err) scanned per element, in characters: only skimmed for Ginkgo's timeline lines. */
+  maxOutputChars: number;
   /** Deepest element/array nesting accepted. */
   maxDepth: number;
   /** Longest start tag accepted, attribute values excluded (they are capped like text). */
@@ -13,6 +15,7 @@ export interface ParseLimits {
 export const defaultLimits: ParseLimits = {
   maxFileBytes: 512 * 1024 * 1024,
   maxTextChars: 64 * 1024,
+  maxOutputChars: 1024 * 1024,
   maxDepth: 256,
   maxTagChars: 1024 * 1024,
 };
