@@ -2,6 +2,7 @@
 # Builds the local control plane (etcd, kube-apiserver, kube-controller-manager) from Go
 # modules into a cache folder outside the repository, and prints that folder.
 # A folder that already holds all three binaries is reused as it is.
+# `tools/build.sh kubectl` also builds kubectl (tools/kubectl), for the snapshot benchmark only.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,7 +11,10 @@ etcd_version=$(awk '$1 == "require" && $2 == "go.etcd.io/etcd/server/v3" { print
 cache_root=${KUBEFLAKE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubeflake}
 out="$cache_root/k8s-$kube_version-etcd-$etcd_version"
 
-if [[ -x "$out/etcd" && -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" ]]; then
+want_kubectl=false
+[[ "${1:-}" == kubectl ]] && want_kubectl=true
+
+if [[ -x "$out/etcd" && -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" ]] && { ! $want_kubectl || [[ -x "$out/kubectl" ]]; }; then
   echo "$out"
   exit 0
 fi
@@ -31,4 +35,5 @@ build() { # dir ldflags output package
 [[ -x "$out/etcd" ]] || build etcd "-s -w" "$out/etcd" go.etcd.io/etcd/server/v3
 [[ -x "$out/kube-apiserver" ]] || build kube "$kube_ldflags" "$out/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
 [[ -x "$out/kube-controller-manager" ]] || build kube "$kube_ldflags" "$out/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+if $want_kubectl; then [[ -x "$out/kubectl" ]] || build kubectl "$kube_ldflags" "$out/kubectl" k8s.io/kubernetes/cmd/kubectl; fi
 echo "$out"

@@ -220,6 +220,7 @@ export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: Exec
 
   const requested = new Map<string, PlannedAct>();
   const refused = new Map<string, string>();
+  const removed = new Set<string>();
   for (const a of plan.cascaded) requested.set(a.object.uid, a);
   // Phases in rank order, so namespaces are asked to go last.
   for (let phase = 0; phase <= 3 && !stop(); phase++) {
@@ -233,14 +234,19 @@ export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: Exec
           return;
         }
         try {
-          await api.request('DELETE', objectPath(a.object), {
+          const res = await api.request<{ metadata?: { deletionTimestamp?: string } }>('DELETE', objectPath(a.object), {
             body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: a.object.uid } },
             timeoutMs: 30_000,
           });
           requested.set(a.object.uid, a);
+          // No deletionTimestamp in the answer: the object is already removed from storage.
+          if (!res.metadata?.deletionTimestamp) removed.add(a.object.uid);
           log(`deleted ${describe(a.object)}`);
         } catch (err) {
-          if (isNotFound(err)) requested.set(a.object.uid, a);
+          if (isNotFound(err)) {
+            requested.set(a.object.uid, a);
+            removed.add(a.object.uid);
+          }
           else if (fail(err)) return;
           else if (err instanceof KubeApiError && err.status === 409) refused.set(a.object.uid, 'replaced by another object of the same name (UID precondition failed): not touched');
           else refused.set(a.object.uid, `delete failed: ${(err as Error).message}`);
@@ -251,16 +257,15 @@ export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: Exec
   }
 
   // Wait until what was deleted is really gone.
-  let present = await stillPresent(api, [...requested.values()].map((a) => a.object), plan.graceMs, opts.pollMs ?? 250, fail);
+  const pending = [...requested.values()].filter((a) => !removed.has(a.object.uid)).map((a) => a.object);
+  let present = stop() ? new Map(pending.map((o) => [o.uid, o])) : await stillPresent(api, pending, plan.graceMs, opts.pollMs ?? 250, fail);
 
-  if (plan.removeFinalizers && present.size > 0 && !stop()) {
-    const stuck = [...present.values()].filter((o) => safe(o));
-    const contents = stuck.filter((o) => !isNamespace(o));
-    await forEachBounded(
-      contents,
+  const unstick = (objects: SnapshotObject[]) =>
+    forEachBounded(
+      objects.filter((o) => o.finalizers?.length),
       limit,
       async (o) => {
-        if (!o.finalizers?.length) return;
+        const held = (o.finalizers ?? []).join(', ');
         try {
           await api.request('PATCH', objectPath(o), {
             body: [
@@ -270,17 +275,25 @@ export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: Exec
             contentType: 'application/json-patch+json',
             timeoutMs: 30_000,
           });
-          report.finalizersRemoved.push(act(o, plan.run, `still terminating after ${Math.round(plan.graceMs / 1000)} s, held by [${o.finalizers.join(', ')}]`));
-          log(`removed finalizers [${o.finalizers.join(', ')}] from ${describe(o)}`);
+          report.finalizersRemoved.push(act(o, plan.run, `still terminating after ${Math.round(plan.graceMs / 1000)} s, held by [${held}]`));
+          log(`removed finalizers [${held}] from ${describe(o)}`);
         } catch (err) {
           if (!isNotFound(err) && !fail(err)) errors.push(`could not remove the finalizers of ${describe(o)}: ${(err as Error).message}`);
         }
       },
       stop,
     );
-    present = await stillPresent(api, [...present.values()], Math.min(plan.graceMs, 15_000), opts.pollMs ?? 250, fail);
-    const namespaces = [...present.values()].filter((o) => isNamespace(o) && safe(o));
-    for (const ns of namespaces) {
+  const settle = async () => {
+    if (!stop()) present = await stillPresent(api, [...present.values()], Math.min(plan.graceMs, 15_000), opts.pollMs ?? 250, fail);
+  };
+
+  if (plan.removeFinalizers && present.size > 0 && !stop()) {
+    // Ordinary objects first: CRDs and namespaces hold system finalizers that clear by
+    // themselves once what they contain is gone, and forcing them first would orphan that.
+    await unstick([...present.values()].filter((o) => safe(o) && rank(o) < 2));
+    await settle();
+    await unstick([...present.values()].filter((o) => safe(o) && rank(o) === 2));
+    for (const ns of [...present.values()].filter((o) => isNamespace(o) && safe(o))) {
       if (stop()) break;
       try {
         const live = await api.request<{ metadata?: { uid?: string; deletionTimestamp?: string }; spec?: { finalizers?: string[] } }>('GET', objectPath(ns), { timeoutMs: 30_000 });
@@ -293,7 +306,7 @@ export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: Exec
         if (!isNotFound(err) && !fail(err)) errors.push(`could not finalize namespace ${ns.name}: ${(err as Error).message}`);
       }
     }
-    present = await stillPresent(api, [...present.values()], Math.min(plan.graceMs, 15_000), opts.pollMs ?? 250, fail);
+    await settle();
   }
 
   for (const a of [...plan.deletes, ...plan.cascaded]) {

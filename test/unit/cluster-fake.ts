@@ -67,7 +67,7 @@ export class FakeCluster implements KubeApi {
       if (pre && pre !== o.metadata.uid) throw new KubeApiError(409, 'Conflict', path, 'Precondition failed: UID in precondition');
       if (o.metadata.finalizers?.length) o.metadata.deletionTimestamp ??= new Date().toISOString();
       else this.remove(o);
-      return {};
+      return this.objects.includes(o) ? { metadata: structuredClone(o.metadata) } : {};
     }
     if (method === 'PATCH') {
       const ops = req.body as { op: string; path: string; value?: string }[];
