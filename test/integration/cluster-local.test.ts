@@ -88,3 +88,30 @@ async function fetchVersion(config: KubeConfig): Promise<string> {
   const info = await config.makeApiClient(VersionApi).getCode();
   return info.gitVersion;
 }
+
+test('SIGTERM to the process that started the control plane takes every component down with it', async () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'kubeflake-sigterm-'));
+  const script = `
+    import { startLocalCluster } from ${JSON.stringify(new URL('../../src/cluster/local.ts', import.meta.url).pathname)};
+    const cluster = await startLocalCluster({ binDir: ${JSON.stringify(await testBinaries())}, stateDir: ${JSON.stringify(stateDir)} });
+    console.log('PIDS ' + cluster.processes.map((p) => p.pid).join(','));
+    setInterval(() => {}, 1000);
+  `;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pids = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /PIDS ([\d,]+)/.exec(out);
+      if (match) resolve(match[1]!.split(',').map(Number));
+    });
+    child.once('exit', (code) => reject(new Error(`the starter exited early with ${code}`)));
+  });
+  assert.equal(pids.length, 3);
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + 15_000;
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
+  for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} outlived SIGTERM to its parent`);
+});
