@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, mib } from './limits.ts';
 
-const chunkBytes = 256 * 1024;
+const chunkBytes = 64 * 1024;
 
 /**
  * Streams a report file as text, chunk by chunk. Enforces the size cap before reading, honours a
