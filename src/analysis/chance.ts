@@ -38,20 +38,34 @@ export function orderChance(
     const o = outcomeIn(v, subject);
     return (o === 'passed' || o === 'failed') && v.position?.has(subject) && !exclude(v);
   });
-  const shapes: { inside: number; outside: number }[] = [];
+  // Tests that preceded the subject in the same number of runs give the same term: count them.
+  const shapes = new Map<number, number>();
   for (const t of evidence.tests.keys()) {
     if (t === subject) continue;
     const inside = views.filter((v) => precedes(v, t, subject) === true).length;
-    shapes.push({ inside, outside: views.length - inside });
+    shapes.set(inside, (shapes.get(inside) ?? 0) + 1);
   }
   // Every test could have been the one the outcomes lined up with, so every test is a term; the
   // observed count of telling runs must not pick the terms (it is itself chance).
   // Strict: the telling outcome in exactly the runs t preceded. Otherwise (cleaners may explain
   // runs t preceded): only that no run without t showed the telling outcome.
-  const term = (q: number, s: { inside: number; outside: number }): number =>
-    strict ? q ** s.inside * (1 - q) ** s.outside : (1 - q) ** s.outside;
-  const values = GRID.map((q) => shapes.reduce((sum, s) => sum + term(q, s), 0));
+  const term = (q: number, inside: number): number => {
+    const outside = views.length - inside;
+    return strict ? q ** inside * (1 - q) ** outside : (1 - q) ** outside;
+  };
+  const values = GRID.map((q) => {
+    let sum = 0;
+    for (const [inside, tests] of shapes) sum += tests * term(q, inside);
+    return sum;
+  });
   return { grid: GRID, values };
+}
+
+/** How unlikely a plain flake lines up with this one candidate's order, at its worst-case rate: lower is a stronger suspect. */
+export function candidateChance(preceded: number, notPreceded: number): number {
+  let worst = 0;
+  for (const q of GRID) worst = Math.max(worst, q ** preceded * (1 - q) ** notPreceded);
+  return worst;
 }
 
 /** Worst-case chance over q, and the q where it is reached, after `telling` and `other` probe outcomes. */

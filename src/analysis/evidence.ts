@@ -73,7 +73,12 @@ export function precedes(view: RunView, before: TestId, subject: TestId): boolea
 export function testsBefore(view: RunView, subject: TestId): TestId[] {
   const s = view.position?.get(subject);
   if (s === undefined) return [];
-  return view.run.order.slice(0, s).filter((id) => id !== subject && view.cases.get(id)?.status !== 'skipped');
+  const out: TestId[] = [];
+  for (let i = 0; i < s; i += 1) {
+    const id = view.run.order[i] as TestId;
+    if (id !== subject && view.cases.get(id)?.status !== 'skipped') out.push(id);
+  }
+  return out;
 }
 
 /** Planned runs where the subject passed (or failed) and its position is known. */

@@ -3,7 +3,8 @@
 
 export { analyze, reportVerdict, type AnalysisInput } from './verdicts.ts';
 export { planProbes, type ProbePlanInput } from './probes.ts';
-export { DEFAULT_HUNT_OPTIONS, huntContext, huntFor, probeKey, type Hunt, type HuntOptions } from './hunt.ts';
+export { DEFAULT_HUNT_OPTIONS, huntContext, huntFor, judgeProbe, probeKey, type Hunt, type HuntOptions } from './hunt.ts';
+export { DEFAULT_FALSE_ALARM_BOUND, candidateChance, flakeChance, orderChance } from './chance.ts';
 export { gatherEvidence, type Evidence, type RunView } from './evidence.ts';
 export {
   rankCleanerCandidates,

@@ -59,9 +59,14 @@ function rankPreceding(
       stats.set(id, s);
     });
   }
+  // One pass over the other runs counts every test's precedence, instead of a pass per candidate.
+  const otherCounts = new Map<TestId, number>();
+  for (const view of other) {
+    for (const id of testsBefore(view, subject)) if (stats.has(id)) otherCounts.set(id, (otherCounts.get(id) ?? 0) + 1);
+  }
   const candidates: OrderCandidate[] = [];
   for (const [test, s] of stats) {
-    const otherPreceded = other.filter((v) => precedes(v, test, subject) === true).length;
+    const otherPreceded = otherCounts.get(test) ?? 0;
     const tellingRatio = s.preceded / telling.length;
     const otherRatio = other.length === 0 ? 0 : otherPreceded / other.length;
     if (tellingRatio < MIN_TELLING_RATIO || tellingRatio - otherRatio <= 0) continue;

@@ -9,7 +9,7 @@ import { buildInvocation } from './focus.ts';
 import { huntContext, huntFor, type Hunt, type HuntContext, type HuntOptions } from './hunt.ts';
 import type { FailureLink } from './leaks.ts';
 import { classifyFailure } from './taxonomy.ts';
-import { flakeChance, orderChance } from './chance.ts';
+import { candidateChance } from './chance.ts';
 
 export interface ProbePlanInput extends HuntOptions {
   runs: RunResult[];
@@ -63,27 +63,26 @@ export function huntsToPlan(ctx: HuntContext): Hunt[] {
       allFailed.push(hunt);
     }
   }
-  mixed.sort(byPriority(ctx));
-  allFailed.sort(byPriority(ctx));
-  const started = allFailed.filter((h) => probed.has(h.subject));
-  const fresh = allFailed.filter((h) => !probed.has(h.subject)).slice(0, Math.max(0, ctx.options.maxBrokenChecks - started.length));
-  return [...mixed, ...started, ...fresh];
+  const brokenFirst = byPriority(allFailed);
+  const started = brokenFirst.filter((h) => probed.has(h.subject));
+  const fresh = brokenFirst.filter((h) => !probed.has(h.subject)).slice(0, Math.max(0, ctx.options.maxBrokenChecks - started.length));
+  return [...byPriority(mixed), ...started, ...fresh];
 }
 
-/** Suspects with a leak linking them to a candidate first, then by the strength of the order signal. */
-function byPriority(ctx: HuntContext): (a: Hunt, b: Hunt) => number {
-  const strength = new Map<TestId, number>();
-  // The chance that a plain flake lines up with some test's order this well: lower is a stronger suspect.
-  const chanceOf = (h: Hunt): number => {
-    let c = strength.get(h.subject);
-    if (c === undefined) {
-      c = flakeChance(orderChance(ctx.evidence, h.subject, 'failed'), 0, 0).chance;
-      strength.set(h.subject, c);
-    }
-    return c;
-  };
+/**
+ * Suspects with a leak linking them to a candidate first, then by the strength of their best
+ * order signal: how unlikely a plain flake would line up with that candidate's order.
+ */
+function byPriority(hunts: Hunt[]): Hunt[] {
+  const strength = new Map<Hunt, number>();
+  for (const h of hunts) {
+    const best = [...h.polluterCandidates.slice(0, 5), ...h.setterCandidates.slice(0, 5)];
+    strength.set(h, Math.min(1, ...best.map((c) => candidateChance(c.tellingPreceded, c.other - c.otherPreceded))));
+  }
   const linked = (h: Hunt): number => (h.leakLinks.size > 0 ? 1 : 0);
-  return (a, b) => linked(b) - linked(a) || chanceOf(a) - chanceOf(b) || a.subject.localeCompare(b.subject);
+  return [...hunts].sort(
+    (a, b) => linked(b) - linked(a) || (strength.get(a) ?? 1) - (strength.get(b) ?? 1) || a.subject.localeCompare(b.subject),
+  );
 }
 
 /** A package that does not compile fails every test; probing them one by one proves nothing. */

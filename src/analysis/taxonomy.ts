@@ -28,7 +28,7 @@ const API_RULES: KindRule[] = [
   { kind: 'Invalid', test: /"[^"]*" is invalid:|\bInvalid value:|\bReason: "Invalid"|\bStatusReasonInvalid\b/ },
   {
     kind: 'NotFound',
-    test: /[\w.-]+ "[^"]*" not found|the server could not find the requested resource|\bReason: "NotFound"|\bStatusReasonNotFound\b|no matches for kind/,
+    test: /(?<![\w.-])[\w.-]+ "[^"\n]*" not found|the server could not find the requested resource|\bReason: "NotFound"|\bStatusReasonNotFound\b|no matches for kind/,
   },
   { kind: 'ConnectionRefused', test: /connection refused|connect: connection reset|no such host|dial tcp [^\s]+: i\/o timeout/ },
 ];
@@ -41,12 +41,18 @@ const CONSISTENTLY = /Failed after \d+(\.\d+)?s\./;
 const CONTEXT = /context deadline exceeded|Context was cancelled after|context canceled/;
 const ASSERTION = /\bExpected\b[\s\S]*\b(to|not to|to be|to equal|to have|to contain|to match|to succeed)\b|Error Trace:|\bgot\b[\s\S]*\bwant\b|\bexpected\b[\s\S]*\bgot\b|assertion failed/i;
 
+// The kind shows in the first lines; reading no further keeps every pattern linear on huge captures.
+const CLASSIFY_LIMIT = 8000;
+const SIGNATURE_INPUT = 2000;
+const EXTRACT_LIMIT = 20000;
+
 /** Classifies one failure. Reads the message first, then the longer text when the message is not enough. */
 export function classifyFailure(failure: FailureText | string): FailureKind {
   const f: FailureText = typeof failure === 'string' ? { message: failure } : failure;
-  const fromMessage = classifyText(f.message ?? '', f.type);
+  const message = (f.message ?? '').slice(0, CLASSIFY_LIMIT);
+  const fromMessage = classifyText(message, f.type);
   if (fromMessage !== 'Unknown' || !f.text) return fromMessage;
-  return classifyText(`${f.message ?? ''}\n${f.text}`, f.type);
+  return classifyText(`${message}\n${f.text.slice(0, CLASSIFY_LIMIT)}`, f.type);
 }
 
 function classifyText(text: string, type: string | undefined): FailureKind {
@@ -111,9 +117,9 @@ const SIGNATURE_MAX = 240;
  * same failure mode. Keeps words and the object type, replaces what changes from run to run.
  */
 export function failureSignature(message: string): string {
-  let s = message;
+  let s = message.slice(0, SIGNATURE_INPUT);
   // Go source locations and stack noise change with every edit of the file.
-  s = s.replace(/\S+\.go:\d+(:\d+)?/g, 'FILE:LINE');
+  s = s.replace(/(?<![\w./-])[\w./-]+\.go:\d+(:\d+)?/g, 'FILE:LINE');
   s = s.replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, 'UID');
   s = s.replace(/\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?( [+-]\d{4} \w+)?/g, 'TIME');
   s = s.replace(/\b\d{2}:\d{2}:\d{2}(\.\d+)?\b/g, 'TIME');
@@ -184,7 +190,8 @@ const NAMESPACE_OF_ERROR = /in the namespace "([a-z0-9][-a-z0-9]*)"/;
 const NOT_A_TYPE = new Set([...NOT_A_RESOURCE, 'namespace', 'resource', 'the', 'on', 'in', 'name', 'kind', 'message', 'reason', 'equal']);
 
 /** The objects a failure message (or text) names, in order, without duplicates. */
-export function extractObjectRefs(text: string): MentionedObject[] {
+export function extractObjectRefs(fullText: string): MentionedObject[] {
+  const text = fullText.slice(0, EXTRACT_LIMIT);
   const found: MentionedObject[] = [];
   const add = (ref: MentionedObject): void => {
     if (!found.some((f) => f.type.toLowerCase() === ref.type.toLowerCase() && f.group === ref.group && f.name === ref.name)) {

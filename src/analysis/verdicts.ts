@@ -229,6 +229,7 @@ function flakyReason(hunt: Hunt | undefined): string {
   if (hunt.setters.length > 0 && hunt.unexplainedPasses.length > 0) {
     return `${hunt.setters[0]?.test} sets up state it needs, but it also passed without it in ${hunt.unexplainedPasses.join(', ')}`;
   }
+  if (hunt.next && hunt.alone) return `probes so far agree with an order, but the hunt stopped before anything was confirmed (probe budget spent?)`;
   if (hunt.alone?.status === 'passed') {
     const refuted = hunt.refutedPolluters.map((r) => `${r.test} then it passed in ${r.run}`);
     const bisect = hunt.bisect ? `bisecting run ${hunt.bisect.run} found no polluter in ${hunt.bisect.tried} probes` : '';

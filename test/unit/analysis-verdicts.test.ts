@@ -1,0 +1,204 @@
+// Verdict rules on hand-written runs; probes are answered by hand too, so each rule is seen
+// with exactly the evidence it needs. falseAlarmBound: 1 switches off the evidence-strength
+// bound where a test is about a rule, not about how many probes it takes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ProbePlan, RunResult, TestStatus } from '../../src/model.ts';
+import { analyze, reportVerdict } from '../../src/analysis/verdicts.ts';
+import { planProbes } from '../../src/analysis/probes.ts';
+import { SUITE, id, run } from './analysis-sim.ts';
+
+const [A, B, V] = ['A', 'B', 'V'].map(id) as [string, string, string];
+const BEING_DELETED = 'object is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists';
+
+/** A probe run that executed the plan: the subject got `status`, the others passed. */
+function answer(plan: ProbePlan, status: TestStatus, runId: string, message = BEING_DELETED): RunResult {
+  const outcomes = plan.expectedOrder.map((t): [string, TestStatus, string?] => {
+    const name = t.slice(SUITE.length + 4);
+    return t === plan.subject ? [name, status, message] : [name, 'passed'];
+  });
+  return { ...run(runId, plan.seed, outcomes), probe: true, plan };
+}
+
+/** Drives planProbes, answering each probe with `decide`, until it returns []. */
+function hunt(runs: RunResult[], decide: (plan: ProbePlan, index: number) => TestStatus, options = {}, message?: string): RunResult[] {
+  const all = [...runs];
+  for (let i = 0; i < 50; i += 1) {
+    const [plan] = planProbes({ runs: all, framework: 'ginkgo', ...options });
+    if (!plan) return all;
+    all.push(answer(plan, decide(plan, i), `probe-${String(i).padStart(3, '0')}`, message));
+  }
+  throw new Error('planProbes never returned []');
+}
+
+const pollutedRuns = (): RunResult[] => [
+  run('000', 11, [['A', 'passed'], ['V', 'failed', BEING_DELETED], ['B', 'passed']]),
+  run('001', 12, [['V', 'passed'], ['A', 'passed'], ['B', 'passed']]),
+  run('002', 13, [['B', 'passed'], ['A', 'passed'], ['V', 'failed', BEING_DELETED]]),
+  run('003', 14, [['B', 'passed'], ['V', 'passed'], ['A', 'passed']]),
+];
+
+const verdictOf = (runs: RunResult[], test: string, options = {}) =>
+  analyze({ runs, framework: 'ginkgo', command: ['ginkgo', './...'], ...options }).find((t) => t.id === test);
+
+test('stable: passed every run; a run that crashed before it is missing data, not a pass or a fail', () => {
+  const runs = [
+    run('000', 1, [['A', 'passed'], ['V', 'passed']]),
+    run('001', 2, [['A', 'passed']], { exitCode: null, timedOut: true }),
+    run('002', 3, [['V', 'passed'], ['A', 'passed']]),
+  ];
+  const v = verdictOf(runs, V);
+  assert.equal(v?.verdict, 'stable');
+  assert.equal(v?.passed, 2);
+  assert.equal(v?.failed, 0);
+  assert.equal(v?.why, 'passed in 2/2 runs; no result in 1 run (crashed or timed out before it)');
+  assert.equal(v?.reproduce, '');
+  assert.equal(verdictOf(runs, A)?.why, 'passed in 3/3 runs');
+});
+
+test('a test that failed once, with no probe evidence, is flaky and not order-dependent; its suspects stay unconfirmed', () => {
+  const runs = [
+    run('000', 1, [['A', 'passed'], ['V', 'failed', BEING_DELETED]]),
+    run('001', 2, [['V', 'passed'], ['A', 'passed']]),
+    run('002', 3, [['V', 'passed'], ['A', 'passed']]),
+  ];
+  const v = verdictOf(runs, V);
+  assert.equal(v?.verdict, 'flaky');
+  assert.deepEqual(v?.polluters, [{ test: A, confirmed: false, via: [] }]);
+  assert.match(v?.why ?? '', /^failed in 1\/3 runs; not probed/);
+  assert.equal(v?.reproduce, 'ginkgo --randomize-all --seed=1 ./...', 'the seed of the failing run, whole suite');
+  assert.equal(reportVerdict([v!], []), 'findings');
+});
+
+test('broken: failed every run; with an alone probe that failed too the sentence says so', () => {
+  const runs = [run('000', 1, [['A', 'passed'], ['V', 'failed']]), run('001', 2, [['V', 'failed'], ['A', 'passed']])];
+  const unchecked = verdictOf(runs, V);
+  assert.equal(unchecked?.verdict, 'broken');
+  assert.equal(unchecked?.why, 'failed in all 2 runs it ran in; not checked alone');
+  const probed = hunt(runs, () => 'failed');
+  assert.deepEqual(probed.filter((r) => r.probe).map((r) => r.plan?.purpose), ['alone']);
+  const checked = verdictOf(probed, V);
+  assert.equal(checked?.verdict, 'broken');
+  assert.equal(checked?.why, 'failed in all 2 runs it ran in; alone it failed too in probe-000');
+  assert.equal(checked?.failed, 2, 'the probe failure is not counted with the planned runs');
+  assert.deepEqual(checked?.failures?.map((f) => f.run), ['000', '001', 'probe-000']);
+  assert.equal(checked?.reproduce, "ginkgo --randomize-all --seed=2 '--focus=(^|\\s)V$' ./...");
+});
+
+test('order-dependent: alone passes, the polluter then the victim fails (every time), every failure had the polluter before it', () => {
+  const runs = hunt(pollutedRuns(), (plan) => (plan.purpose === 'alone' ? 'passed' : plan.tests.includes(A) ? 'failed' : 'passed'), { falseAlarmBound: 1 });
+  const purposes = runs.filter((r) => r.probe).map((r) => `${r.plan?.purpose}:${r.plan?.tests.length}`);
+  assert.deepEqual(purposes, ['alone:1', 'polluter:2', 'polluter:2']);
+  const v = verdictOf(runs, V, { falseAlarmBound: 1 });
+  assert.equal(v?.verdict, 'order-dependent');
+  assert.deepEqual(v?.polluters, [{ test: A, confirmed: true, via: [] }]);
+  assert.equal(v?.why, 'failed in 2/4 runs, every time after A; A then V failed in probe-001 and probe-002; alone it passed in probe-000');
+  // With the default bound, two agreeing probes over four runs are not enough: no verdict yet.
+  assert.equal(verdictOf(runs, V)?.verdict, 'flaky');
+  assert.match(verdictOf(runs, V)?.why ?? '', /the hunt stopped before anything was confirmed \(probe budget spent\?\)/);
+});
+
+test('probes that contradict each other leave the test flaky', () => {
+  const runs = hunt(pollutedRuns(), (plan, i) => (plan.purpose === 'alone' ? 'passed' : i === 1 ? 'failed' : 'passed'), { falseAlarmBound: 1 });
+  const v = verdictOf(runs, V, { falseAlarmBound: 1 });
+  assert.equal(v?.verdict, 'flaky');
+  assert.match(v?.why ?? '', /probes disagreed \(A then V failed in probe-001 but passed in probe-002\)/);
+  assert.deepEqual(v?.polluters, []);
+});
+
+test('a victim that also failed without the polluter before it is flaky, even with the polluter confirmed', () => {
+  const runs = [...pollutedRuns(), run('004', 15, [['B', 'passed'], ['V', 'failed', 'Timed out after 1.000s.'], ['A', 'passed']])];
+  const probed = hunt(runs, (plan) => (plan.purpose === 'alone' ? 'passed' : plan.tests.includes(A) ? 'failed' : 'passed'), { falseAlarmBound: 1 });
+  const v = verdictOf(probed, V, { falseAlarmBound: 1 });
+  assert.equal(v?.verdict, 'flaky');
+  assert.match(v?.why ?? '', /A pollutes it \(confirmed in probe-\d+, probe-\d+\), but it also failed without it in 004/);
+});
+
+test('a failure where the test ran first rules out a polluter: no polluter probes are spent', () => {
+  const runs = [
+    run('000', 1, [['A', 'passed'], ['V', 'failed']]),
+    run('001', 2, [['V', 'failed'], ['A', 'passed']]),
+    run('002', 3, [['A', 'passed'], ['V', 'passed']]),
+  ];
+  const probed = hunt(runs, () => 'passed');
+  assert.deepEqual(probed.filter((r) => r.probe).map((r) => r.plan?.purpose), ['alone']);
+  const v = verdictOf(probed, V);
+  assert.equal(v?.verdict, 'flaky');
+  assert.match(v?.why ?? '', /it failed in run 001 where it ran first/);
+});
+
+test('brittle: fails alone, passes after its state-setter every time; no passes without it', () => {
+  const runs = [
+    run('000', 1, [['A', 'passed'], ['V', 'passed']]),
+    run('001', 2, [['B', 'passed'], ['V', 'failed', 'namespaces "shared" not found'], ['A', 'passed']]),
+    run('002', 3, [['B', 'passed'], ['A', 'passed'], ['V', 'passed']]),
+    run('003', 4, [['V', 'failed', 'namespaces "shared" not found'], ['A', 'passed'], ['B', 'passed']]),
+  ];
+  const probed = hunt(runs, (plan) => (plan.purpose === 'alone' ? 'failed' : 'passed'), { falseAlarmBound: 1 }, 'namespaces "shared" not found');
+  assert.deepEqual(probed.filter((r) => r.probe).map((r) => r.plan?.purpose), ['alone', 'state-setter', 'state-setter']);
+  const v = verdictOf(probed, V, { falseAlarmBound: 1 });
+  assert.equal(v?.verdict, 'brittle');
+  assert.deepEqual(v?.stateSetters, [A]);
+  assert.equal(v?.why, 'passed in 2/4 runs, every time after A; alone it failed in probe-000; A then V passed in probe-001 and probe-002');
+  assert.deepEqual(v?.failureKinds, ['NotFound']);
+});
+
+test('a pass where the test ran first rules out a state-setter', () => {
+  const runs = [
+    run('000', 1, [['V', 'passed'], ['A', 'passed']]),
+    run('001', 2, [['B', 'passed'], ['V', 'failed']]),
+    run('002', 3, [['A', 'passed'], ['V', 'passed']]),
+  ];
+  const probed = hunt(runs, () => 'failed', { falseAlarmBound: 1 });
+  assert.deepEqual(probed.filter((r) => r.probe).map((r) => r.plan?.purpose), ['alone']);
+  assert.match(verdictOf(probed, V)?.why ?? '', /passed in run 000 where it ran first/);
+});
+
+test('a pass that needed a framework retry is flaky; a test skipped everywhere is skipped', () => {
+  const retried = run('000', 1, [['V', 'passed'], ['S', 'skipped']]);
+  const v0 = retried.cases[0];
+  if (v0) v0.retries = [{ status: 'failed', failure: { message: 'Timed out after 1.000s.' } }];
+  const runs = [retried, run('001', 2, [['V', 'passed'], ['S', 'skipped']])];
+  const reports = analyze({ runs, framework: 'ginkgo' });
+  const v = reports.find((r) => r.id === V);
+  assert.equal(v?.verdict, 'flaky');
+  assert.equal(v?.why, 'passed in all 2 runs, but only after a retry in 000');
+  assert.deepEqual(v?.failureKinds, ['EventuallyTimeout']);
+  assert.equal(reports.find((r) => r.id === id('S'))?.verdict, 'skipped');
+  assert.deepEqual(reports.map((r) => r.verdict), ['flaky', 'skipped'], 'findings first');
+});
+
+test('failures carry kind, signature and location; kinds by frequency; the hint follows the commonest kind', () => {
+  const runs = [
+    run('000', 1, [['V', 'failed', BEING_DELETED]]),
+    run('001', 2, [['V', 'failed', 'Timed out after 2.000s.']]),
+    run('002', 3, [['V', 'failed', BEING_DELETED.replace('iris2', 'iris9')]]),
+  ];
+  const located = runs[0]?.cases[0];
+  if (located?.failure) located.failure.location = { file: 'internal/controller/modelcache_test.go', line: 42 };
+  const v = verdictOf(runs, V);
+  assert.deepEqual(v?.failureKinds, ['BeingDeleted', 'EventuallyTimeout']);
+  assert.match(v?.hint ?? '', /being deleted/);
+  assert.deepEqual(v?.failures?.[0], {
+    run: '000',
+    kind: 'BeingDeleted',
+    message: BEING_DELETED,
+    signature: 'object is being deleted: modelcaches.cache.kubeflake.dev "NAME" already exists',
+    location: { file: 'internal/controller/modelcache_test.go', line: 42 },
+  });
+  assert.equal(v?.failures?.[0]?.signature, v?.failures?.[2]?.signature);
+});
+
+test('a report verdict: findings win, errors without findings are an error, no tests is an error, else clean', () => {
+  assert.equal(reportVerdict([{ verdict: 'stable' }, { verdict: 'skipped' }], []), 'clean');
+  assert.equal(reportVerdict([{ verdict: 'stable' }], ['run 002 wrote no report']), 'error');
+  assert.equal(reportVerdict([{ verdict: 'broken' }], ['run 002 wrote no report']), 'findings');
+  assert.equal(reportVerdict([], []), 'error');
+  for (const verdict of ['flaky', 'order-dependent', 'brittle', 'broken'] as const) assert.equal(reportVerdict([{ verdict }]), 'findings');
+});
+
+test('without a command the reproduce line is built from the latest planned run, with its flags replaced', () => {
+  const runs = [run('000', 5, [['V', 'failed']], { command: ['ginkgo', '--randomize-all', '--seed=5', '--junit-report=x.xml', './...'] })];
+  assert.equal(analyze({ runs, framework: 'ginkgo' })[0]?.reproduce, "ginkgo --randomize-all --seed=5 '--focus=(^|\\s)V$' --junit-report=x.xml ./...");
+});
