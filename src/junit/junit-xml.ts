@@ -373,6 +373,9 @@ function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number): Test
       name = ginkgoSpecName(split.nodeType, split.text);
       const groups = split.nodeType === 'It' ? trailingGroups(split.text) : [];
       if (groups.length > 0 && groups[0]) labels = groups[0].split(', ');
+    } else {
+      // Written with OmitLeafNodeType: no "[It]" prefix, but labels may still trail the name.
+      name = ginkgoSpecName('It', raw.name);
     }
     status = ginkgoStatus(raw.status, raw.outcome);
     if (classname === suite) classname = undefined;

@@ -1,12 +1,4 @@
-/**
- * Sits between the decoded text and saxes. saxes buffers every text node, CDATA section, comment
- * and attribute value whole before handing it over, so one 200 MB <system-out> would be held in
- * memory twice; the guard cuts each of those runs at the text cap before saxes sees them, and
- * marks the cut with a processing instruction (`<?kubeflake-cut?>` after text or CDATA,
- * `<?kubeflake-cut attr?>` after a tag whose attribute was cut) that the reader turns into
- * `Failure.truncated`. It also refuses DOCTYPE/ENTITY declarations outright, so no entity is
- * ever declared, let alone expanded (XXE, billion laughs), and bounds the size of a tag.
- */
+/** Input the guard refuses outright; the reader turns it into a ReportError naming the file. */
 export class XmlGuardError extends Error {
   readonly kind: 'doctype' | 'html' | 'tag-too-long' | 'pi-too-long';
 
@@ -31,9 +23,19 @@ const PI = 6;
 /** Longest entity reference kept whole when a run is cut inside one. */
 const maxEntityChars = 32;
 
-/** Elements whose text kubeflake only skims (captured output): the guard passes just their start. */
+/** Elements whose text kubeflake only skims (captured output). */
 const outputElement = /^(system-out|system-err)(\s|$)/;
 
+/**
+ * Sits between the decoded text and saxes. saxes buffers every text node, CDATA section, comment
+ * and attribute value whole before handing it over, so one 200 MB <system-out> would be held in
+ * memory whole; the guard cuts each of those runs at the text cap before saxes sees them, and
+ * marks the cut with a processing instruction (`<?kubeflake-cut?>` after text or CDATA,
+ * `<?kubeflake-cut attr?>` after a tag whose attribute was cut) that the reader turns into
+ * `Failure.truncated`. Captured output (<system-out>/<system-err>) is only skimmed for the lines
+ * the reader needs, comments are dropped. It refuses DOCTYPE/ENTITY declarations outright, so no
+ * entity is ever declared, let alone expanded (XXE, billion laughs), and bounds the size of a tag.
+ */
 export class XmlGuard {
   readonly maxRun: number;
   readonly maxTag: number;

@@ -127,3 +127,28 @@ test('the Ginkgo JSON reader gives the same cases whatever the chunk size', asyn
     assert.deepEqual(await parseGinkgoJson('g.json', chunks(split(text, size)), defaultLimits), whole, `chunks of ${size}`);
   }
 });
+
+test('captured output is only skimmed: Ginkgo timeline lines are found deep in it, and skipping it is not a warning', async () => {
+  const noise = 'INFO reconciling widget &lt;iris2&gt; &amp; friends&#xA;'.repeat(20_000); // ~1 MiB
+  const xml =
+    '<testsuites><testsuite name="S"><properties><property name="SuiteSucceeded" value="false"/></properties>' +
+    '<testcase name="[It] A b [l]" classname="S" status="passed" time="0.1"><system-err>' +
+    noise.slice(0, 500_000) +
+    '&gt; Enter [It] b - x/a_test.go:42 @ 11/25/26 16:58:01.38&#xA;' +
+    '[FAILED] Failure recorded during attempt 1:&#xA;' +
+    noise +
+    '&gt; Enter [It] b - x/a_test.go:99 @ 11/25/26 16:58:01.38&#xA;' +
+    '</system-err><system-out><![CDATA[' +
+    noise +
+    ']]></system-out></testcase></testsuite></testsuites>';
+  for (const size of [4096, 65536]) {
+    const r = await parseJUnitXml('out.xml', chunks(split(xml, size)), defaultLimits);
+    assert.deepEqual(r.warnings, [], `chunks of ${size}`);
+    const c = r.cases[0]!;
+    assert.deepEqual([c.name, c.file, c.line], ['A b', 'x/a_test.go', 42]);
+    assert.equal(c.retries?.length, 1);
+  }
+  // Past the scan budget nothing more is read.
+  const r = await parseJUnitXml('out.xml', chunks([xml]), { ...defaultLimits, maxOutputChars: 100_000 });
+  assert.equal(r.cases[0]!.file, undefined);
+});
