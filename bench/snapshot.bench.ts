@@ -2,9 +2,9 @@
 // included), against the same listing done the usual way: `kubectl get TYPE -A` for every
 // listable type. Also how snapshot time grows with the number of objects.
 //
-//   npx node bench/snapshot.bench.ts [--sizes 1000,10000,50000] [--kubectl PATH]
+//   npx node bench/snapshot.bench.ts [--sizes 1000,10000,50000] [--kubectl PATH] [--kubeconfig FILE]
 //
-// Starts its own cluster and stops it. kubectl comes from `tools/build.sh kubectl`; without it
+// Starts its own cluster and stops it (or uses a disposable one given by --kubeconfig). kubectl comes from `tools/build.sh kubectl`; without it
 // the comparison line says so.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -26,6 +26,8 @@ export interface SnapshotBenchOptions {
   /** Snapshot repetitions at each size (the median is reported). */
   repeat?: number;
   log?: (line: string) => void;
+  /** Use this cluster (it must be disposable: the benchmark leaves its objects) instead of starting one. */
+  kubeconfig?: string;
 }
 
 const CRD_GROUP = 'bench.kubeflake.dev';
@@ -152,7 +154,9 @@ export async function benchSnapshot(opts: SnapshotBenchOptions = {}): Promise<st
   const binDir = await controlPlaneBinaries({ buildScript: join(root, 'tools', 'build.sh') });
   const kubectl = opts.kubectl ?? join(binDir, 'kubectl');
   const work = mkdtempSync(join(tmpdir(), 'kubeflake-bench-snapshot-'));
-  const cluster = await startLocalCluster({ binDir, stateDir: join(work, 'cluster') });
+  const cluster = opts.kubeconfig
+    ? { kubeconfigPath: opts.kubeconfig, stop: async (_: { remove: boolean }) => {} }
+    : await startLocalCluster({ binDir, stateDir: join(work, 'cluster') });
   const api = await connectKube(cluster.kubeconfigPath, { maxSockets: 32 });
   try {
     const crds = crdTypes();
@@ -211,6 +215,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     return i > 0 ? process.argv[i + 1] : undefined;
   };
   const sizes = arg('--sizes')?.split(',').map(Number);
-  const lines = await benchSnapshot({ sizes, kubectl: arg('--kubectl'), log: (l) => console.error(l) });
+  const lines = await benchSnapshot({ sizes, kubectl: arg('--kubectl'), kubeconfig: arg('--kubeconfig'), log: (l) => console.error(l) });
   for (const l of lines) console.log(l);
 }

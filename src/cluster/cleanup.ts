@@ -361,3 +361,17 @@ async function stillPresent(
   }
   return left;
 }
+
+/** One report for the whole session (Report.cleanup) from each run's cleanup.json. */
+export function mergeCleanupReports(reports: CleanupReport[]): CleanupReport {
+  const merged: CleanupReport = { dryRun: reports.some((r) => r.dryRun), deleted: [], finalizersRemoved: [], left: [] };
+  const errors: string[] = [];
+  for (const r of reports) {
+    merged.deleted.push(...r.deleted);
+    merged.finalizersRemoved.push(...r.finalizersRemoved);
+    merged.left.push(...r.left);
+    errors.push(...(r.errors ?? []));
+  }
+  if (errors.length) merged.errors = errors;
+  return merged;
+}

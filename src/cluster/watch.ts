@@ -2,7 +2,7 @@
 // going on: one metadata-only watch per discovered type, plus a watch on CRDs so types the suite
 // installs mid-run are followed too. Events carry kubeflake's own clock (`at`), the same clock
 // the test reports use, which is what attribution compares.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { ObjectRef, TimelineEvent } from '../model.ts';
 import { apiVersionOf, collectionPath, discoverResourceTypes, typeName, type ResourceType } from './discovery.ts';
 import { isUnreachable, KubeApiError, type KubeApi } from './kube.ts';
@@ -189,11 +189,18 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
     })();
     return rediscovering;
   };
-  // A CRD becomes servable shortly after it is created: look again a few times.
-  let crdTimers: NodeJS.Timeout[] = [];
+  // A CRD becomes servable a moment after it is created, and a suite creates instances as soon
+  // as it is: look for new types every 100 ms for a few seconds after each CRD event.
+  let crdPoll: NodeJS.Timeout | undefined;
+  let crdPollUntil = 0;
   const onCrdEvent = () => {
-    for (const t of crdTimers) clearTimeout(t);
-    crdTimers = [150, 600, 2000].map((ms) => setTimeout(() => void rediscover(), ms));
+    crdPollUntil = Date.now() + 3000;
+    if (crdPoll) return;
+    const tick = async () => {
+      await rediscover();
+      crdPoll = Date.now() < crdPollUntil && !abort.signal.aborted ? setTimeout(() => void tick(), 100) : undefined;
+    };
+    crdPoll = setTimeout(() => void tick(), 0);
   };
 
   let types = opts.types;
@@ -208,7 +215,8 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
     watched,
     async stop() {
       if (periodic) clearInterval(periodic);
-      for (const t of crdTimers) clearTimeout(t);
+      if (crdPoll) clearTimeout(crdPoll);
+      crdPollUntil = 0;
       abort.abort();
       await rediscovering;
       await Promise.all(loops);
@@ -216,4 +224,19 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
       return events;
     },
   };
+}
+
+/** Reads a timeline.jsonl back; a line cut short (the process was killed mid-write) is skipped. */
+export function readTimeline(file: string): { events: TimelineEvent[]; skipped: number } {
+  const events: TimelineEvent[] = [];
+  let skipped = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      events.push(JSON.parse(line) as TimelineEvent);
+    } catch {
+      skipped++;
+    }
+  }
+  return { events, skipped };
 }

@@ -107,3 +107,49 @@ test('user ignore rules: type forms, namespace/name globs, labels; bad rules are
   assert.throws(() => parseIgnoreRule('a b c d'), /TYPE \[\[NAMESPACE\/\]NAME\]/);
   assert.throws(() => parseIgnoreRule('configmaps x nolabel'), /not KEY=VALUE/);
 });
+
+test('watch events become timeline events: created with owners, terminating once, deleted', async () => {
+  const { toTimelineEvent } = await import('../../src/cluster/watch.ts');
+  const t = { group: 'example.com', version: 'v1', resource: 'widgets', kind: 'Widget', namespaced: true, verbs: ['list', 'watch'] };
+  const seen = new Set<string>();
+  const meta = { name: 'w', namespace: 'n', uid: 'u', creationTimestamp: '2026-01-01T00:00:00Z', ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'x', uid: 'o' }] };
+  assert.deepEqual(toTimelineEvent(t, { type: 'ADDED', object: { metadata: meta } }, 5, seen), {
+    at: 5,
+    verb: 'created',
+    object: { apiVersion: 'example.com/v1', kind: 'Widget', namespace: 'n', name: 'w', uid: 'u', resource: 'widgets' },
+    createdAt: '2026-01-01T00:00:00Z',
+    ownerUids: ['o'],
+  });
+  assert.equal(toTimelineEvent(t, { type: 'MODIFIED', object: { metadata: meta } }, 6, seen), undefined);
+  const dying = { ...meta, deletionTimestamp: '2026-01-01T00:00:01Z', finalizers: ['f'] };
+  assert.equal(toTimelineEvent(t, { type: 'MODIFIED', object: { metadata: dying } }, 7, seen)?.verb, 'terminating');
+  assert.equal(toTimelineEvent(t, { type: 'MODIFIED', object: { metadata: dying } }, 8, seen), undefined);
+  assert.equal(toTimelineEvent(t, { type: 'DELETED', object: { metadata: dying } }, 9, seen)?.verb, 'deleted');
+  assert.equal(toTimelineEvent(t, { type: 'BOOKMARK', object: { metadata: { resourceVersion: '9' } } }, 10, seen), undefined);
+});
+
+test('a timeline file reads back, skipping a line cut short', async () => {
+  const { readTimeline } = await import('../../src/cluster/watch.ts');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'kf-timeline-'));
+  const file = join(dir, 'timeline.jsonl');
+  const e = { at: 1, verb: 'created', object: { apiVersion: 'v1', kind: 'ConfigMap', name: 'a', uid: 'u' } };
+  writeFileSync(file, JSON.stringify(e) + '\n' + JSON.stringify(e).slice(0, 20));
+  assert.deepEqual(readTimeline(file), { events: [e], skipped: 1 });
+  rmSync(dir, { recursive: true });
+});
+
+test('cleanup reports of several runs merge into one, errors kept', async () => {
+  const { mergeCleanupReports } = await import('../../src/cluster/cleanup.ts');
+  const act = (name: string, run: string) => ({ object: { apiVersion: 'v1', kind: 'ConfigMap', name }, run });
+  const m = mergeCleanupReports([
+    { dryRun: false, deleted: [act('a', '000')], finalizersRemoved: [], left: [] },
+    { dryRun: false, deleted: [act('b', '001')], finalizersRemoved: [act('c', '001')], left: [{ ...act('d', '001'), why: 'x' }], errors: ['boom'] },
+  ]);
+  assert.deepEqual(m.deleted.map((a) => a.object.name), ['a', 'b']);
+  assert.equal(m.finalizersRemoved.length, 1);
+  assert.equal(m.left[0]!.why, 'x');
+  assert.deepEqual(m.errors, ['boom']);
+});
