@@ -249,12 +249,18 @@ function walkHunt(ctx: HuntContext, subject: TestId): Hunt {
     hunt.failedFirst = ranFirst.run.id;
     return hunt;
   }
-  huntPolluters(ctx, hunt, walk, failing);
-  if (hunt.next || hunt.inconsistent || hunt.inconclusive || hunt.weak) return hunt;
-  if (hunt.polluters.length === 0) huntByBisection(ctx, hunt, walk, failing);
-  if (hunt.next || hunt.inconsistent || hunt.inconclusive || hunt.weak) return hunt;
-  huntCleaners(ctx, hunt, passing);
+  huntOrderDependence(ctx, hunt, walk, failing, passing);
+  hunt.alone.runs = aloneRuns(ctx, walk);
   return hunt;
+}
+
+function huntOrderDependence(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunView[], passing: RunView[]): void {
+  const stopped = (): boolean => Boolean(hunt.next || hunt.inconsistent || hunt.inconclusive || hunt.weak);
+  huntPolluters(ctx, hunt, walk, failing);
+  if (stopped()) return;
+  if (hunt.polluters.length === 0) huntByBisection(ctx, hunt, walk, failing);
+  if (stopped()) return;
+  huntCleaners(ctx, hunt, passing);
 }
 
 /** Where the walk is in the alone-control series, shared by every candidate of one subject. */

@@ -185,7 +185,7 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
       const h = hunt as Hunt;
       const parts = [`failed in ${t.failed}/${ran} runs${afterWhom(h)}`];
       for (const p of h.polluters) parts.push(`${p.tests.join(' + ')} then ${id} failed in ${p.probes.join(' and ')}`);
-      if (h.alone) parts.push(`alone it passed in ${h.alone.run}`);
+      if (h.alone) parts.push(`alone it passed in ${h.alone.runs.join(' and ')}`);
       for (const c of h.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
       for (const p of h.polluters.flatMap((x) => x.tests)) {
         const objects = (h.leakLinks.get(p) ?? []).map((i) => leaks[i]).filter((l) => l !== undefined);
