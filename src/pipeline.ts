@@ -65,6 +65,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     await writeJson(join(resultsDir, files.baseline), baseline);
     const baselineProblem = snapshotProblem(baseline, files.baseline);
     if (baselineProblem) presenter.warn(baselineProblem);
+    if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
     const observe = observer({ settings, presenter, api, baseline, rules, framework, kubeconfig: cluster.kubeconfigPath });
@@ -156,6 +157,12 @@ function observer(context: ObserverContext) {
 
     const after = await takeSnapshot(api);
     await writeJson(join(dir, files.after), after);
+    const problem = snapshotProblem(after, join('runs', id, files.after));
+    if (problem) presenter.warn(problem);
+    if (after.errors.some((error) => error.resource === '*')) {
+      // Without the API server there is nothing to clean, attribute or run against.
+      throw new Error(`the cluster stopped answering after ${id}: ${problem}. The runs so far are kept in ${settings.resultsDir}.`);
+    }
     if (settings.cleanup !== 'none') {
       const cleanupPlan = planCleanup(baseline, after, {
         run: id,

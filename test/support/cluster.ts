@@ -13,17 +13,20 @@ export interface TestCluster {
   server: string;
 }
 
-let shared: Promise<TestCluster> | undefined;
+let shared: Promise<LocalCluster> | undefined;
+
+// Registered when a test file imports this module, so it runs after all of that file's tests.
+after(async () => {
+  const cluster = await shared?.catch(() => undefined);
+  await cluster?.stop({ remove: true });
+});
 
 /** The shared cluster, or one of this file's own, stopped when the file's tests end. */
 export function useCluster(): Promise<TestCluster> {
   const kubeconfig = process.env.KUBEFLAKE_TEST_KUBECONFIG;
   const server = process.env.KUBEFLAKE_TEST_SERVER;
   if (kubeconfig && server) return Promise.resolve({ kubeconfigPath: kubeconfig, server });
-  shared ??= startPrivateCluster().then((cluster) => {
-    after(() => cluster.stop({ remove: true }));
-    return cluster;
-  });
+  shared ??= startPrivateCluster();
   return shared;
 }
 

@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// CLI face: argv -> Settings -> pipeline -> terminal and files. See ARCHITECTURE.md "The CLI".
+
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { SettingsError, defaultCacheDir, findProjectRoot, parseSettings, type RawInputs } from './settings.ts';
+import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
+
+const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes controller test suites
+
+  kubeflake run [--runs N] [--framework F] [--cluster local|kind|existing] [--results DIR]
+                [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
+                [--seed S] [--max-probes N] [--run-timeout 15m] [--verbose] -- <test command...>
+  kubeflake report DIR... [--format md|html|json|text] [--out FILE]
+  kubeflake parse FILE...
+  kubeflake snapshot [--out FILE] [--kubeconfig FILE]
+  kubeflake diff A B
+  kubeflake cluster up|down
+  kubeflake demo [--runs N] [--results DIR] [--fixed]
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  run: runCommand,
+  report: reportCommand,
+  parse: parseCommandLine,
+  snapshot: snapshotCommand,
+  diff: diffCommand,
+  cluster: clusterCommand,
+  demo: demoCommand,
+};
+
+const runOptions = {
+  runs: { type: 'string' },
+  framework: { type: 'string' },
+  cluster: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  'kind-name': { type: 'string' },
+  'kind-image': { type: 'string' },
+  results: { type: 'string' },
+  json: { type: 'string' },
+  cleanup: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  'remove-finalizers': { type: 'boolean' },
+  'finalizer-grace': { type: 'string' },
+  'protected-namespaces': { type: 'string' },
+  ignore: { type: 'string' },
+  'run-timeout': { type: 'string' },
+  seed: { type: 'string' },
+  'max-probes': { type: 'string' },
+  'report-glob': { type: 'string' },
+  'working-directory': { type: 'string' },
+  'no-watch': { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+} as const;
+
+async function runCommand(args: string[]): Promise<number> {
+  const split = args.indexOf('--');
+  const flags = split === -1 ? args : args.slice(0, split);
+  const command = split === -1 ? [] : args.slice(split + 1);
+  const { values } = parseArgs({ args: flags, options: runOptions, strict: true });
+  const inputs: RawInputs = { ...values, watch: !values['no-watch'], command };
+  const settings = parseSettings(inputs);
+  const { hunt } = await import('./pipeline.ts');
+  const { terminalPresenter } = await import('./presenter.ts');
+  const report = await hunt(settings, terminalPresenter(settings.verbose));
+  const { renderTerminal } = await import('./report/terminal.ts');
+  process.stdout.write(renderTerminal(report, { color: process.stdout.isTTY }));
+  process.stdout.write(`results: ${settings.resultsDir} (report.md, report.html, report.json)\n`);
+  return report.verdict === 'error' ? 2 : report.verdict === 'findings' ? 1 : 0;
+}
+
+async function reportCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    format: { type: 'string', default: 'text' },
+    out: { type: 'string' },
+  } });
+  if (positionals.length === 0) throw new SettingsError('report needs at least one results directory: kubeflake report kubeflake-results');
+  const { rebuildReport, renderReportAs } = await import('./pipeline.ts');
+  const report = await rebuildReport(positionals);
+  const text = await renderReportAs(report, values.format ?? 'text', values.out);
+  if (!values.out) process.stdout.write(text);
+  return report.verdict === 'error' ? 2 : 0;
+}
+
+async function parseCommandLine(args: string[]): Promise<number> {
+  if (args.length === 0) throw new SettingsError('parse needs at least one report file: kubeflake parse junit.xml');
+  const { parseCommand } = await import('./junit/cli.ts');
+  return parseCommand(args, (text) => process.stdout.write(text));
+}
+
+async function snapshotCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, kubeconfig: { type: 'string' } } });
+  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  if (!kubeconfig) throw new SettingsError('snapshot needs a cluster: pass --kubeconfig FILE or set KUBECONFIG');
+  const { snapshotToFile } = await import('./pipeline.ts');
+  const summary = await snapshotToFile(kubeconfig, values.out);
+  process.stderr.write(summary + '\n');
+  return 0;
+}
+
+async function diffCommand(args: string[]): Promise<number> {
+  const [before, after] = args;
+  if (!before || !after) throw new SettingsError('diff needs two snapshot files: kubeflake diff baseline.json after.json');
+  const { diffFiles } = await import('./pipeline.ts');
+  process.stdout.write(await diffFiles(before, after));
+  return 0;
+}
+
+async function clusterCommand(args: string[]): Promise<number> {
+  const [action] = args;
+  const stateDir = join(defaultCacheDir(), 'cluster');
+  if (action === 'up') {
+    const existing = await readLocalClusterState(stateDir);
+    if (existing) {
+      process.stderr.write(`a local control plane is already recorded at ${stateDir}; \`kubeflake cluster down\` first\n`);
+      process.stdout.write(`export KUBECONFIG=${existing.kubeconfigPath}\n`);
+      return 1;
+    }
+    const buildScript = join(findProjectRoot(), 'tools', 'build.sh');
+    const binDir = await controlPlaneBinaries({ buildScript, log: (line) => process.stderr.write(`${line}\n`) });
+    const cluster = await startLocalCluster({ binDir, stateDir, detached: true, log: (line) => process.stderr.write(`${line}\n`) });
+    process.stderr.write(`control plane up in ${(cluster.readyMs / 1000).toFixed(1)} s, ${(cluster.memoryBytes() / 2 ** 20).toFixed(0)} MiB resident; stop it with \`kubeflake cluster down\`\n`);
+    process.stdout.write(`export KUBECONFIG=${cluster.kubeconfigPath}\n`);
+    return 0;
+  }
+  if (action === 'down') {
+    const stopped = await stopLocalCluster(stateDir);
+    process.stderr.write(stopped.length ? `stopped ${stopped.join(', ')}\n` : 'no local control plane was running\n');
+    return 0;
+  }
+  throw new SettingsError('cluster takes `up` or `down`');
+}
+
+async function demoCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: {
+    runs: { type: 'string' },
+    results: { type: 'string' },
+    fixed: { type: 'boolean' },
+    seed: { type: 'string' },
+    verbose: { type: 'boolean', short: 'v' },
+  } });
+  const { demo } = await import('./demo.ts');
+  const report = await demo({ runs: values.runs, results: values.results, fixed: values.fixed ?? false, seed: values.seed, verbose: values.verbose ?? false });
+  // The demo's job is to find the planted flakes (or, fixed, to find none): say if it did not.
+  return report.verdict === 'error' ? 2 : 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`unknown command "${name}"\n\n${usage}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof SettingsError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`kubeflake ${name}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    process.stderr.write(`kubeflake ${name} failed: ${(error as Error).message}\n`);
+    return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,129 @@
+// The example suite's answer key (examples/modelcache/ground-truth.json) against a Report:
+// every planted role named as planted, and nothing else called a finding. Pure.
+
+import type { LeakReport, Report, TestReport, Verdict } from './model.ts';
+
+interface TruthObject {
+  apiVersion: string;
+  kind: string;
+  name?: string;
+  namePattern?: string;
+  namespace?: string;
+  namespacePattern?: string;
+}
+
+interface TruthSpec {
+  name: string;
+  id: string;
+  role: 'clean' | 'polluter' | 'victim' | 'cleaner' | 'state-setter' | 'brittle' | 'leaker' | 'timing-flake' | 'broken';
+  verdict: Verdict;
+  fixedVerdict: Verdict;
+  polluters?: string[];
+  cleaners?: string[];
+  stateSetters?: string[];
+  leaks?: TruthObject[];
+}
+
+export interface GroundTruth {
+  suite: string;
+  specs: TruthSpec[];
+}
+
+export interface GroundTruthCheck {
+  ok: boolean;
+  mismatches: number;
+  /** One line per planted role: "ok ..." or "MISMATCH ...". */
+  lines: string[];
+}
+
+export function compareWithGroundTruth(report: Report, truth: GroundTruth, options: { fixed: boolean }): GroundTruthCheck {
+  const lines: string[] = [];
+  let mismatches = 0;
+  const check = (ok: boolean, line: string) => {
+    lines.push(`${ok ? 'ok      ' : 'MISMATCH'} ${line}`);
+    if (!ok) mismatches += 1;
+  };
+  const byName = new Map(report.tests.map((test) => [test.name, test]));
+  const idOf = (name: string) => truth.specs.find((spec) => spec.name === name)?.id ?? name;
+
+  for (const spec of truth.specs) {
+    const test = byName.get(spec.name);
+    if (!test) {
+      check(false, `${spec.name}: not in the report`);
+      continue;
+    }
+    const expected = options.fixed ? spec.fixedVerdict : spec.verdict;
+    if (options.fixed || spec.role === 'clean' || spec.role === 'polluter' || spec.role === 'cleaner' || spec.role === 'state-setter' || spec.role === 'leaker') {
+      check(test.verdict === expected, `${spec.name}: ${test.verdict}${test.verdict === expected ? '' : ` (expected ${expected})`}`);
+      if (!options.fixed && spec.role === 'leaker') checkLeaks(spec, test, report.leaks, check);
+      if (!options.fixed && spec.role === 'polluter') checkLeaks(spec, test, report.leaks, check);
+      continue;
+    }
+    switch (spec.role) {
+      case 'timing-flake':
+        // It fires in some runs only: flaky when it did, stable when it never failed.
+        check(test.verdict === 'flaky' || (test.verdict === 'stable' && test.failed === 0),
+          `${spec.name}: ${test.verdict} after ${test.failed} failure(s) (a timing flake: flaky when it fired)`);
+        break;
+      case 'broken':
+        check(test.verdict === 'broken', `${spec.name}: ${test.verdict} (expected broken)`);
+        break;
+      case 'victim': {
+        const polluters = (spec.polluters ?? []).map(idOf);
+        const confirmed = polluters.every((id) => test.polluters.some((p) => p.test === id && p.confirmed));
+        check(test.verdict === 'order-dependent' && confirmed,
+          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${short(p.test)}${p.confirmed ? ' (confirmed)' : ''}`).join(', ')}]`);
+        const linked = test.polluters.some((p) => p.via.length > 0);
+        check(linked, `${spec.name}: linked to its polluter by a leaked object (${test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))).join(', ') || 'none'})`);
+        const cleaners = (spec.cleaners ?? []).map(idOf);
+        const wrong = test.cleaners.filter((id) => !cleaners.includes(id));
+        const named = cleaners.filter((id) => test.cleaners.includes(id));
+        check(wrong.length === 0, `${spec.name}: cleaners [${test.cleaners.map(short).join(', ')}]${named.length < cleaners.length ? ' (the cleaner is named only when a run placed it between polluter and victim)' : ''}`);
+        break;
+      }
+      case 'brittle': {
+        const setters = (spec.stateSetters ?? []).map(idOf);
+        check(test.verdict === 'brittle' && setters.every((id) => test.stateSetters.includes(id)),
+          `${spec.name}: ${test.verdict}, state-setters [${test.stateSetters.map(short).join(', ')}]`);
+        break;
+      }
+    }
+  }
+  const planted = new Set(truth.specs.map((spec) => spec.name));
+  for (const test of report.tests) {
+    if (!planted.has(test.name) && !test.name.startsWith('[') && test.verdict !== 'stable' && test.verdict !== 'skipped') {
+      check(false, `${test.name}: ${test.verdict}, but the ground truth does not plant it`);
+    }
+  }
+  if (options.fixed) {
+    check(report.verdict === 'clean', `report verdict: ${report.verdict} (expected clean)`);
+    check(report.leaks.length === 0, `leaked objects: ${report.leaks.length}${report.leaks.length ? ` (${report.leaks.slice(0, 3).map(describe).join(', ')})` : ''} (expected none)`);
+  }
+  return { ok: mismatches === 0, mismatches, lines };
+}
+
+function checkLeaks(spec: TruthSpec, test: TestReport, leaks: LeakReport[], check: (ok: boolean, line: string) => void): void {
+  for (const object of spec.leaks ?? []) {
+    const leak = leaks.find((candidate) => matches(object, candidate));
+    check(leak?.createdBy === test.id,
+      `${object.kind} ${object.name ?? object.namePattern}: ${leak ? `leaked, created by ${leak.createdBy ? short(leak.createdBy) : 'nobody known'}` : 'not found among the leaks'}`);
+  }
+}
+
+function matches(object: TruthObject, leak: LeakReport): boolean {
+  if (object.apiVersion !== leak.apiVersion || object.kind !== leak.kind) return false;
+  if (object.name !== undefined && object.name !== leak.name) return false;
+  if (object.namePattern !== undefined && !new RegExp(object.namePattern).test(leak.name)) return false;
+  if (object.namespace !== undefined && object.namespace !== leak.namespace) return false;
+  if (object.namespacePattern !== undefined && !new RegExp(object.namespacePattern).test(leak.namespace)) return false;
+  return true;
+}
+
+function describe(leak: LeakReport | undefined): string {
+  return leak ? `${leak.kind} ${leak.namespace ? `${leak.namespace}/` : ''}${leak.name}` : '?';
+}
+
+function short(id: string): string {
+  const at = id.indexOf(' :: ');
+  return at < 0 ? id : id.slice(at + 4);
+}
