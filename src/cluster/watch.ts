@@ -87,7 +87,7 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
   };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      const timer = setTimeout(resolve, ms).unref();
       abort.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
     });
 
@@ -198,9 +198,9 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
     if (crdPoll) return;
     const tick = async () => {
       await rediscover();
-      crdPoll = Date.now() < crdPollUntil && !abort.signal.aborted ? setTimeout(() => void tick(), 100) : undefined;
+      crdPoll = Date.now() < crdPollUntil && !abort.signal.aborted ? setTimeout(() => void tick(), 100).unref() : undefined;
     };
-    crdPoll = setTimeout(() => void tick(), 0);
+    crdPoll = setTimeout(() => void tick(), 0).unref();
   };
 
   let types = opts.types;
@@ -208,20 +208,25 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
   if (!types) types = (await discoverResourceTypes(api)).types;
   await Promise.all(types.map((t) => start(t, false, typeName(t) === CRD_TYPE && discoverAll ? onCrdEvent : undefined)));
   let periodic: NodeJS.Timeout | undefined;
-  if (discoverAll) periodic = setInterval(() => void rediscover(), opts.rediscoverMs ?? 5000);
+  let stopped: Promise<TimelineEvent[]> | undefined;
+  // Timers never keep the process alive: a caller that forgets stop() must still be able to exit.
+  if (discoverAll) periodic = setInterval(() => void rediscover(), opts.rediscoverMs ?? 5000).unref();
 
   return {
     problems,
     watched,
-    async stop() {
-      if (periodic) clearInterval(periodic);
-      if (crdPoll) clearTimeout(crdPoll);
-      crdPollUntil = 0;
-      abort.abort();
-      await rediscovering;
-      await Promise.all(loops);
-      if (file) await new Promise<void>((resolve) => file.end(resolve));
-      return events;
+    stop() {
+      stopped ??= (async () => {
+        if (periodic) clearInterval(periodic);
+        if (crdPoll) clearTimeout(crdPoll);
+        crdPollUntil = 0;
+        abort.abort();
+        await rediscovering;
+        await Promise.all(loops);
+        if (file) await new Promise<void>((resolve) => file.end(resolve));
+        return events;
+      })();
+      return stopped;
     },
   };
 }
