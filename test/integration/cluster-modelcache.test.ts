@@ -1,0 +1,98 @@
+// The example operator's real Ginkgo suite on the local control plane: every leaked and stuck
+// object its ground truth names is found and attributed to the spec that made it, and cleanup
+// brings the cluster back to the baseline.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useCluster } from '../support/cluster.ts';
+import { projectRoot } from '../support/paths.ts';
+import { connectKube } from '../../src/cluster/kube.ts';
+import { takeSnapshot } from '../../src/cluster/snapshot.ts';
+import { diffSnapshots } from '../../src/cluster/diff.ts';
+import { watchCluster } from '../../src/cluster/watch.ts';
+import { attribute } from '../../src/cluster/attribution.ts';
+import { executeCleanup, planCleanup } from '../../src/cluster/cleanup.ts';
+import { executeRun } from '../../src/runner/execute.ts';
+import { loadRun } from '../../src/junit/run.ts';
+import type { LeakReport, TimelineEvent } from '../../src/model.ts';
+
+const example = join(projectRoot, 'examples', 'modelcache');
+
+interface GroundTruthLeak {
+  apiVersion: string;
+  kind: string;
+  name?: string;
+  namePattern?: string;
+  namespace?: string;
+  namespacePattern?: string;
+  terminating?: boolean;
+  finalizers?: string[];
+}
+interface GroundTruth {
+  specs: { id: string; role: string; leaks?: GroundTruthLeak[] }[];
+}
+
+function matches(l: LeakReport, g: GroundTruthLeak): boolean {
+  if (l.apiVersion !== g.apiVersion || l.kind !== g.kind) return false;
+  if (g.name !== undefined && l.name !== g.name) return false;
+  if (g.namePattern !== undefined && !new RegExp(g.namePattern).test(l.name)) return false;
+  if (g.namespace !== undefined && l.namespace !== g.namespace) return false;
+  if (g.namespacePattern !== undefined && !new RegExp(g.namespacePattern).test(l.namespace)) return false;
+  return true;
+}
+
+test('the example suite: leaker and polluter objects (stuck iris2 included) are attributed to their specs, and cleanup restores the baseline', async () => {
+  const truth = JSON.parse(readFileSync(join(example, 'ground-truth.json'), 'utf8')) as GroundTruth;
+  const expected = truth.specs.flatMap((s) => (s.leaks ?? []).map((leak) => ({ spec: s.id, role: s.role, leak })));
+  assert.ok(expected.some((e) => e.role === 'leaker') && expected.some((e) => e.leak.terminating), 'the ground truth names a leaker and a stuck object');
+
+  const cluster = await useCluster();
+  const api = await connectKube(cluster.kubeconfigPath);
+  const runDir = mkdtempSync(join(tmpdir(), 'kubeflake-modelcache-run-'));
+  try {
+    const baseline = await takeSnapshot(api);
+    assert.equal(baseline.complete, true);
+    const watch = await watchCluster(api, { timelineFile: join(runDir, 'timeline.jsonl') });
+    let timeline: TimelineEvent[];
+    try {
+      await executeRun({
+        id: '000',
+        seed: 1,
+        command: ['go', 'test', './...'],
+        framework: 'ginkgo',
+        runDir,
+        cwd: example,
+        timeoutMs: 600_000,
+        env: { KUBECONFIG: cluster.kubeconfigPath, USE_EXISTING_CLUSTER: 'true' },
+      });
+    } finally {
+      timeline = await watch.stop();
+    }
+    const run = await loadRun(runDir);
+    assert.equal(run.orderSource, 'ginkgo-json', `the run has per-spec times: ${run.warnings.join('; ')}`);
+    const after = await takeSnapshot(api);
+    const leaks = attribute(diffSnapshots(baseline, after).leaked, timeline, run);
+
+    for (const { spec, leak } of expected) {
+      const found = leaks.filter((l) => matches(l, leak));
+      const what = `${leak.kind} ${leak.namespace ?? leak.namespacePattern ?? ''}/${leak.name ?? leak.namePattern}`;
+      assert.ok(found.length > 0, `${what} is reported as leaked (leaks: ${leaks.map((l) => `${l.kind} ${l.namespace}/${l.name}`).join(', ')})`);
+      for (const l of found) {
+        assert.equal(l.createdBy, spec, `${what} was created by ${spec}`);
+        if (leak.terminating !== undefined) assert.equal(l.terminating, leak.terminating, `${what} terminating`);
+        if (leak.finalizers) assert.deepEqual(l.finalizers, leak.finalizers, `${what} finalizers`);
+      }
+    }
+
+    const report = await executeCleanup(api, planCleanup(baseline, after, { run: '000', removeFinalizers: true, graceMs: 5000 }));
+    assert.deepEqual(report.left, []);
+    const rest = diffSnapshots(baseline, await takeSnapshot(api));
+    assert.deepEqual(rest.leaked.map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}`), []);
+    assert.deepEqual(rest.deleted.map((o) => `${o.kind} ${o.namespace ?? ''}/${o.name}`), []);
+  } finally {
+    api.close();
+    rmSync(runDir, { recursive: true, force: true });
+  }
+});
