@@ -212,13 +212,17 @@ export function attributeDeleted(
   });
 }
 
-/** Folds per-run leak lists into one: the same object (kind, namespace, name, creator) across runs. */
+/**
+ * Folds per-run leak lists into one: the same object (kind, namespace, name, creator) across
+ * runs. A destroyed baseline object keeps its UID from run to run: it is one entry, blamed on
+ * the first test seen deleting it.
+ */
 export function mergeLeaks(perRun: LeakReport[][]): LeakReport[] {
   const byKey = new Map<string, LeakReport>();
   const out: LeakReport[] = [];
   for (const list of perRun) {
     for (const l of list) {
-      const key = [l.apiVersion, l.kind, l.namespace, l.name, l.createdBy ?? '', l.deletedBy === undefined ? '' : `deleted:${l.deletedBy ?? ''}`].join('|');
+      const key = l.deletedBy !== undefined ? `deleted|${l.uid}` : [l.apiVersion, l.kind, l.namespace, l.name, l.createdBy ?? ''].join('|');
       const have = byKey.get(key);
       if (!have) {
         const copy = { ...l, runs: [...l.runs], finalizers: [...l.finalizers] };
@@ -229,6 +233,10 @@ export function mergeLeaks(perRun: LeakReport[][]): LeakReport[] {
       for (const r of l.runs) if (!have.runs.includes(r)) have.runs.push(r);
       have.terminating ||= l.terminating;
       for (const f of l.finalizers) if (!have.finalizers.includes(f)) have.finalizers.push(f);
+      if (have.deletedBy === null && l.deletedBy) {
+        have.deletedBy = l.deletedBy;
+        have.attribution = l.attribution;
+      }
     }
   }
   return out;

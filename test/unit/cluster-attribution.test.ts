@@ -122,3 +122,12 @@ test('mergeLeaks folds the same object from several runs and keeps distinct crea
   assert.deepEqual(merged[0]!.finalizers, ['f']);
   assert.deepEqual(a.runs, ['000']);
 });
+
+test('mergeLeaks: a destroyed baseline object seen in several runs is one entry, blamed on the test seen deleting it', () => {
+  const base = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'shared', uid: 'b', terminating: false, finalizers: [], createdBy: null, attribution: 'unknown' as const };
+  const merged = mergeLeaks([[{ ...base, deletedBy: null, runs: ['000'] }], [{ ...base, deletedBy: 'S :: P', attribution: 'exact', runs: ['001'] }], [{ ...base, deletedBy: null, runs: ['002'] }]]);
+  assert.equal(merged.length, 1);
+  assert.equal(merged[0]!.deletedBy, 'S :: P');
+  assert.equal(merged[0]!.attribution, 'exact');
+  assert.deepEqual(merged[0]!.runs, ['000', '001', '002']);
+});
