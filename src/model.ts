@@ -13,6 +13,20 @@ export function testId(suite: string, name: string): TestId {
   return suite ? `${suite} :: ${name}` : name;
 }
 
+/** Node types Ginkgo writes as a "[Type]" name prefix; every one but It is a suite-level node. */
+export const ginkgoNodeTypePrefix =
+  /^\[(It|BeforeSuite|AfterSuite|SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportBeforeSuite|ReportAfterSuite|DeferCleanup(?: \((?:Each|All|Suite)\))?)\](?:\s+|$)/;
+
+/**
+ * Whether a TestCase is a Ginkgo suite-level node ("[BeforeSuite]", "[DeferCleanup (Suite)]"...):
+ * setup that runs whatever the focus, first or last. It is kept in runs (it creates objects and can
+ * fail) but is no test: it never pollutes, is never a victim, and a probe may not exclude it.
+ */
+export function isSuiteNodeName(name: string): boolean {
+  const m = ginkgoNodeTypePrefix.exec(name);
+  return m !== null && m[1] !== 'It';
+}
+
 export type TestStatus = 'passed' | 'failed' | 'skipped';
 
 export interface Failure {

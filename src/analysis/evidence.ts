@@ -2,7 +2,7 @@
 // from a run (the run crashed or timed out before it) has no outcome there: neither a pass nor
 // a fail. Positions exist only when the run's order is known.
 
-import type { RunResult, TestCase, TestId, TestStatus } from '../model.ts';
+import { isSuiteNodeName, type RunResult, type TestCase, type TestId, type TestStatus } from '../model.ts';
 
 /** One run, indexed for lookups. */
 export interface RunView {
@@ -20,7 +20,12 @@ export interface Evidence {
   tests: Map<TestId, TestCase>;
 }
 
-export function viewRun(run: RunResult): RunView {
+/**
+ * Suite-level setup nodes keep their outcome (a failing BeforeSuite is a finding) but have no
+ * place in the order: they run first or last whatever the seed or focus, so they explain nothing.
+ */
+export function viewRun(full: RunResult): RunView {
+  const run = withoutSuiteNodesInOrder(full);
   const cases = new Map<TestId, TestCase>();
   for (const c of run.cases) {
     // A test reported twice in one run (retry dialects) keeps its worst outcome.
@@ -37,6 +42,12 @@ export function viewRun(run: RunResult): RunView {
   return { run, cases, position };
 }
 
+function withoutSuiteNodesInOrder(run: RunResult): RunResult {
+  if (!run.cases.some((c) => isSuiteNodeName(c.name))) return run;
+  const setup = new Set(run.cases.filter((c) => isSuiteNodeName(c.name)).map((c) => c.id));
+  return { ...run, order: run.order.filter((id) => !setup.has(id)) };
+}
+
 export function gatherEvidence(runs: RunResult[]): Evidence {
   const planned: RunView[] = [];
   const probes: RunView[] = [];
@@ -48,7 +59,7 @@ export function gatherEvidence(runs: RunResult[]): Evidence {
       continue;
     }
     planned.push(view);
-    for (const c of run.cases) tests.set(c.id, c);
+    for (const c of view.run.cases) tests.set(c.id, c);
   }
   return { planned, probes, tests };
 }

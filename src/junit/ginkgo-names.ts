@@ -1,9 +1,9 @@
 // Ginkgo spec naming shared by the JUnit and JSON readers. Both go through `ginkgoSpecName`, so
 // the same spec gets the same TestId whichever report it came from.
 
-/** Node types Ginkgo writes as a "[Type]" prefix in JUnit names; all but It are suite-level nodes. */
-const nodeTypePrefix =
-  /^\[(It|BeforeSuite|AfterSuite|SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportBeforeSuite|ReportAfterSuite|DeferCleanup(?: \((?:Each|All|Suite)\))?)\](?:\s+|$)/;
+import { ginkgoNodeTypePrefix as nodeTypePrefix, isSuiteNodeName } from '../model.ts';
+
+export { isSuiteNodeName };
 
 export interface GinkgoJUnitName {
   nodeType: string;
@@ -22,11 +22,6 @@ export function isSuiteNodeType(nodeType: string): boolean {
   return nodeType !== 'It';
 }
 
-/** Whether a TestCase name is a Ginkgo suite-level node ("[BeforeSuite]", "[DeferCleanup (Suite)]"...). */
-export function isSuiteNodeName(name: string): boolean {
-  const m = nodeTypePrefix.exec(name);
-  return m !== null && m[1] !== 'It';
-}
 
 /**
  * The TestCase name of a Ginkgo spec: texts joined by single spaces, every trailing bracket group

@@ -271,3 +271,44 @@ test('timing flakes at any rate are never called order-dependent or brittle acro
   assert.deepEqual(alarms, []);
   assert.ok(confirmed >= victims * 0.95, `the real victim was confirmed in ${confirmed} of ${victims} suites`);
 });
+
+test('Ginkgo suite nodes that every focused probe runs do not make a probe inconclusive', async () => {
+  const { planProbes, analyze } = await import('../../src/analysis/index.ts');
+  const suite = 'S';
+  const id = (name: string) => `${suite} :: ${name}`;
+  const names = ['polluter', 'victim', 'a', 'b', 'c', 'd'];
+  // Deterministic "shuffles": the victim fails exactly when the polluter ran before it.
+  const orders = [
+    ['polluter', 'a', 'victim', 'b', 'c', 'd'],
+    ['victim', 'a', 'polluter', 'b', 'c', 'd'],
+    ['a', 'polluter', 'b', 'victim', 'c', 'd'],
+    ['d', 'victim', 'c', 'polluter', 'b', 'a'],
+    ['b', 'c', 'polluter', 'd', 'a', 'victim'],
+    ['victim', 'd', 'c', 'b', 'a', 'polluter'],
+    ['c', 'polluter', 'victim', 'a', 'b', 'd'],
+    ['a', 'b', 'victim', 'c', 'd', 'polluter'],
+    ['polluter', 'b', 'c', 'd', 'a', 'victim'],
+    ['d', 'c', 'victim', 'a', 'polluter', 'b'],
+  ];
+  const make = (runId: string, seed: number, order: string[], probe?: import('../../src/model.ts').ProbePlan) => {
+    const cases = ['[BeforeSuite]', ...order, '[AfterSuite]'].map((name, index) => {
+      const failed = name === 'victim' && order.indexOf('polluter') >= 0 && order.indexOf('polluter') < order.indexOf('victim');
+      return { id: id(name), name, suite, status: failed ? 'failed' as const : 'passed' as const, durationMs: 1, index, ...(failed ? { failure: { message: 'boom' } } : {}) };
+    });
+    return { id: runId, seed, probe: probe !== undefined, ...(probe ? { plan: probe } : {}), command: ['ginkgo', './...'], exitCode: 0, timedOut: false, startedAt: 0, endedAt: 1, durationMs: 1, orderSource: 'ginkgo-json' as const, order: cases.map((c) => c.id), cases, reports: ['ginkgo.json'], warnings: [] };
+  };
+  const runs = orders.map((order, i) => make(String(i).padStart(3, '0'), 100 + i, order));
+  const seedOrder = new Map(orders.map((order, i) => [100 + i, order]));
+  for (let n = 0; n < 20; n++) {
+    const plans = planProbes({ runs, framework: 'ginkgo', command: ['ginkgo', './...'] });
+    if (plans.length === 0) break;
+    for (const plan of plans) {
+      const full = seedOrder.get(plan.seed) ?? names;
+      const focused = full.filter((name) => plan.tests.includes(id(name)));
+      runs.push(make(`probe-${String(n).padStart(3, '0')}`, plan.seed, focused, plan));
+    }
+  }
+  const victim = analyze({ runs, framework: 'ginkgo', command: ['ginkgo', './...'] }).find((t) => t.name === 'victim')!;
+  assert.equal(victim.verdict, 'order-dependent', victim.why);
+  assert.deepEqual(victim.polluters.filter((p) => p.confirmed).map((p) => p.test), [id('polluter')]);
+});
