@@ -54,6 +54,7 @@ export function specAt(
   at: number,
   createdAt: string | undefined,
   latencyMs: number,
+  likely?: TestId,
 ): { test: TestId; precision: 'exact' | 'approximate' } | undefined {
   const inside = w.windows.filter((s) => s.start <= at && at <= s.end);
   let best: SpecWindow | undefined;
@@ -65,7 +66,7 @@ export function specAt(
   }
   // Seen just after a spec ended (or just after the next one began): the watch lags the API call.
   const previous = w.windows.filter((s) => s.end < at && at - s.end <= latencyMs).reduce<SpecWindow | undefined>((a, b) => (!a || b.end > a.end ? b : a), undefined);
-  if (previous && (!best || createdBefore(createdAt, best.start))) {
+  if (previous && (!best || createdBefore(createdAt, best.start) || previous.test === likely)) {
     best = previous;
   }
   return best ? { test: best.test, precision } : undefined;
@@ -134,6 +135,15 @@ export function attribute(
   const latencyMs = opts.latencyMs ?? 2000;
   const w = specWindows(run);
   const born = births(leaked, timeline);
+  // Who made each namespace the run created: an object seen just as one spec ended and the next
+  // began, inside a namespace the first one made, is the first one's.
+  const namespaceMaker = new Map<string, TestId>();
+  for (const o of leaked) {
+    const b = born.get(o.uid);
+    if (o.kind !== 'Namespace' || o.namespace || !b || !w) continue;
+    const hit = specAt(w, b.at, b.createdAt, latencyMs);
+    if (hit) namespaceMaker.set(o.name, hit.test);
+  }
   return leaked.map((o) => {
     const leak: LeakReport = {
       apiVersion: o.apiVersion,
@@ -161,7 +171,7 @@ export function attribute(
       b = root;
     }
     if (!root || !w) return leak;
-    const hit = specAt(w, root.at, root.createdAt, latencyMs);
+    const hit = specAt(w, root.at, root.createdAt, latencyMs, namespaceMaker.get(root.ref.namespace ?? ''));
     if (!hit) return leak;
     leak.createdBy = hit.test;
     if (rootUid !== o.uid) {

@@ -131,3 +131,16 @@ test('mergeLeaks: a destroyed baseline object seen in several runs is one entry,
   assert.equal(merged[0]!.attribution, 'exact');
   assert.deepEqual(merged[0]!.runs, ['000', '001', '002']);
 });
+
+test('an object seen just into the next spec, inside a namespace the previous spec made, is the previous spec\'s', () => {
+  const ns = obj('tenant-x', { apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false, namespace: undefined, uid: 'u-ns' });
+  const binding = obj('reader', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', resource: 'rolebindings', namespace: 'tenant-x', uid: 'u-rb' });
+  const elsewhere = obj('other', { namespace: 'default', uid: 'u-other' });
+  // A made the namespace; the binding and an unrelated object are seen 200 ms into B.
+  const leaks = attribute([ns, binding, elsewhere], [created(ns, 900), created(binding, 1210), created(elsewhere, 1210)], exact);
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy]), [
+    ['tenant-x', 'S :: A'],
+    ['reader', 'S :: A'],
+    ['other', 'S :: B'],
+  ]);
+});
