@@ -4,14 +4,15 @@
 //
 //   npx node bench/snapshot.bench.ts [--sizes 1000,10000,50000] [--kubectl PATH] [--kubeconfig FILE]
 //
-// Starts its own cluster and stops it (or uses a disposable one given by --kubeconfig). kubectl comes from `tools/build.sh kubectl`; without it
-// the comparison line says so.
+// Starts its own cluster and stops it (or uses a disposable one given by --kubeconfig). kubectl
+// comes from `tools/build.sh kubectl`, run here when it is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlPlaneBinaries, startLocalCluster } from '../src/cluster/local.ts';
+import { runProcess } from '../src/exec.ts';
 import { connectKube, forEachBounded, KubeApiError, type KubeApi } from '../src/cluster/kube.ts';
 import { collectionPath, discoverResourceTypes, type ResourceType } from '../src/cluster/discovery.ts';
 import { takeSnapshot } from '../src/cluster/snapshot.ts';
@@ -152,7 +153,14 @@ export async function benchSnapshot(opts: SnapshotBenchOptions = {}): Promise<st
   const log = opts.log ?? (() => {});
   const lines: string[] = [];
   const binDir = await controlPlaneBinaries({ buildScript: join(root, 'tools', 'build.sh') });
-  const kubectl = opts.kubectl ?? join(binDir, 'kubectl');
+  let kubectl = opts.kubectl ?? join(binDir, 'kubectl');
+  if (!existsSync(kubectl) && !opts.kubectl) {
+    // The comparison needs kubectl: built once per machine (several minutes), then cached.
+    log('building kubectl for the comparison: bash tools/build.sh kubectl');
+    const built = await runProcess(['bash', join(root, 'tools', 'build.sh'), 'kubectl'], { capture: true });
+    if (built.exitCode === 0) kubectl = join(built.stdout.trim().split('\n').pop() ?? binDir, 'kubectl');
+    else log(`building kubectl failed: ${built.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  }
   const work = mkdtempSync(join(tmpdir(), 'kubeflake-bench-snapshot-'));
   const cluster = opts.kubeconfig
     ? { kubeconfigPath: opts.kubeconfig, stop: async (_: { remove: boolean }) => {} }
