@@ -64,7 +64,7 @@ export class SettingsError extends Error {}
 export const defaults = {
   runs: 5,
   runTimeoutMs: 15 * 60_000,
-  maxProbes: 12,
+  maxProbes: 20,
   kindName: 'kubeflake',
   finalizerGraceMs: 10_000,
 } as const;

@@ -27,15 +27,18 @@ export interface HuntOptions {
   maxConfirmProbes?: number;
   /** A verdict needs the chance that a plain flake produced the same evidence to be at most this. */
   falseAlarmBound?: number;
+  /** The same, for a polluter whose leaked object the victim's failure names. */
+  linkedFalseAlarmBound?: number;
 }
 
 export const DEFAULT_HUNT_OPTIONS: Required<HuntOptions> = {
-  maxProbes: 12,
+  maxProbes: 20,
   maxCandidates: 3,
   maxBrokenChecks: 3,
   maxBisectProbes: 8,
   maxConfirmProbes: 8,
   falseAlarmBound: DEFAULT_FALSE_ALARM_BOUND,
+  linkedFalseAlarmBound: 0.02,
 };
 
 /** Probe tiers, most valuable first: the planner only asks for the best tier still open. */
@@ -301,7 +304,11 @@ function huntPolluters(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunVie
     if (seeds.length === 0) continue;
     const hypothesis = `${candidate.test} then ${victim}: if ${victim} fails, ${candidate.test} pollutes it`;
     const pair = (i: number): ProbePlan => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('polluter', victim, [candidate.test, victim], at, hypothesis), attempt));
-    const outcome = confirm(ctx, hunt, walk, chance, { pair, pairExpects: 'failed', done: 0, what: `${candidate.test} then ${victim}` });
+    // A failure naming an object this candidate left behind is evidence a plain flake cannot
+    // fake, so such a link needs fewer agreeing probes.
+    const linked = (hunt.leakLinks.get(candidate.test)?.length ?? 0) > 0;
+    const bound = linked ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound;
+    const outcome = confirm(ctx, hunt, walk, chance, { pair, pairExpects: 'failed', done: 0, what: `${candidate.test} then ${victim}`, bound });
     if (outcome.kind === 'refuted') hunt.refutedPolluters.push({ test: candidate.test, run: outcome.run });
     else if (outcome.kind === 'confirmed') hunt.polluters.push({ tests: [candidate.test], probes: outcome.runs, plan: pair(0) });
     else return settle(hunt, outcome, TIER.confirm);
@@ -354,8 +361,9 @@ function confirm(
   hunt: Hunt,
   walk: Walk,
   chance: OrderChance,
-  series: { pair: (i: number) => ProbePlan; pairExpects: 'passed' | 'failed'; done: number; what: string },
+  series: { pair: (i: number) => ProbePlan; pairExpects: 'passed' | 'failed'; done: number; what: string; bound?: number },
 ): ConfirmOutcome {
+  const falseAlarmBound = series.bound ?? ctx.options.falseAlarmBound;
   const controlExpects = series.pairExpects === 'failed' ? 'passed' : 'failed';
   const runs: string[] = [];
   let pairs = 0;
@@ -370,11 +378,11 @@ function confirm(
       const telling = hunt.observed[series.pairExpects];
       const other = hunt.observed[controlExpects];
       const bound = flakeChance(chance, telling, other);
-      if (bound.chance <= ctx.options.falseAlarmBound) return { kind: 'confirmed', runs };
+      if (bound.chance <= falseAlarmBound) return { kind: 'confirmed', runs };
       if (spent >= ctx.options.maxConfirmProbes) {
         return {
           kind: 'stop',
-          weak: `after ${spent} probes a flake could still explain it (chance ${bound.chance.toFixed(3)} > ${ctx.options.falseAlarmBound})`,
+          weak: `after ${spent} probes a flake could still explain it (chance ${bound.chance.toFixed(3)} > ${falseAlarmBound})`,
         };
       }
       // The probe that most lowers a flake's chance at its worst-case rate.

@@ -82,6 +82,16 @@ test('the motivating case: B fails only after A; probes confirm A as its pollute
   assert.equal(reportVerdict(reports, []), 'findings');
 });
 
+test('a leak link lowers the evidence a polluter needs: fewer probes than the same hunt without it', () => {
+  const all = [A, B, ...FILLER];
+  const planned = plannedRuns(all, pollution, 6);
+  const linked = runHunt(all, pollution, planned, { leaks: [irisLeak] });
+  const unlinked = runHunt(all, pollution, planned, { leaks: [] });
+  const verdictOf = (runs: RunResult[], leaks: LeakReport[]) => analyze({ runs, framework: 'ginkgo', leaks }).find((r) => r.id === B);
+  assert.equal(verdictOf(linked.runs, [irisLeak])?.verdict, 'order-dependent');
+  assert.ok(linked.plans.length < unlinked.plans.length, `linked ${linked.plans.length} probes, unlinked ${unlinked.plans.length}`);
+});
+
 test('a victim that passes when a cleaner runs between: the cleaner is confirmed by a probe', () => {
   const all = [A, B, C, ...FILLER];
   const planned = plannedRuns(all, pollution, 12, 4000);
