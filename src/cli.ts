@@ -142,9 +142,9 @@ async function demoCommand(args: string[]): Promise<number> {
     verbose: { type: 'boolean', short: 'v' },
   } });
   const { demo } = await import('./demo.ts');
-  const report = await demo({ runs: values.runs, results: values.results, fixed: values.fixed ?? false, seed: values.seed, verbose: values.verbose ?? false });
-  // The demo's job is to find the planted flakes (or, fixed, to find none): say if it did not.
-  return report.verdict === 'error' ? 2 : 0;
+  const { report, check } = await demo({ runs: values.runs, results: values.results, fixed: values.fixed ?? false, seed: values.seed, verbose: values.verbose ?? false });
+  // The demo's job is to find exactly the planted flakes (or, fixed, none): fail when it did not.
+  return report.verdict === 'error' ? 2 : check.ok ? 0 : 1;
 }
 
 async function main(argv: string[]): Promise<number> {

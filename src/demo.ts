@@ -10,7 +10,7 @@ import { runProcess } from './exec.ts';
 import { hunt } from './pipeline.ts';
 import { terminalPresenter } from './presenter.ts';
 import { renderTerminal } from './report/terminal.ts';
-import { compareWithGroundTruth, type GroundTruth } from './ground-truth.ts';
+import { compareWithGroundTruth, type GroundTruth, type GroundTruthCheck } from './ground-truth.ts';
 
 export interface DemoOptions {
   runs?: string;
@@ -18,12 +18,15 @@ export interface DemoOptions {
   fixed: boolean;
   seed?: string;
   verbose: boolean;
+  /** Where the summary goes (stdout by default); progress goes to the presenter (stderr). */
+  write?: (text: string) => void;
 }
 
-export async function demo(options: DemoOptions): Promise<Report> {
+export async function demo(options: DemoOptions): Promise<{ report: Report; check: GroundTruthCheck }> {
   const root = findProjectRoot();
   const example = join(root, 'examples', 'modelcache');
-  const presenter = terminalPresenter(options.verbose);
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const presenter = terminalPresenter(options.verbose, options.write);
   const ginkgo = await ensureGinkgo(example, defaultCacheDir(), presenter.info);
   const settings = parseSettings({
     command: ['ginkgo', './...'],
@@ -43,15 +46,15 @@ export async function demo(options: DemoOptions): Promise<Report> {
   };
   presenter.info(`kubeflake demo: ${settings.runs} runs of the ${options.fixed ? 'fixed' : 'planted'} example suite (${example})`);
   const report = await hunt(settings, presenter);
-  process.stdout.write(renderTerminal(report, { color: process.stdout.isTTY }));
+  write(renderTerminal(report, { color: !options.write && process.stdout.isTTY }));
 
   const truth = JSON.parse(await readFile(join(example, 'ground-truth.json'), 'utf8')) as GroundTruth;
   const check = compareWithGroundTruth(report, truth, { fixed: options.fixed });
-  process.stdout.write(`\nground truth (${join('examples', 'modelcache', 'ground-truth.json')}):\n`);
-  for (const line of check.lines) process.stdout.write(`  ${line}\n`);
-  process.stdout.write(`${check.ok ? 'every planted role was named correctly' : `${check.mismatches} mismatch(es) with the ground truth`}\n`);
-  process.stdout.write(`results: ${settings.resultsDir} (report.md, report.html, report.json)\n`);
-  return report;
+  write(`\nground truth (${join('examples', 'modelcache', 'ground-truth.json')}):\n`);
+  for (const line of check.lines) write(`  ${line}\n`);
+  write(`${check.ok ? 'every planted role was named correctly' : `${check.mismatches} mismatch(es) with the ground truth`}\n`);
+  write(`results: ${settings.resultsDir} (report.md, report.html, report.json)\n`);
+  return { report, check };
 }
 
 /** The ginkgo CLI at the version examples/modelcache pins, built once into the cache. */
