@@ -68,7 +68,8 @@ export function toSnapshotObject(t: ResourceType, m: ObjectMeta | undefined): Sn
 
 /** Lists one type completely, page by page. */
 export async function listType(api: KubeApi, t: ResourceType, opts: SnapshotOptions = {}): Promise<SnapshotObject[]> {
-  const limit = opts.pageSize ?? 500;
+  // Big pages: a metadata item is small, and each round trip costs more than its bytes (measured in bench/snapshot.bench.ts).
+  const limit = opts.pageSize ?? 5000;
   const base = collectionPath(t);
   for (let attempt = 0; ; attempt++) {
     const out: SnapshotObject[] = [];
@@ -76,11 +77,13 @@ export async function listType(api: KubeApi, t: ResourceType, opts: SnapshotOpti
     try {
       do {
         const q = `?limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
-        const page = await api.request<MetadataList>('GET', base + q, {
-          accept: METADATA_LIST,
-          signal: opts.signal,
-          timeoutMs: opts.requestTimeoutMs ?? 60_000,
-        });
+        const page = await withRetries(() =>
+          api.request<MetadataList>('GET', base + q, {
+            accept: METADATA_LIST,
+            signal: opts.signal,
+            timeoutMs: opts.requestTimeoutMs ?? 60_000,
+          }),
+        );
         for (const item of page.items ?? []) {
           const o = toSnapshotObject(t, item.metadata);
           if (o) out.push(o);
@@ -92,6 +95,20 @@ export async function listType(api: KubeApi, t: ResourceType, opts: SnapshotOpti
       // An expired continue token (410) means the list took too long: start that type over once.
       if (err instanceof KubeApiError && err.status === 410 && token && attempt === 0) continue;
       throw err;
+    }
+  }
+}
+
+const TRANSIENT = new Set([429, 500, 503, 504]);
+
+// A busy API server sheds load (429 from priority and fairness, 503/504): try again shortly.
+async function withRetries<T>(call: () => Promise<T>, delays = [200, 1000, 3000]): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof KubeApiError && TRANSIENT.has(err.status)) || i >= delays.length) throw err;
+      await new Promise((r) => setTimeout(r, delays[i]));
     }
   }
 }

@@ -43,3 +43,20 @@ test('discovery failing gives an empty partial snapshot that says so', async () 
   assert.deepEqual(s.objects, []);
   assert.match(s.errors[0]!.message, /discovery failed, nothing was listed/);
 });
+
+test('a type the server sheds (429) is retried; one that keeps failing is a named error, the rest is listed', async () => {
+  const { KubeApiError } = await import('../../src/cluster/kube.ts');
+  const f = cluster(3);
+  let throttled = 0;
+  const request = f.request.bind(f);
+  f.request = async <T>(method: Parameters<typeof f.request>[0], path: string, req?: Parameters<typeof f.request>[2]): Promise<T> => {
+    if (path.startsWith('/api/v1/configmaps') && throttled++ < 2) throw new KubeApiError(429, 'TooManyRequests', path, 'too many requests');
+    if (path.startsWith('/apis/example.com/v1/clusterwidgets')) throw new KubeApiError(403, 'Forbidden', path, 'clusterwidgets is forbidden');
+    return request<T>(method, path, req);
+  };
+  const s = await takeSnapshot(f);
+  assert.equal(s.objects.filter((o) => o.resource === 'configmaps').length, 3);
+  assert.equal(s.complete, false);
+  assert.deepEqual(s.errors.map((e) => e.resource), ['clusterwidgets.example.com']);
+  assert.match(s.errors[0]!.message, /forbidden/);
+});
