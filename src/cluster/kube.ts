@@ -6,7 +6,7 @@
 // path must avoid.
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -96,8 +96,6 @@ const UNREACHABLE_CODES = new Set([
 
 /** Opens a connection to the cluster a kubeconfig file points to. */
 export async function connectKube(kubeconfigPath: string, opts: KubeConnectOptions = {}): Promise<KubeApi> {
-  // Loaded on demand: the client is large and pure callers of this folder never need it.
-  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     kc.loadFromFile(kubeconfigPath);
