@@ -76,6 +76,12 @@ export const DEFAULT_NOISE_RULES: readonly NoiseRule[] = [
     why: 'kube-controller-manager creates one service account per controller in kube-system when it (re)starts.',
   },
   {
+    id: 'automanaged-apiservices',
+    type: 'apiservices.apiregistration.k8s.io',
+    labels: { 'kube-aggregator.kubernetes.io/automanaged': '*' },
+    why: 'The API server registers an APIService for every group-version a CRD serves and removes it with the CRD; the CRD itself is reported.',
+  },
+  {
     id: 'flowschemas',
     type: 'flowschemas.flowcontrol.apiserver.k8s.io',
     why: 'The API server maintains its API priority and fairness configuration and recreates the mandatory objects.',

@@ -90,6 +90,14 @@ test('default noise rules: events, leases, default service account, root CA, def
   for (const r of DEFAULT_NOISE_RULES) assert.ok(r.why.length > 20, `rule ${r.id} says why`);
 });
 
+test('the APIService the API server registers for a CRD is noise; one a test makes is not', () => {
+  const noise = (o: SnapshotObject) => matchNoise(o, DEFAULT_NOISE_RULES)?.id;
+  const apiService = (labels?: Record<string, string>) =>
+    obj({ apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', resource: 'apiservices', name: 'v1alpha1.cache.kubeflake.dev', ...(labels ? { labels } : {}) });
+  assert.equal(noise(apiService({ 'kube-aggregator.kubernetes.io/automanaged': 'true' })), 'automanaged-apiservices');
+  assert.equal(noise(apiService()), undefined);
+});
+
 test('user ignore rules: type forms, namespace/name globs, labels; bad rules are explained', () => {
   const cm = obj({ kind: 'ConfigMap', name: 'cache-1', namespace: 'ci-7', labels: { team: 'a' } });
   assert.ok(matchNoise(cm, [parseIgnoreRule('configmaps ci-*/cache-?')]));
