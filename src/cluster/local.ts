@@ -81,13 +81,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     for (const { process } of [...running].reverse()) await process.stop();
   };
 
+  const start = (component: Component) => {
+    running.push({ component, process: startProcess(component.command, { logFile: component.log, detached: options.detached, killGraceMs: 10_000 }) });
+  };
   try {
-    // All at once: the API server retries etcd and the controller manager retries the API
-    // server, so starting them together overlaps their start-up work.
-    for (const component of components) {
-      running.push({ component, process: startProcess(component.command, { logFile: component.log, detached: options.detached, killGraceMs: 10_000 }) });
-    }
-    for (const { component, process } of running) {
+    // etcd and the API server start together (the API server retries etcd); the controller
+    // manager only once the API server answers: it exits if its first request is refused.
+    start(components[0]!);
+    start(components[1]!);
+    for (let i = 0; i < components.length; i++) {
+      if (!running[i]) start(components[i]!);
+      const { component, process } = running[i]!;
       const exited = process.done.then(
         (result) => `exited with ${result.exitCode ?? result.signal}`,
         (error: Error) => error.message,
