@@ -27,7 +27,7 @@ export interface HuntOptions {
   maxConfirmProbes?: number;
   /** A verdict needs the chance that a plain flake produced the same evidence to be at most this. */
   falseAlarmBound?: number;
-  /** The same, for a polluter whose leaked object the victim's failure names. */
+  /** The same, for a polluter (state-setter) whose leaked object the victim's (brittle test's) failure names. */
   linkedFalseAlarmBound?: number;
 }
 
@@ -324,7 +324,10 @@ function huntStateSetters(ctx: HuntContext, hunt: Hunt, walk: Walk): void {
     if (seeds.length === 0) continue;
     const hypothesis = `${candidate.test} then ${subject}: if ${subject} passes, it depends on state ${candidate.test} sets up`;
     const pair = (i: number): ProbePlan => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('state-setter', subject, [candidate.test, subject], at, hypothesis), attempt));
-    const outcome = confirm(ctx, hunt, walk, chance, { pair, pairExpects: 'passed', done: 0, what: `${candidate.test} then ${subject}` });
+    // A NotFound naming an object this candidate creates links them as a leak links a polluter.
+    const linked = (hunt.leakLinks.get(candidate.test)?.length ?? 0) > 0;
+    const bound = linked ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound;
+    const outcome = confirm(ctx, hunt, walk, chance, { pair, pairExpects: 'passed', done: 0, what: `${candidate.test} then ${subject}`, bound });
     if (outcome.kind === 'refuted') hunt.refutedSetters.push({ test: candidate.test, run: outcome.run });
     else if (outcome.kind === 'confirmed') {
       hunt.setters.push({ test: candidate.test, probes: outcome.runs, plan: pair(0) });

@@ -181,6 +181,19 @@ test('a brittle test passes only after its state-setter, and fails alone', () =>
   assert.doesNotMatch(br?.reproduce ?? '', /Namespace setup/, 'the brittle test is reproduced alone');
 });
 
+test('a brittle test whose NotFound names an object its state-setter leaves needs fewer probes than without that link', () => {
+  const S = id('Namespace setup creates shared');
+  const Br = id('Config map is written into shared');
+  const all = [S, Br, ...FILLER];
+  const oracle: Oracle = (t, before) => (t === Br && !before.includes(S) ? fail('namespaces "shared" not found') : pass);
+  const planned = plannedRuns(all, oracle, 6, 2000);
+  const sharedLeak: LeakReport = { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: 'shared', uid: 'u-shared', terminating: false, finalizers: [], createdBy: S, runs: ['000'] };
+  const linked = runHunt(all, oracle, planned, { leaks: [sharedLeak] });
+  const unlinked = runHunt(all, oracle, planned, { leaks: [] });
+  assert.equal(analyze({ runs: linked.runs, framework: 'ginkgo', leaks: [sharedLeak] }).find((r) => r.id === Br)?.verdict, 'brittle');
+  assert.ok(linked.plans.length < unlinked.plans.length, `linked ${linked.plans.length} probes, unlinked ${unlinked.plans.length}`);
+});
+
 test('bisection finds two tests that pollute only together', () => {
   const P1 = id('creates 2 caches');
   const P2 = id('creates 3 caches');
