@@ -299,6 +299,8 @@ export interface LeakReport {
   attribution?: 'exact' | 'approximate' | 'owner' | 'unknown';
   /** Extension: the REST resource, for cleanup and kubectl commands. */
   resource?: string;
+  /** Extension: seen right at a spec boundary; this other spec may have made it instead. */
+  ambiguousWith?: TestId;
   /**
    * Extension: set on a baseline object the run deleted (shared state destroyed, the cause of a
    * later NotFound): the test running when it was deleted. `createdBy` is null on such entries.

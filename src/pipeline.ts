@@ -14,7 +14,7 @@ import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
 import { watchCluster, type ClusterWatch } from './cluster/watch.ts';
-import { attribute, attributeDeleted, mergeLeaks } from './cluster/attribution.ts';
+import { attribute, attributeDeleted, mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { analyze, clusterFailures, planProbes, reportVerdict } from './analysis/index.ts';
 import { detectFramework } from './runner/command.ts';
@@ -205,7 +205,7 @@ async function leaksSoFar(resultsDir: string, runs: RunResult[], baseline: Snaps
     for (const object of diff.leaked) seen.add(object.uid);
     perRun.push(attribute(fresh, stored.timeline, run), attributeDeleted(diff.deleted, stored.timeline, run));
   }
-  return mergeLeaks(perRun);
+  return mergeLeaks(settleAmbiguous(perRun));
 }
 
 /** Builds the Report from results directories alone (one hunt, or several shards to merge). */

@@ -48,6 +48,9 @@ export function specWindows(run: RunResult): Windows | undefined {
   return { windows, precision: 'approximate' };
 }
 
+/** How close to a spec boundary an event must be seen to be called ambiguous. */
+const BOUNDARY_MS = 300;
+
 /** The spec a moment belongs to, or undefined outside every spec. */
 export function specAt(
   w: Windows,
@@ -55,7 +58,7 @@ export function specAt(
   createdAt: string | undefined,
   latencyMs: number,
   likely?: TestId,
-): { test: TestId; precision: 'exact' | 'approximate' } | undefined {
+): { test: TestId; precision: 'exact' | 'approximate'; ambiguousWith?: TestId } | undefined {
   const inside = w.windows.filter((s) => s.start <= at && at <= s.end);
   let best: SpecWindow | undefined;
   let precision = w.precision;
@@ -69,7 +72,15 @@ export function specAt(
   if (previous && (!best || createdBefore(createdAt, best.start) || previous.test === likely)) {
     best = previous;
   }
-  return best ? { test: best.test, precision } : undefined;
+  if (!best) return undefined;
+  // Seen moments after one spec ended and the next began: the watch's lag alone could put a
+  // creation of the first spec into the second. Say so; other runs may settle it.
+  const other = best === previous ? inside.find((s) => s !== previous) : previous;
+  const boundaryMs = Math.min(latencyMs, BOUNDARY_MS);
+  if (other && previous && at - previous.end <= boundaryMs && inside.some((s) => at - s.start <= boundaryMs)) {
+    return { test: best.test, precision, ambiguousWith: other.test };
+  }
+  return { test: best.test, precision };
 }
 
 // creationTimestamp has second precision: it proves "before" only when its whole second is.
@@ -174,6 +185,7 @@ export function attribute(
     const hit = specAt(w, root.at, root.createdAt, latencyMs, namespaceMaker.get(root.ref.namespace ?? ''));
     if (!hit) return leak;
     leak.createdBy = hit.test;
+    if (hit.ambiguousWith) leak.ambiguousWith = hit.ambiguousWith;
     if (rootUid !== o.uid) {
       leak.attribution = 'owner';
       leak.owner = root.ref;
@@ -220,6 +232,34 @@ export function attributeDeleted(
     }
     return leak;
   });
+}
+
+/**
+ * Settles attributions made at a spec boundary with the other runs' evidence: when the same
+ * family of objects (kind, and name and namespace without their generated suffix) is attributed
+ * unambiguously more often to the other candidate, that candidate made it.
+ */
+export function settleAmbiguous(perRun: LeakReport[][]): LeakReport[][] {
+  const votes = new Map<string, Map<TestId, number>>();
+  for (const leak of perRun.flat()) {
+    if (!leak.createdBy || leak.ambiguousWith) continue;
+    const tally = votes.get(family(leak)) ?? new Map<TestId, number>();
+    tally.set(leak.createdBy, (tally.get(leak.createdBy) ?? 0) + 1);
+    votes.set(family(leak), tally);
+  }
+  return perRun.map((leaks) => leaks.map((leak) => {
+    if (!leak.createdBy || !leak.ambiguousWith) return leak;
+    const tally = votes.get(family(leak));
+    if ((tally?.get(leak.ambiguousWith) ?? 0) <= (tally?.get(leak.createdBy) ?? 0)) return leak;
+    return { ...leak, createdBy: leak.ambiguousWith, ambiguousWith: leak.createdBy };
+  }));
+}
+
+/** generateName adds five characters from this alphabet. */
+const generatedSuffix = /-[bcdfghjklmnpqrstvwxz2456789]{5}$/;
+
+function family(leak: LeakReport): string {
+  return [leak.apiVersion, leak.kind, leak.namespace.replace(generatedSuffix, '-'), leak.name.replace(generatedSuffix, '-')].join('|');
 }
 
 /**

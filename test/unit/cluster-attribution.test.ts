@@ -1,7 +1,7 @@
 // attribute / attributeDeleted / mergeLeaks on plain runs and timelines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attribute, attributeDeleted, mergeLeaks, specAt, specWindows } from '../../src/cluster/attribution.ts';
+import { attribute, attributeDeleted, mergeLeaks, settleAmbiguous, specAt, specWindows } from '../../src/cluster/attribution.ts';
 import type { RunResult, SnapshotObject, TestCase, TimelineEvent } from '../../src/model.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -143,4 +143,26 @@ test('an object seen just into the next spec, inside a namespace the previous sp
     ['reader', 'S :: A'],
     ['other', 'S :: B'],
   ]);
+});
+
+test('seen at a spec boundary: said to be ambiguous, and settled by the same object family in other runs', () => {
+  const role = (name: string, uid: string) => obj(name, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false, namespace: undefined, uid });
+  // Run 003: the role is seen 8 ms into B, A having ended 10 ms before: either could have made it.
+  const boundary = role('tenant-reader-x7k2q', 'u1');
+  const [atBoundary] = attribute([boundary], [created(boundary, 1018)], exact);
+  assert.equal(atBoundary!.createdBy, 'S :: B');
+  assert.equal(atBoundary!.ambiguousWith, 'S :: A');
+  // Well inside a spec: not ambiguous.
+  const clear = role('tenant-reader-b9zzm', 'u2');
+  const [inside] = attribute([clear], [created(clear, 500)], exact);
+  assert.equal(inside!.ambiguousWith, undefined);
+
+  // Two other runs attribute the same family (generated suffix aside) to A without doubt.
+  const other = (uid: string, name: string, run: string) => ({ ...inside!, uid, name, runs: [run] });
+  const settled = settleAmbiguous([[atBoundary!], [other('u3', 'tenant-reader-mm4tq', '004')], [other('u4', 'tenant-reader-2hv8w', '005')]]);
+  assert.equal(settled[0]![0]!.createdBy, 'S :: A');
+  assert.equal(settled[0]![0]!.ambiguousWith, 'S :: B');
+  // A different family is not swayed.
+  const unrelated = { ...atBoundary!, kind: 'Role', name: 'tenant-reader-x7k2q' };
+  assert.equal(settleAmbiguous([[unrelated], [other('u3', 'tenant-reader-mm4tq', '004')]])[0]![0]!.createdBy, 'S :: B');
 });
