@@ -235,17 +235,22 @@ export function attributeDeleted(
 }
 
 /**
- * Settles attributions made at a spec boundary with the other runs' evidence: when the same
- * family of objects (kind, and name and namespace without their generated suffix) is attributed
- * unambiguously more often to the other candidate, that candidate made it.
+ * Settles attributions made at a spec boundary with the other runs' evidence: the same family of
+ * objects (kind, and name and namespace without their generated suffix) votes across runs, a
+ * clear attribution with two votes, a boundary one with one vote for each candidate; a boundary
+ * object goes to the candidate its family votes for most.
  */
 export function settleAmbiguous(perRun: LeakReport[][]): LeakReport[][] {
   const votes = new Map<string, Map<TestId, number>>();
-  for (const leak of perRun.flat()) {
-    if (!leak.createdBy || leak.ambiguousWith) continue;
+  const vote = (leak: LeakReport, test: TestId, weight: number) => {
     const tally = votes.get(family(leak)) ?? new Map<TestId, number>();
-    tally.set(leak.createdBy, (tally.get(leak.createdBy) ?? 0) + 1);
+    tally.set(test, (tally.get(test) ?? 0) + weight);
     votes.set(family(leak), tally);
+  };
+  for (const leak of perRun.flat()) {
+    if (!leak.createdBy) continue;
+    vote(leak, leak.createdBy, leak.ambiguousWith ? 1 : 2);
+    if (leak.ambiguousWith) vote(leak, leak.ambiguousWith, 1);
   }
   return perRun.map((leaks) => leaks.map((leak) => {
     if (!leak.createdBy || !leak.ambiguousWith) return leak;

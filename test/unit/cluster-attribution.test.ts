@@ -162,6 +162,9 @@ test('seen at a spec boundary: said to be ambiguous, and settled by the same obj
   const settled = settleAmbiguous([[atBoundary!], [other('u3', 'tenant-reader-mm4tq', '004')], [other('u4', 'tenant-reader-2hv8w', '005')]]);
   assert.equal(settled[0]![0]!.createdBy, 'S :: A');
   assert.equal(settled[0]![0]!.ambiguousWith, 'S :: B');
+  // Boundary sightings in other runs count too, half as much: two of them for A outweigh this one.
+  const alsoBoundary = (uid: string, name: string) => ({ ...atBoundary!, uid, name, createdBy: 'S :: A', ambiguousWith: 'S :: C' });
+  assert.equal(settleAmbiguous([[atBoundary!], [alsoBoundary('u5', 'tenant-reader-q2w4z')], [alsoBoundary('u6', 'tenant-reader-z7z7z')]])[0]![0]!.createdBy, 'S :: A');
   // A different family is not swayed.
   const unrelated = { ...atBoundary!, kind: 'Role', name: 'tenant-reader-x7k2q' };
   assert.equal(settleAmbiguous([[unrelated], [other('u3', 'tenant-reader-mm4tq', '004')]])[0]![0]!.createdBy, 'S :: B');
