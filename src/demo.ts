@@ -38,6 +38,9 @@ export async function demo(options: DemoOptions): Promise<{ report: Report; chec
     // The suite's controller dies with each run, so its finalizers can only be removed by us.
     'remove-finalizers': true,
     'finalizer-grace': '5s',
+    // Six runs leave the hunts for the victim, the brittle spec, the cleaner and the timing flake
+    // all open at once: a bigger probe budget lets every one of them conclude.
+    'max-probes': '30',
     verbose: options.verbose,
   }, { ...process.env, KUBECONFIG: '' });
   settings.testEnv = {
