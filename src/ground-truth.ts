@@ -3,7 +3,7 @@
 
 import type { LeakReport, Report, TestReport, Verdict } from './model.ts';
 
-interface TruthObject {
+export interface TruthObject {
   apiVersion: string;
   kind: string;
   name?: string;
@@ -12,7 +12,7 @@ interface TruthObject {
   namespacePattern?: string;
 }
 
-interface TruthSpec {
+export interface TruthSpec {
   name: string;
   id: string;
   role: 'clean' | 'polluter' | 'victim' | 'cleaner' | 'state-setter' | 'brittle' | 'leaker' | 'timing-flake' | 'broken';
@@ -21,7 +21,7 @@ interface TruthSpec {
   polluters?: string[];
   cleaners?: string[];
   stateSetters?: string[];
-  leaks?: TruthObject[];
+  leaks?: (TruthObject & { terminating?: boolean; finalizers?: string[] })[];
 }
 
 export interface GroundTruth {
@@ -104,13 +104,14 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
 
 function checkLeaks(spec: TruthSpec, test: TestReport, leaks: LeakReport[], check: (ok: boolean, line: string) => void): void {
   for (const object of spec.leaks ?? []) {
-    const leak = leaks.find((candidate) => matches(object, candidate));
+    const leak = leaks.find((candidate) => matchesTruthObject(object, candidate));
     check(leak?.createdBy === test.id,
       `${object.kind} ${object.name ?? object.namePattern}: ${leak ? `leaked, created by ${leak.createdBy ? short(leak.createdBy) : 'nobody known'}` : 'not found among the leaks'}`);
   }
 }
 
-function matches(object: TruthObject, leak: LeakReport): boolean {
+/** Whether a leak is the object the ground truth describes (exact names or name patterns). */
+export function matchesTruthObject(object: TruthObject, leak: LeakReport): boolean {
   if (object.apiVersion !== leak.apiVersion || object.kind !== leak.kind) return false;
   if (object.name !== undefined && object.name !== leak.name) return false;
   if (object.namePattern !== undefined && !new RegExp(object.namePattern).test(leak.name)) return false;

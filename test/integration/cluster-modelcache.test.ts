@@ -17,31 +17,16 @@ import { executeCleanup, planCleanup } from '../../src/cluster/cleanup.ts';
 import { executeRun } from '../../src/runner/execute.ts';
 import { loadRun } from '../../src/junit/run.ts';
 import type { LeakReport, TimelineEvent } from '../../src/model.ts';
+import { matchesTruthObject, type TruthSpec } from '../../src/ground-truth.ts';
 
 const example = join(projectRoot, 'examples', 'modelcache');
 
-interface GroundTruthLeak {
-  apiVersion: string;
-  kind: string;
-  name?: string;
-  namePattern?: string;
-  namespace?: string;
-  namespacePattern?: string;
-  terminating?: boolean;
-  finalizers?: string[];
-}
+type GroundTruthLeak = NonNullable<TruthSpec['leaks']>[number];
 interface GroundTruth {
   specs: { id: string; role: string; leaks?: GroundTruthLeak[] }[];
 }
 
-function matches(l: LeakReport, g: GroundTruthLeak): boolean {
-  if (l.apiVersion !== g.apiVersion || l.kind !== g.kind) return false;
-  if (g.name !== undefined && l.name !== g.name) return false;
-  if (g.namePattern !== undefined && !new RegExp(g.namePattern).test(l.name)) return false;
-  if (g.namespace !== undefined && l.namespace !== g.namespace) return false;
-  if (g.namespacePattern !== undefined && !new RegExp(g.namespacePattern).test(l.namespace)) return false;
-  return true;
-}
+const matches = (l: LeakReport, g: GroundTruthLeak) => matchesTruthObject(g, l);
 
 test('the example suite: leaker and polluter objects (stuck iris2 included) are attributed to their specs, and cleanup restores the baseline', async () => {
   const truth = JSON.parse(readFileSync(join(example, 'ground-truth.json'), 'utf8')) as GroundTruth;
