@@ -1,7 +1,7 @@
 // The example suite's answer key (examples/modelcache/ground-truth.json) against a Report:
 // every planted role named as planted, and nothing else called a finding. Pure.
 
-import type { LeakReport, Report, TestReport, Verdict } from './model.ts';
+import { testName, type LeakReport, type Report, type TestReport, type Verdict } from './model.ts';
 
 export interface TruthObject {
   apiVersion: string;
@@ -72,19 +72,19 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
         const polluters = (spec.polluters ?? []).map(idOf);
         const confirmed = polluters.every((id) => test.polluters.some((p) => p.test === id && p.confirmed));
         check(test.verdict === 'order-dependent' && confirmed,
-          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${short(p.test)}${p.confirmed ? ' (confirmed)' : ''}`).join(', ')}]`);
+          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${testName(p.test)}${p.confirmed ? ' (confirmed)' : ''}`).join(', ')}]`);
         const linked = test.polluters.some((p) => p.via.length > 0);
         check(linked, `${spec.name}: linked to its polluter by a leaked object (${test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))).join(', ') || 'none'})`);
         const cleaners = (spec.cleaners ?? []).map(idOf);
         const wrong = test.cleaners.filter((id) => !cleaners.includes(id));
         const named = cleaners.filter((id) => test.cleaners.includes(id));
-        check(wrong.length === 0, `${spec.name}: cleaners [${test.cleaners.map(short).join(', ')}]${named.length < cleaners.length ? ' (the cleaner is named only when a run placed it between polluter and victim)' : ''}`);
+        check(wrong.length === 0, `${spec.name}: cleaners [${test.cleaners.map(testName).join(', ')}]${named.length < cleaners.length ? ' (the cleaner is named only when a run placed it between polluter and victim)' : ''}`);
         break;
       }
       case 'brittle': {
         const setters = (spec.stateSetters ?? []).map(idOf);
         check(test.verdict === 'brittle' && setters.every((id) => test.stateSetters.includes(id)),
-          `${spec.name}: ${test.verdict}, state-setters [${test.stateSetters.map(short).join(', ')}]`);
+          `${spec.name}: ${test.verdict}, state-setters [${test.stateSetters.map(testName).join(', ')}]`);
         break;
       }
     }
@@ -106,7 +106,7 @@ function checkLeaks(spec: TruthSpec, test: TestReport, leaks: LeakReport[], chec
   for (const object of spec.leaks ?? []) {
     const leak = leaks.find((candidate) => matchesTruthObject(object, candidate));
     check(leak?.createdBy === test.id,
-      `${object.kind} ${object.name ?? object.namePattern}: ${leak ? `leaked, created by ${leak.createdBy ? short(leak.createdBy) : 'nobody known'}` : 'not found among the leaks'}`);
+      `${object.kind} ${object.name ?? object.namePattern}: ${leak ? `leaked, created by ${leak.createdBy ? testName(leak.createdBy) : 'nobody known'}` : 'not found among the leaks'}`);
   }
 }
 
@@ -122,9 +122,4 @@ export function matchesTruthObject(object: TruthObject, leak: LeakReport): boole
 
 function describe(leak: LeakReport | undefined): string {
   return leak ? `${leak.kind} ${leak.namespace ? `${leak.namespace}/` : ''}${leak.name}` : '?';
-}
-
-function short(id: string): string {
-  const at = id.indexOf(' :: ');
-  return at < 0 ? id : id.slice(at + 4);
 }

@@ -13,6 +13,12 @@ export function testId(suite: string, name: string): TestId {
   return suite ? `${suite} :: ${name}` : name;
 }
 
+/** A test id without its suite, for lines a person reads. */
+export function testName(id: TestId): string {
+  const at = id.indexOf(' :: ');
+  return at < 0 ? id : id.slice(at + 4);
+}
+
 /** Node types Ginkgo writes as a "[Type]" name prefix; every one but It is a suite-level node. */
 export const ginkgoNodeTypePrefix =
   /^\[(It|BeforeSuite|AfterSuite|SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportBeforeSuite|ReportAfterSuite|DeferCleanup(?: \((?:Each|All|Suite)\))?)\](?:\s+|$)/;

@@ -4,7 +4,7 @@
 
 import { join, basename } from 'node:path';
 import { writeFile } from 'node:fs/promises';
-import type { CleanupReport, Framework, LeakReport, ProbePlan, Report, RunResult, Snapshot, TestCase } from './model.ts';
+import { testName, type CleanupReport, type Framework, type LeakReport, type ProbePlan, type Report, type RunResult, type Snapshot, type TestCase } from './model.ts';
 import type { Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, listRunIds, readJson, readStoredRun, runDir, writeJson, type HuntRecord } from './results.ts';
@@ -86,7 +86,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       for (const plan of plans) {
         const id = `probe-${String(probeIndex++).padStart(3, '0')}`;
         presenter.detail(`${id}: ${plan.hypothesis}`);
-        runs.push(await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${shortName(plan.subject)})` }));
+        runs.push(await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${testName(plan.subject)})` }));
       }
     }
   } catch (error) {
@@ -180,12 +180,6 @@ function observer(context: ObserverContext) {
     }
     return run;
   };
-}
-
-/** A test id without its suite, for progress lines. */
-function shortName(id: string): string {
-  const at = id.indexOf(' :: ');
-  return at < 0 ? id : id.slice(at + 4);
 }
 
 function noiseRules(ignore: string[]): NoiseRule[] {

@@ -136,6 +136,23 @@ function refOf(o: ObjectRef & { uid?: string }): ObjectRef {
   return r;
 }
 
+/** The leak entry for an object of a run, before anyone is named for it. */
+function unattributed(o: SnapshotObject, run: RunResult): LeakReport {
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    namespace: o.namespace ?? '',
+    name: o.name,
+    uid: o.uid,
+    terminating: o.deletionTimestamp !== undefined,
+    finalizers: o.finalizers ?? [],
+    createdBy: null,
+    runs: [run.id],
+    attribution: 'unknown',
+    resource: o.resource,
+  };
+}
+
 /** Attributes each leaked object to the test that created it (or its owner). */
 export function attribute(
   leaked: SnapshotObject[],
@@ -156,19 +173,7 @@ export function attribute(
     if (hit) namespaceMaker.set(o.name, hit.test);
   }
   return leaked.map((o) => {
-    const leak: LeakReport = {
-      apiVersion: o.apiVersion,
-      kind: o.kind,
-      namespace: o.namespace ?? '',
-      name: o.name,
-      uid: o.uid,
-      terminating: o.deletionTimestamp !== undefined,
-      finalizers: o.finalizers ?? [],
-      createdBy: null,
-      runs: [run.id],
-      attribution: 'unknown',
-      resource: o.resource,
-    };
+    const leak = unattributed(o, run);
     // Walk up to the first owner created during the run that has no such owner itself.
     let root = born.get(o.uid);
     let rootUid = o.uid;
@@ -210,20 +215,7 @@ export function attributeDeleted(
     if ((e.verb === 'terminating' || e.verb === 'deleted') && !deletions.has(e.object.uid)) deletions.set(e.object.uid, e);
   }
   return deleted.map((o) => {
-    const leak: LeakReport = {
-      apiVersion: o.apiVersion,
-      kind: o.kind,
-      namespace: o.namespace ?? '',
-      name: o.name,
-      uid: o.uid,
-      terminating: false,
-      finalizers: o.finalizers ?? [],
-      createdBy: null,
-      deletedBy: null,
-      runs: [run.id],
-      attribution: 'unknown',
-      resource: o.resource,
-    };
+    const leak: LeakReport = { ...unattributed(o, run), terminating: false, deletedBy: null };
     const e = deletions.get(o.uid);
     const hit = e && w ? specAt(w, e.at, undefined, latencyMs) : undefined;
     if (hit) {
