@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { controlPlaneBinaries, startLocalCluster } from '../src/cluster/local.ts';
 import { runProcess } from '../src/exec.ts';
-import { ensureGinkgo } from '../src/demo.ts';
+import { ensureGinkgo } from '../examples/harness/demo.ts';
 import { hunt } from '../src/pipeline.ts';
 import { recordingPresenter } from '../src/presenter.ts';
 import { defaultCacheDir, findProjectRoot, parseSettings } from '../src/settings.ts';

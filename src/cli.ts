@@ -141,7 +141,7 @@ async function demoCommand(args: string[]): Promise<number> {
     seed: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   } });
-  const { demo } = await import('./demo.ts');
+  const { demo } = await import('../examples/harness/demo.ts');
   const { report, check } = await demo({ runs: values.runs, results: values.results, fixed: values.fixed ?? false, seed: values.seed, verbose: values.verbose ?? false });
   // The demo's job is to find exactly the planted flakes (or, fixed, none): fail when it did not.
   return report.verdict === 'error' ? 2 : check.ok ? 0 : 1;

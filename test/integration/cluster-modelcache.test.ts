@@ -17,7 +17,7 @@ import { executeCleanup, planCleanup } from '../../src/cluster/cleanup.ts';
 import { executeRun } from '../../src/runner/execute.ts';
 import { loadRun } from '../../src/junit/run.ts';
 import type { LeakReport, TimelineEvent } from '../../src/model.ts';
-import { matchesTruthObject, type TruthSpec } from '../../src/ground-truth.ts';
+import { matchesTruthObject, type TruthSpec } from '../../examples/harness/ground-truth.ts';
 
 const example = join(projectRoot, 'examples', 'modelcache');
 

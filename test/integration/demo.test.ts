@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demo, ensureGinkgo } from '../../src/demo.ts';
+import { demo, ensureGinkgo } from '../../examples/harness/demo.ts';
 import { defaultCacheDir, splitCommand } from '../../src/settings.ts';
 import { runProcess } from '../../src/exec.ts';
 import { projectRoot } from '../support/paths.ts';

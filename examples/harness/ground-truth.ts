@@ -1,7 +1,7 @@
 // The example suite's answer key (examples/modelcache/ground-truth.json) against a Report:
 // every planted role named as planted, and nothing else called a finding. Pure.
 
-import { testName, type LeakReport, type Report, type TestReport, type Verdict } from './model.ts';
+import { testName, type LeakReport, type Report, type TestReport, type Verdict } from '../../src/model.ts';
 
 export interface TruthObject {
   apiVersion: string;

@@ -4,12 +4,12 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import type { Report } from './model.ts';
-import { defaultCacheDir, findProjectRoot, parseSettings } from './settings.ts';
-import { runProcess } from './exec.ts';
-import { hunt } from './pipeline.ts';
-import { terminalPresenter } from './presenter.ts';
-import { renderTerminal } from './report/terminal.ts';
+import type { Report } from '../../src/model.ts';
+import { defaultCacheDir, findProjectRoot, parseSettings } from '../../src/settings.ts';
+import { runProcess } from '../../src/exec.ts';
+import { hunt } from '../../src/pipeline.ts';
+import { terminalPresenter } from '../../src/presenter.ts';
+import { renderTerminal } from '../../src/report/terminal.ts';
 import { compareWithGroundTruth, type GroundTruth, type GroundTruthCheck } from './ground-truth.ts';
 
 export interface DemoOptions {
