@@ -2,6 +2,8 @@
 // CLI face: argv -> Settings -> pipeline -> terminal and files. See ARCHITECTURE.md "The CLI".
 
 import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
 import { SettingsError, defaultCacheDir, findProjectRoot, parseSettings, type RawInputs } from './settings.ts';
 import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
@@ -79,8 +81,9 @@ async function reportCommand(args: string[]): Promise<number> {
   if (positionals.length === 0) throw new SettingsError('report needs at least one results directory: kubeflake report kubeflake-results');
   const { rebuildReport, renderReportAs } = await import('./pipeline.ts');
   const report = await rebuildReport(positionals);
-  const text = await renderReportAs(report, values.format ?? 'text', values.out);
-  if (!values.out) process.stdout.write(text);
+  const text = renderReportAs(report, values.format ?? 'text', { color: !values.out && process.stdout.isTTY });
+  if (values.out) await writeFile(values.out, text);
+  else process.stdout.write(text);
   return report.verdict === 'error' ? 2 : 0;
 }
 
@@ -94,8 +97,11 @@ async function snapshotCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { out: { type: 'string' }, kubeconfig: { type: 'string' } } });
   const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
   if (!kubeconfig) throw new SettingsError('snapshot needs a cluster: pass --kubeconfig FILE or set KUBECONFIG');
-  const { snapshotToFile } = await import('./pipeline.ts');
-  const summary = await snapshotToFile(kubeconfig, values.out);
+  const { snapshotCluster } = await import('./pipeline.ts');
+  const { writeJson } = await import('./results.ts');
+  const { snapshot, summary } = await snapshotCluster(kubeconfig);
+  if (values.out) await writeJson(values.out, snapshot);
+  else process.stdout.write(JSON.stringify(snapshot, null, 2) + '\n');
   process.stderr.write(summary + '\n');
   return 0;
 }
@@ -103,8 +109,11 @@ async function snapshotCommand(args: string[]): Promise<number> {
 async function diffCommand(args: string[]): Promise<number> {
   const [before, after] = args;
   if (!before || !after) throw new SettingsError('diff needs two snapshot files: kubeflake diff baseline.json after.json');
-  const { diffFiles } = await import('./pipeline.ts');
-  process.stdout.write(await diffFiles(before, after));
+  const { diffSnapshotsOf } = await import('./pipeline.ts');
+  const { readJson } = await import('./results.ts');
+  const [a, b] = [await readJson<Snapshot>(before), await readJson<Snapshot>(after)];
+  if (!a || !b) throw new SettingsError(`cannot read ${!a ? before : after}: no such file`);
+  process.stdout.write(JSON.stringify(diffSnapshotsOf(a, b), null, 2) + '\n');
   return 0;
 }
 

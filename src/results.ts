@@ -1,26 +1,18 @@
-// The results directory (ARCHITECTURE.md): where every run's raw evidence is kept, so that a
-// report can always be rebuilt from the directory alone. Paths and file formats live here only.
+// The results directory (README "How it works"): every run's raw evidence, kept so a report can
+// always be rebuilt from the directory alone. Every path and file format lives here; the hunt log
+// (hunt-log.ts) decides what is written when, the runner writes the test command's own files.
+//
+//   results/hunt.json            what the hunt was asked to do, with the options it used
+//   results/baseline.json        the cluster before the first run
+//   results/runs/<id>/meta.json  one folder a run ("000") or probe ("probe-000"): the runner's record,
+//     log.txt, junit/*.xml, ginkgo.json, go-test.json   what the test command printed and wrote
+//     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
+//   results/report.json, report.md, report.html
 
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CleanupReport, ClusterKind, Framework, Snapshot, TimelineEvent } from './model.ts';
-
-/** What the hunt was asked to do, kept so `kubeflake report DIR` knows without the settings. */
-export interface HuntRecord {
-  command: string[];
-  framework: Framework;
-  cluster: ClusterKind;
-  cwd: string;
-  baseSeed: number;
-  runs: number;
-  startedAt: number;
-  endedAt?: number;
-  /** Problems that stopped or hurt the hunt (cluster gone, probes impossible...). */
-  errors: string[];
-  /** Leak ignore rules in force. */
-  ignore: string[];
-}
+import type { TimelineEvent } from './model.ts';
 
 export const files = {
   hunt: 'hunt.json',
@@ -30,14 +22,27 @@ export const files = {
   html: 'report.html',
   runs: 'runs',
   meta: 'meta.json',
+  log: 'log.txt',
+  junitDir: 'junit',
+  ginkgoJson: 'ginkgo.json',
+  goTestJson: 'go-test.json',
+  ginkgoOutputDir: 'ginkgo-out',
   after: 'after.json',
   timeline: 'timeline.jsonl',
   cleanup: 'cleanup.json',
-  log: 'log.txt',
 } as const;
+
+/** Files the runner owns in a run folder: a rerun with the same id clears them first. */
+export const runnerFiles = [files.meta, files.log, files.junitDir, files.ginkgoJson, files.goTestJson, files.ginkgoOutputDir] as const;
 
 export function runDir(resultsDir: string, id: string): string {
   return join(resultsDir, files.runs, id);
+}
+
+/** "000".."999" for planned runs, "probe-000".. for probes. */
+export function runId(index: number, probe = false): string {
+  const number = String(index).padStart(3, '0');
+  return probe ? `probe-${number}` : number;
 }
 
 /** Writes JSON atomically: a killed process never leaves half a file behind. */
@@ -47,6 +52,7 @@ export async function writeJson(file: string, value: unknown): Promise<void> {
   await rename(partial, file);
 }
 
+/** undefined when the file does not exist; a clear error naming it when it is not JSON. */
 export async function readJson<T>(file: string): Promise<T | undefined> {
   if (!existsSync(file)) return undefined;
   try {
@@ -66,7 +72,7 @@ export async function listRunIds(resultsDir: string): Promise<string[]> {
   if (!existsSync(dir)) return [];
   const names = (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
   const planned = names.filter((name) => /^\d+$/.test(name)).sort();
-  const probes = names.filter((name) => /^probe-\d+$/.test(name)).sort();
+  const probes = names.filter((name) => /^probe-[\w-]+$/.test(name)).sort();
   return [...planned, ...probes];
 }
 
@@ -84,21 +90,7 @@ export async function readTimeline(file: string): Promise<TimelineEvent[]> {
   return events;
 }
 
-export interface StoredRun {
-  id: string;
-  dir: string;
-  after?: Snapshot;
-  timeline: TimelineEvent[];
-  cleanup?: CleanupReport;
-}
-
-export async function readStoredRun(resultsDir: string, id: string): Promise<StoredRun> {
-  const dir = runDir(resultsDir, id);
-  return {
-    id,
-    dir,
-    after: await readJson<Snapshot>(join(dir, files.after)),
-    timeline: await readTimeline(join(dir, files.timeline)),
-    cleanup: await readJson<CleanupReport>(join(dir, files.cleanup)),
-  };
+/** Whether a folder already holds a hunt (or anything else a new hunt would mix with). */
+export function holdsResults(resultsDir: string): boolean {
+  return existsSync(join(resultsDir, files.hunt)) || existsSync(join(resultsDir, files.runs)) || existsSync(join(resultsDir, files.baseline));
 }

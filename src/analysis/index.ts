@@ -23,16 +23,3 @@ export {
   type FailureText,
   type MentionedObject,
 } from './taxonomy.ts';
-export {
-  buildInvocation,
-  commandStyle,
-  escapeRegex,
-  ginkgoFocusPattern,
-  goRunPattern,
-  reproduceCommand,
-  shellJoin,
-  shellQuote,
-  type CommandStyle,
-  type TestInvocation,
-  type TestSelection,
-} from './focus.ts';

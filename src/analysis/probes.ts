@@ -5,7 +5,7 @@
 
 import type { Framework, LeakReport, ProbePlan, RunResult, TestId } from '../model.ts';
 import { gatherEvidence, tally, type Evidence } from './evidence.ts';
-import { buildInvocation } from './focus.ts';
+import { canFocus } from '../frameworks/index.ts';
 import { huntContext, huntFor, type Hunt, type HuntContext, type HuntOptions } from './hunt.ts';
 import type { FailureLink } from './leaks.ts';
 import { classifyFailure } from './taxonomy.ts';
@@ -25,7 +25,7 @@ export interface ProbePlanInput extends HuntOptions {
 /** The next batch of probes, most valuable first; [] when the hunt is over or the budget is spent. */
 export function planProbes(input: ProbePlanInput): ProbePlan[] {
   if (input.framework === 'generic') return [];
-  if (input.command && !buildInvocation(input.framework, input.command, { seed: 0 }).focused) return [];
+  if (input.command && !canFocus(input.framework, input.command)) return [];
   const evidence = gatherEvidence(input.runs);
   const ctx = huntContext(evidence, input, input.leaks, input.links);
   const remaining = ctx.options.maxProbes - evidence.probes.length;

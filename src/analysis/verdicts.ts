@@ -16,7 +16,7 @@ import type {
   Verdict,
 } from '../model.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
-import { reproduceCommand, type TestSelection } from './focus.ts';
+import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
 import { huntContext, huntFor, type Hunt, type HuntOptions } from './hunt.ts';
 import type { FailureLink } from './leaks.ts';
 import { classifyFailure, failureSignature, hintFor } from './taxonomy.ts';
@@ -68,7 +68,7 @@ export function analyze(input: AnalysisInput): TestReport[] {
     if (kind) report.hint = hintFor(kind);
     const selection = reproduction(evidence, id, verdict, hunt);
     if (selection && command.length > 0) {
-      report.reproduce = reproduceCommand(framework, command, selection, evidence.tests);
+      report.reproduce = reproduceCommand(framework, command, 'purpose' in selection ? selectionOf(selection, evidence.tests) : selection);
     }
     reports.push(report);
   }
@@ -150,7 +150,7 @@ function kindsByFrequency(failures: TestFailureReport[]): FailureKind[] {
 }
 
 /** What to run to see the failure again: the probe that showed it, or the seed of a failing run. */
-function reproduction(evidence: Evidence, id: TestId, verdict: Verdict, hunt: Hunt | undefined): ProbePlan | TestSelection | undefined {
+function reproduction(evidence: Evidence, id: TestId, verdict: Verdict, hunt: Hunt | undefined): ProbePlan | Selection | undefined {
   const latestFailing = [...evidence.planned].reverse().find((v) => v.cases.get(id)?.status === 'failed');
   const testCase = evidence.tests.get(id);
   switch (verdict) {

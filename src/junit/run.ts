@@ -5,9 +5,11 @@ import { parseReport } from './parse.ts';
 import { ReportError } from './report-error.ts';
 import type { ParseOptions } from './limits.ts';
 
-const metaFile = 'meta.json';
-const junitDir = 'junit';
-const ginkgoJson = 'ginkgo.json';
+import { files as layout } from '../results.ts';
+
+const metaFile = layout.meta;
+const junitDir = layout.junitDir;
+const ginkgoJson = layout.ginkgoJson;
 
 /**
  * Builds a RunResult from one run folder: meta.json (the runner's record) plus every report in
@@ -23,8 +25,15 @@ export async function loadRun(runDir: string, options?: ParseOptions): Promise<R
   }
   const warnings: string[] = [];
   const meta = await readMeta(runDir, warnings);
-  warnings.push(...meta.warnings);
+  return ingestRun(runDir, { ...meta, warnings: [...warnings, ...meta.warnings] }, options);
+}
 
+/**
+ * Builds a RunResult from the runner's record (in memory, as the live hunt has it) and the reports
+ * the test command wrote into the run folder.
+ */
+export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOptions): Promise<RunResult> {
+  const warnings = [...meta.warnings];
   const files = await reportFiles(runDir, meta, warnings);
   const parsed: { rel: string; report: ParsedReport }[] = [];
   for (const rel of files) {

@@ -7,10 +7,10 @@ import { createWriteStream, existsSync, globSync, statSync, type WriteStream } f
 import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Framework, ProbePlan, RunMeta, TestId } from '../model.ts';
+import type { Framework, ProbePlan, RunMeta } from '../model.ts';
 import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts';
-import { writeJson } from '../results.ts';
-import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from './command.ts';
+import { files as layout, runnerFiles, writeJson } from '../results.ts';
+import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
 import { GoTestJUnitBuilder, parseGoTestEvent } from './gotest-json.ts';
 
 export interface RunSpec {
@@ -30,8 +30,8 @@ export interface RunSpec {
   killGraceMs?: number;
   /** Variables on top of this process's env: KUBECONFIG, USE_EXISTING_CLUSTER, ... */
   env?: Record<string, string>;
-  /** Probes: run only these tests (test ids are split into suite and name). */
-  focus?: (FocusTest | TestId)[];
+  /** Probes: run only these tests, by the names their reports gave. */
+  focus?: readonly FocusTest[];
   /** Generic framework: where the command writes its JUnit files (relative to cwd, or absolute). */
   reportGlob?: string;
   cwd?: string;
@@ -39,15 +39,6 @@ export interface RunSpec {
   onOutput?: (line: string) => void;
 }
 
-/** Files the runner writes in a run folder. */
-export const runFiles = {
-  meta: 'meta.json',
-  log: 'log.txt',
-  junitDir: 'junit',
-  ginkgoJson: 'ginkgo.json',
-  goTestJson: 'go-test.json',
-  ginkgoOutputDir: 'ginkgo-out',
-} as const;
 
 /** Runs the test command once and records it; never throws for a failed or broken run. */
 export async function executeRun(spec: RunSpec): Promise<RunMeta> {
@@ -73,16 +64,16 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
   };
   await mkdir(runDir, { recursive: true });
   await clearRunnerFiles(runDir);
-  await mkdir(join(runDir, runFiles.junitDir), { recursive: true });
+  await mkdir(join(runDir, layout.junitDir), { recursive: true });
 
   try {
     let built: BuiltCommand;
     try {
       built = buildRunCommand(spec.command, spec.framework, {
         seed: spec.seed,
-        focus: spec.focus?.map(focusTest),
+        tests: spec.focus,
         reports: {
-          outputDir: join(runDir, runFiles.ginkgoOutputDir),
+          outputDir: join(runDir, layout.ginkgoOutputDir),
           // Unique, so reports of an earlier, killed run are never taken for this one's.
           packageFileStem: `.kubeflake-${spec.id}-${randomBytes(4).toString('hex')}`,
           glob: spec.reportGlob,
@@ -122,20 +113,13 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
   } finally {
     meta.endedAt = Date.now();
     meta.durationMs = meta.endedAt - meta.startedAt;
-    await writeJson(join(runDir, runFiles.meta), meta);
+    await writeJson(join(runDir, layout.meta), meta);
   }
-}
-
-/** A focus entry given as a test id is split back into suite and name (model.testId). */
-function focusTest(entry: FocusTest | TestId): FocusTest {
-  if (typeof entry !== 'string') return entry;
-  const at = entry.indexOf(' :: ');
-  return at < 0 ? { id: entry, suite: '', name: entry } : { id: entry, suite: entry.slice(0, at), name: entry.slice(at + 4) };
 }
 
 // A rerun with the same id must not mix with what an earlier attempt left.
 async function clearRunnerFiles(runDir: string): Promise<void> {
-  for (const name of [runFiles.meta, runFiles.log, runFiles.junitDir, runFiles.ginkgoJson, runFiles.goTestJson, runFiles.ginkgoOutputDir]) {
+  for (const name of runnerFiles) {
     await rm(join(runDir, name), { recursive: true, force: true });
   }
 }
@@ -147,7 +131,7 @@ interface SpawnOutcome {
 }
 
 async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd: string): Promise<SpawnOutcome> {
-  const logFile = join(runDir, runFiles.log);
+  const logFile = join(runDir, layout.log);
   await writeFile(logFile, `# kubeflake ${spec.id} seed ${spec.seed} in ${cwd}\n# ${built.display.join(' ')}\n`);
   const goTest = new GoTestJUnitBuilder();
   const jsonStream = built.reports.kind === 'go-test-json';
@@ -156,7 +140,7 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
   let events: WriteStream | undefined;
   if (jsonStream) {
     log = createWriteStream(logFile, { flags: 'a' });
-    events = createWriteStream(join(runDir, runFiles.goTestJson));
+    events = createWriteStream(join(runDir, layout.goTestJson));
   }
   const onLine = jsonStream
     ? (line: string) => {
@@ -206,14 +190,14 @@ async function collectReports(
   goTest: GoTestJUnitBuilder,
   interrupted: string | undefined,
 ): Promise<string[]> {
-  const junitDir = join(runDir, runFiles.junitDir);
+  const junitDir = join(runDir, layout.junitDir);
   switch (target.kind) {
     case 'none':
       return [];
     case 'go-test-json': {
       if (goTest.events === 0) return [];
       await writeFile(join(junitDir, 'junit.xml'), goTest.toXml(interrupted));
-      return [`${runFiles.junitDir}/junit.xml`];
+      return [`${layout.junitDir}/junit.xml`];
     }
     case 'ginkgo-output-dir': {
       // junit.xml / ginkgo.json merged by the CLI; <suite>_junit.xml... with --keep-separate-reports.
@@ -223,9 +207,9 @@ async function collectReports(
       const reports: string[] = [];
       for (const name of junit) {
         await rename(join(target.dir, name), join(junitDir, name));
-        reports.push(`${runFiles.junitDir}/${name}`);
+        reports.push(`${layout.junitDir}/${name}`);
       }
-      if (await combineGinkgoJson(json.map((name) => join(target.dir, name)), join(runDir, runFiles.ginkgoJson), warnings)) reports.push(runFiles.ginkgoJson);
+      if (await combineGinkgoJson(json.map((name) => join(target.dir, name)), join(runDir, layout.ginkgoJson), warnings)) reports.push(layout.ginkgoJson);
       // Per-suite JSON files now live in ginkgo.json; anything else (profiles) stays in the folder.
       await Promise.all(json.map((name) => rm(join(target.dir, name), { force: true })));
       await rmdir(target.dir).catch(() => undefined);
@@ -242,9 +226,9 @@ async function collectReports(
         }
         const name = `${packageLabel(cwd, file)}.xml`;
         await moveFile(file, join(junitDir, name));
-        reports.push(`${runFiles.junitDir}/${name}`);
+        reports.push(`${layout.junitDir}/${name}`);
       }
-      if (await combineGinkgoJson(jsonFiles, join(runDir, runFiles.ginkgoJson), warnings)) reports.push(runFiles.ginkgoJson);
+      if (await combineGinkgoJson(jsonFiles, join(runDir, layout.ginkgoJson), warnings)) reports.push(layout.ginkgoJson);
       // The per-package copies were ours: leave the user's tree as it was.
       await Promise.all(jsonFiles.map((file) => rm(file, { force: true })));
       return reports;
@@ -270,9 +254,9 @@ async function collectReports(
         for (let n = 2; used.has(name); n++) name = `${n}-${basename(file)}`;
         used.add(name);
         await copyFile(file, join(junitDir, name));
-        reports.push(`${runFiles.junitDir}/${name}`);
+        reports.push(`${layout.junitDir}/${name}`);
       }
-      if (await combineGinkgoJson(jsonFiles, join(runDir, runFiles.ginkgoJson), warnings, true)) reports.push(runFiles.ginkgoJson);
+      if (await combineGinkgoJson(jsonFiles, join(runDir, layout.ginkgoJson), warnings, true)) reports.push(layout.ginkgoJson);
       return reports;
     }
   }
@@ -338,7 +322,7 @@ function packageLabel(root: string, file: string): string {
 }
 
 function noReportWarning(built: BuiltCommand, runDir: string, cwd: string): string {
-  const where = join(runDir, runFiles.junitDir);
+  const where = join(runDir, layout.junitDir);
   switch (built.reports.kind) {
     case 'ginkgo-output-dir':
       return `no JUnit report found at ${where}: did the test command accept --junit-report and --output-dir (ginkgo v2 CLI)? See log.txt`;

@@ -77,7 +77,7 @@ test('generic: KUBEFLAKE_SEED and the extra env reach the command; fresh reports
 });
 
 test('generic cannot run a probe: meta.json says why and nothing is spawned', async () => {
-  const { meta, dir } = await run({ command: ['make', 'test'], framework: 'generic', focus: ['s :: a'] });
+  const { meta, dir } = await run({ command: ['make', 'test'], framework: 'generic', focus: [{ name: 'a' }] });
   assert.equal(meta.exitCode, null);
   assert.match(meta.warnings[0]!, /probes are impossible/);
   assert.deepEqual(readdirSync(dir).sort(), ['junit', 'meta.json']);

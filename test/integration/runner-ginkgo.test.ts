@@ -104,14 +104,14 @@ test('focus runs only the focused specs, in the relative order the full run reco
   assert.ok(order.indexOf('polluter') < order.indexOf('victim'), order.join(','));
   assert.equal(ran(full.dir).find((spec) => spec.name.endsWith('victim'))!.state, 'failed');
 
-  const picked = ['Order Suite :: Shared state victim', 'Order Suite :: Shared state echo', 'Order Suite :: Shared state polluter'];
-  const probe = await run(['ginkgo', './ginkgo/ordersuite'], { id: 'probe-000', seed: 1, focus: picked, probe: true } as Partial<RunSpec>);
+  const picked = ['Shared state victim', 'Shared state echo', 'Shared state polluter'].map((name) => ({ name }));
+  const probe = await run(['ginkgo', './ginkgo/ordersuite'], { id: 'probe-000', seed: 1, focus: picked, probe: true });
   const expected = order.filter((name) => ['victim', 'echo', 'polluter'].includes(name));
   assert.deepEqual(names(ran(probe.dir)), expected);
   assert.equal(ran(probe.dir).find((spec) => spec.name.endsWith('victim'))!.state, 'failed');
   assert.equal(probe.meta.probe, true);
 
-  const alone = await run(['ginkgo', './ginkgo/ordersuite'], { seed: 1, focus: ['Order Suite :: Shared state victim'] });
+  const alone = await run(['ginkgo', './ginkgo/ordersuite'], { seed: 1, focus: [{ name: 'Shared state victim' }] });
   assert.deepEqual(ran(alone.dir).map((spec) => [spec.name, spec.state]), [['Shared state victim', 'passed']]);
 });
 

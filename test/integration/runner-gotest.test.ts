@@ -70,18 +70,18 @@ test('focus by -run runs only the focused tests, in the recorded relative order,
   const full = await run({ seed: 2_000_000_000 });
   const recorded = order(full.dir);
   assert.ok(recorded.indexOf('TestPolluter') < recorded.indexOf('TestVictim'), recorded.join(','));
-  const focus = ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].map((name) => `${pkg} :: ${name}`);
+  const focus = ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].map((name) => ({ name }));
   const probe = await run({ seed: 2_000_000_000, focus });
   assert.deepEqual(order(probe.dir), recorded.filter((name) => ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].includes(name)));
   const cases = junitCases(probe.dir);
   assert.equal(cases.length, 4);
   assert.ok(cases.includes('TestVictim FAILED'), cases.join(','));
-  const alone = await run({ seed: 2_000_000_000, focus: [`${pkg} :: TestVictim`] });
+  const alone = await run({ seed: 2_000_000_000, focus: [{ name: 'TestVictim' }] });
   assert.deepEqual(junitCases(alone.dir), ['TestVictim']);
 });
 
 test('focus on a subtest runs its parent and that subtest only', async () => {
-  const probe = await run({ focus: [`${pkg} :: TestTable/second`] });
+  const probe = await run({ focus: [{ name: 'TestTable/second' }] });
   assert.deepEqual(junitCases(probe.dir), ['TestTable', 'TestTable/second']);
 });
 

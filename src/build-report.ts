@@ -1,0 +1,109 @@
+// The Report, from hunt logs alone: one log (a hunt, live or loaded from its folder) or several
+// (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
+
+import { isAbsolute, relative, sep } from 'node:path';
+import type { LeakReport, Report, RunResult, TestReport } from './model.ts';
+import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
+import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
+import { mergeCleanupReports } from './cluster/cleanup.ts';
+import type { HuntData, LoggedRun } from './hunt-log.ts';
+
+export const version = '0.1.0';
+
+/** Builds the Report of one hunt, or the merged Report of several results directories. */
+export function buildReport(logs: HuntData | readonly HuntData[], now: Date = new Date()): Report {
+  const all = Array.isArray(logs) ? (logs as readonly HuntData[]) : [logs as HuntData];
+  const first = all[0];
+  const errors = all.flatMap((log) => log.errors);
+  if (!first) errors.push('no results directory given');
+  const runs = mergeRuns(all);
+  const leaks = mergeLeaks(settleAmbiguous(runs.map((entry) => entry.leaks)));
+  const framework = first?.record.framework ?? 'generic';
+  const tests = analyze({
+    ...first?.record.options,
+    runs: runs.map((entry) => entry.run),
+    framework,
+    command: first?.record.command,
+    leaks,
+  }).map((test) => relativePaths(test, first?.record.root));
+  return {
+    schema: 'kubeflake/report@1',
+    command: (first?.record.command ?? []).join(' '),
+    framework,
+    cluster: first?.record.cluster ?? 'existing',
+    runs: runs.map(({ run }) => runReport(run)),
+    tests,
+    leaks,
+    cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
+    verdict: reportVerdict(tests, errors),
+    version,
+    generatedAt: now.toISOString(),
+    ...(errors.length ? { errors } : {}),
+    failureClusters: clusterFailures(tests),
+  };
+}
+
+/**
+ * The runs of every log, in one list with unique ids. Shards of one hunt have disjoint ids by
+ * construction; runs of unrelated hunts that would collide are renamed `<folder>/<id>`
+ * everywhere their id appears (leaks, cleanup), so every reference still points at a run.
+ */
+export function mergeRuns(logs: readonly HuntData[]): LoggedRun[] {
+  if (logs.length === 1) return [...(logs[0]?.runs ?? [])];
+  const seen = new Set<string>();
+  const collides = logs.some((log) => log.runs.some((entry) => (seen.has(entry.run.id) ? true : (seen.add(entry.run.id), false))));
+  if (!collides) return logs.flatMap((log) => log.runs);
+  const names = uniqueNames(logs.map((log) => log.dir.split(/[\\/]/).filter(Boolean).at(-1) ?? 'results'));
+  return logs.flatMap((log, i) => log.runs.map((entry) => renameRun(entry, (id) => `${names[i]}/${id}`)));
+}
+
+function renameRun(entry: LoggedRun, rename: (id: string) => string): LoggedRun {
+  const leak = (l: LeakReport): LeakReport => ({ ...l, runs: l.runs.map(rename) });
+  const cleanup = entry.cleanup && {
+    ...entry.cleanup,
+    deleted: entry.cleanup.deleted.map((act) => ({ ...act, run: rename(act.run) })),
+    finalizersRemoved: entry.cleanup.finalizersRemoved.map((act) => ({ ...act, run: rename(act.run) })),
+    left: entry.cleanup.left.map((act) => ({ ...act, run: rename(act.run) })),
+  };
+  return { ...entry, run: { ...entry.run, id: rename(entry.run.id) }, leaks: entry.leaks.map(leak), ...(cleanup ? { cleanup } : {}) };
+}
+
+function uniqueNames(names: string[]): string[] {
+  const used = new Map<string, number>();
+  return names.map((name) => {
+    const n = (used.get(name) ?? 0) + 1;
+    used.set(name, n);
+    return n === 1 ? name : `${name}-${n}`;
+  });
+}
+
+function runReport(run: RunResult): Report['runs'][number] {
+  return {
+    id: run.id,
+    seed: run.seed,
+    exitCode: run.exitCode,
+    durationMs: run.durationMs,
+    timedOut: run.timedOut,
+    order: run.order,
+    failed: run.cases.filter((test) => test.status === 'failed').map((test) => test.id),
+    probe: run.probe,
+    orderSource: run.orderSource,
+    ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
+    ...(run.warnings.length ? { warnings: run.warnings } : {}),
+    ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
+  };
+}
+
+/** Reports show repository-relative paths, never the machine's absolute ones. */
+function relativePaths(test: TestReport, root: string | undefined): TestReport {
+  const rel = (file: string): string => {
+    if (!root || !isAbsolute(file)) return file;
+    const inside = relative(root, file);
+    return inside.startsWith('..') || isAbsolute(inside) ? file : inside.split(sep).join('/');
+  };
+  return {
+    ...test,
+    file: rel(test.file),
+    ...(test.failures ? { failures: test.failures.map((f) => (f.location ? { ...f, location: { ...f.location, file: rel(f.location.file) } } : f)) } : {}),
+  };
+}

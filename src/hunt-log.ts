@@ -1,0 +1,245 @@
+// The hunt log: everything one hunt learned, in memory, append-only, and written to the results
+// directory as it grows. The live pipeline appends to it; `kubeflake report DIR` loads the same
+// log from disk; `buildReport` (build-report.ts) reads only the log. So a report made live and
+// one rebuilt later from the folder are made by the same code from the same data.
+
+import { rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEvent } from './model.ts';
+import type { HuntOptions } from './analysis/index.ts';
+import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, runDir, writeJson } from './results.ts';
+import { diffSnapshots } from './cluster/diff.ts';
+import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
+import { attribute, attributeDeleted } from './cluster/attribution.ts';
+import { ingestRun, loadRun } from './junit/run.ts';
+
+/** What the hunt was asked to do and the options it ran under: `hunt.json`. */
+export interface HuntRecord {
+  command: string[];
+  framework: Framework;
+  cluster: ClusterKind;
+  cwd: string;
+  /** The repository the suite lives in: report paths are made relative to it. */
+  root?: string;
+  baseSeed: number;
+  runs: number;
+  /** This hunt ran one slice of the runs: planned run i belongs to shard i % count. */
+  shard?: { index: number; count: number };
+  /** Probe bounds and budget, so a rebuilt report replays the hunt under the same options. */
+  options: HuntOptions;
+  startedAt: number;
+  endedAt?: number;
+  /** Problems that stopped or hurt the hunt (cluster gone, probes impossible...). */
+  errors: string[];
+  /** Leak ignore rules in force. */
+  ignore: string[];
+  /** Where an earlier hunt found in this folder was moved, so the two never mix. */
+  movedAside?: string;
+}
+
+/** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */
+export interface LoggedRun {
+  run: RunResult;
+  /** Objects the run created and left, and baseline objects it deleted, attributed within the run. */
+  leaks: LeakReport[];
+  /** UIDs of every object beyond the baseline after the run: a later run's leak is only what is new. */
+  leftover: string[];
+  /** The cluster after the run was snapshotted (false: the run's cluster state is unknown). */
+  observed: boolean;
+  cleanup?: CleanupReport;
+}
+
+/** The log's data, as buildReport reads it. */
+export interface HuntData {
+  /** The results directory it lives in. */
+  dir: string;
+  record: HuntRecord;
+  runs: readonly LoggedRun[];
+  /** Hunt errors plus problems met loading it from disk. */
+  errors: readonly string[];
+}
+
+/**
+ * What one run leaked, attributed to the tests of that run. An object an earlier run already left
+ * (cleanup off or failed) is that run's leak, not this one's.
+ */
+export function runLeaks(input: {
+  baseline: Snapshot;
+  after: Snapshot;
+  timeline: readonly TimelineEvent[];
+  run: RunResult;
+  rules: readonly NoiseRule[];
+  earlier: ReadonlySet<string>;
+}): { leaks: LeakReport[]; leftover: string[] } {
+  const diff = diffSnapshots(input.baseline, input.after, input.rules);
+  const fresh = diff.leaked.filter((object) => !input.earlier.has(object.uid));
+  const timeline = [...input.timeline];
+  return {
+    leaks: [...attribute(fresh, timeline, input.run), ...attributeDeleted(diff.deleted, timeline, input.run)],
+    leftover: diff.leaked.map((object) => object.uid),
+  };
+}
+
+export function noiseRules(ignore: readonly string[]): NoiseRule[] {
+  return [...DEFAULT_NOISE_RULES, ...ignore.map(parseIgnoreRule)];
+}
+
+export class HuntLog implements HuntData {
+  readonly dir: string;
+  readonly record: HuntRecord;
+  readonly runs: LoggedRun[] = [];
+  readonly errors: string[];
+  #baseline: Snapshot | undefined;
+  readonly #rules: NoiseRule[];
+  readonly #leftover = new Set<string>();
+
+  private constructor(dir: string, record: HuntRecord, errors: string[] = []) {
+    this.dir = dir;
+    this.record = record;
+    this.errors = errors;
+    this.#rules = noiseRules(record.ignore);
+  }
+
+  /**
+   * Starts a hunt in `dir`. A folder that already holds a hunt is moved aside first (never
+   * merged: old snapshots diffed against a new baseline would invent leaks); the log names where.
+   */
+  static async start(dir: string, record: Omit<HuntRecord, 'errors' | 'movedAside'>): Promise<HuntLog> {
+    const full: HuntRecord = { ...record, errors: [] };
+    if (holdsResults(dir)) {
+      const aside = asideName(dir, record.startedAt);
+      await rename(dir, aside);
+      full.movedAside = aside;
+    }
+    await ensureDir(join(dir, files.runs));
+    const log = new HuntLog(dir, full);
+    await log.#save();
+    return log;
+  }
+
+  /** The same log, read back from a results directory (`kubeflake report DIR`). */
+  static async load(dir: string): Promise<HuntLog> {
+    const errors: string[] = [];
+    const stored = await readJson<HuntRecord>(join(dir, files.hunt)).catch((error: Error) => {
+      errors.push(error.message);
+      return undefined;
+    });
+    if (!stored && errors.length === 0) errors.push(`${join(dir, files.hunt)} is missing: is ${dir} a kubeflake results directory?`);
+    const record: HuntRecord = {
+      command: [],
+      framework: 'generic',
+      cluster: 'existing',
+      cwd: dir,
+      baseSeed: 0,
+      runs: 0,
+      startedAt: 0,
+      ignore: [],
+      ...stored,
+      options: stored?.options ?? {},
+      errors: stored?.errors ?? [],
+    };
+    const log = new HuntLog(dir, record, [...errors, ...record.errors]);
+    const baseline = await readJson<Snapshot>(join(dir, files.baseline)).catch((error: Error) => {
+      log.errors.push(error.message);
+      return undefined;
+    });
+    if (baseline) log.#baseline = baseline;
+    for (const id of await listRunIds(dir)) {
+      const folder = runDir(dir, id);
+      let run: RunResult;
+      try {
+        run = await loadRun(folder);
+      } catch (error) {
+        log.errors.push(`${folder}: ${(error as Error).message}`);
+        continue;
+      }
+      const after = await readJson<Snapshot>(join(folder, files.after)).catch((error: Error) => {
+        log.errors.push(error.message);
+        return undefined;
+      });
+      const cleanup = await readJson<CleanupReport>(join(folder, files.cleanup)).catch((error: Error) => {
+        log.errors.push(error.message);
+        return undefined;
+      });
+      log.#append(run, after, await readTimeline(join(folder, files.timeline)), cleanup);
+    }
+    return log;
+  }
+
+  /** The noise and ignore rules every diff of this hunt uses. */
+  get rules(): readonly NoiseRule[] {
+    return this.#rules;
+  }
+
+  get baseline(): Snapshot | undefined {
+    return this.#baseline;
+  }
+
+  async setBaseline(snapshot: Snapshot): Promise<void> {
+    this.#baseline = snapshot;
+    await writeJson(join(this.dir, files.baseline), snapshot);
+  }
+
+  /** Reads what the test command reported for a finished run (its reports in the run folder) with the runner's record. */
+  ingest(meta: RunMeta): Promise<RunResult> {
+    return ingestRun(runDir(this.dir, meta.id), meta);
+  }
+
+  /**
+   * Adds a run with what the cluster showed after it and during it (the watch's events, which the
+   * watch wrote itself). Writes what nobody wrote yet: after.json.
+   */
+  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEvent[] }): Promise<LoggedRun> {
+    if (observation.after) await writeJson(join(runDir(this.dir, run.id), files.after), observation.after);
+    return this.#append(run, observation.after, observation.timeline, undefined);
+  }
+
+  /** Records what cleanup did after a run (cleanup.json). */
+  async addCleanup(entry: LoggedRun, cleanup: CleanupReport): Promise<void> {
+    entry.cleanup = cleanup;
+    await writeJson(join(runDir(this.dir, entry.run.id), files.cleanup), cleanup);
+  }
+
+  async fail(message: string): Promise<void> {
+    this.record.errors.push(message);
+    this.errors.push(message);
+    await this.#save();
+  }
+
+  async finish(endedAt: number): Promise<void> {
+    this.record.endedAt = endedAt;
+    await this.#save();
+  }
+
+  /** Every test seen so far by id: probes select tests by these names, never by parsing ids. */
+  tests(): Map<TestId, TestCase> {
+    const tests = new Map<TestId, TestCase>();
+    for (const { run } of this.runs) for (const testCase of run.cases) if (!tests.has(testCase.id)) tests.set(testCase.id, testCase);
+    return tests;
+  }
+
+  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEvent[], cleanup: CleanupReport | undefined): LoggedRun {
+    const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined };
+    if (after && this.#baseline) {
+      Object.assign(entry, runLeaks({ baseline: this.#baseline, after, timeline, run, rules: this.#rules, earlier: this.#leftover }));
+      for (const uid of entry.leftover) this.#leftover.add(uid);
+    }
+    if (cleanup) entry.cleanup = cleanup;
+    this.runs.push(entry);
+    return entry;
+  }
+
+  async #save(): Promise<void> {
+    await writeJson(join(this.dir, files.hunt), this.record);
+  }
+}
+
+/** `results` -> `results.previous-2026-11-26T04-15-30Z` (a second one on the same second gets -2...). */
+function asideName(dir: string, startedAt: number): string {
+  const stamp = new Date(startedAt).toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+  const base = join(dirname(dir), `${basename(dir)}.previous-${stamp}`);
+  let name = base;
+  for (let n = 2; existsSync(name); n += 1) name = `${base}-${n}`;
+  return name;
+}
