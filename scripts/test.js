@@ -28,6 +28,7 @@ let cluster;
 try {
   if (phases.some((phase) => phase.name === 'integration')) {
     const { controlPlaneBinaries, startLocalCluster } = await import('../src/cluster/local.ts');
+    (await import('../src/exec.ts')).stopChildrenOnExit();
     console.log('== building (or finding cached) control-plane binaries: tools/build.sh');
     const binDir = await controlPlaneBinaries({ buildScript: join(root, 'tools', 'build.sh'), log: (line) => console.log(`   ${line}`) });
     cluster = await startLocalCluster({ binDir, stateDir: join(work, 'cluster') });

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
+import { stopChildrenOnExit } from './exec.ts';
 import { SettingsError, defaultCacheDir, findProjectRoot, parseSettings, type RawInputs } from './settings.ts';
 import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
 
@@ -179,4 +180,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+stopChildrenOnExit();
 process.exitCode = await main(process.argv.slice(2));

@@ -186,12 +186,23 @@ function killAllSync(): void {
   liveGroups.clear();
 }
 
-process.once('exit', killAllSync);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(signal, () => {
-    void Promise.allSettled([...liveGroups].map((running) => running.stop())).then(() => {
-      process.exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
-      process.exit();
+let stoppingOnExit = false;
+
+/**
+ * Makes this process take its children down with it: on exit, and on SIGINT/SIGTERM/SIGHUP
+ * (stopping each group gracefully first). The faces (CLI, action, test runner) call it once;
+ * importing this module installs nothing.
+ */
+export function stopChildrenOnExit(): void {
+  if (stoppingOnExit) return;
+  stoppingOnExit = true;
+  process.once('exit', killAllSync);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      void Promise.allSettled([...liveGroups].map((running) => running.stop())).then(() => {
+        process.exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
+        process.exit();
+      });
     });
-  });
+  }
 }

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { join } from 'node:path';
 import { parseSettings, splitCommand, type RawInputs } from './settings.ts';
 import { hunt } from './pipeline.ts';
+import { stopChildrenOnExit } from './exec.ts';
 import { actionsPresenter } from './presenter.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderAnnotations } from './report/annotations.ts';
@@ -40,4 +41,5 @@ export async function run(): Promise<void> {
   }
 }
 
+stopChildrenOnExit();
 await run();

@@ -93,6 +93,8 @@ test('SIGTERM to the process that started the control plane takes every componen
   const stateDir = mkdtempSync(join(tmpdir(), 'kubeflake-sigterm-'));
   const script = `
     import { startLocalCluster } from ${JSON.stringify(new URL('../../src/cluster/local.ts', import.meta.url).pathname)};
+    import { stopChildrenOnExit } from ${JSON.stringify(new URL('../../src/exec.ts', import.meta.url).pathname)};
+    stopChildrenOnExit();
     const cluster = await startLocalCluster({ binDir: ${JSON.stringify(await testBinaries())}, stateDir: ${JSON.stringify(stateDir)} });
     console.log('PIDS ' + cluster.processes.map((p) => p.pid).join(','));
     setInterval(() => {}, 1000);

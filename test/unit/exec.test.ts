@@ -49,3 +49,18 @@ test('stop() ends a running process and resolves after it exited', async () => {
   const result = await running.done;
   assert.equal(result.signal, 'SIGTERM');
 });
+
+test('importing exec.ts installs no signal handler; stopChildrenOnExit installs them once', async () => {
+  // A fresh process: this test file imported exec.ts already.
+  const module = JSON.stringify(new URL('../../src/exec.ts', import.meta.url).pathname);
+  const script = `
+    const exec = await import(${module});
+    const counts = () => ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit'].map((e) => process.listenerCount(e)).join(',');
+    const onImport = counts();
+    exec.stopChildrenOnExit();
+    exec.stopChildrenOnExit();
+    console.log(onImport + ' ' + counts());
+  `;
+  const result = await runProcess([process.execPath, '--input-type=module', '-e', script], { capture: true });
+  assert.equal(result.stdout.trim(), '0,0,0,0 1,1,1,1');
+});
