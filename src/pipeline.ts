@@ -24,7 +24,7 @@ import { planProbes, type HuntOptions } from './analysis/index.ts';
 import { detectFramework, selectionOf } from './frameworks/index.ts';
 import { executeRun } from './runner/execute.ts';
 import { seedsFor } from './runner/seeds.ts';
-import { formatRunLine } from './runner/progress.ts';
+import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTerminal } from './report/terminal.ts';

@@ -4,7 +4,7 @@
 import * as core from '@actions/core';
 
 export interface Presenter {
-  /** A line of progress ("run 3/5 seed 1712 - 2 failed - 41 s"). */
+  /** A line of progress ("run 3/5 seed 1712 - 2 failed - 41s"). */
   info(line: string): void;
   /** Something went wrong but the hunt goes on. */
   warn(line: string): void;

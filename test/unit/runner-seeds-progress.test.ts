@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seedsFor } from '../../src/runner/seeds.ts';
-import { formatDuration, formatRunLine } from '../../src/runner/progress.ts';
+import { formatRunLine } from '../../src/report/run-line.ts';
 
 test('seedsFor: the same base seed gives the same seeds', () => {
   assert.deepEqual(seedsFor(20, 1712), seedsFor(20, 1712));
@@ -40,23 +40,16 @@ const run = {
   signal: null,
 };
 
-test('formatRunLine: run 3/5 seed 1712 - 2 failed - 41 s', () => {
-  assert.equal(formatRunLine(run, { index: 3, total: 5 }), 'run 3/5 seed 1712 - 2 failed - 41 s');
+test('formatRunLine: run 3/5 seed 1712 - 2 failed - 41s', () => {
+  assert.equal(formatRunLine(run, { index: 3, total: 5 }), 'run 3/5 seed 1712 - 2 failed - 41s');
 });
 
 test('formatRunLine: probes, labels, timeouts, no report, not started', () => {
-  assert.equal(formatRunLine({ ...run, probe: true }, { index: 1, total: 2 }), 'probe 1/2 seed 1712 - 2 failed - 41 s');
-  assert.equal(formatRunLine(run, { index: 1, total: 2, label: 'probe 1 (polluter)' }), 'probe 1 (polluter) seed 1712 - 2 failed - 41 s');
+  assert.equal(formatRunLine({ ...run, probe: true }, { index: 1, total: 2 }), 'probe 1/2 seed 1712 - 2 failed - 41s');
+  assert.equal(formatRunLine(run, { index: 1, total: 2, label: 'probe 1 (polluter)' }), 'probe 1 (polluter) seed 1712 - 2 failed - 41s');
   assert.equal(
     formatRunLine({ ...run, reports: [], timedOut: true, exitCode: null, signal: 'SIGTERM' }, { index: 2, total: 5 }),
-    'run 2/5 seed 1712 - no report - 41 s - timed out',
+    'run 2/5 seed 1712 - no report - 41s - timed out',
   );
-  assert.equal(formatRunLine({ ...run, reports: [], exitCode: null, durationMs: 3 }, { index: 1, total: 1 }), 'run 1/1 seed 1712 - did not run - 3 ms');
-});
-
-test('formatDuration picks a readable unit', () => {
-  assert.equal(formatDuration(850), '850 ms');
-  assert.equal(formatDuration(41_000), '41 s');
-  assert.equal(formatDuration(185_000), '3 min 05 s');
-  assert.equal(formatDuration(3_720_000), '1 h 02 min');
+  assert.equal(formatRunLine({ ...run, reports: [], exitCode: null, durationMs: 3 }, { index: 1, total: 1 }), 'run 1/1 seed 1712 - did not run - 3ms');
 });

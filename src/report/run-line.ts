@@ -1,7 +1,8 @@
-// The one line a person sees per run: `run 3/5 seed 1712 - 2 failed - 41 s`. The run's output
+// The one line a person sees per run: `run 3/5 seed 1712 - 2 failed - 41s`. The run's output
 // itself goes to the presenter's groups (folded in Actions, shown in verbose mode on a terminal).
 
 import type { RunResult } from '../model.ts';
+import { formatDuration } from './text.ts';
 
 export interface RunPosition {
   /** 1-based position among the runs (or the probes) of this hunt. */
@@ -11,7 +12,7 @@ export interface RunPosition {
   label?: string;
 }
 
-/** `run 3/5 seed 1712 - 2 failed - 41 s`, after ingestion counted the failures. */
+/** `run 3/5 seed 1712 - 2 failed - 41s`, after ingestion counted the failures. */
 export function formatRunLine(run: Pick<RunResult, 'seed' | 'probe' | 'cases' | 'reports' | 'durationMs' | 'timedOut' | 'exitCode' | 'signal'>, position: RunPosition): string {
   const parts = [`${position.label ?? `${run.probe ? 'probe' : 'run'} ${position.index}/${position.total}`} seed ${run.seed}`];
   if (run.exitCode === null && !run.signal && !run.timedOut) parts.push('did not run');
@@ -20,14 +21,4 @@ export function formatRunLine(run: Pick<RunResult, 'seed' | 'probe' | 'cases' | 
   parts.push(formatDuration(run.durationMs));
   if (run.timedOut) parts.push('timed out');
   return parts.join(' - ');
-}
-
-/** `850 ms`, `41 s`, `3 min 05 s`, `1 h 02 min`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const totalSeconds = Math.round(ms / 1000);
-  if (totalSeconds < 60) return `${totalSeconds} s`;
-  const minutes = Math.floor(totalSeconds / 60);
-  if (minutes < 60) return `${minutes} min ${String(totalSeconds % 60).padStart(2, '0')} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
