@@ -52,7 +52,11 @@ export function mergeRuns(logs: readonly HuntData[]): LoggedRun[] {
   if (logs.length === 1) return [...(logs[0]?.runs ?? [])];
   const seen = new Set<string>();
   const collides = logs.some((log) => log.runs.some((entry) => (seen.has(entry.run.id) ? true : (seen.add(entry.run.id), false))));
-  if (!collides) return logs.flatMap((log) => log.runs);
+  // Shards of one hunt: planned runs in run order, as one job would have them, then every probe.
+  if (!collides) {
+    const all = logs.flatMap((log) => log.runs);
+    return [...all.filter((e) => !e.run.probe).sort((a, b) => a.run.id.localeCompare(b.run.id)), ...all.filter((e) => e.run.probe)];
+  }
   const names = uniqueNames(logs.map((log) => log.dir.split(/[\\/]/).filter(Boolean).at(-1) ?? 'results'));
   return logs.flatMap((log, i) => log.runs.map((entry) => renameRun(entry, (id) => `${names[i]}/${id}`)));
 }

@@ -13,7 +13,8 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
 
   kubeflake run [--runs N] [--framework F] [--cluster local|kind|existing] [--results DIR]
                 [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
-                [--seed S] [--max-probes N] [--run-timeout 15m] [--verbose] -- <test command...>
+                [--seed S] [--max-probes N] [--run-timeout 15m] [--verbose]
+                [--shard k/n] [--merge-from DIR]... -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
   kubeflake parse FILE...
   kubeflake snapshot [--out FILE] [--kubeconfig FILE]
@@ -54,6 +55,8 @@ const runOptions = {
   'max-probes': { type: 'string' },
   'report-glob': { type: 'string' },
   'working-directory': { type: 'string' },
+  shard: { type: 'string' },
+  'merge-from': { type: 'string', multiple: true },
   'no-watch': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
 } as const;

@@ -3,7 +3,7 @@
 // log from disk; `buildReport` (build-report.ts) reads only the log. So a report made live and
 // one rebuilt later from the folder are made by the same code from the same data.
 
-import { rename } from 'node:fs/promises';
+import { cp, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEvent } from './model.ts';
@@ -36,6 +36,8 @@ export interface HuntRecord {
   ignore: string[];
   /** Where an earlier hunt found in this folder was moved, so the two never mix. */
   movedAside?: string;
+  /** The shards' results directories whose planned runs this hunt took over to probe after merging. */
+  mergedFrom?: string[];
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */
@@ -92,7 +94,8 @@ export class HuntLog implements HuntData {
   readonly errors: string[];
   #baseline: Snapshot | undefined;
   readonly #rules: NoiseRule[];
-  readonly #leftover = new Set<string>();
+  /** Per baseline (shards merged here each had their own cluster): UIDs earlier runs left. */
+  readonly #leftover = new Map<string, Set<string>>();
 
   private constructor(dir: string, record: HuntRecord, errors: string[] = []) {
     this.dir = dir;
@@ -162,7 +165,12 @@ export class HuntLog implements HuntData {
         log.errors.push(error.message);
         return undefined;
       });
-      log.#append(run, after, await readTimeline(join(folder, files.timeline)), cleanup);
+      // A run adopted from a shard carries the baseline of the shard's own cluster.
+      const own = await readJson<Snapshot>(join(folder, files.baseline)).catch((error: Error) => {
+        log.errors.push(error.message);
+        return undefined;
+      });
+      log.#append(run, after, await readTimeline(join(folder, files.timeline)), cleanup, own ?? log.#baseline);
     }
     return log;
   }
@@ -192,7 +200,20 @@ export class HuntLog implements HuntData {
    */
   async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEvent[] }): Promise<LoggedRun> {
     if (observation.after) await writeJson(join(runDir(this.dir, run.id), files.after), observation.after);
-    return this.#append(run, observation.after, observation.timeline, undefined);
+    return this.#append(run, observation.after, observation.timeline, undefined, this.#baseline);
+  }
+
+  /**
+   * Takes over a planned run of another results directory (a shard), with its evidence as that
+   * directory's log computed it: the run folder is copied, with the shard's baseline beside it,
+   * so this directory alone rebuilds the same report.
+   */
+  async adopt(source: HuntLog, entry: LoggedRun): Promise<void> {
+    const folder = runDir(this.dir, entry.run.id);
+    await cp(runDir(source.dir, entry.run.id), folder, { recursive: true });
+    if (source.baseline) await writeJson(join(folder, files.baseline), source.baseline);
+    this.runs.push(entry);
+    for (const uid of entry.leftover) if (source.baseline) this.#leftoverOf(source.baseline).add(uid);
   }
 
   /** Records what cleanup did after a run (cleanup.json). */
@@ -219,15 +240,23 @@ export class HuntLog implements HuntData {
     return tests;
   }
 
-  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEvent[], cleanup: CleanupReport | undefined): LoggedRun {
+  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEvent[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined): LoggedRun {
     const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined };
-    if (after && this.#baseline) {
-      Object.assign(entry, runLeaks({ baseline: this.#baseline, after, timeline, run, rules: this.#rules, earlier: this.#leftover }));
-      for (const uid of entry.leftover) this.#leftover.add(uid);
+    if (after && baseline) {
+      const earlier = this.#leftoverOf(baseline);
+      Object.assign(entry, runLeaks({ baseline, after, timeline, run, rules: this.#rules, earlier }));
+      for (const uid of entry.leftover) earlier.add(uid);
     }
     if (cleanup) entry.cleanup = cleanup;
     this.runs.push(entry);
     return entry;
+  }
+
+  #leftoverOf(baseline: Snapshot): Set<string> {
+    const key = `${baseline.server}|${baseline.takenAt}`;
+    let set = this.#leftover.get(key);
+    if (!set) this.#leftover.set(key, (set = new Set()));
+    return set;
   }
 
   async #save(): Promise<void> {

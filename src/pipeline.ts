@@ -33,6 +33,7 @@ import { renderTerminal } from './report/terminal.ts';
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
   const framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command) : settings.framework;
   const options: HuntOptions = { maxProbes: settings.maxProbes };
+  const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,
     framework,
@@ -41,10 +42,13 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     root: repositoryRoot(settings.cwd),
     baseSeed: settings.baseSeed,
     runs: settings.runs,
+    ...(settings.shard ? { shard: settings.shard } : {}),
+    ...(sources.length ? { mergedFrom: settings.mergeFrom } : {}),
     options,
     startedAt: Date.now(),
     ignore: settings.ignore,
   });
+  for (const source of sources) for (const error of source.errors) await log.fail(`${source.dir}: ${error}`);
   if (log.record.movedAside) presenter.warn(`${settings.resultsDir} held an earlier hunt: moved it to ${log.record.movedAside}`);
 
   let cluster: ProvisionedCluster | undefined;
@@ -69,9 +73,18 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
     const observe = observer({ settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log });
-    const seeds = seedsFor(settings.runs, settings.baseSeed);
-    for (const [index, seed] of seeds.entries()) {
-      await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
+    if (sources.length > 0) {
+      // Probe after merge: the shards ran the planned runs; this hunt probes from all of them.
+      const planned = sources.flatMap((source) => source.runs.filter((e) => !e.run.probe).map((entry) => ({ source, entry })));
+      planned.sort((a, b) => a.entry.run.id.localeCompare(b.entry.run.id));
+      for (const { source, entry } of planned) await log.adopt(source, entry);
+      presenter.info(`merged ${log.runs.length} planned runs from ${sources.length} results directories`);
+    } else {
+      const seeds = seedsFor(settings.runs, settings.baseSeed);
+      for (const [index, seed] of seeds.entries()) {
+        if (settings.shard && index % settings.shard.count !== settings.shard.index) continue;
+        await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
+      }
     }
 
     // Probes: analysis plans focused reruns from the evidence so far, until it has what it needs.
@@ -85,7 +98,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       });
       if (plans.length === 0) break;
       for (const plan of plans) {
-        const id = runId(probeIndex++, true);
+        // Shards probe on their own: their probe ids must not collide when merged.
+        const id = settings.shard ? `probe-s${settings.shard.index + 1}-${runId(probeIndex++)}` : runId(probeIndex++, true);
         presenter.detail(`${id}: ${plan.hypothesis}`);
         const subject = log.tests().get(plan.subject)?.name ?? plan.subject;
         await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject})` });

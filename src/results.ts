@@ -7,6 +7,7 @@
 //   results/runs/<id>/meta.json  one folder a run ("000") or probe ("probe-000"): the runner's record,
 //     log.txt, junit/*.xml, ginkgo.json, go-test.json   what the test command printed and wrote
 //     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
+//     baseline.json                                     a run taken over from a shard: that shard's baseline
 //   results/report.json, report.md, report.html
 
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';

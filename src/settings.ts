@@ -57,6 +57,10 @@ export interface Settings {
   cacheDir: string;
   /** The kubeflake checkout or action folder: tools/ and examples/ are found from here. */
   projectRoot: string;
+  /** Run only this slice of the planned runs (run i belongs to shard i % count); index is 0-based. */
+  shard?: { index: number; count: number };
+  /** Results directories of shards whose planned runs this hunt continues from: it runs only the probes. */
+  mergeFrom: string[];
 }
 
 export class SettingsError extends Error {}
@@ -108,6 +112,8 @@ export interface RawInputs {
   'report-glob'?: string;
   watch?: string | boolean;
   verbose?: string | boolean;
+  shard?: string;
+  'merge-from'?: string[];
 }
 
 export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = process.env): Settings {
@@ -120,6 +126,9 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     throw new SettingsError('cluster=existing needs a kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
   }
   const removeFinalizers = flag('remove-finalizers', inputs['remove-finalizers']);
+  if (inputs.shard && !inputs.seed) {
+    throw new SettingsError('shard needs the seed every shard shares, or the shards run unrelated orders: set seed (in a workflow, e.g. seed: ${{ github.run_id }})');
+  }
   return {
     command,
     cwd,
@@ -145,7 +154,18 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     verbose: flag('verbose', inputs.verbose),
     cacheDir: defaultCacheDir(env),
     projectRoot: findProjectRoot(),
+    ...(inputs.shard ? { shard: parseShard(inputs.shard) } : {}),
+    mergeFrom: (inputs['merge-from'] ?? []).map((dir) => resolve(dir)),
   };
+}
+
+/** "2/3" (1-based, as a matrix counts) -> { index: 1, count: 3 }. */
+export function parseShard(value: string): { index: number; count: number } {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
+  const k = Number(match?.[1]);
+  const n = Number(match?.[2]);
+  if (!match || n < 1 || k < 1 || k > n) throw new SettingsError(`shard must be k/n with 1 <= k <= n, e.g. 2/3; got "${value}"`);
+  return { index: k - 1, count: n };
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
