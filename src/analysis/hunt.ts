@@ -200,7 +200,7 @@ function walkHunt(ctx: HuntContext, subject: TestId): Hunt {
     subject,
     shape: passes ? 'mixed' : 'all-failed',
     polluterCandidates: rankPolluterCandidates(evidence, subject, new Set(leakLinks.keys())),
-    setterCandidates: passes ? rankStateSetterCandidates(evidence, subject) : [],
+    setterCandidates: passes ? rankStateSetterCandidates(evidence, subject, new Set(leakLinks.keys())) : [],
     leakLinks,
     polluters: [],
     refutedPolluters: [],

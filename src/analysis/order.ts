@@ -38,8 +38,8 @@ export function rankPolluterCandidates(
 }
 
 /** State-setter candidates of a brittle test (it passes only after them), best first. */
-export function rankStateSetterCandidates(evidence: Evidence, subject: TestId): OrderCandidate[] {
-  return rankPreceding(runsWhere(evidence, subject, 'passed'), runsWhere(evidence, subject, 'failed'), subject, new Set());
+export function rankStateSetterCandidates(evidence: Evidence, subject: TestId, leakLinked: ReadonlySet<TestId> = new Set()): OrderCandidate[] {
+  return rankPreceding(runsWhere(evidence, subject, 'passed'), runsWhere(evidence, subject, 'failed'), subject, leakLinked);
 }
 
 function rankPreceding(
