@@ -27,7 +27,7 @@ export interface HuntRecord {
   /** This hunt ran one slice of the runs: planned run i belongs to shard i % count. */
   shard?: { index: number; count: number };
   /** Probe bounds and budget, so a rebuilt report replays the hunt under the same options. */
-  options: HuntOptions;
+  options: Partial<HuntOptions>;
   startedAt: number;
   endedAt?: number;
   /** Problems that stopped or hurt the hunt (cluster gone, probes impossible...). */

@@ -240,6 +240,14 @@ export interface PolluterReport {
   confirmed: boolean;
   /** Indexes into Report.leaks: the objects that link polluter and victim. */
   via: number[];
+  /** Extension: the victim's outcomes in the probes that ran this polluter then it (a race fails in some only). */
+  after?: ProbeRate;
+}
+
+/** Extension: how often a test failed in a series of probes. */
+export interface ProbeRate {
+  failed: number;
+  runs: number;
 }
 
 export interface TestFailureReport {
@@ -271,6 +279,10 @@ export interface TestReport {
   failures?: TestFailureReport[];
   /** Short human explanation of the verdict (extension). */
   why?: string;
+  /** Extension: the test's outcomes in probes that ran it alone; absent when it was never checked alone. */
+  alone?: ProbeRate;
+  /** Extension: times to run `reproduce` for a 95% chance to see the failure once, from its measured rate (1: every time). */
+  reproduceTries?: number;
 }
 
 export interface RunReport {

@@ -20,7 +20,7 @@ import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { watchCluster, type ClusterWatch } from './cluster/watch.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
-import { planProbes, type HuntOptions } from './analysis/index.ts';
+import { huntOptions, planProbes } from './analysis/index.ts';
 import { detectFramework, selectionOf } from './frameworks/index.ts';
 import { executeRun } from './runner/execute.ts';
 import { seedsFor } from './runner/seeds.ts';
@@ -32,7 +32,8 @@ import { renderTerminal } from './report/terminal.ts';
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
   const framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command) : settings.framework;
-  const options: HuntOptions = { maxProbes: settings.maxProbes };
+  // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
+  const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,

@@ -1,61 +1,103 @@
 // The hunt for one suspect test, replayed from the evidence: which probes it needs, in which
-// order, and what the probes already run have shown. Both the probe planner (to ask for the
-// next probe) and the verdicts (to read the findings) walk the same steps, so they never
-// disagree. A probe is only planned when no probe run with the same plan exists.
+// order, and what the probes already run have shown. The planner (to ask for the next probe) and
+// the verdicts (to read the conclusion) consume the same replay, so they never disagree. A probe
+// is only planned when no probe run with the same plan exists.
 //
-// Conservative by design: a polluter (or state-setter) is confirmed only by a control (the
-// victim passes alone; the brittle test fails alone), at least two agreeing probes, and enough
-// of them that a plain flake would produce the same evidence with chance below a bound
-// (chance.ts). Any contradicting probe stops the hunt and leaves the test flaky.
+// Conservative by design: a polluter (or state-setter) is confirmed only by the alone control
+// (the victim passes alone; the brittle test fails alone), at least two pair probes showing the
+// telling outcome, and enough evidence that a plain flake would produce it with chance below a
+// bound (chance.ts). A race need not fire in every pair probe: the pair's rate is compared with
+// the alone rate. The subject showing the telling outcome alone too (a victim failing with
+// nothing before it) ends the hunt: a plain flake.
 
 import type { LeakReport, ProbePlan, RunResult, TestId } from '../model.ts';
 import { outcomeIn, precedes, runsWhere, testsBefore, type Evidence, type RunView } from './evidence.ts';
-import { DEFAULT_FALSE_ALARM_BOUND, flakeChance, orderChance, type OrderChance } from './chance.ts';
-import { leaksByCreator, type FailureLink } from './leaks.ts';
+import { DEFAULT_FALSE_ALARM_BOUND, boundAfterMisses, flakeChance, orderChance, seriesStep, type OrderChance } from './chance.ts';
+import { leaksByCreator } from './leaks.ts';
 import { rankCleanerCandidates, rankPolluterCandidates, rankStateSetterCandidates, type OrderCandidate } from './order.ts';
+import { classifyFailure } from './taxonomy.ts';
 
+/**
+ * How a hunt spends probes and how much evidence it asks for: one record the caller passes to
+ * both planProbes and analyze (and saves with the hunt), so a report rebuilt later replays the
+ * hunt under the options it really ran with.
+ */
 export interface HuntOptions {
   /** Probes allowed in total (all subjects). */
-  maxProbes?: number;
+  maxProbes: number;
   /** Polluter / state-setter / cleaner candidates tried per subject. */
-  maxCandidates?: number;
+  maxCandidates: number;
   /** Tests that failed in every run to check alone (a broken test, or a victim of a test that always precedes it). */
-  maxBrokenChecks?: number;
+  maxBrokenChecks: number;
   /** Delta-debugging probes per subject. */
-  maxBisectProbes?: number;
+  maxBisectProbes: number;
   /** Probes one confirmation may take (pair repeats plus alone controls) before giving up as too weak. */
-  maxConfirmProbes?: number;
+  maxConfirmProbes: number;
   /** A verdict needs the chance that a plain flake produced the same evidence to be at most this. */
-  falseAlarmBound?: number;
+  falseAlarmBound: number;
   /** The same, for a polluter (state-setter) whose leaked object the victim's (brittle test's) failure names. */
-  linkedFalseAlarmBound?: number;
+  linkedFalseAlarmBound: number;
 }
 
-export const DEFAULT_HUNT_OPTIONS: Required<HuntOptions> = {
+export const DEFAULT_HUNT_OPTIONS: Readonly<HuntOptions> = Object.freeze({
   maxProbes: 20,
   maxCandidates: 3,
   maxBrokenChecks: 3,
   maxBisectProbes: 8,
-  maxConfirmProbes: 8,
+  // Within 24, a race that fires in half the pair probes clears the linked bound about 2 times in 3.
+  maxConfirmProbes: 24,
   falseAlarmBound: DEFAULT_FALSE_ALARM_BOUND,
   linkedFalseAlarmBound: 0.02,
-};
+});
 
-/** Probe tiers, most valuable first: the planner only asks for the best tier still open. */
-export const TIER = { confirm: 1, bisect: 2, cleaner: 3, brokenCheck: 4 } as const;
-
-export interface ConfirmedPolluter {
-  /** Usually one test; several when bisection found that only together they pollute. */
-  tests: TestId[];
-  /** Probe runs in which the victim failed after them. */
-  probes: string[];
-  /** The probe plan that reproduces the failure. */
-  plan: ProbePlan;
+/**
+ * The options with defaults filled in, from any object that carries them (an analysis input, a
+ * saved hunt.json record): other keys are ignored. Throws naming the option when a value cannot be used.
+ */
+export function huntOptions(given: Partial<HuntOptions> = {}): HuntOptions {
+  const options: HuntOptions = { ...DEFAULT_HUNT_OPTIONS };
+  for (const key of Object.keys(DEFAULT_HUNT_OPTIONS) as (keyof HuntOptions)[]) {
+    const value = given[key];
+    if (value !== undefined) options[key] = value;
+  }
+  for (const key of ['maxProbes', 'maxCandidates', 'maxBrokenChecks', 'maxBisectProbes', 'maxConfirmProbes'] as const) {
+    const value = options[key];
+    if (!Number.isSafeInteger(value) || value < 0) throw new Error(`hunt option ${key} must be a whole number >= 0, got ${String(value)}`);
+  }
+  for (const key of ['falseAlarmBound', 'linkedFalseAlarmBound'] as const) {
+    const value = options[key];
+    if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw new Error(`hunt option ${key} must be a chance above 0 and at most 1, got ${String(value)}`);
+  }
+  return options;
 }
 
-export interface ConfirmedSetter {
-  test: TestId;
-  probes: string[];
+/** Probe tiers, most decisive per probe first: the planner only asks for the best tier still open. */
+export const TIER = {
+  /** The alone control of a test that failed in every run: one probe tells broken from victim. */
+  aloneCheck: 0,
+  /** A cleaner probe completes a polluter already confirmed. */
+  cleaner: 1,
+  confirm: 2,
+  bisect: 3,
+} as const;
+
+/** Probe runs of the subject by its outcome in them. */
+export interface Tally {
+  failed: string[];
+  passed: string[];
+}
+
+/** A polluter (group) or state-setter under test, and what its probes showed so far. */
+export interface Suspect {
+  role: 'polluter' | 'state-setter';
+  /** Usually one test; several when bisection found that only together they pollute. */
+  tests: TestId[];
+  /** The subject's outcomes in the pair probes (the suspect then the subject). */
+  after: Tally;
+  /** The chance a plain flake gives evidence this strong (with the alone controls so far), and the bound it must reach. */
+  chance: number;
+  bound: number;
+  /** The probe plan that shows the telling outcome. */
   plan: ProbePlan;
 }
 
@@ -65,66 +107,76 @@ export interface ConfirmedCleaner {
   probe: string;
 }
 
+/**
+ * What one hunt has concluded, as far as the probes run allow. Each kind carries what its
+ * verdict and sentence need; `Hunt.next` says whether more probes are wanted.
+ */
+export type HuntOutcome =
+  /** No probe has told anything yet: the alone control is still to run (or may not run: budget, command). */
+  | { kind: 'unprobed' }
+  /** A probe gave no usable result (crashed, focus matched other tests, order not kept). */
+  | { kind: 'inconclusive'; reason: string }
+  /** Failed in every run, and with nothing before it: alone (`run` is the probe), in a run where it ran first, or not compiling. */
+  | { kind: 'broken'; by: 'alone' | 'ran-first' | 'build'; run?: string }
+  /**
+   * Fails (or passes) by itself, whatever ran before: it failed with nothing before it (a planned
+   * run where it ran first, or an alone control during a polluter hunt), or failed alone yet
+   * passed where it ran first. `suspect` is the hypothesis under test when that showed.
+   */
+  | { kind: 'plain-flake'; by: 'failed-first' | 'passed-first' | 'failed-alone' | 'passed-alone'; run: string; suspect?: Suspect }
+  /** Probes under way agree so far; nothing confirmed yet. */
+  | { kind: 'searching'; suspect?: Suspect }
+  /** The probes agreed, but not strongly enough to rule out a plain flake within the series cap. */
+  | { kind: 'unconfirmed'; suspect: Suspect }
+  /** Every candidate was refuted (and bisection found none): no polluter / state-setter. */
+  | { kind: 'cleared'; role: 'polluter' | 'state-setter' }
+  /**
+   * Confirmed polluters. Failing planned runs none of them explains, and passing runs after a
+   * polluter that always fires with no confirmed cleaner between, leave the test flaky.
+   */
+  | { kind: 'polluted'; polluters: Suspect[]; cleaners: ConfirmedCleaner[]; unexplainedFailures: string[]; unexplainedPasses: string[] }
+  /** A confirmed state-setter; passing planned runs without it leave the test flaky. */
+  | { kind: 'needs-setter'; setters: Suspect[]; unexplainedPasses: string[] };
+
+export interface NextProbe {
+  plan: ProbePlan;
+  tier: number;
+}
+
 export interface Hunt {
   subject: TestId;
   /** 'mixed': passed and failed in planned runs; 'all-failed': failed in every run it has a result in. */
   shape: 'mixed' | 'all-failed';
   polluterCandidates: OrderCandidate[];
   setterCandidates: OrderCandidate[];
-  /** Leak indexes per creator, from the subject's failure messages and the given links. */
+  /** Leak indexes per creator, from the subject's failure messages. */
   leakLinks: Map<TestId, number[]>;
-  /** The alone control: its first probe, and (for a brittle suspect) the repeats that agreed. */
-  alone?: { status: 'passed' | 'failed'; run: string; runs: string[]; plan: ProbePlan };
-  polluters: ConfirmedPolluter[];
-  refutedPolluters: { test: TestId; run: string }[];
-  setters: ConfirmedSetter[];
-  refutedSetters: { test: TestId; run: string }[];
-  cleaners: ConfirmedCleaner[];
+  /** The alone control: its first plan and every alone probe walked, by the subject's outcome. */
+  alone?: { plan: ProbePlan; tally: Tally };
+  /** Candidates the probes cleared: the telling outcome never showed in these pair probes. */
+  refuted: { test: TestId; role: 'polluter' | 'state-setter'; runs: string[] }[];
   /** Delta debugging over a failing run's prefix: bisection probes spent, and the minimal polluter set. */
   bisect?: { run: string; tried: number; found?: TestId[] };
-  /** A failing planned run where the subject ran first: no polluter can explain it. */
-  failedFirst?: string;
-  /** A passing planned run where the subject ran first: no state-setter can explain it. */
-  passedFirst?: string;
-  /** Failing planned runs no confirmed polluter ran before (an order-dependent verdict needs none). */
-  unexplainedFailures: string[];
-  /**
-   * Brittle suspects: passing planned runs no confirmed state-setter ran before. Victims: passing
-   * runs where a confirmed polluter ran before with no confirmed cleaner between. Either verdict needs none.
-   */
-  unexplainedPasses: string[];
-  /** Probes contradicted each other: the hunt stopped, the test stays flaky. */
-  inconsistent?: string;
-  /** The probes agreed, but not strongly enough to rule out a plain flake within the probe cap. */
-  weak?: string;
-  /** Probe outcomes of the subject seen so far, all as the hypotheses predicted. */
-  observed: { failed: number; passed: number };
-  /** A probe gave no usable result (crashed, focus matched other tests, order not kept). */
-  inconclusive?: string;
-  next?: { plan: ProbePlan; tier: number };
+  outcome: HuntOutcome;
+  /** The probe this hunt wants next; absent when it is over. */
+  next?: NextProbe;
 }
 
 export interface HuntContext {
   evidence: Evidence;
-  options: Required<HuntOptions>;
+  options: HuntOptions;
   leaks: readonly LeakReport[];
-  links: readonly FailureLink[];
   probesByKey: Map<string, RunView[]>;
 }
 
-export function huntContext(
-  evidence: Evidence,
-  options: HuntOptions = {},
-  leaks: readonly LeakReport[] = [],
-  links: readonly FailureLink[] = [],
-): HuntContext {
+export function huntContext(evidence: Evidence, options: Partial<HuntOptions> = {}, leaks: readonly LeakReport[] = []): HuntContext {
   const probesByKey = new Map<string, RunView[]>();
   for (const view of evidence.probes) {
     if (!view.run.plan) continue;
     const key = probeKey(view.run.plan);
     probesByKey.set(key, [...(probesByKey.get(key) ?? []), view]);
   }
-  return { evidence, options: { ...DEFAULT_HUNT_OPTIONS, ...stripUndefined(options) }, leaks, links, probesByKey };
+  return { evidence, options: huntOptions(options), leaks, probesByKey };
 }
 
 /**
@@ -135,6 +187,15 @@ export function probeKey(plan: Pick<ProbePlan, 'tests' | 'seed' | 'attempt'>): s
   return [plan.seed, plan.attempt ?? 1, [...plan.tests].sort().join('\u0000')].join('\u0001');
 }
 
+/** Every test that failed in a planned run, its hunt replayed once: what the planner and the verdicts both read. */
+export function replayHunts(ctx: HuntContext): Map<TestId, Hunt> {
+  const hunts = new Map<TestId, Hunt>();
+  for (const id of ctx.evidence.tests.keys()) {
+    if (ctx.evidence.planned.some((v) => outcomeIn(v, id) === 'failed')) hunts.set(id, huntFor(ctx, id));
+  }
+  return hunts;
+}
+
 type ProbeResult =
   | { state: 'pending'; plan: ProbePlan }
   | { state: 'inconclusive'; reason: string }
@@ -142,8 +203,7 @@ type ProbeResult =
 
 /** The result of a planned probe, if it was run. */
 function obtain(ctx: HuntContext, plan: ProbePlan): ProbeResult {
-  const views = ctx.probesByKey.get(probeKey(plan));
-  const view = views?.[0];
+  const view = ctx.probesByKey.get(probeKey(plan))?.[0];
   if (!view) return { state: 'pending', plan };
   return judgeProbe(view, plan);
 }
@@ -170,255 +230,290 @@ export function judgeProbe(view: RunView, plan: ProbePlan): ProbeResult {
   return { state: 'done', status, run: view.run };
 }
 
+/** Where a hunt stopped: its conclusion so far, and the probe it wants next. */
+interface Stop {
+  outcome: HuntOutcome;
+  next?: NextProbe;
+}
+
+/**
+ * The walk's working state for one subject. Only the walk mutates it; what leaves is the Hunt,
+ * whose outcome is one HuntOutcome.
+ */
+class Walk {
+  readonly ctx: HuntContext;
+  readonly subject: TestId;
+  readonly failing: RunView[];
+  readonly passing: RunView[];
+  readonly leakLinks: Map<TestId, number[]>;
+  readonly refuted: Hunt['refuted'] = [];
+  readonly polluters: Suspect[] = [];
+  readonly setters: Suspect[] = [];
+  readonly cleaners: ConfirmedCleaner[] = [];
+  readonly alone: Tally = { failed: [], passed: [] };
+  bisect?: NonNullable<Hunt['bisect']>;
+  private aloneAttempts = 0;
+  private readonly alonePlan: (attempt: number) => ProbePlan;
+
+  constructor(ctx: HuntContext, subject: TestId) {
+    this.ctx = ctx;
+    this.subject = subject;
+    this.failing = runsWhere(ctx.evidence, subject, 'failed');
+    this.passing = runsWhere(ctx.evidence, subject, 'passed');
+    const messages = ctx.evidence.planned
+      .map((v) => v.cases.get(subject)?.failure)
+      .filter((f) => f !== undefined)
+      .map((f) => `${f.message}\n${f.text ?? ''}`);
+    this.leakLinks = leaksByCreator(subject, messages, ctx.leaks);
+    const latest = this.failing[this.failing.length - 1];
+    this.alonePlan = (attempt) =>
+      withAttempt(
+        {
+          purpose: 'alone',
+          subject,
+          tests: [subject],
+          seed: latest?.run.seed ?? 0,
+          expectedOrder: [subject],
+          hypothesis: `${subject} alone: if it passes, its failures need another test to run first; if it fails, it fails by itself`,
+        },
+        attempt,
+      );
+  }
+
+  firstAlonePlan(): ProbePlan {
+    return this.alonePlan(1);
+  }
+
+  /** The next alone control, counted into the alone tally once it has run. */
+  aloneControl(): ProbeResult {
+    const r = obtain(this.ctx, this.alonePlan(this.aloneAttempts + 1));
+    if (r.state === 'done') {
+      this.aloneAttempts += 1;
+      this.alone[r.status].push(r.run.id);
+    }
+    return r;
+  }
+
+  linked(test: TestId): boolean {
+    return (this.leakLinks.get(test)?.length ?? 0) > 0;
+  }
+}
+
 /** Walks the hunt for one subject as far as the probes already run allow. */
 export function huntFor(ctx: HuntContext, subject: TestId): Hunt {
-  const hunt = walkHunt(ctx, subject);
-  // Whatever stopped the walk, say which planned outcomes the confirmed tests leave unexplained.
-  const failing = runsWhere(ctx.evidence, subject, 'failed');
-  const passing = runsWhere(ctx.evidence, subject, 'passed');
-  if (hunt.polluters.length > 0) {
-    hunt.unexplainedFailures = unexplained(hunt, failing).map((v) => v.run.id);
-    hunt.unexplainedPasses = uncoveredPasses(hunt, passing).map((v) => v.run.id);
-  }
-  if (hunt.setters.length > 0) {
-    hunt.unexplainedPasses = passing.filter((v) => !hunt.setters.some((s) => precedes(v, s.test, subject))).map((v) => v.run.id);
-  }
+  const w = new Walk(ctx, subject);
+  const passes = ctx.evidence.planned.some((v) => outcomeIn(v, subject) === 'passed');
+  const shape = passes ? 'mixed' : 'all-failed';
+  const polluterCandidates = rankPolluterCandidates(ctx.evidence, subject, new Set(w.leakLinks.keys()));
+  const setterCandidates = passes ? rankStateSetterCandidates(ctx.evidence, subject, new Set(w.leakLinks.keys())) : [];
+  const stop = walkHunt(w, shape, polluterCandidates, setterCandidates);
+  const hunt: Hunt = { subject, shape, polluterCandidates, setterCandidates, leakLinks: w.leakLinks, refuted: w.refuted, outcome: stop.outcome };
+  if (w.alone.failed.length + w.alone.passed.length > 0) hunt.alone = { plan: w.firstAlonePlan(), tally: w.alone };
+  if (w.bisect) hunt.bisect = w.bisect;
+  if (stop.next) hunt.next = stop.next;
   return hunt;
 }
 
-function walkHunt(ctx: HuntContext, subject: TestId): Hunt {
-  const { evidence } = ctx;
-  const failing = runsWhere(evidence, subject, 'failed');
-  const passing = runsWhere(evidence, subject, 'passed');
-  const messages = evidence.planned
-    .map((v) => v.cases.get(subject)?.failure)
-    .filter((f) => f !== undefined)
-    .map((f) => `${f.message}\n${f.text ?? ''}`);
-  const leakLinks = leaksByCreator(subject, messages, ctx.leaks, ctx.links);
-  const passes = evidence.planned.some((v) => outcomeIn(v, subject) === 'passed');
-  const hunt: Hunt = {
-    subject,
-    shape: passes ? 'mixed' : 'all-failed',
-    polluterCandidates: rankPolluterCandidates(evidence, subject, new Set(leakLinks.keys())),
-    setterCandidates: passes ? rankStateSetterCandidates(evidence, subject, new Set(leakLinks.keys())) : [],
-    leakLinks,
-    polluters: [],
-    refutedPolluters: [],
-    setters: [],
-    refutedSetters: [],
-    cleaners: [],
-    unexplainedFailures: [],
-    unexplainedPasses: [],
-    observed: { failed: 0, passed: 0 },
-  };
-  if (failing.length === 0) return hunt;
-
-  const latest = failing[failing.length - 1] as RunView;
-  const alonePlan = (attempt: number): ProbePlan =>
-    withAttempt(
-      {
-        purpose: 'alone',
-        subject,
-        tests: [subject],
-        seed: latest.run.seed,
-        expectedOrder: [subject],
-        hypothesis: `${subject} alone: if it passes, its failures need another test to run first; if it fails, it fails by itself`,
-      },
-      attempt,
-    );
-  const walk: Walk = { aloneAttempts: 0, counted: new Set(), alonePlan };
-  const alone = observe(ctx, hunt, walk, alonePlan(1));
-  if (alone.state === 'pending') {
-    hunt.next = { plan: alone.plan, tier: hunt.shape === 'mixed' ? TIER.confirm : TIER.brokenCheck };
-    return hunt;
+function walkHunt(w: Walk, shape: Hunt['shape'], polluterCandidates: OrderCandidate[], setters: OrderCandidate[]): Stop {
+  const { ctx, subject } = w;
+  if (w.failing.length === 0) return { outcome: { kind: 'unprobed' } };
+  // A failure with nothing before it is the test failing by itself: no polluter explains it.
+  const failedFirst = w.failing.find((v) => testsBefore(v, subject).length === 0);
+  if (shape === 'all-failed') {
+    // Decisive without a probe: a package that does not compile, or a failure with nothing before it.
+    if (onlyBuildFailures(ctx.evidence, subject)) return { outcome: { kind: 'broken', by: 'build' } };
+    if (failedFirst) return { outcome: { kind: 'broken', by: 'ran-first', run: failedFirst.run.id } };
+  } else if (failedFirst && setters.length === 0) {
+    // Only a state-setter could still explain its passes, and no test is a candidate.
+    return { outcome: { kind: 'plain-flake', by: 'failed-first', run: failedFirst.run.id } };
   }
-  if (alone.state === 'inconclusive') {
-    hunt.inconclusive = alone.reason;
-    return hunt;
-  }
-  walk.aloneAttempts = 1;
-  hunt.alone = { status: alone.status, run: alone.run.id, runs: [alone.run.id], plan: alonePlan(1) };
-
+  const alone = w.aloneControl();
+  if (alone.state === 'pending') return { outcome: { kind: 'unprobed' }, next: { plan: alone.plan, tier: shape === 'mixed' ? TIER.confirm : TIER.aloneCheck } };
+  if (alone.state === 'inconclusive') return { outcome: { kind: 'inconclusive', reason: alone.reason } };
   if (alone.status === 'failed') {
+    if (shape === 'all-failed') return { outcome: { kind: 'broken', by: 'alone', run: alone.run.id } };
     // A pass with nothing before it cannot be a state-setter's doing.
-    const passedFirst = passing.find((v) => testsBefore(v, subject).length === 0);
-    if (passedFirst) hunt.passedFirst = passedFirst.run.id;
-    else if (hunt.shape === 'mixed') huntStateSetters(ctx, hunt, walk);
-    return hunt;
+    const passedFirst = w.passing.find((v) => testsBefore(v, subject).length === 0);
+    if (passedFirst) return { outcome: { kind: 'plain-flake', by: 'passed-first', run: passedFirst.run.id } };
+    if (setters.length === 0) return { outcome: { kind: 'plain-flake', by: 'failed-alone', run: alone.run.id } };
+    return huntStateSetters(w, setters);
   }
-  // A failure with nothing before it cannot be a polluter's doing.
-  const ranFirst = failing.find((v) => testsBefore(v, subject).length === 0);
-  if (ranFirst) {
-    hunt.failedFirst = ranFirst.run.id;
-    return hunt;
-  }
-  huntOrderDependence(ctx, hunt, walk, failing, passing);
-  hunt.alone.runs = aloneRuns(ctx, walk);
-  return hunt;
+  if (failedFirst) return { outcome: { kind: 'plain-flake', by: 'failed-first', run: failedFirst.run.id } };
+  return huntOrderDependence(w, polluterCandidates);
 }
 
-function huntOrderDependence(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunView[], passing: RunView[]): void {
-  const stopped = (): boolean => Boolean(hunt.next || hunt.inconsistent || hunt.inconclusive || hunt.weak);
-  huntPolluters(ctx, hunt, walk, failing);
-  if (stopped()) return;
-  if (hunt.polluters.length === 0) huntByBisection(ctx, hunt, walk, failing);
-  if (stopped()) return;
-  huntCleaners(ctx, hunt, passing);
-}
-
-/** Where the walk is in the alone-control series, shared by every candidate of one subject. */
-interface Walk {
-  aloneAttempts: number;
-  counted: Set<string>;
-  alonePlan: (attempt: number) => ProbePlan;
-}
-
-/** obtain() that also counts the subject's outcome among the probe observations, once per probe run. */
-function observe(ctx: HuntContext, hunt: Hunt, walk: Walk, plan: ProbePlan): ProbeResult {
-  const r = obtain(ctx, plan);
-  if (r.state === 'done' && !walk.counted.has(r.run.id)) {
-    walk.counted.add(r.run.id);
-    hunt.observed[r.status] += 1;
-  }
-  return r;
+function huntOrderDependence(w: Walk, candidates: OrderCandidate[]): Stop {
+  const stop = huntPolluters(w, candidates) ?? (w.polluters.length === 0 ? huntByBisection(w) : undefined) ?? huntCleaners(w);
+  if (w.polluters.length === 0) return stop ?? { outcome: { kind: 'cleared', role: 'polluter' } };
+  // Confirmed polluters stand whatever stopped the walk after them; failures they leave unexplained keep the test flaky.
+  const outcome: HuntOutcome = {
+    kind: 'polluted',
+    polluters: w.polluters,
+    cleaners: w.cleaners,
+    unexplainedFailures: unexplained(w).map((v) => v.run.id),
+    unexplainedPasses: uncoveredPasses(w).map((v) => v.run.id),
+  };
+  return stop?.next ? { outcome, next: stop.next } : { outcome };
 }
 
 /** Failing runs in which no confirmed polluter (group) ran before the victim. */
-function unexplained(hunt: Hunt, failing: RunView[]): RunView[] {
-  return failing.filter((v) => !hunt.polluters.some((p) => p.tests.every((t) => precedes(v, t, hunt.subject))));
+function unexplained(w: Walk): RunView[] {
+  return w.failing.filter((v) => !w.polluters.some((p) => p.tests.every((t) => precedes(v, t, w.subject))));
 }
 
-function huntPolluters(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunView[]): void {
-  const victim = hunt.subject;
-  for (const candidate of hunt.polluterCandidates.slice(0, ctx.options.maxCandidates)) {
+/** A polluter whose pair probes all failed fires every time: a pass after it needs a cleaner to explain it. */
+function alwaysFires(s: Suspect): boolean {
+  return s.after.passed.length === 0;
+}
+
+function huntPolluters(w: Walk, candidates: OrderCandidate[]): Stop | undefined {
+  const { ctx, subject: victim } = w;
+  for (const candidate of candidates.slice(0, ctx.options.maxCandidates)) {
     // Once a polluter is confirmed, other candidates are worth probes only for failures it does
     // not explain, and are judged on the runs it does not explain.
-    const open = unexplained(hunt, failing);
-    if (open.length === 0) return;
+    const open = unexplained(w);
+    if (open.length === 0) return undefined;
     if (!open.some((v) => precedes(v, candidate.test, victim))) continue;
-    const explainedBy = (v: RunView): boolean => hunt.polluters.some((p) => p.tests.every((t) => precedes(v, t, victim)));
+    const explainedBy = (v: RunView): boolean => w.polluters.some((p) => p.tests.every((t) => precedes(v, t, victim)));
     const rest = ctx.evidence.planned.filter((v) => !explainedBy(v));
-    const strict = !rest.some((v) => outcomeIn(v, victim) === 'passed' && precedes(v, candidate.test, victim));
-    const chance = orderChance(ctx.evidence, victim, 'failed', explainedBy, strict);
+    const after = rest.filter((v) => precedes(v, candidate.test, victim) === true);
+    const strict = !after.some((v) => outcomeIn(v, victim) === 'passed');
     const seeds = seedsWithOrder(ctx.evidence, [candidate.test, victim], victim, 'failed');
     if (seeds.length === 0) continue;
     const hypothesis = `${candidate.test} then ${victim}: if ${victim} fails, ${candidate.test} pollutes it`;
-    const pair = (i: number): ProbePlan => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('polluter', victim, [candidate.test, victim], at, hypothesis), attempt));
-    // A failure naming an object this candidate left behind is evidence a plain flake cannot
-    // fake, so such a link needs fewer agreeing probes.
-    const linked = (hunt.leakLinks.get(candidate.test)?.length ?? 0) > 0;
-    const bound = linked ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound;
-    const outcome = confirm(ctx, hunt, walk, chance, { pair, pairExpects: 'failed', done: 0, what: `${candidate.test} then ${victim}`, bound });
-    if (outcome.kind === 'refuted') hunt.refutedPolluters.push({ test: candidate.test, run: outcome.run });
-    else if (outcome.kind === 'confirmed') hunt.polluters.push({ tests: [candidate.test], probes: outcome.runs, plan: pair(0) });
-    else return settle(hunt, outcome, TIER.confirm);
+    const end = confirm(w, {
+      role: 'polluter',
+      tests: [candidate.test],
+      telling: 'failed',
+      pair: (i) => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('polluter', victim, [candidate.test, victim], at, hypothesis), attempt)),
+      chance: orderChance(ctx.evidence, victim, 'failed', explainedBy, strict),
+      // A failure naming an object this candidate left behind is evidence a plain flake cannot
+      // fake, so such a link needs less evidence.
+      bound: w.linked(candidate.test) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
+      planned: { shown: after.filter((v) => outcomeIn(v, victim) === 'failed').length, of: after.length },
+    });
+    if (end.kind === 'refuted') w.refuted.push({ test: candidate.test, role: 'polluter', runs: end.runs });
+    else if (end.kind === 'confirmed') w.polluters.push(end.suspect);
+    else return stopOf(end, TIER.confirm);
   }
+  return undefined;
 }
 
-function huntStateSetters(ctx: HuntContext, hunt: Hunt, walk: Walk): void {
-  const subject = hunt.subject;
-  for (const candidate of hunt.setterCandidates.slice(0, ctx.options.maxCandidates)) {
-    const strict = !ctx.evidence.planned.some((v) => outcomeIn(v, subject) === 'failed' && precedes(v, candidate.test, subject));
-    const chance = orderChance(ctx.evidence, subject, 'passed', undefined, strict);
+function huntStateSetters(w: Walk, candidates: OrderCandidate[]): Stop {
+  const { ctx, subject } = w;
+  for (const candidate of candidates.slice(0, ctx.options.maxCandidates)) {
+    const after = ctx.evidence.planned.filter((v) => precedes(v, candidate.test, subject) === true);
+    const strict = !after.some((v) => outcomeIn(v, subject) === 'failed');
     const seeds = seedsWithOrder(ctx.evidence, [candidate.test, subject], subject, 'passed');
     if (seeds.length === 0) continue;
     const hypothesis = `${candidate.test} then ${subject}: if ${subject} passes, it depends on state ${candidate.test} sets up`;
-    const pair = (i: number): ProbePlan => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('state-setter', subject, [candidate.test, subject], at, hypothesis), attempt));
-    // A NotFound naming an object this candidate creates links them as a leak links a polluter.
-    const linked = (hunt.leakLinks.get(candidate.test)?.length ?? 0) > 0;
-    const bound = linked ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound;
-    const outcome = confirm(ctx, hunt, walk, chance, { pair, pairExpects: 'passed', done: 0, what: `${candidate.test} then ${subject}`, bound });
-    if (outcome.kind === 'refuted') hunt.refutedSetters.push({ test: candidate.test, run: outcome.run });
-    else if (outcome.kind === 'confirmed') {
-      hunt.setters.push({ test: candidate.test, probes: outcome.runs, plan: pair(0) });
-      break;
-    } else return settle(hunt, outcome, TIER.confirm);
+    const end = confirm(w, {
+      role: 'state-setter',
+      tests: [candidate.test],
+      telling: 'passed',
+      pair: (i) => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('state-setter', subject, [candidate.test, subject], at, hypothesis), attempt)),
+      chance: orderChance(ctx.evidence, subject, 'passed', undefined, strict),
+      // A NotFound naming an object this candidate creates links them as a leak links a polluter.
+      bound: w.linked(candidate.test) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
+      planned: { shown: after.filter((v) => outcomeIn(v, subject) === 'passed').length, of: after.length },
+    });
+    if (end.kind === 'refuted') w.refuted.push({ test: candidate.test, role: 'state-setter', runs: end.runs });
+    else if (end.kind === 'confirmed') {
+      w.setters.push(end.suspect);
+      const unexplainedPasses = w.passing.filter((v) => !precedes(v, candidate.test, subject)).map((v) => v.run.id);
+      return { outcome: { kind: 'needs-setter', setters: w.setters, unexplainedPasses } };
+    } else return stopOf(end, TIER.confirm);
   }
-  if (hunt.alone) hunt.alone.runs = aloneRuns(ctx, walk);
+  return { outcome: { kind: 'cleared', role: 'state-setter' } };
 }
 
-function aloneRuns(ctx: HuntContext, walk: Walk): string[] {
-  const runs: string[] = [];
-  for (let a = 1; a <= walk.aloneAttempts; a += 1) {
-    const r = obtain(ctx, walk.alonePlan(a));
-    if (r.state === 'done') runs.push(r.run.id);
-  }
-  return runs;
+interface Series {
+  role: Suspect['role'];
+  tests: TestId[];
+  /** The outcome the suspect causes: 'failed' after a polluter, 'passed' after a state-setter. */
+  telling: 'passed' | 'failed';
+  /** The i-th pair probe. */
+  pair: (i: number) => ProbePlan;
+  chance: OrderChance;
+  bound: number;
+  /** In the planned runs, how often the telling outcome showed after the suspect: how many misses refute it. */
+  planned: { shown: number; of: number };
+  /** A pair probe already run with the telling outcome: bisection's own, which is `pair(0)`. */
+  given?: string;
 }
 
-type ConfirmOutcome =
-  | { kind: 'pending'; plan: ProbePlan }
-  | { kind: 'stop'; inconsistent?: string; inconclusive?: string; weak?: string }
-  | { kind: 'refuted'; run: string }
-  | { kind: 'confirmed'; runs: string[] };
+type SeriesEnd =
+  | { kind: 'pending'; plan: ProbePlan; suspect: Suspect }
+  | { kind: 'inconclusive'; reason: string; suspect: Suspect }
+  | { kind: 'refuted'; runs: string[] }
+  | { kind: 'control-broke'; run: string; suspect: Suspect }
+  | { kind: 'weak'; suspect: Suspect }
+  | { kind: 'confirmed'; suspect: Suspect };
+
+/** Misses that refute a suspect are at most this many, however rarely it showed in the planned runs. */
+const MAX_REFUTING_MISSES = 4;
+/** A suspect is refuted when, at its planned-run rate, its pair probes would all miss with chance below this. */
+const REFUTE_BOUND = 0.05;
 
 /**
- * Confirms a pair hypothesis (polluter: the subject fails after it; state-setter: passes after
- * it). At least two pair probes must agree; then probes continue, alternating with the alone
- * control where that helps most, until a plain flake would have produced such evidence with
- * chance below the bound, or the series cap is reached (weak: nothing confirmed).
- * `done` pair probes already agreed (bisection's own failing probe).
+ * Pair probes in a row without the telling outcome that refute the suspect: one when the planned
+ * runs showed it every time after the suspect, more for a suspect that fired only sometimes (a race).
  */
-function confirm(
-  ctx: HuntContext,
-  hunt: Hunt,
-  walk: Walk,
-  chance: OrderChance,
-  series: { pair: (i: number) => ProbePlan; pairExpects: 'passed' | 'failed'; done: number; what: string; bound?: number },
-): ConfirmOutcome {
-  const falseAlarmBound = series.bound ?? ctx.options.falseAlarmBound;
-  const controlExpects = series.pairExpects === 'failed' ? 'passed' : 'failed';
-  const runs: string[] = [];
+export function refutingMisses(planned: { shown: number; of: number }): number {
+  // The rate estimate is smoothed so one lucky run is not taken as "every time".
+  const rate = (planned.shown + 1) / (planned.of + 2);
+  if (planned.of > 0 && planned.shown === planned.of && planned.of >= 2) return 1;
+  return Math.min(MAX_REFUTING_MISSES, Math.max(1, Math.ceil(Math.log(REFUTE_BOUND) / Math.log(1 - rate))));
+}
+
+/**
+ * Confirms a pair hypothesis statistically (seriesStep in chance.ts decides each step). Pair
+ * probes (the suspect then the subject) and alone controls alternate until a plain flake's
+ * chance is within the bound (confirmed), the pair never tells in enough tries (refuted), the
+ * bound is out of reach within the series cap (weak), or an alone control shows the telling
+ * outcome: the subject does it by itself, a plain flake.
+ */
+function confirm(w: Walk, series: Series): SeriesEnd {
+  const other = series.telling === 'failed' ? 'passed' : 'failed';
+  const after: Tally = { failed: [], passed: [] };
+  if (series.given) after[series.telling].push(series.given);
+  const pairPlan = (i: number): ProbePlan => series.pair(series.given ? i + 1 : i);
+  const suspect = (): Suspect => {
+    const { chance } = flakeChance(series.chance, after[series.telling].length, after[other].length, w.alone[other].length);
+    return { role: series.role, tests: series.tests, after: { failed: [...after.failed], passed: [...after.passed] }, chance, bound: boundAfterMisses(series.bound, after[other].length), plan: series.pair(0) };
+  };
+  const rule = { chance: series.chance, bound: series.bound, cap: w.ctx.options.maxConfirmProbes, refutingMisses: refutingMisses(series.planned) };
   let pairs = 0;
   let spent = 0;
   for (;;) {
-    let plan: ProbePlan;
-    let isPair: boolean;
-    if (series.done + pairs < 2) {
-      plan = series.pair(pairs);
-      isPair = true;
-    } else {
-      const telling = hunt.observed[series.pairExpects];
-      const other = hunt.observed[controlExpects];
-      const bound = flakeChance(chance, telling, other);
-      if (bound.chance <= falseAlarmBound) return { kind: 'confirmed', runs };
-      if (spent >= ctx.options.maxConfirmProbes) {
-        return {
-          kind: 'stop',
-          weak: `after ${spent} probes a flake could still explain it (chance ${bound.chance.toFixed(3)} > ${falseAlarmBound})`,
-        };
-      }
-      // The probe that most lowers a flake's chance at its worst-case rate.
-      isPair = bound.rate < 0.5;
-      plan = isPair ? series.pair(pairs) : walk.alonePlan(walk.aloneAttempts + 1);
-    }
-    const r = observe(ctx, hunt, walk, plan);
-    if (r.state === 'pending') return { kind: 'pending', plan };
-    if (r.state === 'inconclusive') return { kind: 'stop', inconclusive: r.reason };
+    const step = seriesStep(rule, { shown: after[series.telling].length, missed: after[other].length, controls: w.alone[other].length, spent });
+    if (step === 'confirmed') return { kind: 'confirmed', suspect: suspect() };
+    if (step === 'refuted') return { kind: 'refuted', runs: [...after[other]] };
+    if (step === 'weak') return { kind: 'weak', suspect: suspect() };
+    const r = step === 'pair' ? obtain(w.ctx, pairPlan(pairs)) : w.aloneControl();
+    if (r.state === 'pending') return { kind: 'pending', plan: r.plan, suspect: suspect() };
+    if (r.state === 'inconclusive') return { kind: 'inconclusive', reason: r.reason, suspect: suspect() };
     spent += 1;
-    if (isPair) {
+    if (step === 'pair') {
       pairs += 1;
-      if (r.status !== series.pairExpects) {
-        if (runs.length === 0 && series.done === 0) return { kind: 'refuted', run: r.run.id };
-        return { kind: 'stop', inconsistent: `${series.what} ${series.pairExpects} in ${runs.join(', ')} but ${r.status} in ${r.run.id}` };
-      }
-      runs.push(r.run.id);
-    } else {
-      walk.aloneAttempts += 1;
-      if (r.status !== controlExpects) {
-        return { kind: 'stop', inconsistent: `${hunt.subject} alone ${controlExpects} before but ${r.status} in ${r.run.id}` };
-      }
+      after[r.status].push(r.run.id);
+    } else if (r.status === series.telling) {
+      return { kind: 'control-broke', run: r.run.id, suspect: suspect() };
     }
   }
 }
 
-/** Records why a confirmation did not conclude: the next probe to run, or why the hunt stops. */
-function settle(hunt: Hunt, outcome: ConfirmOutcome, tier: number): void {
-  if (outcome.kind === 'pending') hunt.next = { plan: outcome.plan, tier };
-  else if (outcome.kind === 'stop') {
-    if (outcome.inconsistent) hunt.inconsistent = outcome.inconsistent;
-    if (outcome.inconclusive) hunt.inconclusive = outcome.inconclusive;
-    if (outcome.weak) hunt.weak = outcome.weak;
+/** A series that did not conclude: the hunt stops here, with the next probe when one is pending. */
+function stopOf(end: Exclude<SeriesEnd, { kind: 'refuted' | 'confirmed' }>, tier: number): Stop {
+  switch (end.kind) {
+    case 'pending':
+      return { outcome: { kind: 'searching', suspect: end.suspect }, next: { plan: end.plan, tier } };
+    case 'inconclusive':
+      return { outcome: { kind: 'inconclusive', reason: end.reason } };
+    case 'control-broke':
+      return { outcome: { kind: 'plain-flake', by: end.suspect.role === 'polluter' ? 'failed-alone' : 'passed-alone', run: end.run, suspect: end.suspect } };
+    case 'weak':
+      return { outcome: { kind: 'unconfirmed', suspect: end.suspect } };
   }
 }
 
@@ -464,15 +559,19 @@ function pairPlan(purpose: ProbePlan['purpose'], subject: TestId, tests: TestId[
   return { purpose, subject, tests, seed: at.seed, expectedOrder: tests, hypothesis: `${hypothesis} (order of run ${at.run})` };
 }
 
-/** Delta debugging (ddmin) over the tests that ran before the victim in its latest failing run. */
-function huntByBisection(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunView[]): void {
-  const victim = hunt.subject;
-  const refuted = new Set(hunt.refutedPolluters.map((r) => r.test));
-  const source = [...failing].reverse().find((v) => {
+/**
+ * Delta debugging (ddmin) over the tests that ran before the victim in its latest failing run.
+ * It assumes a polluter that fires every time: a race that misses a subset's probe sends it down
+ * the wrong half, and the confirmation that follows then fails to confirm, not to mislead.
+ */
+function huntByBisection(w: Walk): Stop | undefined {
+  const { ctx, subject: victim } = w;
+  const refuted = new Set(w.refuted.map((r) => r.test));
+  const source = [...w.failing].reverse().find((v) => {
     const before = testsBefore(v, victim);
     return before.length >= 2 && before.some((t) => !refuted.has(t));
   });
-  if (!source) return;
+  if (!source) return undefined;
   const prefix = testsBefore(source, victim);
   const planFor = (subset: TestId[]): ProbePlan => {
     const tests = [...subset, victim];
@@ -489,7 +588,7 @@ function huntByBisection(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunV
   let granularity = 2;
   let lastFailure: string | undefined;
   const bisect: NonNullable<Hunt['bisect']> = { run: source.run.id, tried: 0 };
-  hunt.bisect = bisect;
+  w.bisect = bisect;
   while (current.length >= 2) {
     const chunks = split(current, granularity);
     const complements = granularity > 2 ? chunks.map((c) => current.filter((t) => !c.includes(t))) : [];
@@ -498,17 +597,13 @@ function huntByBisection(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunV
     for (let i = 0; i < subsets.length; i += 1) {
       const subset = subsets[i] ?? [];
       const plan = planFor(subset);
-      const result = observe(ctx, hunt, walk, plan);
+      const result = obtain(ctx, plan);
       if (result.state === 'pending') {
-        if (bisect.tried >= ctx.options.maxBisectProbes) return;
-        hunt.next = { plan, tier: TIER.bisect };
-        return;
+        if (bisect.tried >= ctx.options.maxBisectProbes) return undefined;
+        return { outcome: { kind: 'searching' }, next: { plan, tier: TIER.bisect } };
       }
       if (result.state === 'inconclusive' || result.run.plan?.purpose === 'bisect') bisect.tried += 1;
-      if (result.state === 'inconclusive') {
-        hunt.inconclusive = result.reason;
-        return;
-      }
+      if (result.state === 'inconclusive') return { outcome: { kind: 'inconclusive', reason: result.reason } };
       if (result.status === 'failed') {
         lastFailure = result.run.id;
         reduced = { to: subset, granularity: i < chunks.length ? 2 : Math.max(granularity - 1, 2) };
@@ -523,7 +618,7 @@ function huntByBisection(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunV
     if (granularity >= current.length) break;
     granularity = Math.min(current.length, granularity * 2);
   }
-  if (!lastFailure) return;
+  if (!lastFailure) return undefined;
   bisect.found = current;
   // The minimal set failed once in bisection; more runs of it must agree before it is confirmed.
   const tests = [...current, victim];
@@ -535,36 +630,56 @@ function huntByBisection(ctx: HuntContext, hunt: Hunt, walk: Walk, failing: RunV
     expectedOrder: tests,
     hypothesis: `${current.join(', ')} then ${victim}: if it fails again, bisection's polluter${current.length > 1 ? 's are' : ' is'} confirmed (order of run ${source.run.id})`,
   };
-  // Attempt 1 of these tests with this seed is the bisection probe itself: repeats start at 2.
-  const pair = (i: number): ProbePlan => withAttempt(confirmPlan, i + 2);
-  const what = `${current.join(' + ')} then ${victim}`;
-  const strict = !ctx.evidence.planned.some((v) => outcomeIn(v, victim) === 'passed' && current.every((t) => precedes(v, t, victim)));
-  const outcome = confirm(ctx, hunt, walk, orderChance(ctx.evidence, victim, 'failed', undefined, strict), { pair, pairExpects: 'failed', done: 1, what });
-  if (outcome.kind === 'confirmed') hunt.polluters.push({ tests: current, probes: [lastFailure, ...outcome.runs], plan: confirmPlan });
-  else settle(hunt, outcome, TIER.bisect);
+  const after = ctx.evidence.planned.filter((v) => current.every((t) => precedes(v, t, victim) === true));
+  const strict = !after.some((v) => outcomeIn(v, victim) === 'passed');
+  const end = confirm(w, {
+    role: 'polluter',
+    tests: current,
+    telling: 'failed',
+    // Attempt 1 of these tests with this seed is the bisection probe itself: repeats start at 2.
+    pair: (i) => (i === 0 ? confirmPlan : withAttempt(confirmPlan, i + 1)),
+    given: lastFailure,
+    chance: orderChance(ctx.evidence, victim, 'failed', undefined, strict),
+    bound: ctx.options.falseAlarmBound,
+    planned: { shown: after.filter((v) => outcomeIn(v, victim) === 'failed').length, of: after.length },
+  });
+  if (end.kind === 'confirmed') {
+    w.polluters.push(end.suspect);
+    return undefined;
+  }
+  if (end.kind === 'refuted') return undefined;
+  return stopOf(end, TIER.bisect);
 }
 
-/** Passing planned runs where a confirmed polluter ran before the victim with no confirmed cleaner between. */
-function uncoveredPasses(hunt: Hunt, passing: RunView[]): RunView[] {
-  const victim = hunt.subject;
-  return passing.filter((v) =>
-    hunt.polluters.some(
+/**
+ * Passing planned runs where a confirmed polluter that fires every time ran before the victim,
+ * with no confirmed cleaner between. A race's passes after its polluter need no cleaner: its rate explains them.
+ */
+function uncoveredPasses(w: Walk): RunView[] {
+  const victim = w.subject;
+  return w.passing.filter((v) =>
+    w.polluters.some(
       (p) =>
+        alwaysFires(p) &&
         p.tests.every((t) => precedes(v, t, victim)) &&
-        !hunt.cleaners.some((c) => p.tests.includes(c.polluter) && precedes(v, c.polluter, c.test) && precedes(v, c.test, victim)),
+        !w.cleaners.some((c) => p.tests.includes(c.polluter) && precedes(v, c.polluter, c.test) && precedes(v, c.test, victim)),
     ),
   );
 }
 
-/** Cleaners for passing runs where a confirmed polluter preceded the victim: one probe each, until those passes are covered. */
-function huntCleaners(ctx: HuntContext, hunt: Hunt, passing: RunView[]): void {
-  const victim = hunt.subject;
-  for (const polluter of hunt.polluters) {
-    if (polluter.tests.length !== 1) continue;
+/**
+ * Cleaners for passing runs where a confirmed polluter preceded the victim: one probe each, until
+ * those passes are covered. Only for a polluter that fires every time: one passing probe proves
+ * nothing against a race.
+ */
+function huntCleaners(w: Walk): Stop | undefined {
+  const { ctx, subject: victim } = w;
+  for (const polluter of w.polluters) {
+    if (polluter.tests.length !== 1 || !alwaysFires(polluter)) continue;
     const p = polluter.tests[0] ?? '';
     const between = (v: RunView, t: TestId): boolean => precedes(v, p, t) === true && precedes(v, t, victim) === true;
     for (const candidate of rankCleanerCandidates(ctx.evidence, p, victim).slice(0, ctx.options.maxCandidates)) {
-      const uncovered = passing.filter((v) => precedes(v, p, victim) && !hunt.cleaners.some((c) => c.polluter === p && between(v, c.test)));
+      const uncovered = w.passing.filter((v) => precedes(v, p, victim) && !w.cleaners.some((c) => c.polluter === p && between(v, c.test)));
       if (uncovered.length === 0) break;
       if (!uncovered.some((v) => between(v, candidate.test))) continue;
       const tests = [p, candidate.test, victim];
@@ -577,14 +692,18 @@ function huntCleaners(ctx: HuntContext, hunt: Hunt, passing: RunView[]): void {
         hypothesis: `${p}, ${candidate.test}, ${victim}: if ${victim} passes, ${candidate.test} undoes what ${p} left (order of run ${candidate.witness.run.id})`,
       };
       const result = obtain(ctx, plan);
-      if (result.state === 'pending') {
-        hunt.next = { plan, tier: TIER.cleaner };
-        return;
-      }
+      if (result.state === 'pending') return { outcome: { kind: 'searching' }, next: { plan, tier: TIER.cleaner } };
       if (result.state === 'inconclusive') break;
-      if (result.status === 'passed') hunt.cleaners.push({ test: candidate.test, polluter: p, probe: result.run.id });
+      if (result.status === 'passed') w.cleaners.push({ test: candidate.test, polluter: p, probe: result.run.id });
     }
   }
+  return undefined;
+}
+
+/** A package that does not compile fails every test; probing them one by one proves nothing. */
+export function onlyBuildFailures(evidence: Evidence, id: TestId): boolean {
+  const failures = evidence.planned.map((v) => v.cases.get(id)).filter((c) => c?.status === 'failed');
+  return failures.length > 0 && failures.every((c) => c?.failure && classifyFailure(c.failure) === 'BuildFailure');
 }
 
 function split<T>(items: T[], parts: number): T[][] {
@@ -595,8 +714,4 @@ function split<T>(items: T[], parts: number): T[][] {
     if (chunk.length > 0) out.push(chunk);
   }
   return out;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -3,8 +3,21 @@
 
 export { analyze, reportVerdict, type AnalysisInput } from './verdicts.ts';
 export { planProbes, type ProbePlanInput } from './probes.ts';
-export { DEFAULT_HUNT_OPTIONS, huntContext, huntFor, judgeProbe, probeKey, type Hunt, type HuntOptions } from './hunt.ts';
-export { DEFAULT_FALSE_ALARM_BOUND, candidateChance, flakeChance, orderChance } from './chance.ts';
+export {
+  DEFAULT_HUNT_OPTIONS,
+  huntContext,
+  huntFor,
+  huntOptions,
+  judgeProbe,
+  probeKey,
+  replayHunts,
+  type Hunt,
+  type HuntOptions,
+  type HuntOutcome,
+  type Suspect,
+  type Tally,
+} from './hunt.ts';
+export { DEFAULT_FALSE_ALARM_BOUND, candidateChance, flakeChance, orderChance, triesFor } from './chance.ts';
 export { gatherEvidence, type Evidence, type RunView } from './evidence.ts';
 export {
   rankCleanerCandidates,
@@ -13,7 +26,7 @@ export {
   type CleanerCandidate,
   type OrderCandidate,
 } from './order.ts';
-export { leaksByCreator, linkFailureToLeaks, type FailureLink } from './leaks.ts';
+export { leaksByCreator, linkFailureToLeaks } from './leaks.ts';
 export {
   classifyFailure,
   clusterFailures,

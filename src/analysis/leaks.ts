@@ -4,15 +4,6 @@
 import type { LeakReport, TestId } from '../model.ts';
 import { extractObjectRefs, type MentionedObject } from './taxonomy.ts';
 
-/** A link between a victim and a leaked object found by other evidence than the message (e.g. the timeline). */
-export interface FailureLink {
-  victim: TestId;
-  /** Index into the report's leaks. */
-  leak: number;
-  /** The run whose failure it explains, when known. */
-  run?: string;
-}
-
 /** Indexes of the leaks whose object the failure message (or text) names. */
 export function linkFailureToLeaks(message: string, leaks: readonly LeakReport[]): number[] {
   const refs = extractObjectRefs(message);
@@ -25,21 +16,15 @@ export function linkFailureToLeaks(message: string, leaks: readonly LeakReport[]
 
 /**
  * For each polluter candidate, the leaks linking it to the victim: leaks named by one of the
- * victim's failures (or given as links) whose createdBy (or deletedBy) is that candidate.
+ * victim's failures whose createdBy (or deletedBy) is that candidate.
  */
-export function leaksByCreator(
-  victim: TestId,
-  failureMessages: string[],
-  leaks: readonly LeakReport[],
-  links: readonly FailureLink[] = [],
-): Map<TestId, number[]> {
+export function leaksByCreator(victim: TestId, failureMessages: string[], leaks: readonly LeakReport[]): Map<TestId, number[]> {
   const indexes = new Set<number>();
   for (const message of failureMessages) for (const i of linkFailureToLeaks(message, leaks)) indexes.add(i);
-  for (const link of links) if (link.victim === victim && leaks[link.leak]) indexes.add(link.leak);
   const byCreator = new Map<TestId, number[]>();
   for (const i of [...indexes].sort((a, b) => a - b)) {
     // A shared object the polluter deleted links them as much as one it left behind.
-    const leak = leaks[i] as (LeakReport & { deletedBy?: TestId | null }) | undefined;
+    const leak = leaks[i];
     const creator = leak?.createdBy ?? leak?.deletedBy;
     if (!creator || creator === victim) continue;
     byCreator.set(creator, [...(byCreator.get(creator) ?? []), i]);

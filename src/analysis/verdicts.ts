@@ -8,6 +8,7 @@ import type {
   LeakReport,
   PolluterReport,
   ProbePlan,
+  ProbeRate,
   Report,
   RunResult,
   TestFailureReport,
@@ -17,17 +18,17 @@ import type {
 } from '../model.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
-import { huntContext, huntFor, type Hunt, type HuntOptions } from './hunt.ts';
-import type { FailureLink } from './leaks.ts';
+import { huntContext, replayHunts, type Hunt, type HuntOptions, type Suspect, type Tally } from './hunt.ts';
+import { triesFor } from './chance.ts';
 import { classifyFailure, failureSignature, hintFor } from './taxonomy.ts';
 
-export interface AnalysisInput extends HuntOptions {
+/** The runs and leaks of a hunt, and the options it ran with (the same record planProbes was given, spread in). */
+export interface AnalysisInput extends Partial<HuntOptions> {
   runs: RunResult[];
   framework?: Framework;
   /** The user's test command, for reproduce lines; defaults to the latest planned run's command. */
   command?: string[];
   leaks?: LeakReport[];
-  links?: FailureLink[];
 }
 
 const VERDICT_ORDER: Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky', 'stable', 'skipped'];
@@ -38,15 +39,16 @@ const SUSPECT_SCORE = 0.5;
 export function analyze(input: AnalysisInput): TestReport[] {
   const evidence = gatherEvidence(input.runs);
   const leaks = input.leaks ?? [];
-  const ctx = huntContext(evidence, input, leaks, input.links);
+  const hunts = replayHunts(huntContext(evidence, input, leaks));
   const framework = input.framework ?? 'generic';
   const command = input.command ?? [...evidence.planned].reverse()[0]?.run.command ?? [];
   const reports: TestReport[] = [];
   for (const [id, c] of evidence.tests) {
     const t = tally(evidence, id);
-    const hunt = t.failed > 0 ? huntFor(ctx, id) : undefined;
+    const hunt = hunts.get(id);
     const verdict = decideVerdict(t, hunt);
     const failures = failuresOf(evidence, id);
+    const outcome = hunt?.outcome;
     const report: TestReport = {
       id,
       name: c.name,
@@ -58,18 +60,22 @@ export function analyze(input: AnalysisInput): TestReport[] {
       failed: t.failed,
       failureKinds: kindsByFrequency(failures),
       polluters: hunt ? pollutersOf(hunt, verdict) : [],
-      cleaners: hunt && verdict === 'order-dependent' ? hunt.cleaners.map((cl) => cl.test) : [],
-      stateSetters: hunt && verdict === 'brittle' ? hunt.setters.map((s) => s.test) : [],
+      cleaners: outcome?.kind === 'polluted' && verdict === 'order-dependent' ? outcome.cleaners.map((cl) => cl.test) : [],
+      stateSetters: outcome?.kind === 'needs-setter' && verdict === 'brittle' ? outcome.setters.flatMap((s) => s.tests) : [],
       reproduce: '',
       failures,
-      why: readable(evidence, explain(evidence, id, t, verdict, hunt, leaks)),
     };
+    if (hunt?.alone) report.alone = rateOf(hunt.alone.tally);
     const kind = report.failureKinds[0];
     if (kind) report.hint = hintFor(kind);
-    const selection = reproduction(evidence, id, verdict, hunt);
-    if (selection && command.length > 0) {
+    const reproduction = reproductionOf(evidence, id, t, verdict, hunt);
+    if (reproduction && command.length > 0) {
+      const selection = reproduction.selection;
       report.reproduce = reproduceCommand(framework, command, 'purpose' in selection ? selectionOf(selection, evidence.tests) : selection);
+      report.reproduceTries = reproduction.tries;
     }
+    const tries = report.reproduceTries && report.reproduceTries > 1 ? `; its reproduce command may need ${report.reproduceTries} tries (${reproduction?.rate})` : '';
+    report.why = readable(evidence, explain(evidence, id, t, verdict, hunt, leaks) + tries);
     reports.push(report);
   }
   return reports.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
@@ -85,39 +91,52 @@ export function reportVerdict(tests: Pick<TestReport, 'verdict'>[], errors: read
 function decideVerdict(t: TestTally, hunt: Hunt | undefined): Verdict {
   if (t.passed + t.failed === 0) return 'skipped';
   if (t.failed === 0) return t.retried.length > 0 ? 'flaky' : 'stable';
-  // Probes that contradicted each other, proved nothing, or proved too little: no order verdict.
-  if (hunt && (hunt.inconsistent || hunt.inconclusive || hunt.weak)) return t.passed === 0 && hunt.alone?.status !== 'passed' ? 'broken' : 'flaky';
-  // Confirmed by probes, and every planned failure (or pass) explained by the confirmed tests.
-  if (hunt?.alone?.status === 'passed' && hunt.polluters.length > 0 && hunt.unexplainedFailures.length === 0 && hunt.unexplainedPasses.length === 0) {
-    return 'order-dependent';
+  const outcome = hunt?.outcome;
+  switch (outcome?.kind) {
+    case 'broken':
+      return 'broken';
+    // Confirmed by probes, and every planned failure (or pass) explained by the confirmed tests.
+    case 'polluted':
+      return outcome.unexplainedFailures.length === 0 && outcome.unexplainedPasses.length === 0 ? 'order-dependent' : 'flaky';
+    case 'needs-setter':
+      return outcome.unexplainedPasses.length === 0 ? 'brittle' : 'flaky';
+    default:
+      // Broken is a claim about the test by itself. A test that failed every run but was never
+      // checked alone (budget, or a command that cannot run one test) may be the victim of a test
+      // that ran before it every time, so it gets the verdict that claims no cause, and its
+      // sentence says it was not checked alone.
+      return 'flaky';
   }
-  if (t.passed > 0 && hunt?.alone?.status === 'failed' && hunt.setters.length > 0 && hunt.unexplainedPasses.length === 0) return 'brittle';
-  if (t.passed === 0 && hunt?.alone?.status !== 'passed') return 'broken';
-  return 'flaky';
 }
 
 function pollutersOf(hunt: Hunt, verdict: Verdict): PolluterReport[] {
   const via = (test: TestId): number[] => hunt.leakLinks.get(test) ?? [];
-  if (verdict === 'order-dependent') {
-    const seen = new Set<TestId>();
-    const out: PolluterReport[] = [];
-    for (const p of hunt.polluters) {
-      for (const test of p.tests) {
-        if (seen.has(test)) continue;
-        seen.add(test);
-        out.push({ test, confirmed: true, via: via(test) });
-      }
-    }
-    return out;
+  const outcome = hunt.outcome;
+  const out: PolluterReport[] = [];
+  const add = (test: TestId, confirmed: boolean, after?: Tally): void => {
+    if (out.some((p) => p.test === test)) return;
+    const report: PolluterReport = { test, confirmed, via: via(test) };
+    if (after && after.failed.length + after.passed.length > 0) report.after = rateOf(after);
+    out.push(report);
+  };
+  if (outcome.kind === 'polluted') for (const p of outcome.polluters) for (const test of p.tests) add(test, true, p.after);
+  if (verdict !== 'flaky') return out;
+  // A flaky test whose hunt never reached a conclusion may name its suspects, unconfirmed; a test
+  // the probes cleared (it fails by itself, or every candidate was refuted) names none.
+  if (outcome.kind === 'plain-flake' || outcome.kind === 'cleared' || outcome.kind === 'needs-setter') return out;
+  const suspect = 'suspect' in outcome ? outcome.suspect : undefined;
+  if (suspect?.role === 'polluter') for (const test of suspect.tests) add(test, false, suspect.after);
+  if (hunt.shape !== 'mixed') return out;
+  const refuted = new Set(hunt.refuted.map((r) => r.test));
+  for (const c of hunt.polluterCandidates) {
+    if (out.length >= 3) break;
+    if (c.score >= SUSPECT_SCORE && !refuted.has(c.test)) add(c.test, false);
   }
-  // A flaky test whose hunt never reached its suspects may name them, unconfirmed; a test the
-  // probes cleared (alone failed, or contradicting probes) names none.
-  if (verdict !== 'flaky' || hunt.shape !== 'mixed' || hunt.inconsistent || hunt.alone?.status === 'failed') return [];
-  const refuted = new Set(hunt.refutedPolluters.map((r) => r.test));
-  return hunt.polluterCandidates
-    .filter((c) => c.score >= SUSPECT_SCORE && !refuted.has(c.test))
-    .slice(0, 3)
-    .map((c) => ({ test: c.test, confirmed: false, via: via(c.test) }));
+  return out;
+}
+
+function rateOf(tally: Tally): ProbeRate {
+  return { failed: tally.failed.length, runs: tally.failed.length + tally.passed.length };
 }
 
 function failuresOf(evidence: Evidence, id: TestId): TestFailureReport[] {
@@ -149,46 +168,63 @@ function kindsByFrequency(failures: TestFailureReport[]): FailureKind[] {
   return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k);
 }
 
-/** What to run to see the failure again: the probe that showed it, or the seed of a failing run. */
-function reproduction(evidence: Evidence, id: TestId, verdict: Verdict, hunt: Hunt | undefined): ProbePlan | Selection | undefined {
+/**
+ * What to run to see the failure again (the probe that showed it, or the seed of a failing run),
+ * and how many tries that takes for a 95% chance, from the rate it failed at.
+ */
+function reproductionOf(
+  evidence: Evidence,
+  id: TestId,
+  t: TestTally,
+  verdict: Verdict,
+  hunt: Hunt | undefined,
+): { selection: ProbePlan | Selection; tries: number; rate: string } | undefined {
   const latestFailing = [...evidence.planned].reverse().find((v) => v.cases.get(id)?.status === 'failed');
   const testCase = evidence.tests.get(id);
+  const outcome = hunt?.outcome;
+  const at = (rate: ProbeRate, where: string) => ({ tries: triesFor(rate.failed / Math.max(1, rate.runs)), rate: `it failed ${rate.failed} of ${rate.runs} ${where}` });
   switch (verdict) {
-    case 'order-dependent':
-      return hunt?.polluters[0]?.plan;
+    case 'order-dependent': {
+      const polluter = outcome?.kind === 'polluted' ? outcome.polluters[0] : undefined;
+      return polluter && { selection: polluter.plan, ...at(rateOf(polluter.after), `times after ${polluter.tests.join(' + ')}`) };
+    }
     case 'brittle':
-      return hunt?.alone?.plan;
+      return hunt?.alone && { selection: hunt.alone.plan, ...at(rateOf(hunt.alone.tally), 'times alone') };
     case 'broken':
-      if (hunt?.alone) return hunt.alone.plan;
-      return latestFailing && testCase ? { seed: latestFailing.run.seed, tests: [testCase] } : undefined;
+      if (hunt?.alone) return { selection: hunt.alone.plan, ...at(rateOf(hunt.alone.tally), 'times alone') };
+      return latestFailing && testCase ? { selection: { seed: latestFailing.run.seed, tests: [testCase] }, tries: 1, rate: '' } : undefined;
     case 'flaky':
-      return latestFailing ? { seed: latestFailing.run.seed } : undefined;
+      return latestFailing ? { selection: { seed: latestFailing.run.seed }, ...at({ failed: t.failed, runs: t.passed + t.failed }, 'runs') } : undefined;
     default:
       return undefined;
   }
 }
 
 function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict, hunt: Hunt | undefined, leaks: readonly LeakReport[]): string {
-  const n = evidence.planned.length;
   const ran = t.passed + t.failed;
   const missing = t.missing > 0 ? `; no result in ${t.missing} run${plural(t.missing)} (crashed or timed out before it)` : '';
+  const outcome = hunt?.outcome;
   switch (verdict) {
     case 'skipped':
       return `skipped in every run it appeared in${missing}`;
     case 'stable':
       return `passed in ${t.passed}/${ran} runs${missing}`;
     case 'broken': {
-      const alone = hunt?.alone ? `; alone it failed too in ${hunt.alone.run}` : '; not checked alone';
-      return `failed in all ${t.failed} runs it ran in${alone}${missing}`;
+      const how =
+        outcome?.kind !== 'broken' ? '' : outcome.by === 'alone' ? `; alone it failed too in ${outcome.run}`
+        : outcome.by === 'ran-first' ? `, with nothing before it in run ${outcome.run}`
+        : '; the package did not compile';
+      return `failed in all ${t.failed} runs it ran in${how}${missing}`;
     }
     case 'order-dependent': {
-      const h = hunt as Hunt;
-      const parts = [`failed in ${t.failed}/${ran} runs${afterWhom(h)}`];
-      for (const p of h.polluters) parts.push(`${p.tests.join(' + ')} then ${id} failed in ${p.probes.join(' and ')}`);
-      if (h.alone) parts.push(`alone it passed in ${h.alone.runs.join(' and ')}`);
-      for (const c of h.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
-      for (const p of h.polluters.flatMap((x) => x.tests)) {
-        const objects = (h.leakLinks.get(p) ?? []).map((i) => leaks[i]).filter((l) => l !== undefined);
+      if (outcome?.kind !== 'polluted') return `failed in ${t.failed}/${ran} runs${missing}`;
+      const parts = [`failed in ${t.failed}/${ran} runs${afterWhom(outcome.polluters)}`];
+      for (const p of outcome.polluters) parts.push(`${p.tests.join(' + ')} then ${id} ${showed(p.after, 'failed')}`);
+      if (hunt?.alone) parts.push(`alone it passed in ${hunt.alone.tally.passed.join(' and ')}`);
+      for (const p of outcome.polluters) if (!alwaysShowed(p.after)) parts.push(rates(p, hunt));
+      for (const c of outcome.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
+      for (const p of outcome.polluters.flatMap((x) => x.tests)) {
+        const objects = (hunt?.leakLinks.get(p) ?? []).map((i) => leaks[i]).filter((l) => l !== undefined);
         if (objects.length === 0) continue;
         const names = objects.map((l) => `${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}`).join(', ');
         parts.push(`its failure names ${names}, which ${p} ${objects.some((l) => l.createdBy === p) ? 'left behind' : 'deleted'}`);
@@ -196,11 +232,11 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
       return parts.join('; ') + missing;
     }
     case 'brittle': {
-      const h = hunt as Hunt;
-      const s = h.setters[0];
-      const parts = [`passed in ${t.passed}/${ran} runs${s ? `, ${setterSupport(h, s.test)}` : ''}`];
-      if (h.alone) parts.push(`alone it failed in ${h.alone.runs.join(' and ')}`);
-      if (s) parts.push(`${s.test} then ${id} passed in ${s.probes.join(' and ')}`);
+      const s = outcome?.kind === 'needs-setter' ? outcome.setters[0] : undefined;
+      const parts = [`passed in ${t.passed}/${ran} runs${s && hunt ? `, ${setterSupport(hunt, s.tests[0] ?? '')}` : ''}`];
+      if (hunt?.alone) parts.push(`alone it failed in ${hunt.alone.tally.failed.join(' and ')}`);
+      if (s) parts.push(`${s.tests.join(' + ')} then ${id} ${showed(s.after, 'passed')}`);
+      if (s && !alwaysShowed(s.after, 'passed')) parts.push(rates(s, hunt));
       return parts.join('; ') + missing;
     }
     case 'flaky': {
@@ -211,35 +247,85 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
   }
 }
 
+/** "failed in probe-001 and probe-002", or for a race "failed in 3 of 5 probes (probe-001, probe-003, probe-004)". */
+function showed(after: Tally, telling: 'passed' | 'failed'): string {
+  const hits = after[telling];
+  if (alwaysShowed(after, telling)) return `${telling} in ${hits.join(' and ')}`;
+  return `${telling} in ${hits.length} of ${after.failed.length + after.passed.length} probes (${hits.join(', ')})`;
+}
+
+function alwaysShowed(after: Tally, telling: 'passed' | 'failed' = 'failed'): boolean {
+  return after[telling === 'failed' ? 'passed' : 'failed'].length === 0;
+}
+
+/** The measured rates of a suspect's series: "fails 3 of 5 after P, 0 of 5 alone", and how unlikely a plain flake gives them. */
+function rates(s: Suspect, hunt: Hunt | undefined): string {
+  const alone = hunt?.alone ? rateOf(hunt.alone.tally) : { failed: 0, runs: 0 };
+  const after = rateOf(s.after);
+  const verb = s.role === 'polluter' ? 'fails' : 'passes';
+  const count = (r: ProbeRate): number => (s.role === 'polluter' ? r.failed : r.runs - r.failed);
+  const within = s.chance <= s.bound ? 'within' : 'above';
+  return `it ${verb} ${count(after)} of ${after.runs} after ${s.tests.join(' + ')}, ${count(alone)} of ${alone.runs} alone; a plain flake gives that with chance ${chanceText(s.chance)}, ${within} the bound ${chanceText(s.bound)}`;
+}
+
+function chanceText(p: number): string {
+  return p < 0.001 ? p.toExponential(1) : String(Number(p.toPrecision(2)));
+}
+
 function flakyReason(hunt: Hunt | undefined): string {
   if (!hunt) return 'no order explains it';
-  if (hunt.inconsistent) return `probes disagreed (${hunt.inconsistent}), so no order explains it`;
-  if (hunt.weak) return `probes agreed with an order, but too few to rule out a plain flake (${hunt.weak})`;
-  if (hunt.inconclusive) return `a probe was inconclusive (${hunt.inconclusive}), so nothing is confirmed`;
-  if (hunt.passedFirst) return `it failed alone in ${hunt.alone?.run}, yet passed in run ${hunt.passedFirst} where it ran first, so no order explains it`;
-  if (hunt.failedFirst) return `it failed in run ${hunt.failedFirst} where it ran first, so no test before it explains that`;
-  if (hunt.polluters.length > 0 && hunt.unexplainedFailures.length > 0) {
-    const p = hunt.polluters.map((x) => x.tests.join(' + ')).join(', ');
-    return `${p} pollutes it (confirmed in ${hunt.polluters.flatMap((x) => x.probes).join(', ')}), but it also failed without it in ${hunt.unexplainedFailures.join(', ')}`;
+  const outcome = hunt.outcome;
+  const firstAlone = (status: 'passed' | 'failed'): string | undefined => hunt.alone?.tally[status][0];
+  switch (outcome.kind) {
+    case 'inconclusive':
+      return `a probe was inconclusive (${outcome.reason}), so nothing is confirmed`;
+    case 'plain-flake': {
+      const measured = outcome.suspect ? ` (${rates(outcome.suspect, hunt)})` : '';
+      switch (outcome.by) {
+        case 'failed-first':
+          return `it failed in run ${outcome.run} where it ran first, so no test before it explains that`;
+        case 'passed-first':
+          return `it failed alone in ${firstAlone('failed')}, yet passed in run ${outcome.run} where it ran first, so no order explains it`;
+        case 'failed-alone':
+          return outcome.suspect
+            ? `it failed alone in ${outcome.run} too, with nothing before it, so a plain flake explains its failures${measured}`
+            : `it failed alone in ${outcome.run} too, and no test ran before it more often when it passed, so it fails by itself`;
+        case 'passed-alone':
+          return `it passed alone in ${outcome.run} too, so it needs no test before it: a plain flake${measured}`;
+      }
+      return 'no order explains it';
+    }
+    case 'polluted': {
+      const p = outcome.polluters.map((x) => x.tests.join(' + ')).join(', ');
+      const probes = outcome.polluters.flatMap((x) => x.after.failed);
+      if (outcome.unexplainedFailures.length > 0) {
+        return `${p} pollutes it (confirmed in ${probes.join(', ')}), but it also failed without it in ${outcome.unexplainedFailures.join(', ')}`;
+      }
+      return `${p} then it failed in ${probes.join(', ')}, but it also passed after ${p} with no confirmed cleaner between in ${outcome.unexplainedPasses.join(', ')}`;
+    }
+    case 'needs-setter':
+      return `${outcome.setters[0]?.tests.join(' + ')} sets up state it needs, but it also passed without it in ${outcome.unexplainedPasses.join(', ')}`;
+    case 'unconfirmed':
+      return `probes agreed with an order, but too few to rule out a plain flake: ${rates(outcome.suspect, hunt)}`;
+    case 'searching': {
+      if (!hunt.alone) break;
+      const measured = outcome.suspect ? `; so far ${rates(outcome.suspect, hunt)}` : '';
+      return `probes so far agree with an order, but the hunt stopped before anything was confirmed (probe budget spent?)${measured}`;
+    }
+    case 'cleared': {
+      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} in ${r.runs.join(' and ')}`);
+      if (outcome.role === 'state-setter') {
+        return `it failed alone in ${firstAlone('failed')} too, and no state-setter was confirmed${refuted.length ? ` (${refuted.join('; ')})` : ''}`;
+      }
+      const bisect = hunt.bisect ? [`bisecting run ${hunt.bisect.run} found no polluter in ${hunt.bisect.tried} probes`] : [];
+      const tried = [...refuted, ...bisect];
+      return `alone it passed in ${firstAlone('passed')}, but no polluter was confirmed${tried.length ? ` (${tried.join('; ')})` : ''}`;
+    }
+    case 'broken':
+    case 'unprobed':
+      break;
   }
-  if (hunt.polluters.length > 0 && hunt.unexplainedPasses.length > 0) {
-    const p = hunt.polluters.map((x) => x.tests.join(' + ')).join(', ');
-    return `${p} then it failed in ${hunt.polluters.flatMap((x) => x.probes).join(', ')}, but it also passed after ${p} with no confirmed cleaner between in ${hunt.unexplainedPasses.join(', ')}`;
-  }
-  if (hunt.setters.length > 0 && hunt.unexplainedPasses.length > 0) {
-    return `${hunt.setters[0]?.test} sets up state it needs, but it also passed without it in ${hunt.unexplainedPasses.join(', ')}`;
-  }
-  if (hunt.next && hunt.alone) return `probes so far agree with an order, but the hunt stopped before anything was confirmed (probe budget spent?)`;
-  if (hunt.alone?.status === 'passed') {
-    const refuted = hunt.refutedPolluters.map((r) => `${r.test} then it passed in ${r.run}`);
-    const bisect = hunt.bisect ? `bisecting run ${hunt.bisect.run} found no polluter in ${hunt.bisect.tried} probes` : '';
-    const tried = [...refuted, ...(bisect ? [bisect] : [])];
-    return `alone it passed in ${hunt.alone.run}, but no polluter was confirmed${tried.length ? ` (${tried.join('; ')})` : ''}`;
-  }
-  if (hunt.alone?.status === 'failed') {
-    const refuted = hunt.refutedSetters.map((r) => `${r.test} then it failed in ${r.run}`);
-    return `it failed alone in ${hunt.alone.run} too, and no state-setter was confirmed${refuted.length ? ` (${refuted.join('; ')})` : ''}`;
-  }
+  if (hunt.shape === 'all-failed') return 'not checked alone (probe budget spent, or the command cannot run single tests), so it may be broken or the victim of a test that ran before it every time';
   if (hunt.polluterCandidates.length === 0 && hunt.setterCandidates.length === 0) {
     return 'no test ran before it more often when it failed than when it passed, so no order explains it';
   }
@@ -247,8 +333,8 @@ function flakyReason(hunt: Hunt | undefined): string {
 }
 
 /** An order-dependent verdict means every failure had a confirmed polluter before it. */
-function afterWhom(h: Hunt): string {
-  const groups = h.polluters.map((p) => p.tests.join(' and '));
+function afterWhom(polluters: Suspect[]): string {
+  const groups = polluters.map((p) => p.tests.join(' and '));
   if (groups.length === 0) return '';
   return groups.length === 1 ? `, every time after ${groups[0]}` : `, each time after one of: ${groups.join('; ')}`;
 }

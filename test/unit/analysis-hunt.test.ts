@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { LeakReport, RunResult, TestId } from '../../src/model.ts';
 import { analyze, reportVerdict } from '../../src/analysis/verdicts.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
-import { probeKey } from '../../src/analysis/hunt.ts';
+import { DEFAULT_HUNT_OPTIONS, probeKey } from '../../src/analysis/hunt.ts';
 import { fail, id, pass, plannedRuns, runHunt, simulate, type Oracle } from './analysis-sim.ts';
 
 const A = id('ModelCache when deleting removes iris2');
@@ -61,7 +61,9 @@ test('the motivating case: B fails only after A; probes confirm A as its pollute
   const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', '-r', './...'], leaks: [irisLeak] });
   const b = reports.find((r) => r.id === B);
   assert.equal(b?.verdict, 'order-dependent');
-  assert.deepEqual(b?.polluters, [{ test: A, confirmed: true, via: [0] }]);
+  assert.deepEqual(b?.polluters, [{ test: A, confirmed: true, via: [0], after: { failed: 2, runs: 2 } }], 'A then B failed in both pair probes');
+  assert.equal(b?.alone?.failed, 0, 'B never failed alone');
+  assert.equal(b?.reproduceTries, 1, 'a polluter that fires every time reproduces in one try');
   assert.deepEqual(b?.failureKinds, ['BeingDeleted']);
   assert.match(b?.hint ?? '', /wait for it to be gone after Delete/);
   assert.equal(b?.failed, failedRuns, 'counts come from planned runs only');
@@ -127,7 +129,10 @@ test('a polluter is confirmed though a timing flake exists in the same suite, an
     assert.notEqual(verdicts.get(T), 'order-dependent', `suite ${base}: the timing flake was called order-dependent`);
     assert.notEqual(verdicts.get(T), 'brittle', `suite ${base}: the timing flake was called brittle`);
     for (const f of FILLER) assert.equal(verdicts.get(f), 'stable');
-    assert.ok(hunt.plans.length <= 12, `suite ${base}: ${hunt.plans.length} probes exceed the budget`);
+    assert.ok(hunt.plans.length <= DEFAULT_HUNT_OPTIONS.maxProbes, `suite ${base}: ${hunt.plans.length} probes exceed the budget`);
+    // The linked victim is hunted first and cheaply; the flake's hunt may take the rest.
+    const forB = hunt.plans.filter((p) => p.subject === B).length;
+    assert.ok(forB <= 6, `suite ${base}: ${forB} probes for B`);
     const bFailed = planned.some((r) => r.cases.some((c) => c.id === B && c.status === 'failed'));
     if (bFailed && verdicts.get(B) === 'order-dependent') confirmed += 1;
     if (!bFailed) assert.equal(verdicts.get(B), 'stable');
@@ -139,13 +144,31 @@ test('a broken test fails alone too and is broken; its neighbours are not blamed
   const X = id('ModelCache rejects a negative size');
   const all = [X, ...FILLER];
   const oracle: Oracle = (t) => (t === X ? fail('Expected\n    <int>: 0\nto equal\n    <int>: 1') : pass);
-  const hunt = runHunt(all, oracle, plannedRuns(all, oracle, 5));
+  // Runs where X never ran first: only the alone probe can tell it fails by itself.
+  const planned = plannedRuns(all, oracle, 12).filter((r) => r.order[0] !== X).slice(0, 5);
+  assert.equal(planned.length, 5, 'precondition: five runs where X did not run first');
+  const hunt = runHunt(all, oracle, planned);
   assert.deepEqual(hunt.plans.map((p) => p.purpose), ['alone']);
   const x = analyze({ runs: hunt.runs, framework: 'ginkgo' }).find((r) => r.id === X);
   assert.equal(x?.verdict, 'broken');
   assert.deepEqual(x?.polluters, []);
   assert.match(x?.why ?? '', /failed in all 5 runs it ran in; alone it failed too in probe-000/);
+  assert.deepEqual(x?.alone, { failed: 1, runs: 1 });
   assert.deepEqual(x?.failureKinds, ['AssertionFailed']);
+});
+
+test('a test that failed every run, once with nothing before it, is broken without a probe', () => {
+  const X = id('ModelCache rejects a negative size');
+  const all = [X, ...FILLER];
+  const oracle: Oracle = (t) => (t === X ? fail('Expected\n    <int>: 0\nto equal\n    <int>: 1') : pass);
+  const planned = plannedRuns(all, oracle, 12);
+  const first = planned.find((r) => r.order[0] === X);
+  assert.ok(first, 'precondition: X ran first in some run');
+  assert.deepEqual(runHunt(all, oracle, planned).plans, []);
+  const x = analyze({ runs: planned, framework: 'ginkgo' }).find((r) => r.id === X);
+  assert.equal(x?.verdict, 'broken');
+  assert.equal(x?.why, `failed in all 12 runs it ran in, with nothing before it in run ${first.id}`);
+  assert.equal(x?.alone, undefined, 'never run alone');
 });
 
 test('a test that fails every run but passes alone is not broken: the polluter that always precedes it is found', () => {
@@ -203,9 +226,9 @@ test('bisection finds two tests that pollute only together', () => {
   const oracle: Oracle = (t, before) => (t === V && before.includes(P1) && before.includes(P2) ? fail('Expected\n    <int>: 5\nto equal\n    <int>: 0') : pass);
   const planned = plannedRuns(all, oracle, 8, 3000);
   assert.ok(planned.some((r) => r.cases.some((c) => c.id === V && c.status === 'failed')), 'precondition: V failed');
-  const hunt = runHunt(all, oracle, planned, { maxProbes: 30 });
+  const hunt = runHunt(all, oracle, planned, { options: { maxProbes: 30 } });
   assert.ok(hunt.plans.some((p) => p.purpose === 'bisect'), 'bisection ran');
-  const v = analyze({ runs: hunt.runs, framework: 'ginkgo', maxProbes: 30 }).find((r) => r.id === V);
+  const v = analyze({ runs: hunt.runs, framework: 'ginkgo', options: { maxProbes: 30 } }).find((r) => r.id === V);
   assert.equal(v?.verdict, 'order-dependent');
   assert.deepEqual(v?.polluters.map((p) => p.test).sort(), [P1, P2].sort());
   assert.ok(v?.polluters.every((p) => p.confirmed));
@@ -225,14 +248,14 @@ test('the planner never re-plans a probe already run, and every batch respects t
   const all = [A, B, C, ...FILLER];
   const planned = plannedRuns(all, pollution, 12, 4000);
   for (const maxProbes of [1, 2, 3, 12]) {
-    const hunt = runHunt(all, pollution, planned, { maxProbes });
+    const hunt = runHunt(all, pollution, planned, { options: { maxProbes } });
     const keys = hunt.plans.map(probeKey);
     assert.equal(new Set(keys).size, keys.length, 'a probe was planned twice');
     assert.ok(hunt.plans.length <= maxProbes, `${hunt.plans.length} probes with maxProbes ${maxProbes}`);
-    assert.deepEqual(planProbes({ runs: hunt.runs, framework: 'ginkgo', maxProbes }), []);
+    assert.deepEqual(planProbes({ runs: hunt.runs, framework: 'ginkgo', options: { maxProbes } }), []);
   }
   // With one probe only B stays unconfirmed: flaky, never order-dependent.
-  const short = runHunt(all, pollution, planned, { maxProbes: 1 });
+  const short = runHunt(all, pollution, planned, { options: { maxProbes: 1 } });
   assert.equal(verdictsOf(short.runs).get(B), 'flaky');
 });
 
@@ -257,15 +280,17 @@ test('no probes for a generic framework or a command that cannot select tests', 
   assert.deepEqual(planProbes({ runs: planned, framework: 'ginkgo', command: ['make', 'test'] }), []);
 });
 
-test('mixed suspects are probed before tests that failed every run', () => {
+test('the alone check of a test that failed every run comes before the hunts of tests that passed and failed', () => {
   const X = id('always broken');
   const all = [A, B, X, ...FILLER];
   const oracle: Oracle = (t, before, r) => (t === X ? fail('panic: runtime error: invalid memory address or nil pointer dereference') : pollution(t, before, r));
-  const hunt = runHunt(all, oracle, plannedRuns(all, oracle, 6));
-  const firstBroken = hunt.plans.findIndex((p) => p.subject === X);
-  const lastB = hunt.plans.map((p) => p.subject).lastIndexOf(B);
-  assert.ok(firstBroken > lastB, `X probed at ${firstBroken}, before B's hunt ended at ${lastB}`);
+  const planned = plannedRuns(all, oracle, 12).filter((r) => r.order[0] !== X).slice(0, 6);
+  assert.ok(planned.some((r) => r.cases.some((c) => c.id === B && c.status === 'failed')), 'precondition: B failed');
+  const hunt = runHunt(all, oracle, planned);
+  assert.deepEqual([hunt.plans[0]?.subject, hunt.plans[0]?.purpose], [X, 'alone'], 'one probe settles X: it goes first');
+  assert.ok(hunt.plans.slice(1).every((p) => p.subject === B));
   assert.equal(verdictsOf(hunt.runs).get(X), 'broken');
+  assert.equal(verdictsOf(hunt.runs).get(B), 'order-dependent');
 });
 
 test('timing flakes at any rate are never called order-dependent or brittle across 120 simulated suites', () => {

@@ -91,8 +91,8 @@ export function mismatches(reports: TestReport[]): string[] {
 export function huntModelcache(base: number, maxProbes = 30, oracle: Oracle = modelcache, tests: TestId[] = all) {
   const planned = Array.from({ length: 6 }, (_, i) => simulate(tests, oracle, { id: String(i).padStart(3, '0'), seed: base * 7919 + i * 104729 }));
   const leaks = modelcacheLeaks(planned);
-  const hunt = runHunt(tests, oracle, planned, { leaks, maxProbes });
-  const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, maxProbes });
+  const hunt = runHunt(tests, oracle, planned, { leaks, options: { maxProbes } });
+  const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, options: { maxProbes } });
   return { planned, hunt, reports, leaks };
 }
 
