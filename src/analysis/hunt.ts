@@ -131,8 +131,8 @@ export type HuntOutcome =
   /** Every candidate was refuted (and bisection found none): no polluter / state-setter. */
   | { kind: 'cleared'; role: 'polluter' | 'state-setter' }
   /**
-   * Confirmed polluters. Failing planned runs none of them explains, and passing runs after a
-   * polluter that always fires with no confirmed cleaner between, leave the test flaky.
+   * Confirmed polluters. Failing planned runs none of them explains leave the test flaky; passing
+   * runs after one with no confirmed cleaner between say it does not fire every time (a race).
    */
   | { kind: 'polluted'; polluters: Suspect[]; cleaners: ConfirmedCleaner[]; unexplainedFailures: string[]; unexplainedPasses: string[] }
   /** A confirmed state-setter; passing planned runs without it leave the test flaky. */
@@ -453,17 +453,17 @@ type SeriesEnd =
 /** Misses that refute a suspect are at most this many, however rarely it showed in the planned runs. */
 const MAX_REFUTING_MISSES = 4;
 /** A suspect is refuted when, at its planned-run rate, its pair probes would all miss with chance below this. */
-const REFUTE_BOUND = 0.05;
+const REFUTE_BOUND = 0.1;
 
 /**
- * Pair probes in a row without the telling outcome that refute the suspect: one when the planned
- * runs showed it every time after the suspect, more for a suspect that fired only sometimes (a race).
+ * Pair probes in a row without the telling outcome that refute the suspect: two for one that
+ * showed it every time after it in several planned runs, more for one that showed it sometimes.
+ * Never one: a race that fired in each of three planned runs still misses a probe one time in four.
  */
 export function refutingMisses(planned: { shown: number; of: number }): number {
-  // The rate estimate is smoothed so one lucky run is not taken as "every time".
+  // Smoothed, so a few runs are not taken as "every time".
   const rate = (planned.shown + 1) / (planned.of + 2);
-  if (planned.of > 0 && planned.shown === planned.of && planned.of >= 2) return 1;
-  return Math.min(MAX_REFUTING_MISSES, Math.max(1, Math.ceil(Math.log(REFUTE_BOUND) / Math.log(1 - rate))));
+  return Math.min(MAX_REFUTING_MISSES, Math.max(2, Math.ceil(Math.log(REFUTE_BOUND) / Math.log(1 - rate))));
 }
 
 /**
@@ -651,16 +651,12 @@ function huntByBisection(w: Walk): Stop | undefined {
   return stopOf(end, TIER.bisect);
 }
 
-/**
- * Passing planned runs where a confirmed polluter that fires every time ran before the victim,
- * with no confirmed cleaner between. A race's passes after its polluter need no cleaner: its rate explains them.
- */
+/** Passing planned runs where a confirmed polluter ran before the victim with no confirmed cleaner between. */
 function uncoveredPasses(w: Walk): RunView[] {
   const victim = w.subject;
   return w.passing.filter((v) =>
     w.polluters.some(
       (p) =>
-        alwaysFires(p) &&
         p.tests.every((t) => precedes(v, t, victim)) &&
         !w.cleaners.some((c) => p.tests.includes(c.polluter) && precedes(v, c.polluter, c.test) && precedes(v, c.test, victim)),
     ),

@@ -95,9 +95,11 @@ function decideVerdict(t: TestTally, hunt: Hunt | undefined): Verdict {
   switch (outcome?.kind) {
     case 'broken':
       return 'broken';
-    // Confirmed by probes, and every planned failure (or pass) explained by the confirmed tests.
+    // Confirmed by probes, and every planned failure had a confirmed polluter before it. A pass
+    // after a polluter with no cleaner between is its rate (a race), not a doubt: the probes
+    // already ruled out a plain flake.
     case 'polluted':
-      return outcome.unexplainedFailures.length === 0 && outcome.unexplainedPasses.length === 0 ? 'order-dependent' : 'flaky';
+      return outcome.unexplainedFailures.length === 0 ? 'order-dependent' : 'flaky';
     case 'needs-setter':
       return outcome.unexplainedPasses.length === 0 ? 'brittle' : 'flaky';
     default:
@@ -223,6 +225,10 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
       if (hunt?.alone) parts.push(`alone it passed in ${hunt.alone.tally.passed.join(' and ')}`);
       for (const p of outcome.polluters) if (!alwaysShowed(p.after)) parts.push(rates(p, hunt));
       for (const c of outcome.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
+      if (outcome.unexplainedPasses.length > 0) {
+        const groups = outcome.polluters.map((p) => p.tests.join(' and ')).join(' or ');
+        parts.push(`it also passed after ${groups} with no confirmed cleaner between in ${outcome.unexplainedPasses.join(', ')}, so it does not fail every time`);
+      }
       for (const p of outcome.polluters.flatMap((x) => x.tests)) {
         const objects = (hunt?.leakLinks.get(p) ?? []).map((i) => leaks[i]).filter((l) => l !== undefined);
         if (objects.length === 0) continue;
@@ -298,10 +304,7 @@ function flakyReason(hunt: Hunt | undefined): string {
     case 'polluted': {
       const p = outcome.polluters.map((x) => x.tests.join(' + ')).join(', ');
       const probes = outcome.polluters.flatMap((x) => x.after.failed);
-      if (outcome.unexplainedFailures.length > 0) {
-        return `${p} pollutes it (confirmed in ${probes.join(', ')}), but it also failed without it in ${outcome.unexplainedFailures.join(', ')}`;
-      }
-      return `${p} then it failed in ${probes.join(', ')}, but it also passed after ${p} with no confirmed cleaner between in ${outcome.unexplainedPasses.join(', ')}`;
+      return `${p} pollutes it (confirmed in ${probes.join(', ')}), but it also failed without it in ${outcome.unexplainedFailures.join(', ')}`;
     }
     case 'needs-setter':
       return `${outcome.setters[0]?.tests.join(' + ')} sets up state it needs, but it also passed without it in ${outcome.unexplainedPasses.join(', ')}`;

@@ -116,6 +116,22 @@ export function runHunt(
 export const fail = (message: string): { status: TestStatus; failure: Failure } => ({ status: 'failed', failure: { message } });
 export const pass = { status: 'passed' as const };
 
+/**
+ * A race victim: fails at `rate` when its polluter ran before it (a finalizer that is sometimes
+ * still draining), never otherwise. `rest` decides every other test.
+ */
+export function raceVictim(victim: TestId, polluter: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
+  return (t, before, random) => {
+    if (t !== victim) return rest(t, before, random);
+    return before.includes(polluter) && random() < rate ? fail(message) : pass;
+  };
+}
+
+/** A plain flake: fails at `rate` whatever ran before it. */
+export function plainFlake(test: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
+  return (t, before, random) => (t === test ? (random() < rate ? fail(message) : pass) : rest(t, before, random));
+}
+
 /** A hand-written run: tests in this order with these outcomes (ids given by name). */
 export function run(
   runId: string,
