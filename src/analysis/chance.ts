@@ -135,11 +135,16 @@ export function seriesStep(rule: SeriesRule, n: SeriesCounts): 'confirmed' | 're
   }
   if (!reachable) return 'weak';
   if (shown < 2 || controls === 0) return shown < 2 ? 'pair' : 'alone';
-  // The pair tells at its rate so far (smoothed); the control passes as predicted (else the series ends).
+  // A probe that confirms if it goes as predicted comes first.
+  const within = (s: number, m: number, c: number): boolean => chance(s, m, c) <= boundAfterMisses(rule.bound, m);
+  if (within(shown + 1, missed, controls)) return 'pair';
+  if (within(shown, missed, controls + 1)) return 'alone';
+  // Otherwise the one expected to bring the chance nearest its bound: the pair tells at its rate
+  // so far (smoothed), a miss tightens the bound; the control passes as predicted (else the series ends).
   const rate = (shown + 1) / (shown + missed + 2);
-  const log = (s: number, m: number, c: number): number => Math.log(Math.max(chance(s, m, c), 1e-300));
-  const pair = rate * log(shown + 1, missed, controls) + (1 - rate) * log(shown, missed + 1, controls);
-  return pair < log(shown, missed, controls + 1) ? 'pair' : 'alone';
+  const gap = (s: number, m: number, c: number): number => Math.log(Math.max(chance(s, m, c), 1e-300) / boundAfterMisses(rule.bound, m));
+  const pair = rate * gap(shown + 1, missed, controls) + (1 - rate) * gap(shown, missed + 1, controls);
+  return pair < gap(shown, missed, controls + 1) ? 'pair' : 'alone';
 }
 
 /** Replays and planners ask for the same few counts over and over: remember them per planned-run term. */

@@ -26,16 +26,21 @@ export function planProbes(input: ProbePlanInput): ProbePlan[] {
   const ctx = huntContext(evidence, input, input.leaks);
   if (ctx.options.maxProbes - evidence.probes.length <= 0) return [];
 
-  const nexts = huntsToPlan(ctx, replayHunts(ctx))
-    .map((h) => h.next)
-    .filter((n) => n !== undefined);
-  if (nexts.length === 0) return [];
+  const open = huntsToPlan(ctx, replayHunts(ctx)).filter((h) => h.next !== undefined);
+  if (open.length === 0) return [];
+  const best = Math.min(...open.map((h) => h.next?.tier ?? Infinity));
+  const spent = new Map<string, number>();
+  for (const v of evidence.probes) if (v.run.plan) spent.set(v.run.plan.subject, (spent.get(v.run.plan.subject) ?? 0) + 1);
   // Hunts run one after another, strongest suspect first within the most decisive tier, so a
-  // small budget finishes a hunt rather than starting many.
-  const best = Math.min(...nexts.map((n) => n.tier));
-  const first = nexts.find((n) => n.tier === best);
-  return first ? [first.plan] : [];
+  // small budget finishes a hunt rather than starting many; but a hunt that outgrew its first
+  // share (a race needs many repeats) waits until the others had theirs.
+  const tier = open.filter((h) => h.next?.tier === best);
+  const chosen = tier.find((h) => (spent.get(h.subject) ?? 0) < FIRST_SHARE) ?? tier[0];
+  return chosen?.next ? [chosen.next.plan] : [];
 }
+
+/** Probes a hunt may take before hunts that had none wait no longer: enough for one that fires every time to conclude. */
+const FIRST_SHARE = 6;
 
 /**
  * The hunts worth probing, in priority order: tests that passed and failed and have an order
