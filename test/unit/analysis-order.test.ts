@@ -4,7 +4,7 @@ import { gatherEvidence, precedes, tally, testsBefore, viewRun } from '../../src
 import { rankCleanerCandidates, rankPolluterCandidates, rankStateSetterCandidates } from '../../src/analysis/order.ts';
 import { id, run } from './analysis-sim.ts';
 
-const [A, B, C, D, V] = ['A', 'B', 'C', 'D', 'V'].map(id) as [string, string, string, string, string];
+const [A, B, C, V] = ['A', 'B', 'C', 'V'].map(id) as [string, string, string, string];
 
 test('polluter candidates: ran before the victim in every failing run, less often in passing runs; best first', () => {
   const evidence = gatherEvidence([

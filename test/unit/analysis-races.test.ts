@@ -98,8 +98,10 @@ test('the series rule keeps a plain flake\'s confirmations under the bound at ev
       const step = seriesStep(rule, n);
       if (step !== 'pair' && step !== 'alone') return step === 'confirmed';
       n.spent += 1;
-      if (step === 'pair') random() < pairRate ? (n.shown += 1) : (n.missed += 1);
-      else if (random() < aloneRate) return false;
+      if (step === 'pair') {
+        if (random() < pairRate) n.shown += 1;
+        else n.missed += 1;
+      } else if (random() < aloneRate) return false;
       else n.controls += 1;
     }
   };

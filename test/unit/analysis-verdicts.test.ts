@@ -10,7 +10,7 @@ import { planProbes } from '../../src/analysis/probes.ts';
 import type { HuntOptions } from '../../src/analysis/hunt.ts';
 import { SUITE, id, run } from './analysis-sim.ts';
 
-const [A, B, V] = ['A', 'B', 'V'].map(id) as [string, string, string];
+const [A, V] = ['A', 'V'].map(id) as [string, string];
 const BEING_DELETED = 'object is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists';
 
 /** A probe run that executed the plan: the subject got `status`, the others passed. */
