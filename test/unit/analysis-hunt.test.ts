@@ -4,7 +4,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { LeakReport, RunResult, TestId } from '../../src/model.ts';
+import type { LeakReport, ProbePlan, RunResult, TestId } from '../../src/model.ts';
 import { analyze, reportVerdict } from '../../src/analysis/verdicts.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { DEFAULT_HUNT_OPTIONS, probeKey } from '../../src/analysis/hunt.ts';
@@ -226,9 +226,9 @@ test('bisection finds two tests that pollute only together', () => {
   const oracle: Oracle = (t, before) => (t === V && before.includes(P1) && before.includes(P2) ? fail('Expected\n    <int>: 5\nto equal\n    <int>: 0') : pass);
   const planned = plannedRuns(all, oracle, 8, 3000);
   assert.ok(planned.some((r) => r.cases.some((c) => c.id === V && c.status === 'failed')), 'precondition: V failed');
-  const hunt = runHunt(all, oracle, planned, { options: { maxProbes: 30 } });
+  const hunt = runHunt(all, oracle, planned, { maxProbes: 30 });
   assert.ok(hunt.plans.some((p) => p.purpose === 'bisect'), 'bisection ran');
-  const v = analyze({ runs: hunt.runs, framework: 'ginkgo', options: { maxProbes: 30 } }).find((r) => r.id === V);
+  const v = analyze({ runs: hunt.runs, framework: 'ginkgo', maxProbes: 30 }).find((r) => r.id === V);
   assert.equal(v?.verdict, 'order-dependent');
   assert.deepEqual(v?.polluters.map((p) => p.test).sort(), [P1, P2].sort());
   assert.ok(v?.polluters.every((p) => p.confirmed));
@@ -248,14 +248,14 @@ test('the planner never re-plans a probe already run, and every batch respects t
   const all = [A, B, C, ...FILLER];
   const planned = plannedRuns(all, pollution, 12, 4000);
   for (const maxProbes of [1, 2, 3, 12]) {
-    const hunt = runHunt(all, pollution, planned, { options: { maxProbes } });
+    const hunt = runHunt(all, pollution, planned, { maxProbes });
     const keys = hunt.plans.map(probeKey);
     assert.equal(new Set(keys).size, keys.length, 'a probe was planned twice');
     assert.ok(hunt.plans.length <= maxProbes, `${hunt.plans.length} probes with maxProbes ${maxProbes}`);
-    assert.deepEqual(planProbes({ runs: hunt.runs, framework: 'ginkgo', options: { maxProbes } }), []);
+    assert.deepEqual(planProbes({ runs: hunt.runs, framework: 'ginkgo', maxProbes }), []);
   }
   // With one probe only B stays unconfirmed: flaky, never order-dependent.
-  const short = runHunt(all, pollution, planned, { options: { maxProbes: 1 } });
+  const short = runHunt(all, pollution, planned, { maxProbes: 1 });
   assert.equal(verdictsOf(short.runs).get(B), 'flaky');
 });
 
@@ -338,7 +338,7 @@ test('Ginkgo suite nodes that every focused probe runs do not make a probe incon
     ['polluter', 'b', 'c', 'd', 'a', 'victim'],
     ['d', 'c', 'victim', 'a', 'polluter', 'b'],
   ];
-  const make = (runId: string, seed: number, order: string[], probe?: import('../../src/model.ts').ProbePlan) => {
+  const make = (runId: string, seed: number, order: string[], probe?: ProbePlan) => {
     const cases = ['[BeforeSuite]', ...order, '[AfterSuite]'].map((name, index) => {
       const failed = name === 'victim' && order.indexOf('polluter') >= 0 && order.indexOf('polluter') < order.indexOf('victim');
       return { id: id(name), name, suite, status: failed ? 'failed' as const : 'passed' as const, durationMs: 1, index, ...(failed ? { failure: { message: 'boom' } } : {}) };

@@ -93,8 +93,8 @@ export function mismatches(reports: TestReport[]): string[] {
 export function huntModelcache(base: number, maxProbes = 30, oracle: Oracle = modelcache, tests: TestId[] = all) {
   const planned = Array.from({ length: 6 }, (_, i) => simulate(tests, oracle, { id: String(i).padStart(3, '0'), seed: base * 7919 + i * 104729 }));
   const leaks = modelcacheLeaks(planned);
-  const hunt = runHunt(tests, oracle, planned, { leaks, options: { maxProbes } });
-  const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, options: { maxProbes } });
+  const hunt = runHunt(tests, oracle, planned, { leaks, maxProbes });
+  const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, maxProbes });
   return { planned, hunt, reports, leaks };
 }
 
@@ -124,8 +124,8 @@ test('a race pair added to the demo suite (the victim fails about half the time 
     const planned = Array.from({ length: 6 }, (_, i) => simulate(tests, oracle, { id: String(i).padStart(3, '0'), seed: base * 7919 + i * 104729 }));
     const mnist: LeakReport = { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', namespace: 'default', name: 'mnist', uid: 'u-mnist', terminating: true, finalizers: [], createdBy: racePolluter, runs: ['000'] };
     const leaks = [...modelcacheLeaks(planned), mnist];
-    const hunt = runHunt(tests, oracle, planned, { leaks, options: { maxProbes: 30 } });
-    const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, options: { maxProbes: 30 } });
+    const hunt = runHunt(tests, oracle, planned, { leaks, maxProbes: 30 });
+    const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, maxProbes: 30 });
     for (const m of mismatches(reports)) failures.push(`suite ${base}: ${m}`);
     const r = reports.find((x) => x.id === raceVictim);
     if (!r || r.failed === 0) continue;

@@ -36,8 +36,8 @@ function hunted(oracle: Oracle, suites: number, leaks: LeakReport[]) {
     const planned = plannedRuns(ALL, oracle, 8, base * 7717 + 3);
     if (!planned.some((r) => r.cases.some((c) => c.id === V && c.status === 'failed'))) continue;
     const options = { maxProbes: 30 };
-    const hunt = runHunt(ALL, oracle, planned, { leaks, options });
-    const v = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, options }).find((r) => r.id === V);
+    const hunt = runHunt(ALL, oracle, planned, { leaks, ...options });
+    const v = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', './...'], leaks, ...options }).find((r) => r.id === V);
     assert.ok(v);
     out.push({ base, hunt, v });
   }
@@ -151,12 +151,12 @@ test('beyond maxBrokenChecks a test that failed every run is not checked alone, 
   const options = { maxBrokenChecks: 3 };
   const all = [...runs];
   for (let i = 0; i < 10; i += 1) {
-    const [plan] = planProbes({ runs: all, framework: 'ginkgo', options });
+    const [plan] = planProbes({ runs: all, framework: 'ginkgo', ...options });
     if (!plan) break;
     assert.equal(plan.purpose, 'alone');
     all.push({ ...run(`probe-00${i}`, plan.seed, [[plan.subject.slice(plan.subject.indexOf(' :: ') + 4), 'failed']]), probe: true, plan });
   }
-  const reports = analyze({ runs: all, framework: 'ginkgo', options });
+  const reports = analyze({ runs: all, framework: 'ginkgo', ...options });
   const verdicts = broken.map((name) => reports.find((r) => r.name === name)?.verdict);
   assert.deepEqual([...verdicts].sort(), ['broken', 'broken', 'broken', 'flaky']);
   const unchecked = reports.find((r) => broken.includes(r.name) && r.verdict === 'flaky');
@@ -168,6 +168,8 @@ test('hunt options: one record with defaults, the same for planProbes and analyz
   assert.deepEqual(huntOptions(), DEFAULT_HUNT_OPTIONS);
   assert.deepEqual(huntOptions({ maxProbes: 30, falseAlarmBound: undefined }), { ...DEFAULT_HUNT_OPTIONS, maxProbes: 30 });
   assert.ok(Object.isFrozen(DEFAULT_HUNT_OPTIONS));
+  // Read from any record that carries them (an analysis input, hunt.json): other keys stay out.
+  assert.deepEqual(huntOptions({ maxProbes: 5, runs: [], framework: 'ginkgo' } as Partial<typeof DEFAULT_HUNT_OPTIONS>), { ...DEFAULT_HUNT_OPTIONS, maxProbes: 5 });
   assert.throws(() => huntOptions({ maxProbes: -1 }), /hunt option maxProbes must be a whole number >= 0, got -1/);
   assert.throws(() => huntOptions({ maxConfirmProbes: 2.5 }), /maxConfirmProbes/);
   assert.throws(() => huntOptions({ falseAlarmBound: 0 }), /hunt option falseAlarmBound must be a chance above 0 and at most 1, got 0/);

@@ -26,7 +26,7 @@ function answer(plan: ProbePlan, status: TestStatus, runId: string, message = BE
 function hunt(runs: RunResult[], decide: (plan: ProbePlan, index: number) => TestStatus, options: Partial<HuntOptions> = {}, message?: string): RunResult[] {
   const all = [...runs];
   for (let i = 0; i < 50; i += 1) {
-    const [plan] = planProbes({ runs: all, framework: 'ginkgo', options });
+    const [plan] = planProbes({ runs: all, framework: 'ginkgo', ...options });
     if (!plan) return all;
     all.push(answer(plan, decide(plan, i), `probe-${String(i).padStart(3, '0')}`, message));
   }
@@ -41,7 +41,7 @@ const pollutedRuns = (): RunResult[] => [
 ];
 
 const verdictOf = (runs: RunResult[], test: string, options: Partial<HuntOptions> = {}) =>
-  analyze({ runs, framework: 'ginkgo', command: ['ginkgo', './...'], options }).find((t) => t.id === test);
+  analyze({ runs, framework: 'ginkgo', command: ['ginkgo', './...'], ...options }).find((t) => t.id === test);
 
 test('stable: passed every run; a run that crashed before it is missing data, not a pass or a fail', () => {
   const runs = [
