@@ -375,23 +375,9 @@ function huntPolluters(w: Walk, candidates: OrderCandidate[]): Stop | undefined 
     if (open.length === 0) return undefined;
     if (!open.some((v) => precedes(v, candidate.test, victim))) continue;
     const explainedBy = (v: RunView): boolean => w.polluters.some((p) => p.tests.every((t) => precedes(v, t, victim)));
-    const rest = ctx.evidence.planned.filter((v) => !explainedBy(v));
-    const after = rest.filter((v) => precedes(v, candidate.test, victim) === true);
-    const strict = !after.some((v) => outcomeIn(v, victim) === 'passed');
-    const seeds = seedsWithOrder(ctx.evidence, [candidate.test, victim], victim, 'failed');
-    if (seeds.length === 0) continue;
-    const hypothesis = `${candidate.test} then ${victim}: if ${victim} fails, ${candidate.test} pollutes it`;
-    const end = confirm(w, {
-      role: 'polluter',
-      tests: [candidate.test],
-      telling: 'failed',
-      pair: (i) => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('polluter', victim, [candidate.test, victim], at, hypothesis), attempt)),
-      chance: orderChance(ctx.evidence, victim, 'failed', explainedBy, strict),
-      // A failure naming an object this candidate left behind is evidence a plain flake cannot
-      // fake, so such a link needs less evidence.
-      bound: w.linked(candidate.test) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
-      planned: { shown: after.filter((v) => outcomeIn(v, victim) === 'failed').length, of: after.length },
-    });
+    const series = candidateSeries(w, 'polluter', candidate.test, `${candidate.test} then ${victim}: if ${victim} fails, ${candidate.test} pollutes it`, explainedBy);
+    if (!series) continue;
+    const end = confirm(w, series);
     if (end.kind === 'refuted') w.refuted.push({ test: candidate.test, role: 'polluter', runs: end.runs });
     else if (end.kind === 'confirmed') w.polluters.push(end.suspect);
     else return stopOf(end, TIER.confirm);
@@ -402,21 +388,9 @@ function huntPolluters(w: Walk, candidates: OrderCandidate[]): Stop | undefined 
 function huntStateSetters(w: Walk, candidates: OrderCandidate[]): Stop {
   const { ctx, subject } = w;
   for (const candidate of candidates.slice(0, ctx.options.maxCandidates)) {
-    const after = ctx.evidence.planned.filter((v) => precedes(v, candidate.test, subject) === true);
-    const strict = !after.some((v) => outcomeIn(v, subject) === 'failed');
-    const seeds = seedsWithOrder(ctx.evidence, [candidate.test, subject], subject, 'passed');
-    if (seeds.length === 0) continue;
-    const hypothesis = `${candidate.test} then ${subject}: if ${subject} passes, it depends on state ${candidate.test} sets up`;
-    const end = confirm(w, {
-      role: 'state-setter',
-      tests: [candidate.test],
-      telling: 'passed',
-      pair: (i) => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan('state-setter', subject, [candidate.test, subject], at, hypothesis), attempt)),
-      chance: orderChance(ctx.evidence, subject, 'passed', undefined, strict),
-      // A NotFound naming an object this candidate creates links them as a leak links a polluter.
-      bound: w.linked(candidate.test) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
-      planned: { shown: after.filter((v) => outcomeIn(v, subject) === 'passed').length, of: after.length },
-    });
+    const series = candidateSeries(w, 'state-setter', candidate.test, `${candidate.test} then ${subject}: if ${subject} passes, it depends on state ${candidate.test} sets up`);
+    if (!series) continue;
+    const end = confirm(w, series);
     if (end.kind === 'refuted') w.refuted.push({ test: candidate.test, role: 'state-setter', runs: end.runs });
     else if (end.kind === 'confirmed') {
       w.setters.push(end.suspect);
@@ -425,6 +399,31 @@ function huntStateSetters(w: Walk, candidates: OrderCandidate[]): Stop {
     } else return stopOf(end, TIER.confirm);
   }
   return { outcome: { kind: 'cleared', role: 'state-setter' } };
+}
+
+/**
+ * The confirmation series of one candidate: pair plans on the seeds of planned runs that kept it
+ * before the subject, the planned-run evidence (runs `exclude` leaves out are explained already),
+ * and its bound. Undefined when no planned run had it before the subject.
+ */
+function candidateSeries(w: Walk, role: Suspect['role'], test: TestId, hypothesis: string, exclude?: (v: RunView) => boolean): Series | undefined {
+  const { ctx, subject } = w;
+  const telling = role === 'polluter' ? 'failed' : 'passed';
+  const seeds = seedsWithOrder(ctx.evidence, [test, subject], subject, telling);
+  if (seeds.length === 0) return undefined;
+  const after = ctx.evidence.planned.filter((v) => !exclude?.(v) && precedes(v, test, subject) === true);
+  const strict = after.every((v) => outcomeIn(v, subject) !== (telling === 'failed' ? 'passed' : 'failed'));
+  return {
+    role,
+    tests: [test],
+    telling,
+    pair: (i) => onSeeds(seeds, i, (at, attempt) => withAttempt(pairPlan(role, subject, [test, subject], at, hypothesis), attempt)),
+    chance: orderChance(ctx.evidence, subject, telling, exclude, strict),
+    // A failure naming an object this candidate left behind (a NotFound naming one it creates) is
+    // evidence a plain flake cannot fake, so such a link needs less evidence.
+    bound: w.linked(test) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
+    planned: { shown: after.filter((v) => outcomeIn(v, subject) === telling).length, of: after.length },
+  };
 }
 
 interface Series {
