@@ -10,7 +10,7 @@
 // the alone rate. The subject showing the telling outcome alone too (a victim failing with
 // nothing before it) ends the hunt: a plain flake.
 
-import type { LeakReport, ProbePlan, RunResult, TestId } from '../model.ts';
+import type { Failure, LeakReport, ProbePlan, RunResult, TestId } from '../model.ts';
 import { outcomeIn, precedes, runsWhere, testsBefore, type Evidence, type RunView } from './evidence.ts';
 import { DEFAULT_FALSE_ALARM_BOUND, boundAfterMisses, flakeChance, orderChance, seriesStep, type OrderChance } from './chance.ts';
 import { leaksByCreator } from './leaks.ts';
@@ -246,6 +246,8 @@ class Walk {
   readonly failing: RunView[];
   readonly passing: RunView[];
   readonly leakLinks: Map<TestId, number[]>;
+  /** Leaks a NotFound of the subject names: only a missing object links a state-setter. */
+  readonly setterLinks: Map<TestId, number[]>;
   readonly refuted: Hunt['refuted'] = [];
   readonly polluters: Suspect[] = [];
   readonly setters: Suspect[] = [];
@@ -260,11 +262,10 @@ class Walk {
     this.subject = subject;
     this.failing = runsWhere(ctx.evidence, subject, 'failed');
     this.passing = runsWhere(ctx.evidence, subject, 'passed');
-    const messages = ctx.evidence.planned
-      .map((v) => v.cases.get(subject)?.failure)
-      .filter((f) => f !== undefined)
-      .map((f) => `${f.message}\n${f.text ?? ''}`);
-    this.leakLinks = leaksByCreator(subject, messages, ctx.leaks);
+    const failures = ctx.evidence.planned.map((v) => v.cases.get(subject)?.failure).filter((f) => f !== undefined);
+    const text = (f: Failure): string => `${f.message}\n${f.text ?? ''}`;
+    this.leakLinks = leaksByCreator(subject, failures.map(text), ctx.leaks);
+    this.setterLinks = leaksByCreator(subject, failures.filter((f) => classifyFailure(f) === 'NotFound').map(text), ctx.leaks);
     const latest = this.failing[this.failing.length - 1];
     this.alonePlan = (attempt) =>
       withAttempt(
@@ -294,8 +295,8 @@ class Walk {
     return r;
   }
 
-  linked(test: TestId): boolean {
-    return (this.leakLinks.get(test)?.length ?? 0) > 0;
+  linked(test: TestId, role: Suspect['role']): boolean {
+    return ((role === 'polluter' ? this.leakLinks : this.setterLinks).get(test)?.length ?? 0) > 0;
   }
 }
 
@@ -305,7 +306,7 @@ export function huntFor(ctx: HuntContext, subject: TestId): Hunt {
   const passes = ctx.evidence.planned.some((v) => outcomeIn(v, subject) === 'passed');
   const shape = passes ? 'mixed' : 'all-failed';
   const polluterCandidates = rankPolluterCandidates(ctx.evidence, subject, new Set(w.leakLinks.keys()));
-  const setterCandidates = passes ? rankStateSetterCandidates(ctx.evidence, subject, new Set(w.leakLinks.keys())) : [];
+  const setterCandidates = passes ? rankStateSetterCandidates(ctx.evidence, subject, new Set(w.setterLinks.keys())) : [];
   const stop = walkHunt(w, shape, polluterCandidates, setterCandidates);
   const hunt: Hunt = { subject, shape, polluterCandidates, setterCandidates, leakLinks: w.leakLinks, refuted: w.refuted, outcome: stop.outcome };
   if (w.alone.failed.length + w.alone.passed.length > 0) hunt.alone = { plan: w.firstAlonePlan(), tally: w.alone };
@@ -421,7 +422,7 @@ function candidateSeries(w: Walk, role: Suspect['role'], test: TestId, hypothesi
     chance: orderChance(ctx.evidence, subject, telling, exclude, strict),
     // A failure naming an object this candidate left behind (a NotFound naming one it creates) is
     // evidence a plain flake cannot fake, so such a link needs less evidence.
-    bound: w.linked(test) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
+    bound: w.linked(test, role) ? ctx.options.linkedFalseAlarmBound : ctx.options.falseAlarmBound,
     planned: { shown: after.filter((v) => outcomeIn(v, subject) === telling).length, of: after.length },
   };
 }

@@ -225,3 +225,26 @@ test('without a command the reproduce line is built from the latest planned run,
   const runs = [run('000', 5, [['V', 'failed']], { command: ['ginkgo', '--randomize-all', '--seed=5', '--junit-report=x.xml', './...'] })];
   assert.equal(analyze({ runs, framework: 'ginkgo' })[0]?.reproduce, "ginkgo --randomize-all --seed=5 '--focus=(^|\\s)V$' --junit-report=x.xml ./...");
 });
+
+test('only a NotFound links a state-setter: an AlreadyExists naming what the candidate created asks for the full evidence', () => {
+  const shared = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'shared', uid: 'u', terminating: false, finalizers: [], createdBy: A, runs: ['000'] };
+  const probesFor = (message: string): number => {
+    const runs = [
+      run('000', 1, [['A', 'passed'], ['V', 'passed']]),
+      run('001', 2, [['V', 'failed', message], ['A', 'passed']]),
+      run('002', 3, [['A', 'passed'], ['V', 'passed']]),
+      run('003', 4, [['V', 'failed', message], ['A', 'passed']]),
+    ];
+    const all = [...runs];
+    for (let i = 0; i < 40; i += 1) {
+      const [plan] = planProbes({ runs: all, framework: 'ginkgo', leaks: [shared] });
+      if (!plan) break;
+      all.push(answer(plan, plan.purpose === 'alone' ? 'failed' : 'passed', `probe-${String(i).padStart(3, '0')}`, message));
+    }
+    assert.equal(analyze({ runs: all, framework: 'ginkgo', leaks: [shared] }).find((t) => t.id === V)?.verdict, 'brittle', message);
+    return all.length - runs.length;
+  };
+  const notFound = probesFor('configmaps "shared" not found');
+  const alreadyExists = probesFor('configmaps "shared" already exists');
+  assert.ok(notFound < alreadyExists, `NotFound took ${notFound} probes, AlreadyExists ${alreadyExists}`);
+});
