@@ -451,7 +451,7 @@ type SeriesEnd =
   | { kind: 'confirmed'; suspect: Suspect };
 
 /** Misses that refute a suspect are at most this many, however rarely it showed in the planned runs. */
-const MAX_REFUTING_MISSES = 4;
+const MAX_REFUTING_MISSES = 3;
 /** A suspect is refuted when, at its planned-run rate, its pair probes would all miss with chance below this. */
 const REFUTE_BOUND = 0.1;
 
