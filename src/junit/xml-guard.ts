@@ -242,6 +242,7 @@ export class XmlGuard {
             this.tagAttrCut = false;
             this.state = next === 0x2f /* / */ ? CLOSE : NAME;
             i += next === 0x2f ? 2 : 1;
+            if (i >= n) return this.restartTag(s);
           }
           break;
         }
@@ -251,8 +252,9 @@ export class XmlGuard {
           this.name += s.slice(start, i);
           this.tag += i - start;
           this.checkTagLength();
-          if (i >= n) return this.flush();
-          this.startTag(s, this.tagStart >= 0 ? this.tagStart : i);
+          // A name split across chunks is read again whole from its `<`, so repairs point at the `<`.
+          if (i >= n) return this.restartTag(s);
+          this.startTag(s, this.tagStart);
           this.state = TAG;
           break;
         }
@@ -304,8 +306,8 @@ export class XmlGuard {
           this.name += s.slice(i, end);
           this.tag += end - i;
           this.checkTagLength();
-          if (j < 0) return this.flush();
-          this.closeTag(s, this.tagStart >= 0 ? this.tagStart : i);
+          if (j < 0) return this.restartTag(s);
+          this.closeTag(s, this.tagStart);
           this.state = TEXT;
           i = j + 1;
           break;
@@ -350,6 +352,12 @@ export class XmlGuard {
       }
     }
     return this.flush();
+  }
+
+  private restartTag(s: string): string {
+    if (this.tagStart < 0) return this.flush();
+    this.state = LT;
+    return this.hold(s, this.tagStart);
   }
 
   /** A start tag's name is complete: close what it implies, then pass `<name` on. */
