@@ -1,7 +1,7 @@
 // Damaged reports as data: per run (RunResult.damage), then across a hunt (Report.damage), and
 // the one sentence every face prints ("3 reports were damaged; 2 test cases could not be recovered").
 
-import type { DamageReport, ParsedReport, RunResult } from '../model.ts';
+import type { DamageReport, ParsedReport, ReportDamage, RunResult } from '../model.ts';
 import { describeRecovery } from './recovery.ts';
 
 /** The damaged reports of one run, by path relative to the run folder. */
@@ -11,14 +11,20 @@ export function runDamage(parsed: { rel: string; report: ParsedReport }[]): NonN
 
 /** Every damaged report across the runs, or undefined when none was. */
 export function summarizeDamage(runs: readonly RunResult[]): DamageReport | undefined {
-  const files: DamageReport['files'] = [];
-  for (const run of runs) {
-    for (const d of run.damage ?? []) {
-      const first = d.recoveries[0];
-      files.push({ run: run.id, file: d.file, repairs: d.repairs, lost: d.lost, cut: d.cut, ...(first ? { first: describeRecovery(first) } : {}) });
-    }
-  }
-  if (files.length === 0) return undefined;
+  return damageOf(runs.flatMap((run) => (run.damage ?? []).map((damage) => ({ run: run.id, file: damage.file, damage }))));
+}
+
+/** The damage of reports read outside a run (`kubeflake parse`), or undefined when none was. */
+export function summarizeReports(reports: readonly ParsedReport[]): DamageReport | undefined {
+  return damageOf(reports.flatMap((r) => (r.damage ? [{ run: '', file: r.file, damage: r.damage }] : [])));
+}
+
+function damageOf(entries: { run: string; file: string; damage: ReportDamage }[]): DamageReport | undefined {
+  if (entries.length === 0) return undefined;
+  const files = entries.map(({ run, file, damage: d }) => {
+    const first = d.recoveries[0];
+    return { run, file, repairs: d.repairs, lost: d.lost, cut: d.cut, ...(first ? { first: describeRecovery(first) } : {}) };
+  });
   return {
     reports: files.length,
     lost: files.reduce((n, f) => n + f.lost, 0),
