@@ -112,7 +112,7 @@ export class JUnitDocument {
   readonly file: string;
   readonly limits: ParseLimits;
   readonly recoveries: RecoveryLog;
-  private readonly raws: RawCase[] = [];
+  private raws: RawCase[] = [];
   private readonly suites: ParsedReport['suites'] = [];
   private readonly suiteStack: string[] = [];
   private readonly kinds: number[] = [];
@@ -252,16 +252,25 @@ export class JUnitDocument {
     }
     const read = this.raws.length;
     const dialect = decideDialect(this.signals);
-    const cases = mergeAttempts(
-      this.raws.map((raw) => toTestCase(raw, dialect, this.limits.maxTextChars)),
-      dialect,
-    );
+    const cases = mergeAttempts(this.toTestCases(dialect), dialect);
     const lost = Math.max(0, guard.caseTags - read);
     const damage: ReportDamage | undefined =
       cut || lost > 0 || this.recoveries.count > 0 ? { repairs: this.recoveries.count, recoveries: this.recoveries.listed, lost, cut } : undefined;
     const warnings = damage ? [damageWarning(this.file, damage, read)] : [];
     warnings.push(...cutWarnings(this.file, this.caseAttributeCuts, guard.cuts, this.limits.maxTextChars));
     return { file: this.file, dialect, cases, suites: this.suites, warnings, ...(damage ? { damage } : {}) };
+  }
+
+  /** Each raw case becomes a TestCase and is let go at once, so the two never both hold every case. */
+  private toTestCases(dialect: ReportDialect): TestCase[] {
+    const raws: (RawCase | undefined)[] = this.raws;
+    const cases = new Array<TestCase>(raws.length);
+    for (let i = 0; i < raws.length; i++) {
+      cases[i] = toTestCase(raws[i]!, dialect, this.limits.maxTextChars);
+      raws[i] = undefined;
+    }
+    raws.length = 0;
+    return cases;
   }
 
   private openRoot(name: string, attrs: Record<string, string>): void {
