@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type TestCase, type TestId, type TestStatus } from '../model.ts';
+import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type ReportRecovery, type TestCase, type TestId, type TestStatus } from '../model.ts';
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { XmlGuard, XmlGuardError, cutMarker } from './xml-guard.ts';
@@ -124,6 +124,8 @@ export class JUnitDocument {
   /** The last start tag, for a `<?kubeflake-cut attr?>` mark right after it. */
   private lastTag: { kind: number; failure?: Failure } = { kind: OTHER };
   private caseAttributeCuts = 0;
+  /** saxes' errors before the root element, with their position. */
+  private readonly prologueErrors: ReportRecovery[] = [];
 
   constructor(file: string, limits: ParseLimits, recoveries: RecoveryLog) {
     this.file = file;
@@ -227,19 +229,28 @@ export class JUnitDocument {
     }
   }
 
-  /** An error saxes reported and read past. Before the root element there is no report to recover. */
+  /**
+   * An error saxes reported and read past. Before the root element it is held until the root
+   * shows whether this is a report at all (a damaged prologue of a JUnit file is recoverable).
+   */
   xmlError(message: string, at: () => { line: number; column: number }): void {
-    if (!this.rootSeen) {
-      throw new ReportError(this.file, `is not well-formed XML (${message}): pass a JUnit XML or Ginkgo JSON report`);
-    }
     // The guard already noted (and let through) a second root element.
     if (/only one root/.test(message)) return;
+    if (!this.rootSeen) {
+      if (this.prologueErrors.length < 100) this.prologueErrors.push({ ...at(), what: `${message}; read past it` });
+      return;
+    }
     this.recoveries.add(`${message}; read past it`, at);
   }
 
   /** The ParsedReport, once the input is exhausted: a case cut off is kept when its outcome was read. */
   finish(guard: XmlGuard): ParsedReport {
     if (!this.rootSeen) {
+      const first = this.prologueErrors[0];
+      if (first) {
+        const what = first.what.replace(/; read past it$/, '');
+        throw new ReportError(this.file, `is not well-formed XML (${what} at line ${first.line}, column ${first.column}): pass a JUnit XML or Ginkgo JSON report`);
+      }
       throw new ReportError(this.file, 'holds no complete XML element: the test run probably died before writing its report; check the run log');
     }
     const cut = guard.openElements.length > 0 || guard.insideMarkup;
@@ -276,6 +287,7 @@ export class JUnitDocument {
   private openRoot(name: string, attrs: Record<string, string>): void {
     this.rootSeen = true;
     if (name !== 'testsuites' && name !== 'testsuite') throw new ReportError(this.file, notJUnitMessage(name));
+    for (const { line, column, what } of this.prologueErrors) this.recoveries.add(what, () => ({ line, column }));
     if (name === 'testsuites') {
       const rootName = attrs.name ?? '';
       if (/jest/i.test(rootName)) this.signals.jest = true;

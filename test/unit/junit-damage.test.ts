@@ -220,3 +220,17 @@ test('recovery is for damage, not attacks: a DOCTYPE is still refused in a damag
     await assert.rejects(parseReport(nested), (err: unknown) => err instanceof ReportError && /DOCTYPE\/ENTITY/.test(err.message));
   });
 });
+
+test('a tool\'s log line before the root element is read past; garbage with no report in it is still an error', async () => {
+  await withTemp(async (dir) => {
+    const file = join(dir, 'prologue.xml');
+    await writeFile(file, '<?xml version="1.0"?>\n[INFO] Tests run: 2\n<testsuite name="s"><testcase name="a"/><testcase name="b"/></testsuite>\n');
+    const r = await parseReport(file);
+    assert.deepEqual(r.cases.map((c) => c.name), ['a', 'b']);
+    assert.equal(r.damage?.repairs, 1);
+    assert.match(r.damage!.recoveries[0]!.what, /text data outside of root node/);
+    const garbage = join(dir, 'garbage.xml');
+    await writeFile(garbage, '<<< not a report >>>');
+    await assert.rejects(parseReport(garbage), (err: unknown) => err instanceof ReportError && /is not well-formed XML \(.* at line 1, column \d+\)/.test(err.message));
+  });
+});
