@@ -41,7 +41,7 @@ export async function* readReportText(
   const stream = createReadStream(file, { highWaterMark: chunkBytes });
   try {
     for await (const raw of stream as AsyncIterable<Buffer>) {
-      let bytes: Uint8Array = raw;
+      const bytes: Uint8Array = raw;
       if (offset + bytes.length > limits.maxFileBytes) {
         throw new ReportError(file, `grew past the ${mib(limits.maxFileBytes)} report size limit while being read: is the test run still writing it?`);
       }

@@ -4,7 +4,7 @@ import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { XmlGuard, XmlGuardError, cutMarker } from './xml-guard.ts';
 import { CappedText, own } from './text-cap.ts';
-import { RecoveryLog, describeRecovery } from './recovery.ts';
+import { type RecoveryLog, describeRecovery } from './recovery.ts';
 import { parseTimestamp, secondsToMs } from './timestamps.ts';
 import {
   ginkgoFailureLocation,
