@@ -13,6 +13,7 @@ import { renderTerminal } from '../../src/report/terminal.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import type { RunResult } from '../../src/model.ts';
 import { loadReport } from '../fixtures/reports/load.ts';
+import { hostileReport } from '../fixtures/reports/hostile.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 
@@ -81,4 +82,14 @@ test('kubeflake report: the Report carries damage, and the terminal and the mark
   // No damage, no line.
   const clean = loadReport('clean');
   assert.doesNotMatch(renderTerminal(clean) + renderMarkdown(clean), /damaged/);
+});
+
+test('the damage line fits the comment when everything else is shrunk, and shows no path or repair text a renderer would have to escape', () => {
+  const hostile = hostileReport();
+  const sentence = '2 reports were damaged; 7 test cases could not be recovered; 1 ends early (a killed run?), its later tests are unknown';
+  const md = renderMarkdown(hostile);
+  assert.ok(md.length <= 65_536);
+  assert.ok(md.includes(sentence));
+  assert.ok(renderTerminal(hostile).includes(sentence.slice(0, 60)));
+  for (const file of hostile.damage!.files) assert.ok(!md.includes(file.file));
 });
