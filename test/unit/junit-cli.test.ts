@@ -2,23 +2,13 @@
 // an unreadable file and lost test cases apart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fixture, withTemp } from './junit-support.ts';
 import { parseCommand, parseExit } from '../../src/junit/cli.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-parse-cli-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function parse(files: string[]): Promise<{ code: number; out: unknown[]; pieces: string[]; warned: string[] }> {
   const pieces: string[] = [];

@@ -2,24 +2,14 @@
 // repair is listed with its line and column, and what was lost is counted, never dropped silently.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fixture, withTemp } from './junit-support.ts';
 import { parseReport } from '../../src/junit/parse.ts';
 import { ReportError } from '../../src/junit/report-error.ts';
 import type { ParsedReport, TestCase } from '../../src/model.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-damage-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 /** 1-based line and column of text[at], counted independently of the parser. */
 function positionOf(text: string, at: number): { line: number; column: number } {

@@ -1,28 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fixture, withTemp } from './junit-support.ts';
 import { parseReport } from '../../src/junit/parse.ts';
 import { ReportError } from '../../src/junit/report-error.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 const hostile = (name: string): string => fixture(`hostile/${name}`);
 const parseUrl = new URL('../../src/junit/parse.ts', import.meta.url).href;
 const run = promisify(execFile);
 
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-hostile-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function rejectsWith(file: string, pattern: RegExp, options?: Parameters<typeof parseReport>[1]): Promise<void> {
   await assert.rejects(parseReport(file, options), (err: unknown) => {
