@@ -112,7 +112,7 @@ export class JUnitDocument {
   readonly file: string;
   readonly limits: ParseLimits;
   readonly recoveries: RecoveryLog;
-  private raws: RawCase[] = [];
+  private readonly raws: RawCase[] = [];
   private readonly suites: ParsedReport['suites'] = [];
   private readonly suiteStack: string[] = [];
   private readonly kinds: number[] = [];
