@@ -67,7 +67,10 @@ export interface TestCase {
   /** Position in the run's execution order, when the report gives the exact order. */
   index?: number;
   failure?: Failure;
-  /** Attempts the framework itself retried (Surefire flakyFailure/rerunFailure, Ginkgo --flake-attempts). */
+  /**
+   * Attempts the framework itself retried (Surefire flakyFailure/rerunFailure, Ginkgo --flake-attempts,
+   * and rerun tools that repeat the <testcase>: gotestsum --rerun-fails), before the one that decided `status`.
+   */
   retries?: { status: TestStatus; failure?: Failure }[];
 }
 
