@@ -404,32 +404,36 @@ function cutWarnings(file: string, caseCuts: number, allCuts: number, max: numbe
  */
 export function mergeAttempts(cases: TestCase[], dialect: ReportDialect): TestCase[] {
   if (dialect === 'ginkgo-junit' || dialect === 'ginkgo-json') return cases;
-  const byId = new Map<TestId, number[]>();
-  let repeated = false;
+  // Only repeated ids get a list: most reports have none, and millions of lists cost.
+  const firstAt = new Map<TestId, number>();
+  const laterAt = new Map<number, number[]>();
   cases.forEach((c, i) => {
-    const seen = byId.get(c.id);
-    if (seen) {
-      seen.push(i);
-      repeated = true;
-    } else byId.set(c.id, [i]);
+    const first = firstAt.get(c.id);
+    if (first === undefined) firstAt.set(c.id, i);
+    else if (laterAt.has(first)) laterAt.get(first)!.push(i);
+    else laterAt.set(first, [i]);
   });
-  if (!repeated) return cases;
+  if (laterAt.size === 0) return cases;
   const dropped = new Set<number>();
   const merged = new Map<number, TestCase>();
-  for (const at of byId.values()) {
-    if (at.length < 2) continue;
-    const attempts = at.map((i) => cases[i]!);
+  for (const [first, later] of laterAt) {
+    const attempts = [first, ...later].map((i) => cases[i]!);
     if (!attempts.slice(0, -1).every((c) => c.status === 'failed')) continue;
-    const last = attempts[attempts.length - 1]!;
-    const first = attempts[0]!;
-    const retries = attempts.slice(0, -1).flatMap((c) => [...(c.retries ?? []), { status: c.status, ...(c.failure ? { failure: c.failure } : {}) }]);
-    const one: TestCase = { ...last, retries: [...retries, ...(last.retries ?? [])] };
-    if (first.startedAt !== undefined) one.startedAt = first.startedAt;
-    if (first.startedAt !== undefined && last.endedAt !== undefined) one.endedAt = last.endedAt;
-    merged.set(at[0]!, one);
-    for (const i of at.slice(1)) dropped.add(i);
+    merged.set(first, joinAttempts(attempts));
+    for (const i of later) dropped.add(i);
   }
   return cases.flatMap((c, i) => (dropped.has(i) ? [] : [merged.get(i) ?? c]));
+}
+
+/** One case from its attempts in order: the last decides, the earlier ones are its retries. */
+function joinAttempts(attempts: TestCase[]): TestCase {
+  const last = attempts[attempts.length - 1]!;
+  const first = attempts[0]!;
+  const retries = attempts.slice(0, -1).flatMap((c) => [...(c.retries ?? []), { status: c.status, ...(c.failure ? { failure: c.failure } : {}) }]);
+  const one: TestCase = { ...last, retries: [...retries, ...(last.retries ?? [])] };
+  if (first.startedAt !== undefined) one.startedAt = first.startedAt;
+  if (first.startedAt !== undefined && last.endedAt !== undefined) one.endedAt = last.endedAt;
+  return one;
 }
 
 function notJUnitMessage(root: string): string {
