@@ -224,3 +224,21 @@ test('a tool\'s log line before the root element is read past; garbage with no r
     await assert.rejects(parseReport(garbage), (err: unknown) => err instanceof ReportError && /is not well-formed XML \(.* at line 1, column \d+\)/.test(err.message));
   });
 });
+
+test('damage everywhere stays cheap: 100,000 repairs are counted, 20 listed; 20,000 unclosed cases are each resynced and kept', async () => {
+  await withTemp(async (dir) => {
+    const ansi = join(dir, 'ansi-everywhere.xml');
+    const cases = Array.from({ length: 10_000 }, (_, i) => `<testcase name="t${i}"><failure message="${'&#27;[31mx'.repeat(10)}"/></testcase>`);
+    await writeFile(ansi, `<testsuite name="s">${cases.join('\n')}</testsuite>`);
+    const r = await parseReport(ansi);
+    assert.equal(r.cases.length, 10_000);
+    assert.equal(r.damage?.repairs, 100_000);
+    assert.equal(r.damage?.recoveries.length, 20);
+    const unclosed = join(dir, 'unclosed.xml');
+    await writeFile(unclosed, `<testsuite name="s">${Array.from({ length: 20_000 }, (_, i) => `<testcase name="u${i}">`).join('\n')}</testsuite>`);
+    const u = await parseReport(unclosed);
+    assert.equal(u.cases.length, 20_000);
+    assert.equal(u.damage?.lost, 0);
+    assert.equal(u.damage?.repairs, 20_000);
+  });
+});
