@@ -1,7 +1,9 @@
 // Streaming JUnit ingestion (saxes behind kubeflake's guard) vs fast-xml-parser, side by side on
-// the same generated Ginkgo-style JUnit files (10%, 50% and 100% of sizeMb). Each parse runs in a
-// fresh child process so peak memory is that parser's alone.
-// Standalone: npx node bench/parse.bench.ts [sizeMb=100] [repeats=3]
+// the same generated files: Ginkgo-style JUnit (10%, 50% and 100% of sizeMb), then reports of
+// millions of small cases (100 MB and 250 MB, as go test suites write them) where what counts is
+// memory per kept case and that `kubeflake parse` streams its output. Each parse runs in a fresh
+// child process so peak memory is that parser's alone. Files go to the OS temp dir and are removed.
+// Standalone: npx node bench/parse.bench.ts [sizeMb=100] [repeats=3] [smallCaseSizesMb=100,250]
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
-type Parser = 'kubeflake' | 'fast-xml-parser';
+/** kubeflake-cli: `kubeflake parse` writing its streamed JSON to a sink that only counts it. */
+type Parser = 'kubeflake' | 'kubeflake-cli' | 'fast-xml-parser';
 
 interface Measure {
   parser: Parser;
@@ -22,6 +25,8 @@ interface Measure {
   rssDeltaMb: number;
   /** Heap still used after parsing, result held, above the heap before, MiB. */
   heapDeltaMb: number;
+  /** Set when the child failed (out of memory...): the other fields are then zero. */
+  failed?: string;
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -33,7 +38,13 @@ const MiB = 1024 * 1024;
  * the fastest time and the highest peak memory are reported (the machine is shared: the fastest
  * run is the least disturbed one, the highest peak the honest one).
  */
-export async function benchParse(opts: { sizeMb: number; repeats?: number }): Promise<string[]> {
+export async function benchParse(opts: { sizeMb: number; repeats?: number; smallCaseSizesMb?: number[] }): Promise<string[]> {
+  const lines = await benchGinkgo(opts);
+  lines.push(...(await benchSmallCases(opts.smallCaseSizesMb ?? [100, 250])));
+  return lines;
+}
+
+async function benchGinkgo(opts: { sizeMb: number; repeats?: number }): Promise<string[]> {
   const repeats = opts.repeats ?? 3;
   const dir = await mkdtemp(join(tmpdir(), 'kubeflake-bench-parse-'));
   const lines: string[] = [];
@@ -77,9 +88,47 @@ function best(runs: Measure[]): Measure {
   };
 }
 
+/**
+ * Millions of small cases (`<testcase classname=... name="TestX_123" time=.../>`): one run each of
+ * parseReport, `kubeflake parse` (output streamed and counted) and fast-xml-parser on the same file,
+ * printing memory per kept case and throughput side by side. fast-xml-parser may run out of heap
+ * on the largest file; that is printed, not thrown.
+ */
+async function benchSmallCases(sizesMb: number[]): Promise<string[]> {
+  const lines: string[] = [];
+  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-bench-small-'));
+  try {
+    for (const sizeMb of sizesMb) {
+      const file = join(dir, `small-${sizeMb}mb.xml`);
+      const cases = await writeSmallCases(file, sizeMb * MiB);
+      const bytes = (await stat(file)).size;
+      const k = await measure('kubeflake', file);
+      const c = await measure('kubeflake-cli', file);
+      const f = await measure('fast-xml-parser', file);
+      for (const m of [k, c, f]) if (!m.failed && m.cases !== cases) throw new Error(`${m.parser} read ${m.cases} cases of ${cases}`);
+      const mbps = (m: Measure): string => (m.failed ? 'failed' : `${(bytes / MiB / (m.ms / 1000)).toFixed(1)} MB/s`);
+      const perCase = (mb: number): string => `${Math.round((mb * MiB) / cases)} B`;
+      const show = (m: Measure): string =>
+        m.failed
+          ? `${m.parser} failed: ${m.failed}`
+          : `${m.parser} ${mbps(m)}, heap kept ${perCase(m.heapDeltaMb)}/case, peak RSS +${m.rssDeltaMb.toFixed(0)} MB (${perCase(m.rssDeltaMb)}/case)`;
+      lines.push(`${(bytes / MiB).toFixed(0).padStart(4)} MB, ${cases} small cases | ${show(k)} | ${show(c)} | ${show(f)}`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return lines;
+}
+
 async function measure(parser: Parser, file: string): Promise<Measure> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', self, '--child', parser, file], { maxBuffer: MiB });
-  return JSON.parse(stdout) as Measure;
+  try {
+    const { stdout } = await run(process.execPath, ['--expose-gc', self, '--child', parser, file], { maxBuffer: MiB });
+    return JSON.parse(stdout) as Measure;
+  } catch (err) {
+    const stderr = String((err as { stderr?: unknown }).stderr ?? '');
+    const reason = /heap out of memory|Invalid string length|Cannot create a string/.exec(stderr)?.[0] ?? (err as Error).message.split('\n')[0]!;
+    return { parser, cases: 0, ms: 0, peakRssMb: 0, rssDeltaMb: 0, heapDeltaMb: 0, failed: reason };
+  }
 }
 
 /** Child process: parse once, print the measurement as JSON. */
@@ -87,6 +136,7 @@ async function child(parser: Parser, file: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Load the parser's code before the baseline so only parsing is measured.
   const { parseReport } = await import('../src/junit/parse.ts');
+  const { parseCommand } = await import('../src/junit/cli.ts');
   const { XMLParser } = await import('fast-xml-parser');
   gc?.();
   const rssBefore = process.memoryUsage().rss;
@@ -98,6 +148,15 @@ async function child(parser: Parser, file: string): Promise<void> {
     const report = await parseReport(file);
     cases = report.cases.length;
     result = report;
+  } else if (parser === 'kubeflake-cli') {
+    // One case a line in the streamed array: count lines that open a case.
+    let lines = 0;
+    const code = await parseCommand([file], (text: string) => {
+      for (let i = text.indexOf('\n{"id"'); i >= 0; i = text.indexOf('\n{"id"', i + 1)) lines++;
+    });
+    if (code !== 0) throw new Error(`kubeflake parse exited ${code}`);
+    cases = lines;
+    result = lines;
   } else {
     const xml = await readFile(file, 'utf8');
     const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(xml);
@@ -162,12 +221,38 @@ async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
   return specs;
 }
 
+/** A go test-style report of tiny passing cases, about `bytes` long; returns how many cases. */
+async function writeSmallCases(file: string, bytes: number): Promise<number> {
+  const out = createWriteStream(file);
+  let written = 0;
+  let cases = 0;
+  const write = async (s: string): Promise<void> => {
+    written += s.length;
+    if (!out.write(s)) await new Promise<void>((r) => out.once('drain', () => r()));
+  };
+  await write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n<testsuite name="example.com/widgets" tests="0">\n');
+  const batch: string[] = [];
+  while (written < bytes) {
+    // About 72 bytes a case: 250 MB is the 3.5 million cases that once made `kubeflake parse` fail.
+    batch.push(`<testcase classname="example.com/widgets" name="TestW_${cases}" time="0.00${cases % 10}"/>\n`);
+    cases++;
+    if (batch.length === 1000) {
+      await write(batch.join(''));
+      batch.length = 0;
+    }
+  }
+  await write(batch.join('') + '</testsuite>\n</testsuites>\n');
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  return cases;
+}
+
 if (process.argv[1] === self) {
   if (process.argv[2] === '--child') {
     await child(process.argv[3] as Parser, process.argv[4]!);
   } else {
     const sizeMb = Number(process.argv[2] ?? 100);
-    const repeats = process.argv[3] ? Number(process.argv[3]) : undefined;
-    for (const line of await benchParse(repeats ? { sizeMb, repeats } : { sizeMb })) console.log(line);
+    const repeats = process.argv[3] ? Number(process.argv[3]) : 3;
+    const smallCaseSizesMb = process.argv[4] ? process.argv[4].split(',').map(Number) : undefined;
+    for (const line of await benchParse({ sizeMb, repeats, ...(smallCaseSizesMb ? { smallCaseSizesMb } : {}) })) console.log(line);
   }
 }

@@ -7,6 +7,7 @@ import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
+import { summarizeDamage } from './junit/damage.ts';
 
 export const version = '0.1.0';
 
@@ -40,7 +41,12 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     generatedAt: now.toISOString(),
     ...(errors.length ? { errors } : {}),
     failureClusters: clusterFailures(tests),
+    ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
   };
+}
+
+function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {
+  return damage ? { damage } : {};
 }
 
 /**

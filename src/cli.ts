@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
 import { stopChildrenOnExit } from './exec.ts';
+import { once } from 'node:events';
 import { SettingsError, defaultCacheDir, findProjectRoot, parseSettings, type RawInputs } from './settings.ts';
 import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
 
@@ -16,7 +17,8 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
                 [--seed S] [--max-probes N] [--run-timeout 15m] [--verbose]
                 [--shard k/n] [--merge-from DIR]... -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
-  kubeflake parse FILE...
+  kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under
+                                "damage"), 1 a file unreadable, 3 test cases lost (damaged or cut)
   kubeflake snapshot [--out FILE] [--kubeconfig FILE]
   kubeflake diff A B
   kubeflake cluster up|down
@@ -94,7 +96,7 @@ async function reportCommand(args: string[]): Promise<number> {
 async function parseCommandLine(args: string[]): Promise<number> {
   if (args.length === 0) throw new SettingsError('parse needs at least one report file: kubeflake parse junit.xml');
   const { parseCommand } = await import('./junit/cli.ts');
-  return parseCommand(args, (text) => process.stdout.write(text));
+  return parseCommand(args, (text) => (process.stdout.write(text) ? undefined : once(process.stdout, 'drain').then(() => undefined)), undefined, (line) => process.stderr.write(line + '\n'));
 }
 
 async function snapshotCommand(args: string[]): Promise<number> {

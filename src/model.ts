@@ -67,7 +67,10 @@ export interface TestCase {
   /** Position in the run's execution order, when the report gives the exact order. */
   index?: number;
   failure?: Failure;
-  /** Attempts the framework itself retried (Surefire flakyFailure/rerunFailure, Ginkgo --flake-attempts). */
+  /**
+   * Attempts the framework itself retried (Surefire flakyFailure/rerunFailure, Ginkgo --flake-attempts,
+   * and rerun tools that repeat the <testcase>: gotestsum --rerun-fails), before the one that decided `status`.
+   */
   retries?: { status: TestStatus; failure?: Failure }[];
 }
 
@@ -90,6 +93,27 @@ export interface ParsedReport {
   suites: { name: string; path?: string; startedAt?: number; endedAt?: number }[];
   /** Problems that did not stop parsing (truncated file, capped text...), each naming the file. */
   warnings: string[];
+  /** Extension: the file was not well-formed and was read in recovery mode. */
+  damage?: ReportDamage;
+}
+
+/** One repair recovery mode made in a damaged report (a bare `&` read as text, a tag closed...). */
+export interface ReportRecovery {
+  line: number;
+  column: number;
+  what: string;
+}
+
+/** What was repaired, and what was lost, in one report that was not well-formed. */
+export interface ReportDamage {
+  /** Every repair made. */
+  repairs: number;
+  /** The first repairs, with their position (at most 20). */
+  recoveries: ReportRecovery[];
+  /** Test cases the file began that could not be recovered. */
+  lost: number;
+  /** The file ends before its report does (a killed run): cases after the cut are unknown. */
+  cut: boolean;
 }
 
 /** Where the order of a run came from, from most to least exact. */
@@ -143,6 +167,8 @@ export interface RunResult {
   reports: string[];
   /** Problems that did not stop the run: unreadable reports, missing reports, timeouts. */
   warnings: string[];
+  /** Extension: reports of this run that were damaged, by path relative to the run folder. */
+  damage?: (ReportDamage & { file: string })[];
 }
 
 /** A reference to a Kubernetes object. */
@@ -367,4 +393,16 @@ export interface Report {
   generatedAt?: string;
   errors?: string[];
   failureClusters?: FailureClusterReport[];
+  /** Reports that were damaged (not well-formed, cut short) across all runs; absent when none was. */
+  damage?: DamageReport;
+}
+
+/** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */
+export interface DamageReport {
+  reports: number;
+  /** Test cases the damaged reports began that could not be recovered. */
+  lost: number;
+  /** Reports that end early (a killed run): their later cases are unknown, so `lost` is a floor. */
+  cut: number;
+  files: { run: string; file: string; repairs: number; lost: number; cut: boolean; first?: string }[];
 }

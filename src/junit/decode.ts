@@ -41,12 +41,12 @@ export async function* readReportText(
   const stream = createReadStream(file, { highWaterMark: chunkBytes });
   try {
     for await (const raw of stream as AsyncIterable<Buffer>) {
-      let bytes: Uint8Array = raw;
+      const bytes: Uint8Array = raw;
       if (offset + bytes.length > limits.maxFileBytes) {
         throw new ReportError(file, `grew past the ${mib(limits.maxFileBytes)} report size limit while being read: is the test run still writing it?`);
       }
       if (decoder === undefined) {
-        decoder = new TextDecoder(encodingFromBom(bytes), { fatal: true, ignoreBOM: false });
+        decoder = new TextDecoder(encodingOf(bytes), { fatal: true, ignoreBOM: false });
       }
       let text: string;
       try {
@@ -54,10 +54,11 @@ export async function* readReportText(
       } catch {
         if (!fatal) throw new ReportError(file, 'cannot be decoded as text');
         fatal = false;
-        warn(`${file}: not valid UTF-8 in the ${mib(offset + bytes.length)} read so far; undecodable bytes were replaced with U+FFFD: check the encoding the test tool writes`);
         // Decode the whole chunk again leniently; earlier chunks decoded cleanly.
         decoder = new TextDecoder(decoder.encoding, { fatal: false, ignoreBOM: offset > 0 });
         text = decoder.decode(bytes, { stream: true });
+        const at = offset + firstBadByte(text, decoder.encoding);
+        warn(`${file}: not valid ${decoder.encoding.toUpperCase()} from byte ${at} on; undecodable bytes were replaced with U+FFFD: check the encoding the test tool writes`);
       }
       offset += raw.length;
       if (text.length > 0) yield text;
@@ -69,8 +70,21 @@ export async function* readReportText(
   }
 }
 
-function encodingFromBom(bytes: Uint8Array): string {
+/**
+ * The encoding from a byte order mark, or, without one, from the zero bytes UTF-16 puts beside
+ * the ASCII of `<` or `{` (.NET and PowerShell tools write UTF-16 with no mark).
+ */
+export function encodingOf(bytes: Uint8Array): string {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return 'utf-16le';
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return 'utf-16be';
+  if (bytes.length >= 2 && bytes[0] !== 0 && bytes[1] === 0) return 'utf-16le';
+  if (bytes.length >= 2 && bytes[0] === 0 && bytes[1] !== 0) return 'utf-16be';
   return 'utf-8';
+}
+
+/** Offset in the chunk of the first undecodable byte: the bytes that decoded to the text before the first U+FFFD. */
+function firstBadByte(text: string, encoding: string): number {
+  const at = text.indexOf('\uFFFD');
+  const before = text.slice(0, Math.max(0, at));
+  return encoding === 'utf-8' ? Buffer.byteLength(before, 'utf8') : before.length * 2;
 }

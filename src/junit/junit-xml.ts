@@ -1,9 +1,10 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { testId, type Failure, type ParsedReport, type ReportDialect, type TestCase, type TestStatus } from '../model.ts';
+import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type ReportRecovery, type TestCase, type TestId, type TestStatus } from '../model.ts';
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { XmlGuard, XmlGuardError, cutMarker } from './xml-guard.ts';
 import { CappedText, own } from './text-cap.ts';
+import { type RecoveryLog, describeRecovery } from './recovery.ts';
 import { parseTimestamp, secondsToMs } from './timestamps.ts';
 import {
   ginkgoFailureLocation,
@@ -16,7 +17,7 @@ import {
 } from './ginkgo-names.ts';
 
 /** A testcase as read, before the dialect (known only at the end) decides its name and suite. */
-interface RawCase {
+export interface RawCase {
   name: string;
   classname?: string;
   suite: string;
@@ -32,7 +33,7 @@ interface RawCase {
 }
 
 /** What the document said about which tool wrote it. */
-interface DialectSignals {
+export interface DialectSignals {
   cases: number;
   ginkgoNames: number;
   statusAttrs: number;
@@ -80,12 +81,245 @@ const goFileLine = /(?:^|\s)([\w./-]+\.go):(\d+)/;
 
 /** Reads a JUnit XML report from decoded text chunks into a ParsedReport, in bounded memory. */
 export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>, limits: ParseLimits): Promise<ParsedReport> {
-  const warnings: string[] = [];
-  const raws: RawCase[] = [];
-  const suites: ParsedReport['suites'] = [];
-  const suiteStack: string[] = [];
-  const kinds: number[] = [];
-  const signals: DialectSignals = {
+  const guard = new XmlGuard(limits.maxTextChars, limits.maxTagChars, limits.maxOutputChars, ginkgoTimelineMarks);
+  const document = new JUnitDocument(file, limits, guard.repairs);
+  const parser = new SaxesParser({ xmlns: false, position: false });
+  parser.on('opentag', (tag: SaxesTagPlain) => document.open(tag.name, tag.attributes as Record<string, string>));
+  parser.on('text', (text) => document.text(text));
+  parser.on('cdata', (text) => document.text(text));
+  parser.on('processinginstruction', (pi) => document.instruction(pi.target, pi.body));
+  parser.on('closetag', () => document.close());
+  // Recovery mode: saxes reports what the guard did not repair and reads on.
+  parser.on('error', (err) => document.xmlError(xmlMessage(err), () => guard.locateOutput(parser.position)));
+  try {
+    for await (const chunk of chunks) {
+      const safe = guard.filter(chunk);
+      if (safe.length > 0) parser.write(safe);
+    }
+  } catch (err) {
+    if (err instanceof ReportError) throw err;
+    if (err instanceof XmlGuardError) throw new ReportError(file, err.message);
+    throw err;
+  }
+  return document.finish(guard);
+}
+
+/**
+ * The state of one JUnit document as saxes walks it: the open elements, the test case being read
+ * and its failure text, and what the document says about its dialect. Each event is one method.
+ */
+export class JUnitDocument {
+  readonly file: string;
+  readonly limits: ParseLimits;
+  readonly recoveries: RecoveryLog;
+  private readonly raws: RawCase[] = [];
+  private readonly suites: ParsedReport['suites'] = [];
+  private readonly suiteStack: string[] = [];
+  private readonly kinds: number[] = [];
+  private readonly signals = noSignals();
+  private rootSeen = false;
+  private current: RawCase | undefined;
+  private retry: { status: TestStatus; failure: Failure } | undefined;
+  private collector: CappedText | undefined;
+  /** The last start tag, for a `<?kubeflake-cut attr?>` mark right after it. */
+  private lastTag: { kind: number; failure?: Failure } = { kind: OTHER };
+  private caseAttributeCuts = 0;
+  /** saxes' errors before the root element, with their position. */
+  private readonly prologueErrors: ReportRecovery[] = [];
+
+  constructor(file: string, limits: ParseLimits, recoveries: RecoveryLog) {
+    this.file = file;
+    this.limits = limits;
+    this.recoveries = recoveries;
+  }
+
+  open(name: string, attrs: Record<string, string>): void {
+    const kind = kindOf[name] ?? OTHER;
+    this.kinds.push(kind);
+    this.lastTag = { kind };
+    if (this.kinds.length > this.limits.maxDepth) {
+      throw new ReportError(this.file, `nests elements deeper than ${this.limits.maxDepth} levels: this is not a report a test tool writes; check where the file came from`);
+    }
+    if (!this.rootSeen) this.openRoot(name, attrs);
+    switch (kind) {
+      case SUITE:
+        if (!this.current) this.openSuite(attrs);
+        return;
+      case PROPERTY:
+        observeProperty(this.signals, attrs.name ?? '');
+        return;
+      case CASE:
+        // Every kept string is copied out of the chunk it was sliced from (see own()).
+        if (!this.current) this.current = caseFromTag(attrs, this.suiteStack[this.suiteStack.length - 1] ?? '');
+        return;
+      case FAILURE:
+        if (!this.current || this.retry || this.current.failure) return;
+        this.current.outcome = 'failed';
+        this.current.failure = failureFromTag(attrs);
+        this.lastTag.failure = this.current.failure;
+        this.collector = new CappedText(this.limits.maxTextChars);
+        return;
+      case SKIPPED:
+        if (this.current && !this.retry && this.current.outcome !== 'failed') this.current.outcome = 'skipped';
+        return;
+      case RETRY:
+        if (!this.current || this.retry) return;
+        this.signals.surefire = true;
+        this.retry = { status: 'failed', failure: failureFromTag(attrs) };
+        this.lastTag.failure = this.retry.failure;
+        return;
+      case STACK:
+        if (this.retry) this.collector = new CappedText(this.limits.maxTextChars);
+        return;
+      case OUTPUT:
+        // Only Ginkgo's captured timeline is read, for the spec's file:line; other output is skipped.
+        if (this.current && !this.retry && !this.current.specLocation && this.current.name.startsWith('[')) {
+          this.collector = new CappedText(this.limits.maxOutputChars);
+        }
+        return;
+    }
+  }
+
+  text(text: string): void {
+    this.collector?.add(text);
+  }
+
+  /** `<?kubeflake-cut?>` marks text the guard cut, `<?kubeflake-cut attr?>` an attribute of the last tag. */
+  instruction(target: string, body: string): void {
+    if (target !== cutMarker) return;
+    if (body !== 'attr') {
+      if (this.collector) this.collector.truncated = true;
+    } else if (this.lastTag.failure) {
+      this.lastTag.failure.truncated = true;
+    } else if (this.lastTag.kind === CASE) {
+      this.caseAttributeCuts++;
+    }
+  }
+
+  close(): void {
+    const kind = this.kinds.pop() ?? OTHER;
+    const current = this.current;
+    switch (kind) {
+      case SUITE:
+        if (!current) this.suiteStack.pop();
+        return;
+      case FAILURE:
+        if (current?.failure && this.collector && !this.retry) this.finishCollected(current.failure);
+        return;
+      case STACK:
+        if (this.retry && this.collector) this.finishCollected(this.retry.failure);
+        return;
+      case RETRY:
+        if (current && this.retry) {
+          if (this.collector === undefined && this.retry.failure.message === '') this.retry.failure.message = '(no message)';
+          (current.retries ??= []).push(this.retry);
+          this.retry = undefined;
+          this.collector = undefined;
+        }
+        return;
+      case OUTPUT:
+        if (current && this.collector && !this.retry) {
+          readGinkgoTimeline(current, this.collector.toString());
+          this.collector = undefined;
+        }
+        return;
+      case CASE:
+        if (current) this.keep(current);
+        return;
+    }
+  }
+
+  /**
+   * An error saxes reported and read past. Before the root element it is held until the root
+   * shows whether this is a report at all (a damaged prologue of a JUnit file is recoverable).
+   */
+  xmlError(message: string, at: () => { line: number; column: number }): void {
+    // The guard already noted (and let through) a second root element.
+    if (/only one root/.test(message)) return;
+    if (!this.rootSeen) {
+      if (this.prologueErrors.length < 100) this.prologueErrors.push({ ...at(), what: `${message}; read past it` });
+      return;
+    }
+    this.recoveries.add(`${message}; read past it`, at);
+  }
+
+  /** The ParsedReport, once the input is exhausted: a case cut off is kept when its outcome was read. */
+  finish(guard: XmlGuard): ParsedReport {
+    if (!this.rootSeen) {
+      const first = this.prologueErrors[0];
+      if (first) {
+        const what = first.what.replace(/; read past it$/, '');
+        throw new ReportError(this.file, `is not well-formed XML (${what} at line ${first.line}, column ${first.column}): pass a JUnit XML or Ginkgo JSON report`);
+      }
+      throw new ReportError(this.file, 'holds no complete XML element: the test run probably died before writing its report; check the run log');
+    }
+    const cut = guard.openElements.length > 0 || guard.insideMarkup;
+    if (cut && this.current && outcomeKnown(this.current)) {
+      if (this.collector && this.current.failure && !this.retry) {
+        this.collector.truncated = true;
+        this.finishCollected(this.current.failure);
+      }
+      this.keep(this.current);
+    }
+    const read = this.raws.length;
+    const dialect = decideDialect(this.signals);
+    const cases = mergeAttempts(this.toTestCases(dialect), dialect);
+    const lost = Math.max(0, guard.caseTags - read);
+    const damage: ReportDamage | undefined =
+      cut || lost > 0 || this.recoveries.count > 0 ? { repairs: this.recoveries.count, recoveries: this.recoveries.listed, lost, cut } : undefined;
+    const warnings = damage ? [damageWarning(this.file, damage, read)] : [];
+    warnings.push(...cutWarnings(this.file, this.caseAttributeCuts, guard.cuts, this.limits.maxTextChars));
+    return { file: this.file, dialect, cases, suites: this.suites, warnings, ...(damage ? { damage } : {}) };
+  }
+
+  /** Each raw case becomes a TestCase and is let go at once, so the two never both hold every case. */
+  private toTestCases(dialect: ReportDialect): TestCase[] {
+    const raws: (RawCase | undefined)[] = this.raws;
+    const cases = new Array<TestCase>(raws.length);
+    for (let i = 0; i < raws.length; i++) {
+      cases[i] = toTestCase(raws[i]!, dialect, this.limits.maxTextChars);
+      raws[i] = undefined;
+    }
+    raws.length = 0;
+    return cases;
+  }
+
+  private openRoot(name: string, attrs: Record<string, string>): void {
+    this.rootSeen = true;
+    if (name !== 'testsuites' && name !== 'testsuite') throw new ReportError(this.file, notJUnitMessage(name));
+    for (const { line, column, what } of this.prologueErrors) this.recoveries.add(what, () => ({ line, column }));
+    if (name === 'testsuites') {
+      const rootName = attrs.name ?? '';
+      if (/jest/i.test(rootName)) this.signals.jest = true;
+      if (/pytest/i.test(rootName)) this.signals.pytest = true;
+    }
+  }
+
+  private openSuite(attrs: Record<string, string>): void {
+    const suiteName = own(attrs.name ?? '');
+    this.suiteStack.push(suiteName);
+    const startedAt = parseTimestamp(attrs.timestamp);
+    this.suites.push(startedAt === undefined ? { name: suiteName } : { name: suiteName, startedAt });
+    if ('id' in attrs) this.signals.suiteIds = true;
+    if (suiteName === 'pytest') this.signals.pytest = true;
+    if ((attrs['xsi:noNamespaceSchemaLocation'] ?? '').includes('surefire')) this.signals.surefire = true;
+  }
+
+  private finishCollected(failure: Failure): void {
+    finishFailure(failure, this.collector!, this.limits.maxTextChars);
+    this.collector = undefined;
+  }
+
+  private keep(raw: RawCase): void {
+    observe(this.signals, raw);
+    this.raws.push(raw);
+    this.current = undefined;
+    this.collector = undefined;
+  }
+}
+
+function noSignals(): DialectSignals {
+  return {
     cases: 0,
     ginkgoNames: 0,
     statusAttrs: 0,
@@ -98,202 +332,108 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
     jest: false,
     pytest: false,
   };
+}
 
-  let rootSeen = false;
-  let rootClosed = false;
-  let current: RawCase | undefined;
-  let retry: { status: TestStatus; failure: Failure } | undefined;
-  let collector: CappedText | undefined;
-  // The Failure a `<?kubeflake-cut attr?>` mark after a tag refers to.
-  let lastTagFailure: Failure | undefined;
-  let textCuts = 0;
+function observeProperty(signals: DialectSignals, prop: string): void {
+  if (prop === 'go.version') signals.goVersion = true;
+  else if (ginkgoProperties.has(prop)) signals.ginkgoProperties = true;
+  else if (prop.startsWith('surefire.')) signals.surefire = true;
+}
 
-  const parser = new SaxesParser({ xmlns: false, position: false });
+/** A `<testcase>` start tag as read, in the suite it sits in. */
+export function caseFromTag(attrs: Record<string, string>, suite: string): RawCase {
+  const raw: RawCase = { name: own(attrs.name ?? ''), suite, outcome: 'passed' };
+  if (attrs.classname !== undefined) raw.classname = attrs.classname === suite ? suite : own(attrs.classname);
+  if (attrs.time !== undefined) raw.time = own(attrs.time);
+  if (attrs.status !== undefined) raw.status = own(attrs.status);
+  if (attrs.timestamp !== undefined) raw.timestamp = own(attrs.timestamp);
+  if (attrs.file !== undefined) raw.file = own(attrs.file);
+  if (attrs.line !== undefined) raw.line = own(attrs.line);
+  return raw;
+}
 
-  parser.on('opentag', (tag: SaxesTagPlain) => {
-    const name = tag.name;
-    const attrs = tag.attributes as Record<string, string>;
-    const kind = kindOf[name] ?? OTHER;
-    kinds.push(kind);
-    lastTagFailure = undefined;
-    if (kinds.length > limits.maxDepth) {
-      throw new ReportError(file, `nests elements deeper than ${limits.maxDepth} levels: this is not a report a test tool writes; check where the file came from`);
-    }
-    if (!rootSeen) {
-      rootSeen = true;
-      if (name !== 'testsuites' && name !== 'testsuite') {
-        throw new ReportError(file, notJUnitMessage(name));
-      }
-      if (name === 'testsuites') {
-        const rootName = attrs.name ?? '';
-        if (/jest/i.test(rootName)) signals.jest = true;
-        if (/pytest/i.test(rootName)) signals.pytest = true;
-      }
-    }
-    switch (kind) {
-      case SUITE: {
-        if (current) return;
-        const suiteName = own(attrs.name ?? '');
-        suiteStack.push(suiteName);
-        const startedAt = parseTimestamp(attrs.timestamp);
-        suites.push(startedAt === undefined ? { name: suiteName } : { name: suiteName, startedAt });
-        if ('id' in attrs) signals.suiteIds = true;
-        if (suiteName === 'pytest') signals.pytest = true;
-        if ((attrs['xsi:noNamespaceSchemaLocation'] ?? '').includes('surefire')) signals.surefire = true;
-        return;
-      }
-      case PROPERTY: {
-        const prop = attrs.name ?? '';
-        if (prop === 'go.version') signals.goVersion = true;
-        else if (ginkgoProperties.has(prop)) signals.ginkgoProperties = true;
-        else if (prop.startsWith('surefire.')) signals.surefire = true;
-        return;
-      }
-      case CASE: {
-        if (current) return;
-        // Every kept string is copied out of the chunk it was sliced from (see own()).
-        const raw: RawCase = { name: own(attrs.name ?? ''), suite: suiteStack[suiteStack.length - 1] ?? '', outcome: 'passed' };
-        if (attrs.classname !== undefined) raw.classname = attrs.classname === raw.suite ? raw.suite : own(attrs.classname);
-        if (attrs.time !== undefined) raw.time = own(attrs.time);
-        if (attrs.status !== undefined) raw.status = own(attrs.status);
-        if (attrs.timestamp !== undefined) raw.timestamp = own(attrs.timestamp);
-        if (attrs.file !== undefined) raw.file = own(attrs.file);
-        if (attrs.line !== undefined) raw.line = own(attrs.line);
-        current = raw;
-        return;
-      }
-      case FAILURE: {
-        if (!current || retry || current.failure) return;
-        current.outcome = 'failed';
-        const failure: Failure = { message: own(attrs.message ?? '') };
-        if (attrs.type) failure.type = own(attrs.type);
-        current.failure = failure;
-        lastTagFailure = failure;
-        collector = new CappedText(limits.maxTextChars);
-        return;
-      }
-      case SKIPPED: {
-        if (current && !retry && current.outcome !== 'failed') current.outcome = 'skipped';
-        return;
-      }
-      case RETRY: {
-        if (!current || retry) return;
-        signals.surefire = true;
-        const failure: Failure = { message: own(attrs.message ?? '') };
-        if (attrs.type) failure.type = own(attrs.type);
-        retry = { status: 'failed', failure };
-        lastTagFailure = failure;
-        return;
-      }
-      case STACK: {
-        if (retry) collector = new CappedText(limits.maxTextChars);
-        return;
-      }
-      case OUTPUT: {
-        // Only Ginkgo's captured timeline is read, for the spec's file:line; other output is skipped.
-        if (current && !retry && !current.specLocation && current.name.startsWith('[')) {
-          collector = new CappedText(limits.maxOutputChars);
-        }
-        return;
-      }
-    }
+/** A `<failure>`/`<error>` (or Surefire retry) start tag; xunit's file/line on it give the location. */
+export function failureFromTag(attrs: Record<string, string>): Failure {
+  const failure: Failure = { message: own(attrs.message ?? '') };
+  if (attrs.type) failure.type = own(attrs.type);
+  const line = Number(attrs.line);
+  if (attrs.file && Number.isInteger(line) && line > 0) failure.location = { file: own(attrs.file), line };
+  return failure;
+}
+
+/** Ginkgo's captured timeline gives the spec's file:line and the attempts --flake-attempts made. */
+function readGinkgoTimeline(raw: RawCase, timeline: string): void {
+  const at = ginkgoSpecLocation(timeline);
+  if (at) raw.specLocation = { file: own(at.file), line: at.line };
+  const attempts = ginkgoFailedAttempts(timeline);
+  if (attempts > 0 && !raw.retries) raw.retries = Array.from({ length: attempts }, () => ({ status: 'failed' as const }));
+}
+
+/** A case the file was cut in is kept only when its outcome was already read (status, failure, skipped). */
+export function outcomeKnown(raw: RawCase): boolean {
+  return raw.status !== undefined || raw.outcome !== 'passed';
+}
+
+function damageWarning(file: string, damage: ReportDamage, read: number): string {
+  const first = damage.recoveries[0];
+  const lost = damage.lost > 0 ? `; ${plural(damage.lost, 'test case')} could not be recovered` : '';
+  if (damage.cut) {
+    const repairs = damage.repairs > 0 ? ` (and ${plural(damage.repairs, 'repair')}, first at ${describeRecovery(first!)})` : '';
+    return `${file}: ends before the report is complete (the test run was probably killed while writing it); kept the ${read} test cases read so far${lost}${repairs}`;
+  }
+  const where = first ? `, first at ${describeRecovery(first)}` : '';
+  return `${file}: is not well-formed XML; read in recovery mode with ${plural(damage.repairs, 'repair')}${where}${lost || '; every test case was recovered'}: check the tool that wrote it`;
+}
+
+function cutWarnings(file: string, caseCuts: number, allCuts: number, max: number): string[] {
+  const warnings: string[] = [];
+  if (caseCuts > 0) warnings.push(`${file}: ${caseCuts} test case names or attributes were longer than ${kib(max)} and were cut; raise maxTextChars to keep more`);
+  const texts = allCuts - caseCuts;
+  if (texts > 0) {
+    warnings.push(`${file}: ${texts} text fields were longer than ${kib(max)} and were cut (Failure.truncated marks affected failures); raise maxTextChars to keep more`);
+  }
+  return warnings;
+}
+
+/**
+ * Rerun tools write each attempt as its own <testcase> (gotestsum --rerun-fails, pytest rerun
+ * plugins, web-test-runner): repeated cases of one id whose earlier attempts all failed become one
+ * case, the last attempt deciding the outcome (gotestsum's rule) and the earlier ones its
+ * `retries`, in the first attempt's place. Ginkgo never does (its attempts are inside one spec,
+ * and a repeated name is a distinct table entry), nor does a repetition that passed (go test -count).
+ */
+export function mergeAttempts(cases: TestCase[], dialect: ReportDialect): TestCase[] {
+  if (dialect === 'ginkgo-junit' || dialect === 'ginkgo-json') return cases;
+  // Only repeated ids get a list: most reports have none, and millions of lists cost.
+  const firstAt = new Map<TestId, number>();
+  const laterAt = new Map<number, number[]>();
+  cases.forEach((c, i) => {
+    const first = firstAt.get(c.id);
+    if (first === undefined) firstAt.set(c.id, i);
+    else if (laterAt.has(first)) laterAt.get(first)!.push(i);
+    else laterAt.set(first, [i]);
   });
-
-  const onText = (text: string): void => {
-    if (collector) collector.add(text);
-  };
-  parser.on('text', onText);
-  parser.on('cdata', onText);
-
-  parser.on('processinginstruction', (pi) => {
-    if (pi.target !== cutMarker) return;
-    if (pi.body === 'attr') {
-      if (lastTagFailure) lastTagFailure.truncated = true;
-    } else if (collector) {
-      collector.truncated = true;
-    }
-    textCuts++;
-  });
-
-  parser.on('closetag', () => {
-    const kind = kinds.pop() ?? OTHER;
-    if (kinds.length === 0) rootClosed = true;
-    switch (kind) {
-      case SUITE:
-        if (!current) suiteStack.pop();
-        return;
-      case FAILURE:
-        if (current?.failure && collector && !retry) {
-          finishFailure(current.failure, collector, limits.maxTextChars);
-          collector = undefined;
-        }
-        return;
-      case STACK:
-        if (retry && collector) {
-          finishFailure(retry.failure, collector, limits.maxTextChars);
-          collector = undefined;
-        }
-        return;
-      case RETRY:
-        if (current && retry) {
-          if (collector === undefined && retry.failure.message === '') retry.failure.message = '(no message)';
-          (current.retries ??= []).push(retry);
-          retry = undefined;
-          collector = undefined;
-        }
-        return;
-      case OUTPUT:
-        if (current && collector && !retry) {
-          const timeline = collector.toString();
-          const at = ginkgoSpecLocation(timeline);
-          if (at) current.specLocation = { file: own(at.file), line: at.line };
-          const attempts = ginkgoFailedAttempts(timeline);
-          if (attempts > 0 && !current.retries) current.retries = Array.from({ length: attempts }, () => ({ status: 'failed' as const }));
-          collector = undefined;
-        }
-        return;
-      case CASE:
-        if (current) {
-          observe(signals, current);
-          raws.push(current);
-          current = undefined;
-          collector = undefined;
-        }
-        return;
-    }
-  });
-
-  const guard = new XmlGuard(limits.maxTextChars, limits.maxTagChars, limits.maxOutputChars, ginkgoTimelineMarks);
-  let brokenAt: string | undefined;
-  try {
-    for await (const chunk of chunks) {
-      const safe = guard.filter(chunk);
-      if (safe.length > 0) parser.write(safe);
-      if (rootClosed) break;
-    }
-  } catch (err) {
-    if (err instanceof ReportError) throw err;
-    if (err instanceof XmlGuardError) throw new ReportError(file, err.message);
-    if (!rootSeen) {
-      throw new ReportError(file, `is not well-formed XML (${xmlMessage(err)}): pass a JUnit XML or Ginkgo JSON report`, { cause: err });
-    }
-    brokenAt = xmlMessage(err);
+  if (laterAt.size === 0) return cases;
+  const dropped = new Set<number>();
+  const merged = new Map<number, TestCase>();
+  for (const [first, later] of laterAt) {
+    const attempts = [first, ...later].map((i) => cases[i]!);
+    if (!attempts.slice(0, -1).every((c) => c.status === 'failed')) continue;
+    merged.set(first, joinAttempts(attempts));
+    for (const i of later) dropped.add(i);
   }
+  return cases.flatMap((c, i) => (dropped.has(i) ? [] : [merged.get(i) ?? c]));
+}
 
-  if (!rootSeen) {
-    throw new ReportError(file, 'holds no complete XML element: the test run probably died before writing its report; check the run log');
-  }
-  const dialect = decideDialect(signals);
-  const cases = raws.map((raw) => toTestCase(raw, dialect, limits.maxTextChars));
-  if (brokenAt !== undefined) {
-    warnings.push(`${file}: XML error after ${cases.length} test cases (${brokenAt}); kept the cases before it. The file is corrupt or was cut short: check the run log`);
-  } else if (!rootClosed) {
-    warnings.push(`${file}: ends before the report is complete (the test run was probably killed while writing it); kept the ${cases.length} test cases read so far`);
-  }
-  if (textCuts > 0 || guard.cuts > 0) {
-    warnings.push(`${file}: ${Math.max(textCuts, guard.cuts)} text fields were longer than ${kib(limits.maxTextChars)} and were cut (Failure.truncated marks affected failures); raise maxTextChars to keep more`);
-  }
-  return { file, dialect, cases, suites, warnings };
+/** One case from its attempts in order: the last decides, the earlier ones are its retries. */
+function joinAttempts(attempts: TestCase[]): TestCase {
+  const last = attempts[attempts.length - 1]!;
+  const first = attempts[0]!;
+  const retries = attempts.slice(0, -1).flatMap((c) => [...(c.retries ?? []), { status: c.status, ...(c.failure ? { failure: c.failure } : {}) }]);
+  const one: TestCase = { ...last, retries: [...retries, ...(last.retries ?? [])] };
+  if (first.startedAt !== undefined) one.startedAt = first.startedAt;
+  if (first.startedAt !== undefined && last.endedAt !== undefined) one.endedAt = last.endedAt;
+  return one;
 }
 
 function notJUnitMessage(root: string): string {
@@ -306,7 +446,7 @@ function xmlMessage(err: unknown): string {
   return err instanceof Error ? err.message.replace(/^undefined:/, '').trim() : String(err);
 }
 
-function finishFailure(failure: Failure, text: CappedText, max: number): void {
+export function finishFailure(failure: Failure, text: CappedText, max: number): void {
   const body = text.toString();
   if (body.trim().length > 0) failure.text = body;
   if (text.truncated) failure.truncated = true;
@@ -327,7 +467,7 @@ function observe(signals: DialectSignals, raw: RawCase): void {
 }
 
 /** Dialect rules, most specific first. */
-function decideDialect(s: DialectSignals): ReportDialect {
+export function decideDialect(s: DialectSignals): ReportDialect {
   if (s.ginkgoProperties || (s.cases > 0 && s.ginkgoNames === s.cases && s.statusAttrs === s.cases)) return 'ginkgo-junit';
   if (s.goVersion) return s.suiteIds ? 'go-junit-report' : 'gotestsum';
   if (s.suiteIds && s.cases > 0 && s.goNames === s.cases) return 'go-junit-report';
@@ -358,7 +498,7 @@ function ginkgoStatus(status: string | undefined, fallback: TestStatus): TestSta
   }
 }
 
-function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number): TestCase {
+export function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number): TestCase {
   let name = raw.name;
   let suite = raw.suite || raw.classname || '';
   // Python's xmlrunner stamps the run time on the suite name ("TestAcme-20251114214921"): not an identity.
@@ -424,4 +564,8 @@ function goLocation(dialect: ReportDialect, text: string): { file: string; line:
   if (dialect !== 'gotestsum' && dialect !== 'go-junit-report') return undefined;
   const m = goFileLine.exec(text);
   return m ? { file: m[1]!, line: Number(m[2]) } : undefined;
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import type { OrderSource, ParsedReport, RunMeta, RunResult, TestCase, TestId } from '../model.ts';
 import { parseReport } from './parse.ts';
+import { runDamage } from './damage.ts';
 import { ReportError } from './report-error.ts';
 import type { ParseOptions } from './limits.ts';
 
@@ -50,6 +51,7 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
     warnings.push(`${runDir}: no report found (no ${junitDir}/*.xml or ${ginkgoJson}): did the test command write a JUnit or Ginkgo JSON report?`);
   }
   const merged = mergeReports(parsed.map((p) => p.report));
+  const damage = runDamage(parsed);
 
   return {
     id: meta.id,
@@ -68,6 +70,7 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
     cases: merged.cases,
     reports: parsed.map((p) => p.rel),
     warnings,
+    ...(damage.length ? { damage } : {}),
   };
 }
 

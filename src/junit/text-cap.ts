@@ -1,4 +1,4 @@
-/** Collects text pieces up to a cap without concatenating in the hot path. */
+/** Collects text pieces up to a cap without concatenating in the hot path (report text, captured output). */
 export class CappedText {
   private parts: string[] = [];
   private size = 0;
@@ -32,11 +32,11 @@ export class CappedText {
   toString(): string {
     return this.parts.length === 1 ? own(this.parts[0]!) : this.parts.join('');
   }
-}
 
-/** Cuts a string to `max` characters, saying whether it did. */
-export function capString(s: string, max: number): { value: string; cut: boolean } {
-  return s.length > max ? { value: s.slice(0, max), cut: true } : { value: s, cut: false };
+  /** The text, followed by `mark` when something was cut. */
+  toStringMarked(mark: string): string {
+    return this.truncated ? this.toString() + mark : this.toString();
+  }
 }
 
 /**

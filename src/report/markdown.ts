@@ -17,6 +17,7 @@ import {
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
+import { damageSentence } from '../junit/damage.ts';
 
 /** GitHub rejects issue and PR comment bodies longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -108,6 +109,7 @@ function compose(view: View, limits: Limits): string {
   const { report } = view;
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
+  if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);
   if (view.findings.length) {
     blocks.push(findingsTable(view, limits));
     if (limits.edges > 0) {

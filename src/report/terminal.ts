@@ -5,6 +5,7 @@
 import type { Report, Verdict } from '../model.ts';
 import { findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
+import { damageSentence } from '../junit/damage.ts';
 
 export interface TerminalOptions {
   /** Use ANSI colours (the CLI decides from isTTY / NO_COLOR and passes it in). */
@@ -47,6 +48,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   // The verdict line is the point of the summary: never cut, even past the width.
   out.push(`${paint('bold', 'kubeflake')}  ${paint(verdictStyle, oneLine(prefix + head))}`);
   for (const error of (report.errors ?? []).slice(0, 5)) out.push(`  ${paint('red', 'error')} ${fit(error, width - 8)}`);
+  if (report.damage) out.push(`  ${paint('yellow', 'damaged')} ${fit(`${damageSentence(report.damage)} (see report.json "damage")`, width - 10)}`);
 
   const findings = findingTests(report);
   if (findings.length) out.push('');

@@ -6,6 +6,8 @@
 // command the user sees, and `go test -json` is always there; the raw stream stays in
 // go-test.json, so nothing the conversion leaves out is lost.
 
+import { CappedText } from '../junit/text-cap.ts';
+
 /** One test2json event (`go doc cmd/test2json`). */
 export interface GoTestEvent {
   Time?: string;
@@ -56,7 +58,7 @@ interface CaseState {
   startedAt?: string;
   status?: 'passed' | 'failed' | 'skipped';
   elapsed: number;
-  output: CappedOutput;
+  output: CappedText;
 }
 
 interface PackageState {
@@ -66,7 +68,7 @@ interface PackageState {
   elapsed: number;
   failedBuild?: string;
   cases: Map<string, CaseState>;
-  output: CappedOutput;
+  output: CappedText;
 }
 
 /** The JUnit XML for a `go test -json` event stream. */
@@ -83,7 +85,7 @@ export function goTestJUnit(events: GoTestEvent[], options: ConvertOptions = {})
 export class GoTestJUnitBuilder {
   readonly #maxOutput: number;
   readonly #packages = new Map<string, PackageState>();
-  readonly #buildOutput = new Map<string, CappedOutput>();
+  readonly #buildOutput = new Map<string, CappedText>();
   #events = 0;
 
   constructor(maxOutput = 256 * 1024) {
@@ -99,7 +101,7 @@ export class GoTestJUnitBuilder {
     this.#events++;
     if (event.Action === 'build-output' && event.ImportPath) {
       let output = this.#buildOutput.get(event.ImportPath);
-      if (!output) this.#buildOutput.set(event.ImportPath, (output = new CappedOutput(this.#maxOutput)));
+      if (!output) this.#buildOutput.set(event.ImportPath, (output = new CappedText(this.#maxOutput)));
       output.add(event.Output ?? '');
       return;
     }
@@ -117,7 +119,7 @@ export class GoTestJUnitBuilder {
     }
     let testCase = pkg.cases.get(event.Test);
     if (!testCase) {
-      testCase = { name: event.Test, elapsed: 0, output: new CappedOutput(this.#maxOutput) };
+      testCase = { name: event.Test, elapsed: 0, output: new CappedText(this.#maxOutput) };
       pkg.cases.set(event.Test, testCase);
     }
     if (event.Action === 'run') testCase.startedAt ??= event.Time;
@@ -140,7 +142,7 @@ export class GoTestJUnitBuilder {
       let skipped = 0;
       for (const testCase of pkg.cases.values()) {
         let status = testCase.status;
-        let output = testCase.output.text();
+        let output = testCase.output.toStringMarked(outputCut);
         if (status === undefined) {
           // Started, never finished: the binary panicked, timed out or was stopped.
           status = 'failed';
@@ -152,10 +154,10 @@ export class GoTestJUnitBuilder {
       }
       if ((pkg.status === 'failed' || (pkg.status === undefined && interrupted)) && failures === 0) {
         // A failure no test owns (build error, TestMain, init panic) still has to show.
-        const build = pkg.failedBuild ? (this.#buildOutput.get(pkg.failedBuild)?.text() ?? '') : '';
+        const build = pkg.failedBuild ? (this.#buildOutput.get(pkg.failedBuild)?.toStringMarked(outputCut) ?? '') : '';
         const reason = pkg.status === undefined ? `\n[kubeflake: package did not finish: ${interrupted}]\n` : '';
         failures++;
-        cases.push(testcaseXml(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.text() + reason));
+        cases.push(testcaseXml(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.toStringMarked(outputCut) + reason));
       }
       totalTests += cases.length;
       totalFailures += failures;
@@ -178,39 +180,15 @@ export class GoTestJUnitBuilder {
   #packageOf(name: string): PackageState {
     let state = this.#packages.get(name);
     if (!state) {
-      state = { name, elapsed: 0, cases: new Map(), output: new CappedOutput(this.#maxOutput) };
+      state = { name, elapsed: 0, cases: new Map(), output: new CappedText(this.#maxOutput) };
       this.#packages.set(name, state);
     }
     return state;
   }
 }
 
-/** Output text kept up to a cap, with a marker saying it was cut. */
-class CappedOutput {
-  readonly #max: number;
-  readonly #parts: string[] = [];
-  #length = 0;
-  #truncated = false;
-
-  constructor(max: number) {
-    this.#max = max;
-  }
-
-  add(text: string): void {
-    if (this.#length >= this.#max) {
-      this.#truncated ||= text.length > 0;
-      return;
-    }
-    const kept = text.slice(0, this.#max - this.#length);
-    this.#parts.push(kept);
-    this.#length += kept.length;
-    if (kept.length < text.length) this.#truncated = true;
-  }
-
-  text(): string {
-    return this.#parts.join('') + (this.#truncated ? '\n[kubeflake: output truncated]\n' : '');
-  }
-}
+/** Ends captured output that was cut at the cap, for a person reading the failure. */
+const outputCut = '\n[kubeflake: output truncated]\n';
 
 function isEnd(action: string): boolean {
   return action === 'pass' || action === 'fail' || action === 'skip';

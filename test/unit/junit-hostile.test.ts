@@ -1,28 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fixture, withTemp } from './junit-support.ts';
 import { parseReport } from '../../src/junit/parse.ts';
 import { ReportError } from '../../src/junit/report-error.ts';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 const hostile = (name: string): string => fixture(`hostile/${name}`);
 const parseUrl = new URL('../../src/junit/parse.ts', import.meta.url).href;
 const run = promisify(execFile);
 
-async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-hostile-'));
-  try {
-    return await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
 
 async function rejectsWith(file: string, pattern: RegExp, options?: Parameters<typeof parseReport>[1]): Promise<void> {
   await assert.rejects(parseReport(file, options), (err: unknown) => {
@@ -55,10 +45,11 @@ test('billion laughs: entity declarations are refused before any expansion', asy
   assert.ok(process.memoryUsage().heapUsed - before < 50 * 1024 * 1024);
 });
 
-test('an undeclared entity stops parsing with a warning and keeps the cases before it', async () => {
+test('an undeclared entity is read as text, the case after it is kept, and the repair is listed with its position', async () => {
   const r = await parseReport(hostile('undeclared-entity.xml'));
-  assert.deepEqual(r.cases.map((c) => c.name), ['ok']);
-  assert.match(r.warnings.join('\n'), /undefined entity.*kept the cases before it/);
+  assert.deepEqual(r.cases.map((c) => c.name), ['ok', 'uses &undeclared; entity']);
+  assert.deepEqual(r.damage, { repairs: 1, recoveries: [{ line: 2, column: 75, what: 'undeclared entity &undeclared; read as text' }], lost: 0, cut: false });
+  assert.match(r.warnings.join('\n'), /not well-formed XML; read in recovery mode with 1 repair, first at line 2, column 75.*every test case was recovered/);
 });
 
 test('non-JUnit input: HTML pages, a pom.xml, plain text and non-Ginkgo JSON each get a clear error', async () => {
@@ -80,12 +71,13 @@ test('empty and whitespace-only files, and a missing file, are errors that say w
   await rejectsWith(hostile('no-such-report.xml'), /cannot be read \(ENOENT\)/);
 });
 
-test('a mid-file XML error keeps the cases read before it, with a warning', async () => {
+test('a mistyped closing tag is dropped and every case after it is kept, with line and column', async () => {
   const r = await parseReport(hostile('mid-file-error.xml'));
-  assert.ok(r.cases.length >= 2 && r.cases.length <= 3);
-  assert.deepEqual(r.cases.slice(0, 2).map((c) => c.status), ['passed', 'failed']);
-  assert.ok(!r.cases.some((c) => c.name === 'fourth'));
-  assert.match(r.warnings[0]!, /XML error after/);
+  assert.deepEqual(r.cases.map((c) => [c.name, c.status]), [['first', 'passed'], ['second', 'failed'], ['third', 'passed'], ['fourth', 'passed']]);
+  assert.equal(r.damage?.lost, 0);
+  assert.deepEqual(r.damage?.recoveries[0], { line: 6, column: 39, what: 'closing tag </testcasse> matches no open element; dropped' });
+  assert.deepEqual(r.damage?.recoveries[1], { line: 7, column: 5, what: '<testcase> not closed before the next one; closed it there' });
+  assert.match(r.warnings[0]!, /read in recovery mode with 2 repairs, first at line 6, column 39/);
 });
 
 test('a truncated JUnit file (killed run) gives the cases read so far and a warning, at every cut point', async () => {

@@ -102,7 +102,7 @@ function tokenize(text: string, size: number, maxString = 1000): unknown[] {
 }
 
 test('JsonTokenizer: escapes, numbers and literals across every chunk boundary agree with JSON.parse', () => {
-  const value = { a: 'x\\"y\n\u00e9\ud83d\ude00\/', b: [1, -2.5e3, 0, true, false, null, {}, []], 'k\\ey': { n: 123456789012 } };
+  const value = { a: 'x\\"y\n\u00e9\ud83d\ude00/', b: [1, -2.5e3, 0, true, false, null, {}, []], 'k\\ey': { n: 123456789012 } };
   const text = JSON.stringify(value, null, 1).replace('\\/', '\\u002F');
   const whole = tokenize(text, text.length);
   for (let size = 1; size < 9; size++) assert.deepEqual(tokenize(text, size), whole, `chunks of ${size}`);
