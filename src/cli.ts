@@ -15,7 +15,9 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
   kubeflake run [--runs N] [--framework F] [--cluster local|kind|existing] [--results DIR]
                 [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
                 [--seed S] [--max-probes N] [--run-timeout 15m] [--verbose]
-                [--shard k/n] [--merge-from DIR]... -- <test command...>
+                [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
+                [--kubeconfig F] [--cleanup-existing] [--shard k/n] [--merge-from DIR]...
+                -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
   kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under
                                 "damage"), 1 a file unreadable, 3 test cases lost (damaged or cut)
@@ -44,6 +46,9 @@ const runOptions = {
   kubeconfig: { type: 'string' },
   'kind-name': { type: 'string' },
   'kind-image': { type: 'string' },
+  'kind-config': { type: 'string' },
+  'keep-cluster': { type: 'boolean' },
+  'cleanup-existing': { type: 'boolean' },
   results: { type: 'string' },
   json: { type: 'string' },
   cleanup: { type: 'string' },

@@ -9,9 +9,11 @@ import { actionsPresenter } from './presenter.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderAnnotations } from './report/annotations.ts';
 import { files } from './results.ts';
+import { restoreControlPlane, saveControlPlane } from './control-plane-cache.ts';
 
 const names = ['working-directory', 'runs', 'framework', 'cluster', 'kubeconfig', 'kind-name', 'kind-image', 'results', 'cleanup',
-  'dry-run', 'remove-finalizers', 'finalizer-grace', 'protected-namespaces', 'ignore', 'run-timeout', 'seed', 'max-probes', 'report-glob'] as const;
+  'dry-run', 'remove-finalizers', 'finalizer-grace', 'protected-namespaces', 'ignore', 'run-timeout', 'seed', 'max-probes', 'report-glob',
+  'kind-config', 'keep-cluster', 'cleanup-existing'] as const;
 
 export async function run(): Promise<void> {
   try {
@@ -19,7 +21,11 @@ export async function run(): Promise<void> {
     for (const name of names) inputs[name] = core.getInput(name);
     const failOn = core.getInput('fail-on') || 'findings';
     const settings = parseSettings(inputs);
+    // The post step (src/post.ts) finds a kind cluster left behind through the results folder.
+    core.saveState('results', settings.resultsDir);
+    const binaries = await restoreControlPlane(settings);
     const report = await hunt(settings, actionsPresenter());
+    await saveControlPlane(binaries);
 
     const findings = report.tests.filter((test) => test.verdict !== 'stable' && test.verdict !== 'skipped');
     core.setOutput('verdict', report.verdict);

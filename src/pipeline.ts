@@ -61,10 +61,16 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       cacheDir: settings.cacheDir,
       kindName: settings.kindName,
       kindImage: settings.kindImage,
+      kindConfig: settings.kindConfig,
+      keepCluster: settings.keepCluster,
+      cleanupExisting: settings.cleanupExisting,
+      searchPath: settings.searchPath,
       workDir: settings.resultsDir,
       log: presenter.detail,
+      progress: presenter.info,
     }));
     presenter.info(`cluster: ${cluster.description}`);
+    if (cluster.warning) presenter.warn(cluster.warning);
     const api = await connectKube(cluster.kubeconfigPath);
     const baseline = await takeSnapshot(api);
     await log.setBaseline(baseline);
@@ -73,7 +79,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
-    const observe = observer({ settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log });
+    const observe = observer({ settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log });
     if (sources.length > 0) {
       // Probe after merge: the shards ran the planned runs; this hunt probes from all of them.
       const planned = sources.flatMap((source) => source.runs.filter((e) => !e.run.probe).map((entry) => ({ source, entry })));
@@ -111,7 +117,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     await log.fail(message);
     presenter.warn(message);
   } finally {
-    await cluster?.teardown().catch((error: Error) => presenter.warn(`cluster teardown: ${error.message}`));
+    const failed = log.errors.length > 0 || log.runs.some((entry) => entry.run.exitCode !== 0);
+    await cluster?.teardown({ failed }).catch((error: Error) => presenter.warn(`cluster teardown: ${error.message}`));
     await log.finish(Date.now());
   }
 

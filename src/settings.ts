@@ -27,6 +27,14 @@ export interface Settings {
   kindName: string;
   /** Node image for kind, when not kind's default. */
   kindImage?: string;
+  /** kind config file for the cluster kubeflake creates. */
+  kindConfig?: string;
+  /** Leave the kind cluster kubeflake created running at the end. */
+  keepCluster: boolean;
+  /** cluster=existing: really clean up in a cluster that does not look throwaway (else dry run). */
+  cleanupExisting: boolean;
+  /** PATH, where kind is looked for before the pinned release is installed. */
+  searchPath?: string;
   /** Where runs, snapshots and reports are written. */
   resultsDir: string;
   /** Extra copy of report.json, when set. */
@@ -98,6 +106,9 @@ export interface RawInputs {
   kubeconfig?: string;
   'kind-name'?: string;
   'kind-image'?: string;
+  'kind-config'?: string;
+  'keep-cluster'?: string | boolean;
+  'cleanup-existing'?: string | boolean;
   results?: string;
   json?: string;
   cleanup?: string;
@@ -139,6 +150,10 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     kubeconfig: kubeconfig ? resolve(kubeconfig) : undefined,
     kindName: inputs['kind-name'] || defaults.kindName,
     kindImage: inputs['kind-image'] || undefined,
+    kindConfig: inputs['kind-config'] ? resolve(cwd, inputs['kind-config']) : undefined,
+    keepCluster: flag('keep-cluster', inputs['keep-cluster']),
+    cleanupExisting: flag('cleanup-existing', inputs['cleanup-existing']),
+    searchPath: env.PATH,
     resultsDir: resolve(inputs.results || 'kubeflake-results'),
     jsonFile: inputs.json ? resolve(inputs.json) : undefined,
     cleanup: oneOf('cleanup', inputs.cleanup || 'leaked', ['leaked', 'none'] as const),

@@ -42,16 +42,92 @@ export interface LocalCluster extends LocalClusterState {
 
 const stateFile = 'state.json';
 
-/** Builds (or finds cached) control-plane binaries with tools/build.sh; returns their folder. */
-export async function controlPlaneBinaries(options: { buildScript: string; cacheDir?: string; log?: (line: string) => void }): Promise<string> {
+/**
+ * Builds (or finds cached) control-plane binaries with tools/build.sh; returns their folder.
+ * A build takes 10 to 30 minutes on two cores, once a machine: `progress` hears what is being
+ * built, why, and a line every `heartbeatMs` with the elapsed time; `log` gets Go's package lines.
+ */
+export async function controlPlaneBinaries(options: {
+  buildScript: string;
+  cacheDir?: string;
+  log?: (line: string) => void;
+  progress?: (line: string) => void;
+  heartbeatMs?: number;
+}): Promise<string> {
   const env = { ...process.env, ...(options.cacheDir ? { KUBEFLAKE_CACHE: options.cacheDir } : {}) };
-  const result = await runProcess(['bash', options.buildScript], { env, capture: true, onLine: options.log });
+  const progress = options.progress ?? options.log ?? (() => {});
+  const tracker = buildProgress(Date.now());
+  const heartbeat = setInterval(() => {
+    const line = tracker.heartbeat(Date.now());
+    if (line) progress(line);
+  }, options.heartbeatMs ?? 30_000);
+  heartbeat.unref();
+  let result;
+  try {
+    result = await runProcess(['bash', options.buildScript], {
+      env,
+      capture: true,
+      onLine: (line) => {
+        const shown = tracker.line(line, Date.now());
+        if (shown) progress(shown);
+        else options.log?.(line);
+      },
+    });
+  } finally {
+    clearInterval(heartbeat);
+  }
   const dir = result.stdout.trim().split('\n').pop() ?? '';
   if (result.exitCode !== 0 || !existsSync(join(dir, 'kube-apiserver'))) {
     throw new Error(`building the local control plane with ${options.buildScript} failed (exit ${result.exitCode}): ` +
       `${result.stderr.trim().split('\n').slice(-5).join(' | ')}. Is Go installed and the Go module proxy reachable?`);
   }
   return dir;
+}
+
+/** The folder tools/build.sh builds into (and the Actions cache saves), without building. */
+export async function controlPlaneDir(buildScript: string, cacheDir?: string): Promise<string> {
+  const env = { ...process.env, ...(cacheDir ? { KUBEFLAKE_CACHE: cacheDir } : {}) };
+  const result = await runProcess(['bash', buildScript, '--where'], { env, capture: true });
+  if (result.exitCode !== 0) throw new Error(`${buildScript} --where failed: ${result.stderr.trim()}`);
+  return result.stdout.trim();
+}
+
+/**
+ * Reads tools/build.sh's stderr: which binary is being built, how many Go packages compiled.
+ * `line` returns the line to show as progress (or undefined for Go's package noise);
+ * `heartbeat` says what is still going on, for the quiet minutes of a long compile.
+ */
+export function buildProgress(startedAt: number) {
+  let current: { name: string; of: string; since: number } | undefined;
+  let packages = 0;
+  return {
+    line(text: string, now: number): string | undefined {
+      if (text.startsWith('kubeflake: building the local control plane')) {
+        return `${text.replace(/^kubeflake: /, '')}. This takes 10 to 30 minutes on two cores; progress every 30 s.`;
+      }
+      const building = /^building (\S+) \((\d+ of \d+)\)$/.exec(text);
+      if (building) {
+        current = { name: building[1]!, of: building[2]!, since: now };
+        return `building ${current.name} (${current.of}), ${formatElapsed(now - startedAt)} elapsed so far`;
+      }
+      if (/^built \S+ in \d+ s$/.test(text)) {
+        current = undefined;
+        return `${text} (${formatElapsed(now - startedAt)} elapsed in all)`;
+      }
+      if (current && /^[\w.-]+(\/[\w.~-]+)*$/.test(text)) packages++;
+      return undefined;
+    },
+    heartbeat(now: number): string | undefined {
+      if (!current) return undefined;
+      return `still building ${current.name} (${current.of}): ${formatElapsed(now - current.since)} on it, ` +
+        `${formatElapsed(now - startedAt)} in all, ${packages} Go packages compiled so far`;
+    },
+  };
+}
+
+function formatElapsed(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {

@@ -2,13 +2,24 @@
 // anywhere Go builds), or the cluster already in a kubeconfig. Each gives a kubeconfig and a
 // teardown that undoes only what it set up.
 
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterKind } from '../model.ts';
-import { runProcess } from '../exec.ts';
 import { controlPlaneBinaries, startLocalCluster } from './local.ts';
+import { connectKube } from './kube.ts';
+import { ensureKind } from './kind-install.ts';
+import {
+  explainKindFailure,
+  finishKindCluster,
+  kindCli,
+  kindCreateArgs,
+  kindRecordFile,
+  parseKindClusters,
+  waitForKindReady,
+  writeKindRecord,
+} from './kind.ts';
 
 export interface ProvisionedCluster {
   kind: ClusterKind;
@@ -16,8 +27,15 @@ export interface ProvisionedCluster {
   server: string;
   /** What was set up, for the log ("kind cluster kubeflake (created)"). */
   description: string;
-  /** Undoes what provisioning did: stops the local plane, deletes a kind cluster it created. */
-  teardown(): Promise<void>;
+  /**
+   * Undoes what provisioning did: stops the local plane, deletes a kind cluster it created
+   * (after exporting its logs when the hunt failed).
+   */
+  teardown(outcome?: { failed: boolean }): Promise<void>;
+  /** Cleanup must only report (dry run): an existing cluster that does not look throwaway. */
+  cleanupDryRun?: boolean;
+  /** Said loudly before the hunt starts (a shared-looking cluster). */
+  warning?: string;
 }
 
 export interface ProvisionOptions {
@@ -30,11 +48,26 @@ export interface ProvisionOptions {
   /** cluster=kind. */
   kindName: string;
   kindImage?: string;
-  /** The kind executable (a path in tests). */
+  /** kind config file (nodes, port mappings...). */
+  kindConfig?: string;
+  /** Leave a created kind cluster running at the end. */
+  keepCluster?: boolean;
+  /** The kind executable; found on `searchPath` or installed (pinned, checksummed) when absent. */
   kindCommand?: string;
-  /** Where a created kind cluster's kubeconfig is written. */
+  /** PATH to look for kind on (settings' view of it). */
+  searchPath?: string;
+  /** Environment of the kind process (tests point it at a stand-in Docker). */
+  kindEnv?: NodeJS.ProcessEnv;
+  kindCreateTimeoutMs?: number;
+  kindReadyTimeoutMs?: number;
+  /** cluster=existing: really delete in a cluster that does not look throwaway. */
+  cleanupExisting?: boolean;
+  /** Where a created kind cluster's kubeconfig (and its record) is written: the results folder. */
   workDir: string;
+  /** Detail lines (tool output). */
   log: (line: string) => void;
+  /** Progress a person should see even when not verbose (a long build, a cluster being created). */
+  progress?: (line: string) => void;
 }
 
 export async function provisionCluster(options: ProvisionOptions): Promise<ProvisionedCluster> {
@@ -51,18 +84,48 @@ export async function provisionCluster(options: ProvisionOptions): Promise<Provi
 async function existingCluster(options: ProvisionOptions): Promise<ProvisionedCluster> {
   const kubeconfigPath = options.kubeconfig;
   if (!kubeconfigPath) throw new Error('cluster=existing needs a kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
+  const identity = await clusterIdentity(kubeconfigPath);
+  const throwaway = throwawayReason(identity);
+  const dryRun = !throwaway && !options.cleanupExisting;
   return {
     kind: 'existing',
     kubeconfigPath,
-    server: await serverOf(kubeconfigPath),
-    description: `existing cluster from ${kubeconfigPath}`,
+    server: identity.server,
+    description: `existing cluster from ${kubeconfigPath} (context ${identity.context || '(none)'}${throwaway ? `, ${throwaway}` : ''})`,
     teardown: async () => {},
+    ...(throwaway ? {} : {
+      cleanupDryRun: dryRun,
+      warning: `the existing cluster's context "${identity.context}" (${identity.server}) does not look like a throwaway test cluster ` +
+        `(not kind, not local, not a loopback server): the test suite runs against it and ` +
+        (dryRun ? 'cleanup only reports what it would delete (dry run). Set cleanup-existing: true to really delete what the runs leave.'
+          : 'cleanup deletes what the runs leave, because cleanup-existing is true.'),
+    }),
   };
 }
 
+export interface ClusterIdentity {
+  context: string;
+  cluster: string;
+  server: string;
+}
+
+/** Why a cluster looks like a throwaway test cluster, or undefined when it may be shared. */
+export function throwawayReason(identity: ClusterIdentity): string | undefined {
+  const names = [identity.context, identity.cluster];
+  if (names.some((name) => /^kind-|^kind$/.test(name))) return 'a kind cluster';
+  if (names.some((name) => /local|^minikube$|^docker-desktop$|^rancher-desktop$|^k3d-|^orbstack$|^colima/.test(name))) return 'a local cluster';
+  let host = '';
+  try {
+    host = new URL(identity.server).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return undefined;
+  }
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return 'a loopback server';
+  return undefined;
+}
+
 async function localCluster(options: ProvisionOptions): Promise<ProvisionedCluster> {
-  options.log('building (or finding cached) control-plane binaries');
-  const binDir = await controlPlaneBinaries({ buildScript: options.buildScript, cacheDir: options.cacheDir, log: options.log });
+  const binDir = await controlPlaneBinaries({ buildScript: options.buildScript, cacheDir: options.cacheDir, log: options.log, progress: options.progress });
   const stateDir = await mkdtemp(join(tmpdir(), 'kubeflake-cluster-'));
   const cluster = await startLocalCluster({ binDir, stateDir, log: options.log });
   return {
@@ -76,37 +139,63 @@ async function localCluster(options: ProvisionOptions): Promise<ProvisionedClust
 
 /** kind create/delete; a cluster that already existed is used and left alone. */
 async function kindCluster(options: ProvisionOptions): Promise<ProvisionedCluster> {
-  const kind = options.kindCommand ?? 'kind';
+  const name = options.kindName;
+  const kindPath = options.kindCommand ?? (await ensureKind({ path: options.searchPath, cacheDir: options.cacheDir, log: options.log })).path;
+  const cli = kindCli(kindPath, options.kindEnv);
   const kubeconfigPath = join(options.workDir, 'kind.kubeconfig');
-  const existing = await runProcess([kind, 'get', 'clusters'], { capture: true });
-  if (existing.exitCode !== 0) throw new Error(`\`${kind} get clusters\` failed: ${existing.stderr.trim()}. Is kind installed and Docker running?`);
-  const alreadyThere = existing.stdout.split('\n').map((line) => line.trim()).includes(options.kindName);
+  const listed = await cli.run(['get', 'clusters'], { timeoutMs: 60_000 });
+  if (listed.exitCode !== 0) throw new Error(explainKindFailure(listed, { step: 'kind get clusters', name }));
+  const alreadyThere = parseKindClusters(listed.stdout).includes(name);
+  const keep = options.keepCluster ?? false;
+  const finish = (exportLogs: boolean) => finishKindCluster(cli, { name, resultsDir: options.workDir, keep, exportLogs, log: options.log });
+
   if (alreadyThere) {
-    options.log(`using the existing kind cluster ${options.kindName}`);
-    const exported = await runProcess([kind, 'export', 'kubeconfig', '--name', options.kindName, '--kubeconfig', kubeconfigPath], { capture: true });
-    if (exported.exitCode !== 0) throw new Error(`\`${kind} export kubeconfig\` failed: ${exported.stderr.trim()}`);
+    options.log(`using the existing kind cluster ${name}`);
+    const exported = await cli.run(['export', 'kubeconfig', '--name', name, '--kubeconfig', kubeconfigPath], { timeoutMs: 60_000 });
+    if (exported.exitCode !== 0) throw new Error(explainKindFailure(exported, { step: `kind export kubeconfig --name ${name}`, name }));
   } else {
-    options.log(`creating kind cluster ${options.kindName}`);
-    const create = [kind, 'create', 'cluster', '--name', options.kindName, '--kubeconfig', kubeconfigPath, '--wait', '180s'];
-    if (options.kindImage) create.push('--image', options.kindImage);
-    const created = await runProcess(create, { capture: true, onLine: options.log });
-    if (created.exitCode !== 0) throw new Error(`\`${create.join(' ')}\` failed (exit ${created.exitCode}): ${created.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    // Recorded before creating, so a cancelled step still leaves the post step something to delete.
+    await writeKindRecord(options.workDir, { name, kind: kindPath, keep, createdAt: new Date().toISOString() });
+    const args = kindCreateArgs({ name, kubeconfigPath, configFile: options.kindConfig, image: options.kindImage });
+    const timeoutMs = options.kindCreateTimeoutMs ?? 10 * 60_000;
+    options.progress?.(`creating kind cluster ${name}${options.kindImage ? ` (${options.kindImage})` : ''}: pulling the node image and starting it takes a minute or two`);
+    const created = await cli.run(args, { timeoutMs, onLine: options.log });
+    if (created.exitCode !== 0 || created.timedOut) {
+      const message = explainKindFailure(created, { step: `kind ${args.join(' ')}`, name, image: options.kindImage, configFile: options.kindConfig, timeoutMs });
+      // Nodes exist once kind got to preparing them: keep their logs, then remove them (--retain).
+      if (created.timedOut || /Preparing nodes/.test(created.stderr)) await finish(true);
+      else await rm(join(options.workDir, kindRecordFile), { force: true });
+      throw new Error(message);
+    }
+  }
+
+  const api = await connectKube(kubeconfigPath);
+  try {
+    await waitForKindReady(api, { timeoutMs: options.kindReadyTimeoutMs ?? 5 * 60_000, log: options.log });
+  } catch (error) {
+    if (!alreadyThere) await finish(true);
+    throw error;
+  } finally {
+    api.close();
   }
   return {
     kind: 'kind',
     kubeconfigPath,
     server: await serverOf(kubeconfigPath),
-    description: `kind cluster ${options.kindName} (${alreadyThere ? 'existing, kept' : 'created'})`,
-    teardown: async () => {
-      if (alreadyThere) return;
-      const deleted = await runProcess([kind, 'delete', 'cluster', '--name', options.kindName], { capture: true });
-      if (deleted.exitCode !== 0) options.log(`could not delete kind cluster ${options.kindName}: ${deleted.stderr.trim()}`);
+    description: `kind cluster ${name} (${alreadyThere ? 'existing, kept' : keep ? 'created, kept after the hunt' : 'created'})`,
+    teardown: async (outcome) => {
+      if (!alreadyThere) await finish(outcome?.failed ?? false);
     },
   };
 }
 
 /** The API server address of a kubeconfig's current context. */
 export async function serverOf(kubeconfigPath: string): Promise<string> {
+  return (await clusterIdentity(kubeconfigPath)).server;
+}
+
+/** The current context of a kubeconfig: its name, its cluster's name and server. */
+export async function clusterIdentity(kubeconfigPath: string): Promise<ClusterIdentity> {
   let config: {
     'current-context'?: string;
     contexts?: { name: string; context?: { cluster?: string } }[];
@@ -120,5 +209,5 @@ export async function serverOf(kubeconfigPath: string): Promise<string> {
   const context = config.contexts?.find((c) => c.name === config['current-context']) ?? config.contexts?.[0];
   const server = config.clusters?.find((c) => c.name === context?.context?.cluster)?.cluster?.server;
   if (!server) throw new Error(`kubeconfig ${kubeconfigPath} names no server for its current context "${config['current-context'] ?? ''}"`);
-  return server;
+  return { context: context?.name ?? '', cluster: context?.context?.cluster ?? '', server };
 }

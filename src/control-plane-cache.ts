@@ -1,0 +1,50 @@
+// Action face only: the local control plane's binaries (10 to 30 minutes of Go compiling) are
+// restored from the Actions cache before the hunt and saved after it, keyed by the versions
+// tools/build.sh builds and the runner's platform. A cache service that is down costs a
+// rebuild and a warning, never the hunt.
+
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { controlPlaneDir } from './cluster/local.ts';
+import type { Settings } from './settings.ts';
+
+export interface ControlPlaneCache {
+  dir: string;
+  key: string;
+  /** The restore found exactly this key: nothing to save afterwards. */
+  hit: boolean;
+}
+
+/** The cache key of a binaries folder: its name carries the etcd and Kubernetes versions. */
+export function controlPlaneCacheKey(dir: string, platform: string, arch: string): string {
+  return `kubeflake-control-plane-${basename(dir)}-${platform}-${arch}`;
+}
+
+export async function restoreControlPlane(settings: Settings): Promise<ControlPlaneCache | undefined> {
+  if (settings.cluster !== 'local' || !cache.isFeatureAvailable()) return undefined;
+  const dir = await controlPlaneDir(join(settings.projectRoot, 'tools', 'build.sh'), settings.cacheDir);
+  const key = controlPlaneCacheKey(dir, process.platform, process.arch);
+  try {
+    const restored = await cache.restoreCache([dir], key);
+    core.info(restored ? `control-plane binaries restored from the Actions cache (${key})` : `no cached control-plane binaries for ${key}: building them once`);
+    return { dir, key, hit: restored === key };
+  } catch (error) {
+    core.warning(`could not restore the control-plane binaries from the Actions cache: ${(error as Error).message}; building them instead`);
+    return { dir, key, hit: false };
+  }
+}
+
+export async function saveControlPlane(entry: ControlPlaneCache | undefined): Promise<void> {
+  if (!entry || entry.hit) return;
+  const complete = ['etcd', 'kube-apiserver', 'kube-controller-manager'].every((name) => existsSync(join(entry.dir, name)));
+  if (!complete) return;
+  try {
+    await cache.saveCache([entry.dir], entry.key);
+    core.info(`control-plane binaries saved to the Actions cache (${entry.key}): later workflow runs skip the build`);
+  } catch (error) {
+    // Another job of the same workflow may have saved the same key first: that is fine.
+    core.info(`control-plane binaries not saved to the Actions cache: ${(error as Error).message}`);
+  }
+}
