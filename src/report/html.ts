@@ -1,7 +1,10 @@
-// A single self-contained HTML page: verdict header, findings, a run x test matrix that
-// shows order dependence at a glance, a card a finding, leaks, cleanup and runs. Inline CSS,
-// no scripts, no external assets; every string from the suite or cluster is escaped.
+// A single self-contained HTML page: verdict header, findings, a run x test heatmap that shows
+// order dependence at a glance, each victim's failing orders on a timeline, a card a finding,
+// leaks by test, cleanup and runs. Inline CSS and one small fixed script (the copy buttons),
+// both pinned by hash in a Content-Security-Policy that also forbids every network load; every
+// string from the suite or cluster is escaped. Readable at 400 px, usable by keyboard, dark mode.
 
+import { createHash } from 'node:crypto';
 import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
 import {
   aloneProbe,
@@ -38,32 +41,41 @@ export function renderHtml(report: Report): string {
   const tests = indexTests(report);
   const findings = findingTests(report);
   const title = `kubeflake: ${headline(report)}`;
+  const sections: [id: string, label: string, html: string][] = [
+    ['errors', 'Errors', report.errors?.length ? errorsSection(report.errors) : ''],
+    ['findings', 'Findings', findings.length ? findingsSection(report, tests, findings) : cleanSection(report)],
+    ['heatmap', 'Heatmap', matrixSection(report, tests, findings)],
+    ['timelines', 'Failing orders', timelinesSection(report, tests, findings)],
+    ['details', 'Details', findings.length ? cardsSection(report, tests, findings) : ''],
+    ['leaks', 'Leaks', report.leaks.length ? leaksSection(report, tests) : ''],
+    ['cleanup', 'Cleanup', cleanupSection(report)],
+    ['runs', 'Runs', runsSection(report, tests)],
+  ];
+  const present = sections.filter(([, , html]) => html);
+  const nav = `<nav class="toc" aria-label="Sections">${present.map(([id, label]) => `<a href="#${id}">${label}</a>`).join('')}</nav>`;
   const body = [
     header(report),
+    nav,
     stats(report),
-    report.errors?.length ? errorsSection(report.errors) : '',
-    findings.length ? findingsSection(report, tests, findings) : cleanSection(report),
-    matrixSection(report, tests, findings),
-    findings.length ? cardsSection(report, tests, findings) : '',
-    report.leaks.length ? leaksSection(report, tests) : '',
-    cleanupSection(report),
-    runsSection(report, tests),
+    ...present.map(([id, , html]) => html.replace(/^<section/, `<section id="${id}"`)),
     footer(report),
-  ]
-    .filter(Boolean)
-    .join('\n');
+  ].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
 <title>${t(truncate(title, 200))}</title>
 <style>${CSS}</style>
 </head>
 <body>
+<a class="skip" href="#findings">Skip to the findings</a>
 <main>
 ${body}
 </main>
+<script>${SCRIPT}</script>
 </body>
 </html>
 `;
@@ -122,15 +134,15 @@ function findingsSection(report: Report, tests: TestIndex, findings: TestReport[
     ];
     const leaks = [...new Set(test.polluters.flatMap((p) => viaLeaks(report, p.via)))];
     return `<tr>
-<td>${pill(test.verdict)}</td>
-<td><a href="#${anchor(test.id)}">${testName(tests, test.id)}</a><div class="loc">${t(location(test))}</div></td>
-<td>${causes.length ? causes.slice(0, 5).join('<br>') : `<span class="muted">${test.verdict === 'broken' ? 'fails alone too' : test.verdict === 'flaky' ? 'no order explains it' : '—'}</span>`}</td>
-<td>${leaks.length ? leaks.slice(0, 5).map(leakChip).join('<br>') : '<span class="muted">—</span>'}</td>
-<td>${test.hint ? t(test.hint) : t(test.failureKinds.join(', '))}</td>
+<td data-label="Verdict">${pill(test.verdict)}</td>
+<td data-label="Test"><a href="#${anchor(test.id)}">${testName(tests, test.id)}</a><div class="loc">${t(location(test))}</div></td>
+<td data-label="Polluter / state-setter">${causes.length ? causes.slice(0, 5).join('<br>') : `<span class="muted">${test.verdict === 'broken' ? 'fails alone too' : test.verdict === 'flaky' ? 'no order explains it' : '—'}</span>`}</td>
+<td data-label="Leaked object">${leaks.length ? leaks.slice(0, 5).map(leakChip).join('<br>') : '<span class="muted">—</span>'}</td>
+<td data-label="Fix hint">${test.hint ? t(test.hint) : t(test.failureKinds.join(', '))}</td>
 </tr>`;
   });
   return `<section><h2>Findings</h2>
-<table class="grid findings"><thead><tr><th>Verdict</th><th>Test</th><th>Polluter / state-setter</th><th>Leaked object</th><th>Fix hint</th></tr></thead>
+<table class="grid findings stack"><thead><tr><th>Verdict</th><th>Test</th><th>Polluter / state-setter</th><th>Leaked object</th><th>Fix hint</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table></section>`;
 }
 
@@ -186,10 +198,10 @@ function matrixSection(report: Report, tests: TestIndex, findings: TestReport[])
     return `<tr${findingIds.has(test.id) ? ' class="finding"' : ''}><th class="label"><div>${testName(tests, test.id, 70)}</div><div class="roles">${role}</div></th>${cells}</tr>`;
   });
   const hidden = all.length - rows.length;
-  return `<section><h2>Run × test matrix</h2>
-<p class="muted">Each column is a run (probes hatched), each row a test. The number is the test's position in that run's order: a victim fails in the columns where its polluter ran earlier.</p>
+  return `<section><h2>Run × test heatmap</h2>
+<p class="muted">Each column is a run (probes hatched), each row a test. The number is the test's position in that run's order (hover a cell for details): a victim fails in the columns where its polluter ran earlier.</p>
 <div class="legend"><span class="c pass">3</span> passed <span class="c fail">7</span> failed <span class="c skip">s</span> skipped <span class="c absent"></span> not run <span class="c pass probe">2</span> probe</div>
-<div class="matrix-wrap"><table class="matrix"><thead><tr><th class="label">Test</th>${head}</tr></thead>
+<div class="matrix-wrap" tabindex="0" role="region" aria-label="Run by test heatmap, scrollable"><table class="matrix"><thead><tr><th class="label">Test</th>${head}</tr></thead>
 <tbody>${body.join('\n')}</tbody></table></div>${hidden > 0 ? `<p class="muted">…and ${plural(hidden, 'more stable test')} not drawn.</p>` : ''}</section>`;
 }
 
@@ -198,6 +210,72 @@ function runTitle(run: RunReport, tests: TestIndex): string {
   if (run.probe) parts.push(`probe${run.purpose ? ` (${run.purpose})` : ''}${run.subject ? ` for ${tests.name(run.subject)}` : ''}`);
   if (run.timedOut) parts.push('timed out');
   return parts.join(', ');
+}
+
+/** Failing orders drawn per victim, at most this many each. */
+const MAX_TIMELINES = 6;
+
+/**
+ * For each victim, the runs it failed in, as the order they ran: the polluter, the object it
+ * left behind and the victim highlighted, the tests in between folded into counts.
+ */
+function timelinesSection(report: Report, tests: TestIndex, findings: TestReport[]): string {
+  const victims = findings.filter((test) => test.verdict === 'order-dependent' && test.polluters.length > 0);
+  if (!victims.length) return '';
+  const blocks = victims.map((victim) => {
+    const failing = report.runs.filter((run) => run.failed.includes(victim.id) && run.order.includes(victim.id));
+    const shown = [...failing.filter((run) => !run.probe), ...failing.filter((run) => run.probe)].slice(0, MAX_TIMELINES);
+    const drawn = shown.map((run) => timeline(report, tests, victim, run)).join('\n');
+    const more = failing.length - shown.length;
+    return `<article class="victim"><h3>${testName(tests, victim.id, 160)}</h3>
+<p class="muted">failed in ${plural(failing.length, 'order')}${failing.length ? ', each with its polluter earlier in the run' : ''}</p>
+${drawn || '<p class="muted">No failing order recorded its position.</p>'}${more > 0 ? `<p class="muted">…and ${plural(more, 'more failing order')}.</p>` : ''}</article>`;
+  });
+  return `<section><h2>Failing orders</h2>
+<p class="muted">Each line is one run in which a victim failed, in the order its tests ran. The polluter, what it left in the cluster, and the victim are highlighted; the tests between them are folded.</p>
+${blocks.join('\n')}</section>`;
+}
+
+function timeline(report: Report, tests: TestIndex, victim: TestReport, run: RunReport): string {
+  const at = run.order.indexOf(victim.id);
+  const polluters = new Map(victim.polluters.map((p) => [p.test, p] as const));
+  const cleaners = new Set(victim.cleaners);
+  const items: string[] = [];
+  let folded: TestId[] = [];
+  const fold = () => {
+    if (!folded.length) return;
+    const names = folded.slice(0, 12).map((id) => tests.name(id)).join('\n') + (folded.length > 12 ? '\n…' : '');
+    items.push(`<li><span class="step fold" title="${pre(names)}">${plural(folded.length, 'other test')}</span></li>`);
+    folded = [];
+  };
+  run.order.slice(0, at + 1).forEach((id, index) => {
+    const polluter = polluters.get(id);
+    if (id === victim.id) {
+      fold();
+      const kind = victim.failures?.find((f) => f.run === run.id)?.kind ?? victim.failureKinds[0];
+      items.push(`<li><div class="step victim"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag fail">failed${kind ? `: ${t(kind)}` : ''}</span></div></div></li>`);
+    } else if (polluter) {
+      fold();
+      const left = viaLeaks(report, polluter.via)
+        .map((leak) => `<div class="leaked">left ${leakChip(leak)}${leak.runs.includes(run.id) ? ' <span class="muted">still there after this run</span>' : ''}</div>`)
+        .join('');
+      items.push(`<li><div class="step polluter"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag ${polluter.confirmed ? 'confirmed' : 'suspected'}">polluter${polluter.confirmed ? ', confirmed' : ''}</span></div>${left}</div></li>`);
+    } else if (cleaners.has(id)) {
+      fold();
+      items.push(`<li><div class="step cleaner"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag">cleaner</span></div></div></li>`);
+    } else {
+      folded.push(id);
+    }
+  });
+  fold();
+  const label = run.probe ? `probe ${t(run.id)}${run.purpose ? ` (${t(run.purpose)})` : ''}` : `run ${t(run.id)}`;
+  return `<div class="order"><div class="order-head"><b>${label}</b> <span class="muted">seed ${run.seed} · failed at position ${at + 1} of ${run.order.length}</span></div>
+<ol class="timeline">${items.join('')}</ol></div>`;
+}
+
+/** A command in a box, with a button that copies it (the page's one script). */
+function copyable(id: string, command: string): string {
+  return `<div class="copyable"><pre class="cmd" id="${id}">${pre(command)}</pre><button type="button" class="copy" data-copy="${id}" aria-label="Copy the reproduce command">Copy</button></div>`;
 }
 
 function cardsSection(report: Report, tests: TestIndex, findings: TestReport[]): string {
@@ -231,7 +309,7 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
   if (failure) rows.push(['Failure', `<span class="muted">run <code>${t(failure.run)}</code> · ${t(failure.kind)}</span><pre>${pre(truncate(failure.message, 2000))}</pre>`]);
   else if (test.failureKinds.length) rows.push(['Failure', t(test.failureKinds.join(', '))]);
   if (test.hint) rows.push(['Fix', `<strong>${t(test.hint)}</strong>`]);
-  if (test.reproduce) rows.push(['Reproduce', `<pre class="cmd">${pre(test.reproduce)}</pre>`]);
+  if (test.reproduce) rows.push(['Reproduce', copyable(`cmd-${anchor(test.id)}`, test.reproduce)]);
   return `<article class="card ${test.verdict}" id="${anchor(test.id)}">
 <div class="card-head">${pill(test.verdict)} <h3>${t(test.name)}</h3></div>
 <div class="loc">${t(location(test))}${test.suite ? ` · ${t(test.suite)}` : ''} · failed ${test.failed} of ${plural(test.passed + test.failed, 'run')}</div>
@@ -246,17 +324,26 @@ function leakDetail(leak: LeakReport): string {
 }
 
 function leaksSection(report: Report, tests: TestIndex): string {
-  const rows = report.leaks.map((leak) => {
-    const origin = leak.createdBy
-      ? `${testName(tests, leak.createdBy, 80)}${leak.attribution && leak.attribution !== 'exact' ? ` <span class="muted">(${t(leak.attribution)})</span>` : ''}`
-      : leak.deletedBy
-        ? `<span class="muted">deleted by</span> ${testName(tests, leak.deletedBy, 80)}`
-        : '<span class="muted">unknown</span>';
-    const state = `${leak.terminating ? '<span class="tag warn">terminating</span>' : '<span class="tag">live</span>'} ${leak.finalizers.map((f) => `<code>${t(f)}</code>`).join(' ')}`;
-    return `<tr><td><code class="obj">${t(leakName(leak))}</code><div class="loc">${t(leak.apiVersion)}</div></td><td>${origin}</td><td>${leak.runs.map((r) => `<code>${t(r)}</code>`).join(' ')}</td><td>${state}</td></tr>`;
+  // Grouped by the test that created them: the fix lives in that test.
+  const groups = new Map<string, LeakReport[]>();
+  for (const leak of report.leaks) {
+    const key = leak.createdBy ? `c:${leak.createdBy}` : leak.deletedBy ? `d:${leak.deletedBy}` : 'u:';
+    groups.set(key, [...(groups.get(key) ?? []), leak]);
+  }
+  const body = [...groups].map(([key, leaks]) => {
+    const id = key.slice(2);
+    const heading = key.startsWith('c:') ? `created by ${testName(tests, id, 100)}`
+      : key.startsWith('d:') ? `deleted from the baseline by ${testName(tests, id, 100)}`
+      : 'not attributed to a test';
+    const rows = leaks.map((leak) => {
+      const how = leak.attribution && leak.attribution !== 'exact' ? ` <span class="muted">(${t(leak.attribution)} attribution)</span>` : '';
+      const state = `${leak.terminating ? '<span class="tag warn">terminating</span>' : '<span class="tag">live</span>'} ${leak.finalizers.map((f) => `<code>${t(f)}</code>`).join(' ')}`;
+      return `<tr><td data-label="Object"><code class="obj">${t(leakName(leak))}</code><div class="loc">${t(leak.apiVersion)}${how}</div></td><td data-label="After runs">${leak.runs.map((r) => `<code>${t(r)}</code>`).join(' ')}</td><td data-label="State">${state}</td></tr>`;
+    });
+    return `<tbody><tr class="group"><th colspan="3">${plural(leaks.length, 'object')} ${heading}</th></tr>${rows.join('\n')}</tbody>`;
   });
-  return `<section><h2>Leaked objects</h2>
-<table class="grid"><thead><tr><th>Object</th><th>Created by</th><th>Runs</th><th>Terminating / finalizers</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></section>`;
+  return `<section><h2>Leaks by test</h2>
+<table class="grid leaks stack"><thead><tr><th>Object</th><th>After runs</th><th>Terminating / finalizers</th></tr></thead>${body.join('\n')}</table></section>`;
 }
 
 function cleanupSection(report: Report): string {
@@ -271,10 +358,10 @@ function cleanupSection(report: Report): string {
   const summary = `${cleanup.dryRun ? '<span class="tag warn">dry run: nothing was changed</span> ' : ''}${cleanup.deleted.length} deleted · ${cleanup.finalizersRemoved.length} with finalizers removed · ${cleanup.left.length} left`;
   const rows = acts.map(
     (a) =>
-      `<tr class="act-${a.what === 'left' ? 'left' : a.what.includes('finalizer') ? 'fin' : 'del'}"><td>${t(a.what)}</td><td><code class="obj">${t(leakName({ kind: a.object.kind, namespace: a.object.namespace ?? '', name: a.object.name }))}</code></td><td><code>${t(a.run)}</code></td><td>${t(a.note)}</td></tr>`,
+      `<tr class="act-${a.what === 'left' ? 'left' : a.what.includes('finalizer') ? 'fin' : 'del'}"><td data-label="Action">${t(a.what)}</td><td data-label="Object"><code class="obj">${t(leakName({ kind: a.object.kind, namespace: a.object.namespace ?? '', name: a.object.name }))}</code></td><td data-label="After run"><code>${t(a.run)}</code></td><td data-label="Why">${t(a.note)}</td></tr>`,
   );
   return `<section><h2>Cleanup</h2><p>${summary}</p>${errors.map((e) => `<p class="error-text">${t(e)}</p>`).join('')}
-${rows.length ? `<table class="grid"><thead><tr><th>Action</th><th>Object</th><th>After run</th><th>Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>` : ''}</section>`;
+${rows.length ? `<table class="grid stack"><thead><tr><th>Action</th><th>Object</th><th>After run</th><th>Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>` : ''}</section>`;
 }
 
 function runsSection(report: Report, tests: TestIndex): string {
@@ -283,33 +370,70 @@ function runsSection(report: Report, tests: TestIndex): string {
     (run) =>
       `<tr${run.probe ? ' class="probe-row"' : ''}><td><code>${t(run.id)}</code></td><td class="num">${run.seed}</td><td class="num">${run.exitCode ?? '—'}</td><td class="num">${run.failed.length}${run.timedOut ? ' <span class="tag warn">timed out</span>' : ''}</td><td class="num">${formatDuration(run.durationMs)}</td><td>${run.orderSource ? t(run.orderSource) : ''}</td><td>${run.probe ? `${t(run.purpose ?? 'probe')}${run.subject ? ` for ${testName(tests, run.subject, 60)}` : ''}` : ''}</td></tr>`,
   );
-  return `<section><h2>Runs</h2><table class="grid"><thead><tr><th>Run</th><th>Seed</th><th>Exit</th><th>Failed</th><th>Duration</th><th>Order from</th><th>Probe</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></section>`;
+  return `<section><h2>Runs</h2><div class="table-wrap" tabindex="0" role="region" aria-label="Runs, scrollable"><table class="grid runs"><thead><tr><th>Run</th><th>Seed</th><th>Exit</th><th>Failed</th><th>Duration</th><th>Order from</th><th>Probe</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div></section>`;
 }
 
 function footer(report: Report): string {
   return `<footer>kubeflake${report.version ? ` ${t(report.version)}` : ''} · ${t(report.schema)}</footer>`;
 }
 
+// Copies the text of the element a button names. navigator.clipboard where the page may use it,
+// else select the text and execCommand (file:// pages in some browsers); says what happened.
+const SCRIPT = `
+document.addEventListener('click', function (event) {
+  var button = event.target instanceof Element ? event.target.closest('button[data-copy]') : null;
+  if (!button) return;
+  var source = document.getElementById(button.getAttribute('data-copy'));
+  if (!source) return;
+  var text = source.textContent || '';
+  var say = function (label) {
+    button.textContent = label;
+    setTimeout(function () { button.textContent = 'Copy'; }, 2000);
+  };
+  var fallback = function () {
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    var copied = false;
+    try { copied = document.execCommand('copy'); } catch (error) { copied = false; }
+    say(copied ? 'Copied' : 'Selected: press Ctrl+C');
+  };
+  if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(function () { say('Copied'); }, fallback);
+  else fallback();
+});
+`;
+
+const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
+
 const CSS = `
-:root{--bg:#f6f8fa;--card:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--pass:#2da44e;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--warn:#9a6700;--warn-bg:#fff8c5;--od:#8250df;--od-bg:#fbefff;--skip:#818b98;--skip-bg:#eff2f5}
+:root{color-scheme:light dark;--bg:#f6f8fa;--card:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--head:#f6f8fa;--code:rgba(175,184,193,.2);--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--warn:#9a6700;--warn-bg:#fff8c5;--od:#8250df;--od-bg:#fbefff;--skip:#6e7781;--skip-bg:#eff2f5;--focus:#0969da;--cell-fg:#fff}
+@media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#151b23;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--head:#1b222c;--code:rgba(101,108,118,.3);--pass:#3fb950;--pass-bg:#12261e;--fail:#f85149;--fail-bg:#2d1418;--warn:#d29922;--warn-bg:#2b2111;--od:#ab7df8;--od-bg:#231c33;--skip:#8b949e;--skip-bg:#212830;--focus:#4493f8;--cell-fg:#0d1117}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.5 -apple-system,BlinkMacSystemFont,"Segoe UI","Noto Sans",Helvetica,Arial,sans-serif}
 main{max-width:1180px;margin:0 auto;padding:24px}
+a{color:var(--focus)}
+:focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+.skip{position:absolute;left:8px;top:-48px;background:var(--card);color:var(--fg);padding:8px 12px;border:2px solid var(--focus);border-radius:6px;z-index:10}
+.skip:focus{top:8px}
 code,pre{font:12px/1.45 ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,monospace}
-code{background:rgba(175,184,193,.2);padding:.1em .35em;border-radius:4px;word-break:break-word}
-pre{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:8px 10px;white-space:pre-wrap;word-break:break-word;margin:4px 0}
-pre.cmd{background:#0d1117;color:#e6edf3;border-color:#0d1117}
+code{background:var(--code);padding:.1em .35em;border-radius:4px;word-break:break-word}
+pre{background:var(--head);border:1px solid var(--line);border-radius:6px;padding:8px 10px;white-space:pre-wrap;word-break:break-word;margin:4px 0}
+pre.cmd{background:#0d1117;color:#e6edf3;border-color:#3d444d;margin:0}
 h2{font-size:18px;margin:28px 0 10px}
-section{margin-bottom:8px}
+section{margin-bottom:8px;scroll-margin-top:12px}
 .banner{border-radius:10px;padding:20px 24px;color:#fff;background:linear-gradient(135deg,#6639ba,#8250df)}
 .banner.clean{background:linear-gradient(135deg,#1a7f37,#2da44e)}
 .banner.error{background:linear-gradient(135deg,#a40e26,#cf222e)}
-.banner h1{margin:6px 0 4px;font-size:22px;line-height:1.3}
-.banner .meta{margin:0;opacity:.9}
+.banner h1{margin:6px 0 4px;font-size:22px;line-height:1.3;word-break:break-word}
+.banner .meta{margin:0;opacity:.95;word-break:break-word}
 .banner code{background:rgba(255,255,255,.18);color:#fff}
-.brand{font-weight:600;letter-spacing:.02em;opacity:.95}
+.brand{font-weight:600;letter-spacing:.02em}
 .badge{display:inline-block;margin-left:8px;padding:1px 8px;border-radius:10px;background:rgba(255,255,255,.25);font-size:12px}
-.stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(120px,1fr));gap:10px;margin:16px 0}
+.toc{display:flex;flex-wrap:wrap;gap:6px;margin:12px 0 0}
+.toc a{padding:4px 10px;border:1px solid var(--line);border-radius:14px;background:var(--card);text-decoration:none;font-size:13px}
+.stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(110px,1fr));gap:10px;margin:16px 0}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;border-top:3px solid var(--line)}
 .stat b{display:block;font-size:22px}
 .stat span{color:var(--muted);font-size:12px}
@@ -317,17 +441,19 @@ section{margin-bottom:8px}
 .stat.zero b{color:var(--muted)}
 table.grid{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
 table.grid th,table.grid td{padding:8px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
-table.grid th{background:#f6f8fa;font-size:12px;color:var(--muted);font-weight:600}
+table.grid th{background:var(--head);font-size:12px;color:var(--muted);font-weight:600}
 table.grid tr:last-child td{border-bottom:0}
+table.grid tr.group th{background:var(--card);color:var(--fg);font-size:13px;border-top:2px solid var(--line)}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+.table-wrap{overflow-x:auto;border-radius:8px}
 .loc,.muted{color:var(--muted);font-size:12px}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .pill.order-dependent{background:var(--od-bg);color:var(--od)}.pill.brittle,.pill.flaky{background:var(--warn-bg);color:var(--warn)}.pill.broken{background:var(--fail-bg);color:var(--fail)}.pill.stable{background:var(--pass-bg);color:var(--pass)}.pill.skipped{background:var(--skip-bg);color:var(--skip)}
 .tag{display:inline-block;padding:0 6px;border-radius:4px;font-size:11px;border:1px solid var(--line);color:var(--muted);white-space:nowrap}
-.tag.confirmed{border-color:var(--pass);color:var(--pass)}.tag.suspected{border-color:var(--warn);color:var(--warn)}.tag.warn{border-color:var(--warn);color:var(--warn);background:var(--warn-bg)}.tag.setter{border-color:var(--warn);color:var(--warn)}.tag.role{color:var(--od);border-color:var(--od)}
+.tag.confirmed{border-color:var(--pass);color:var(--pass)}.tag.suspected{border-color:var(--warn);color:var(--warn)}.tag.warn{border-color:var(--warn);color:var(--warn);background:var(--warn-bg)}.tag.setter{border-color:var(--warn);color:var(--warn)}.tag.role{color:var(--od);border-color:var(--od)}.tag.fail{border-color:var(--fail);color:var(--fail);background:var(--fail-bg)}
 code.obj{background:var(--skip-bg)}
 table.findings td:nth-child(4){min-width:190px}
-table.findings td:nth-child(2){min-width:240px}
+table.findings td:nth-child(2){min-width:220px}
 .ok{background:var(--pass-bg);border:1px solid var(--pass);border-radius:8px;padding:10px 14px}
 .errors{background:var(--fail-bg);border:1px solid var(--fail);border-radius:8px;padding:4px 16px;margin-top:16px}
 .error-text{color:var(--fail)}
@@ -342,21 +468,58 @@ table.matrix th.run{writing-mode:vertical-rl;transform:rotate(180deg);font-weigh
 table.matrix th.run.probe{color:var(--od)}
 table.matrix tr.finding th.label .name{font-weight:600}
 .roles{line-height:1}
-.c{width:24px;min-width:24px;height:20px;text-align:center;border-radius:3px;font-variant-numeric:tabular-nums;color:#fff;font-weight:600}
+.c{width:24px;min-width:24px;height:20px;text-align:center;border-radius:3px;font-variant-numeric:tabular-nums;color:var(--cell-fg);font-weight:600}
 .c.pass{background:var(--pass)}
-.c.fail{background:var(--fail);box-shadow:0 0 0 1px #82071e inset}
-.c.skip{background:var(--skip-bg);color:var(--skip)}
-.c.absent{background:#fff;border:1px dashed var(--line)}
-.c.probe{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.28) 0 3px,transparent 3px 6px)}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:14px}
+.c.fail{background:var(--fail);box-shadow:0 0 0 2px var(--fg) inset}
+.c.skip{background:var(--skip-bg);color:var(--skip);border:1px solid var(--line)}
+.c.absent{background:transparent;border:1px dashed var(--line)}
+.c.probe{background-image:repeating-linear-gradient(45deg,rgba(255,255,255,.35) 0 3px,transparent 3px 6px)}
+.c.absent.probe{background-image:none}
+.victim{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--od);border-radius:8px;padding:12px 16px;margin-bottom:12px}
+.victim h3{margin:0;font-size:15px;word-break:break-word}
+.order{margin:10px 0 0}
+.order-head{font-size:13px;margin-bottom:4px}
+ol.timeline{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;align-items:stretch;gap:6px}
+ol.timeline li{display:flex;align-items:center;gap:6px;min-width:0;max-width:100%}
+ol.timeline li+li::before{content:"\\2192";color:var(--muted);font-weight:700}
+.step{min-width:0;word-break:break-word}
+.step.fold{color:var(--muted);font-size:12px;font-style:italic;padding:0 2px}
+.step.polluter,.step.victim,.step.cleaner{border:1px solid var(--line);border-radius:6px;padding:4px 8px}
+.step.polluter{border:2px solid var(--od);background:var(--od-bg)}
+.step.victim{border:2px solid var(--fail);background:var(--fail-bg)}
+.step .pos{font-weight:700;font-variant-numeric:tabular-nums;color:var(--muted)}
+.leaked{font-size:12px;color:var(--warn);margin-top:4px}
+.leaked code.obj{background:var(--warn-bg);outline:1px solid var(--warn)}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(520px,100%),1fr));gap:14px}
 .card{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--line);border-radius:8px;padding:14px 16px;min-width:0}
 .card.order-dependent{border-left-color:var(--od)}.card.brittle,.card.flaky{border-left-color:var(--warn)}.card.broken{border-left-color:var(--fail)}
-.card-head{display:flex;gap:8px;align-items:baseline}
+.card-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}
 .card h3{margin:0;font-size:15px;word-break:break-word}
 .why{margin:8px 0}
-dl{display:grid;grid-template-columns:110px 1fr;gap:6px 12px;margin:10px 0 0}
+dl{display:grid;grid-template-columns:110px minmax(0,1fr);gap:6px 12px;margin:10px 0 0}
 dt{color:var(--muted);font-size:12px;font-weight:600;padding-top:2px}
 dd{margin:0;min-width:0;word-break:break-word}
-tr.probe-row td{background:#fbf8ff}
+.copyable{display:flex;gap:6px;align-items:flex-start}
+.copyable pre{flex:1;min-width:0}
+button.copy{font:inherit;font-size:12px;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--head);color:var(--fg);cursor:pointer;white-space:nowrap}
+button.copy:hover{border-color:var(--focus)}
+tr.probe-row td{background:var(--od-bg)}
 footer{color:var(--muted);font-size:12px;margin:28px 0 8px;text-align:center}
+@media (max-width:640px){
+main{padding:12px}
+.banner{padding:14px 16px}
+.banner h1{font-size:18px}
+table.stack,table.stack tbody,table.stack tr,table.stack td,table.stack th{display:block;width:100%}
+table.stack thead{display:none}
+table.stack tr{border-bottom:1px solid var(--line);padding:6px 0}
+table.stack td{border:0;padding:4px 10px;min-width:0!important}
+table.stack td[data-label]::before{content:attr(data-label);display:block;font-size:11px;font-weight:600;color:var(--muted)}
+table.matrix th.label{min-width:150px;max-width:180px}
+dl{grid-template-columns:1fr}
+dt{padding-top:6px}
+.copyable{flex-direction:column;align-items:stretch}
+}
 `;
+
+const CSP = `default-src 'none'; style-src ${sha256(CSS)}; script-src ${sha256(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
+
