@@ -24,16 +24,17 @@ export function controlPlaneCacheKey(dir: string, platform: string, arch: string
 
 export async function restoreControlPlane(settings: Settings): Promise<ControlPlaneCache | undefined> {
   if (settings.cluster !== 'local' || !cache.isFeatureAvailable()) return undefined;
-  const dir = await controlPlaneDir(join(settings.projectRoot, 'tools', 'build.sh'), settings.cacheDir);
-  const key = controlPlaneCacheKey(dir, process.platform, process.arch);
+  let entry: ControlPlaneCache | undefined;
   try {
-    const restored = await cache.restoreCache([dir], key);
-    core.info(restored ? `control-plane binaries restored from the Actions cache (${key})` : `no cached control-plane binaries for ${key}: building them once`);
-    return { dir, key, hit: restored === key };
+    const dir = await controlPlaneDir(join(settings.projectRoot, 'tools', 'build.sh'), settings.cacheDir);
+    entry = { dir, key: controlPlaneCacheKey(dir, process.platform, process.arch), hit: false };
+    const restored = await cache.restoreCache([dir], entry.key);
+    core.info(restored ? `control-plane binaries restored from the Actions cache (${entry.key})` : `no cached control-plane binaries for ${entry.key}: building them once`);
+    entry.hit = restored === entry.key;
   } catch (error) {
     core.warning(`could not restore the control-plane binaries from the Actions cache: ${(error as Error).message}; building them instead`);
-    return { dir, key, hit: false };
   }
+  return entry;
 }
 
 export async function saveControlPlane(entry: ControlPlaneCache | undefined): Promise<void> {

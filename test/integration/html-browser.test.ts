@@ -20,6 +20,11 @@ import { loadReport } from '../fixtures/reports/load.ts';
 import { HOSTILE, hostileReport } from '../fixtures/reports/hostile.ts';
 import { projectRoot } from '../support/paths.ts';
 
+// The browser globals the callbacks evaluated in the page use (the project compiles without the DOM lib).
+declare const document: { activeElement: unknown; documentElement: { scrollWidth: number }; body: unknown; querySelectorAll(selector: string): ArrayLike<unknown> & Iterable<unknown>; querySelector(selector: string): { textContent: string | null } | null };
+declare function getComputedStyle(element: unknown): { backgroundColor: string; outlineStyle: string };
+declare const navigator: { clipboard: { readText(): Promise<string> } };
+
 const executablePath = '/usr/bin/chromium';
 const shots = join(projectRoot, 'results', 'html-browser');
 

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { ensureKind, kindAsset, kindPlatform, pinnedKind, type KindRelease } from '../../src/cluster/kind-install.ts';
 import { explainKindFailure, nodesReady, waitForKindReady } from '../../src/cluster/kind.ts';
 import { KubeApiError, type KubeApi } from '../../src/cluster/kube.ts';
-import { buildProgress } from '../../src/cluster/local.ts';
+import { buildProgress, controlPlaneDir } from '../../src/cluster/local.ts';
+import { controlPlaneCacheKey } from '../../src/control-plane-cache.ts';
+import { projectRoot } from '../support/paths.ts';
 
 const failed = (stderr: string, extra: Partial<{ timedOut: boolean; exitCode: number }> = {}) => ({ exitCode: 1, timedOut: false, stdout: '', stderr, ...extra });
 
@@ -119,4 +121,12 @@ test('first build: says what is built and why once, then which binary and the el
   assert.equal(progress.heartbeat(start + 91_000), 'still building etcd (1 of 3): 1 min 30 s on it, 1 min 31 s in all, 2 Go packages compiled so far');
   assert.equal(progress.line('built etcd in 129 s', start + 130_000), 'built etcd in 129 s (2 min 10 s elapsed in all)');
   assert.equal(progress.heartbeat(start + 131_000), undefined);
+});
+
+test('tools/build.sh --where names the cached binaries folder without building, and the Actions cache key follows it', async () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'kf-where-'));
+  const dir = await controlPlaneDir(join(projectRoot, 'tools', 'build.sh'), cacheDir);
+  assert.match(dir, new RegExp(`^${cacheDir}/k8s-v\\d+\\.\\d+\\.\\d+-etcd-v\\d+\\.\\d+\\.\\d+$`));
+  assert.deepEqual(readdirSync(cacheDir), [], 'nothing was built or created');
+  assert.equal(controlPlaneCacheKey(dir, 'linux', 'x64'), `kubeflake-control-plane-${dir.split('/').pop()}-linux-x64`);
 });
