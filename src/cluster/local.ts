@@ -103,7 +103,7 @@ export function buildProgress(startedAt: number) {
   return {
     line(text: string, now: number): string | undefined {
       if (text.startsWith('kubeflake: building the local control plane')) {
-        return `${text.replace(/^kubeflake: /, '')}. This takes 10 to 30 minutes on two cores; progress every 30 s.`;
+        return `${text.replace(/^kubeflake: /, '')}. A cold build takes 10 to 30 minutes on two cores (less with a warm Go build cache); progress every 30 s.`;
       }
       const building = /^building (\S+) \((\d+ of \d+)\)$/.exec(text);
       if (building) {

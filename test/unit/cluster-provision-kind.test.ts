@@ -113,7 +113,7 @@ test('first build: says what is built and why once, then which binary and the el
   const start = 1_000_000;
   const progress = buildProgress(start);
   assert.match(progress.line('kubeflake: building the local control plane once (etcd kube-apiserver kube-controller-manager; etcd v3.6.16, Kubernetes v1.36.3) from Go modules into /cache/k8s; later runs reuse it', start)!,
-    /^building the local control plane once \(etcd kube-apiserver kube-controller-manager; .*later runs reuse it\. This takes 10 to 30 minutes on two cores; progress every 30 s\.$/);
+    /^building the local control plane once \(etcd kube-apiserver kube-controller-manager; .*later runs reuse it\. A cold build takes 10 to 30 minutes on two cores \(less with a warm Go build cache\); progress every 30 s\.$/);
   assert.equal(progress.heartbeat(start + 5_000), undefined, 'nothing to say before a binary starts');
   assert.equal(progress.line('building etcd (1 of 3)', start + 1_000), 'building etcd (1 of 3), 1 s elapsed so far');
   assert.equal(progress.line('go.etcd.io/etcd/server/v3/etcdserver', start + 2_000), undefined, 'Go package lines are detail');
