@@ -366,11 +366,14 @@ ${rows.length ? `<table class="grid stack"><thead><tr><th>Action</th><th>Object<
 
 function runsSection(report: Report, tests: TestIndex): string {
   if (!report.runs.length) return '';
-  const rows = report.runs.map(
-    (run) =>
-      `<tr${run.probe ? ' class="probe-row"' : ''}><td><code>${t(run.id)}</code></td><td class="num">${run.seed}</td><td class="num">${run.exitCode ?? '—'}</td><td class="num">${run.failed.length}${run.timedOut ? ' <span class="tag warn">timed out</span>' : ''}</td><td class="num">${formatDuration(run.durationMs)}</td><td>${run.orderSource ? t(run.orderSource) : ''}</td><td>${run.probe ? `${t(run.purpose ?? 'probe')}${run.subject ? ` for ${testName(tests, run.subject, 60)}` : ''}` : ''}</td></tr>`,
-  );
-  return `<section><h2>Runs</h2><div class="table-wrap" tabindex="0" role="region" aria-label="Runs, scrollable"><table class="grid runs"><thead><tr><th>Run</th><th>Seed</th><th>Exit</th><th>Failed</th><th>Duration</th><th>Order from</th><th>Probe</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></div></section>`;
+  const rows = report.runs.map((run) => {
+    const probe = run.probe ? `${t(run.purpose ?? 'probe')}${run.subject ? ` for ${testName(tests, run.subject, 60)}` : ''}` : '';
+    return `<tr${run.probe ? ' class="probe-row"' : ''}><td data-label="Run"><code class="id">${t(run.id)}</code></td><td class="num" data-label="Seed">${run.seed}</td>` +
+      `<td class="num" data-label="Exit">${run.exitCode ?? '—'}</td><td class="num" data-label="Failed">${run.failed.length}${run.timedOut ? ' <span class="tag warn">timed out</span>' : ''}</td>` +
+      `<td class="num" data-label="Duration">${formatDuration(run.durationMs)}</td><td data-label="Order from">${run.orderSource ? t(run.orderSource) : ''}</td>` +
+      `<td${probe ? ' data-label="Probe"' : ''}>${probe}</td></tr>`;
+  });
+  return `<section><h2>Runs</h2><table class="grid runs stack"><thead><tr><th>Run</th><th>Seed</th><th>Exit</th><th>Failed</th><th>Duration</th><th>Order from</th><th>Probe</th></tr></thead><tbody>${rows.join('\n')}</tbody></table></section>`;
 }
 
 function footer(report: Report): string {
@@ -445,7 +448,7 @@ table.grid th{background:var(--head);font-size:12px;color:var(--muted);font-weig
 table.grid tr:last-child td{border-bottom:0}
 table.grid tr.group th{background:var(--card);color:var(--fg);font-size:13px;border-top:2px solid var(--line)}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-.table-wrap{overflow-x:auto;border-radius:8px}
+code.id{white-space:nowrap}
 .loc,.muted{color:var(--muted);font-size:12px}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
 .pill.order-dependent{background:var(--od-bg);color:var(--od)}.pill.brittle,.pill.flaky{background:var(--warn-bg);color:var(--warn)}.pill.broken{background:var(--fail-bg);color:var(--fail)}.pill.stable{background:var(--pass-bg);color:var(--pass)}.pill.skipped{background:var(--skip-bg);color:var(--skip)}
@@ -514,6 +517,11 @@ table.stack thead{display:none}
 table.stack tr{border-bottom:1px solid var(--line);padding:6px 0}
 table.stack td{border:0;padding:4px 10px;min-width:0!important}
 table.stack td[data-label]::before{content:attr(data-label);display:block;font-size:11px;font-weight:600;color:var(--muted)}
+table.stack tr.group{padding:0}
+table.runs.stack td.num{text-align:left}
+table.runs.stack tr{display:grid;grid-template-columns:repeat(3,minmax(0,1fr))}
+table.runs.stack td:last-child{grid-column:1/-1}
+table.runs.stack td:empty{display:none}
 table.matrix th.label{min-width:150px;max-width:180px}
 dl{grid-template-columns:1fr}
 dt{padding-top:6px}
