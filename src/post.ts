@@ -4,6 +4,7 @@
 
 import * as core from '@actions/core';
 import { finishKindCluster, kindCli, readKindRecord } from './cluster/kind.ts';
+import { stopChildrenOnExit } from './exec.ts';
 
 export async function post(resultsDir: string, log: (line: string) => void): Promise<void> {
   if (!resultsDir) return log('kubeflake post: the main step did not start; nothing to clean up');
@@ -14,6 +15,7 @@ export async function post(resultsDir: string, log: (line: string) => void): Pro
   await finishKindCluster(kindCli(record.kind), { name: record.name, resultsDir, keep: record.keep, exportLogs: true, log });
 }
 
+stopChildrenOnExit();
 try {
   await post(core.getState('results'), (line) => core.info(line));
 } catch (error) {

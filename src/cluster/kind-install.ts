@@ -88,7 +88,7 @@ export async function ensureKind(options: KindInstallOptions): Promise<{ path: s
   } catch (error) {
     await rm(partial, { force: true });
     throw new Error(`could not download kind ${release.version} from ${asset.url}: ${(error as Error).message}. ` +
-      `Install kind yourself and put it on PATH, or use cluster: local`);
+      `Install kind yourself and put it on PATH, or use cluster: local`, { cause: error });
   }
   const actual = await sha256Of(partial);
   if (actual !== asset.sha256) {

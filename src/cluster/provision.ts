@@ -114,7 +114,7 @@ export function throwawayReason(identity: ClusterIdentity): string | undefined {
   const names = [identity.context, identity.cluster];
   if (names.some((name) => /^kind-|^kind$/.test(name))) return 'a kind cluster';
   if (names.some((name) => /local|^minikube$|^docker-desktop$|^rancher-desktop$|^k3d-|^orbstack$|^colima/.test(name))) return 'a local cluster';
-  let host = '';
+  let host: string;
   try {
     host = new URL(identity.server).hostname.replace(/^\[|\]$/g, '');
   } catch {
@@ -204,7 +204,7 @@ export async function clusterIdentity(kubeconfigPath: string): Promise<ClusterId
   try {
     config = parseYaml(await readFile(kubeconfigPath, 'utf8')) ?? {};
   } catch (error) {
-    throw new Error(`cannot read kubeconfig ${kubeconfigPath}: ${(error as Error).message}`);
+    throw new Error(`cannot read kubeconfig ${kubeconfigPath}: ${(error as Error).message}`, { cause: error });
   }
   const context = config.contexts?.find((c) => c.name === config['current-context']) ?? config.contexts?.[0];
   const server = config.clusters?.find((c) => c.name === context?.context?.cluster)?.cluster?.server;
