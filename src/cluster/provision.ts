@@ -120,7 +120,7 @@ export function throwawayReason(identity: ClusterIdentity): string | undefined {
   } catch {
     return undefined;
   }
-  if (host === 'localhost' || host === '::1' || /^127\./.test(host)) return 'a loopback server';
+  if (host === 'localhost' || host === '::1' || /^127\./.test(host) || /^::ffff:(127\.|7f)/i.test(host)) return 'a loopback server';
   return undefined;
 }
 

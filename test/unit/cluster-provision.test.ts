@@ -184,6 +184,7 @@ test('throwaway clusters: kind, local and loopback ones; anything else may be sh
   assert.equal(is('envtest', 'https://127.0.0.1:34567'), 'a loopback server');
   assert.equal(is('dev', 'https://[::1]:6443'), 'a loopback server');
   assert.equal(is('dev', 'https://localhost:6443'), 'a loopback server');
+  assert.equal(is('dev', 'https://[::ffff:127.0.0.1]:6443'), 'a loopback server');
   assert.equal(is('prod', 'https://api.prod.example.com'), undefined);
   assert.equal(is('arn:aws:eks:eu-west-1:1:cluster/kind-of-prod', 'https://ABC.eks.amazonaws.com'), undefined, '"kind" inside a name is not kind');
 });
