@@ -42,8 +42,10 @@ export async function saveControlPlane(entry: ControlPlaneCache | undefined): Pr
   const complete = ['etcd', 'kube-apiserver', 'kube-controller-manager'].every((name) => existsSync(join(entry.dir, name)));
   if (!complete) return;
   try {
-    await cache.saveCache([entry.dir], entry.key);
-    core.info(`control-plane binaries saved to the Actions cache (${entry.key}): later workflow runs skip the build`);
+    // saveCache reports most failures (a key another job reserved first) by returning -1.
+    const id = await cache.saveCache([entry.dir], entry.key);
+    if (id === -1) core.info(`control-plane binaries not saved to the Actions cache (${entry.key}); see the message above`);
+    else core.info(`control-plane binaries saved to the Actions cache (${entry.key}): later workflow runs skip the build`);
   } catch (error) {
     // Another job of the same workflow may have saved the same key first: that is fine.
     core.info(`control-plane binaries not saved to the Actions cache: ${(error as Error).message}`);
