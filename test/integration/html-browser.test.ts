@@ -64,8 +64,7 @@ async function pageServer(pages: Record<string, string>): Promise<{ url: string;
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server, requests };
 }
 
-async function browser(): Promise<BrowserContext> {
-  const profile = mkdtempSync(join(tmpdir(), 'kf-chromium-'));
+async function browser(profile: string): Promise<BrowserContext> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,
@@ -73,7 +72,6 @@ async function browser(): Promise<BrowserContext> {
       '--disable-component-update', '--disable-sync'],
     viewport: { width: 1280, height: 900 },
   });
-  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
   return context;
 }
 
@@ -93,11 +91,14 @@ function watchPage(page: Page): string[] {
 
 test('the example report in Chromium', { skip: unavailable }, async (t) => {
   mkdirSync(shots, { recursive: true });
-  const site = await pageServer({ '/report.html': renderHtml(report), '/hostile.html': renderHtml(hostileReport()) });
-  const context = await browser();
+  const site = await pageServer({ '/report.html': renderHtml(report), '/hostile.html': renderHtml(hostileReport()), '/clean.html': renderHtml(loadReport('clean')) });
+  const profile = mkdtempSync(join(tmpdir(), 'kf-chromium-'));
+  const context = await browser(profile);
   t.after(async () => {
     await context.close();
     site.server.close();
+    // Chromium may still be flushing its profile as it exits.
+    rmSync(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site.url });
   const page = await context.newPage();
@@ -218,6 +219,20 @@ test('the example report in Chromium', { skip: unavailable }, async (t) => {
     assert.equal(await hostile.locator('img').count(), 0);
     const text = await hostile.locator('body').innerText();
     assert.ok(text.includes(HOSTILE.pipeScript), 'the script-looking name is shown as text');
+    await hostile.setViewportSize({ width: 400, height: 860 });
+    assert.ok(await hostile.evaluate(() => document.documentElement.scrollWidth) <= 400, 'long hostile names wrap on a phone');
     await hostile.close();
+  });
+
+  await t.test('a clean report fits a phone too, with no findings sections', async () => {
+    const clean = await context.newPage();
+    const cleanProblems = watchPage(clean);
+    await clean.setViewportSize({ width: 400, height: 860 });
+    await clean.goto(`${site.url}/clean.html`);
+    assert.deepEqual(cleanProblems, []);
+    assert.ok(await clean.evaluate(() => document.documentElement.scrollWidth) <= 400);
+    assert.equal(await clean.locator('#timelines, #details, button.copy').count(), 0);
+    await clean.screenshot({ path: join(shots, 'phone-clean.png') });
+    await clean.close();
   });
 });
