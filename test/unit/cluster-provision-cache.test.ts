@@ -3,7 +3,7 @@
 // reserve, upload in ranges, commit, download the archive). A first job saves what it built; a
 // second job on a fresh machine restores it and builds nothing.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -61,6 +61,16 @@ async function cacheService() {
   return { url: `http://127.0.0.1:${port}/`, server, entries, calls };
 }
 
+/** A runner whose environment points @actions/cache at a fresh local cache service. */
+async function runnerWithCache(t: TestContext) {
+  const service = await cacheService();
+  t.after(() => service.server.close());
+  const runner = mkdtempSync(join(tmpdir(), 'kf-runner-'));
+  Object.assign(process.env, { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'token', RUNNER_TEMP: runner, GITHUB_WORKSPACE: runner });
+  const settings = parseSettings({ command: ['ginkgo'], cluster: 'local' }, { KUBEFLAKE_CACHE: join(runner, 'cache') });
+  return { service, runner, settings };
+}
+
 test('a job saves the control plane it built; the next job restores it and has nothing to build', async (t) => {
   const service = await cacheService();
   t.after(() => service.server.close());
@@ -92,11 +102,7 @@ test('a job saves the control plane it built; the next job restores it and has n
 });
 
 test('a half-built folder is not saved, and other cluster kinds never touch the cache', async (t) => {
-  const service = await cacheService();
-  t.after(() => service.server.close());
-  const runner = mkdtempSync(join(tmpdir(), 'kf-runner-'));
-  Object.assign(process.env, { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'token', RUNNER_TEMP: runner, GITHUB_WORKSPACE: runner });
-  const settings = parseSettings({ command: ['ginkgo'], cluster: 'local' }, { KUBEFLAKE_CACHE: join(runner, 'cache') });
+  const { service, runner, settings } = await runnerWithCache(t);
   const entry = await restoreControlPlane(settings);
   mkdirSync(entry!.dir, { recursive: true });
   writeFileSync(join(entry!.dir, 'etcd'), 'x');
@@ -109,11 +115,7 @@ test('a half-built folder is not saved, and other cluster kinds never touch the 
 });
 
 test('when another job saved the same binaries first, the step says it did not save them, and goes on', async (t) => {
-  const service = await cacheService();
-  t.after(() => service.server.close());
-  const runner = mkdtempSync(join(tmpdir(), 'kf-runner-'));
-  Object.assign(process.env, { ACTIONS_CACHE_URL: service.url, ACTIONS_RUNTIME_TOKEN: 'token', RUNNER_TEMP: runner, GITHUB_WORKSPACE: runner });
-  const settings = parseSettings({ command: ['ginkgo'], cluster: 'local' }, { KUBEFLAKE_CACHE: join(runner, 'cache') });
+  const { settings } = await runnerWithCache(t);
   const entry = (await restoreControlPlane(settings))!;
   mkdirSync(entry.dir, { recursive: true });
   for (const name of ['etcd', 'kube-apiserver', 'kube-controller-manager']) writeFileSync(join(entry.dir, name), name);
