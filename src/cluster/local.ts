@@ -68,9 +68,9 @@ export async function controlPlaneBinaries(options: {
       env,
       capture: true,
       onLine: (line) => {
-        const shown = tracker.line(line, Date.now());
-        if (shown) progress(shown);
-        else options.log?.(line);
+        const seen = tracker.line(line, Date.now());
+        if (seen.progress) progress(seen.progress);
+        else if (seen.detail) options.log?.(seen.detail);
       },
     });
   } finally {
@@ -94,28 +94,32 @@ export async function controlPlaneDir(buildScript: string, cacheDir?: string): P
 
 /**
  * Reads tools/build.sh's stderr: which binary is being built, how many Go packages compiled.
- * `line` returns the line to show as progress (or undefined for Go's package noise);
- * `heartbeat` says what is still going on, for the quiet minutes of a long compile.
+ * `line` sorts a line into progress to show, detail (Go's errors, module downloads), or a
+ * package name that is only counted (thousands of them); `heartbeat` says what is still going
+ * on, for the quiet minutes of a long compile.
  */
 export function buildProgress(startedAt: number) {
   let current: { name: string; of: string; since: number } | undefined;
   let packages = 0;
   return {
-    line(text: string, now: number): string | undefined {
+    line(text: string, now: number): { progress?: string; detail?: string } {
       if (text.startsWith('kubeflake: building the local control plane')) {
-        return `${text.replace(/^kubeflake: /, '')}. A cold build takes 10 to 30 minutes on two cores (less with a warm Go build cache); progress every 30 s.`;
+        return { progress: `${text.replace(/^kubeflake: /, '')}. A cold build takes 10 to 30 minutes on two cores (less with a warm Go build cache); progress every 30 s.` };
       }
       const building = /^building (\S+) \((\d+ of \d+)\)$/.exec(text);
       if (building) {
         current = { name: building[1]!, of: building[2]!, since: now };
-        return `building ${current.name} (${current.of}), ${formatElapsed(now - startedAt)} elapsed so far`;
+        return { progress: `building ${current.name} (${current.of}), ${formatElapsed(now - startedAt)} elapsed so far` };
       }
       if (/^built \S+ in \d+ s$/.test(text)) {
         current = undefined;
-        return `${text} (${formatElapsed(now - startedAt)} elapsed in all)`;
+        return { progress: `${text} (${formatElapsed(now - startedAt)} elapsed in all)` };
       }
-      if (current && /^[\w.-]+(\/[\w.~-]+)*$/.test(text)) packages++;
-      return undefined;
+      if (current && /^[\w.-]+(\/[\w.~-]+)*$/.test(text)) {
+        packages++;
+        return {};
+      }
+      return { detail: text };
     },
     heartbeat(now: number): string | undefined {
       if (!current) return undefined;

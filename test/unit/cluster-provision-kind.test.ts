@@ -112,14 +112,16 @@ test('ensureKind: PATH first, else download once, checked against the pinned sha
 test('first build: says what is built and why once, then which binary and the elapsed time', () => {
   const start = 1_000_000;
   const progress = buildProgress(start);
-  assert.match(progress.line('kubeflake: building the local control plane once (etcd kube-apiserver kube-controller-manager; etcd v3.6.16, Kubernetes v1.36.3) from Go modules into /cache/k8s; later runs reuse it', start)!,
+  assert.match(progress.line('kubeflake: building the local control plane once (etcd kube-apiserver kube-controller-manager; etcd v3.6.16, Kubernetes v1.36.3) from Go modules into /cache/k8s; later runs reuse it', start).progress!,
     /^building the local control plane once \(etcd kube-apiserver kube-controller-manager; .*later runs reuse it\. A cold build takes 10 to 30 minutes on two cores \(less with a warm Go build cache\); progress every 30 s\.$/);
   assert.equal(progress.heartbeat(start + 5_000), undefined, 'nothing to say before a binary starts');
-  assert.equal(progress.line('building etcd (1 of 3)', start + 1_000), 'building etcd (1 of 3), 1 s elapsed so far');
-  assert.equal(progress.line('go.etcd.io/etcd/server/v3/etcdserver', start + 2_000), undefined, 'Go package lines are detail');
-  assert.equal(progress.line('k8s.io/api/core/v1', start + 3_000), undefined);
+  assert.deepEqual(progress.line('go: downloading go.etcd.io/etcd/server/v3 v3.6.16', start + 500), { detail: 'go: downloading go.etcd.io/etcd/server/v3 v3.6.16' });
+  assert.deepEqual(progress.line('building etcd (1 of 3)', start + 1_000), { progress: 'building etcd (1 of 3), 1 s elapsed so far' });
+  assert.deepEqual(progress.line('go.etcd.io/etcd/server/v3/etcdserver', start + 2_000), {}, 'Go package lines are only counted');
+  assert.deepEqual(progress.line('k8s.io/api/core/v1', start + 3_000), {});
+  assert.deepEqual(progress.line('etcdserver/server.go:12:2: undefined: x', start + 3_500), { detail: 'etcdserver/server.go:12:2: undefined: x' }, 'a compile error is shown');
   assert.equal(progress.heartbeat(start + 91_000), 'still building etcd (1 of 3): 1 min 30 s on it, 1 min 31 s in all, 2 Go packages compiled so far');
-  assert.equal(progress.line('built etcd in 129 s', start + 130_000), 'built etcd in 129 s (2 min 10 s elapsed in all)');
+  assert.deepEqual(progress.line('built etcd in 129 s', start + 130_000), { progress: 'built etcd in 129 s (2 min 10 s elapsed in all)' });
   assert.equal(progress.heartbeat(start + 131_000), undefined);
 });
 
