@@ -24,6 +24,24 @@ const phases = [
 
 const work = mkdtempSync(join(tmpdir(), 'kubeflake-test-'));
 const totals = { passed: 0, failed: 0, skipped: 0, failures: [] };
+
+// Type and lint checks come first and count as tests: every file (src, tests, bench, scripts)
+// type-checks and lints clean, or the run fails. Skipped when single test files are chosen.
+if (chosen.length === 0) {
+  const bin = (name) => join(root, 'node_modules', '.bin', name);
+  for (const [name, argv] of [['typecheck (tsc over src, test, bench, scripts)', [bin('tsc'), '-p', 'tsconfig.json']], ['lint (eslint .)', [bin('eslint'), '.']]]) {
+    console.log(`== ${name}`);
+    const started = Date.now();
+    const result = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: 'inherit', env: process.env });
+    const ok = result.status === 0;
+    console.log(`${ok ? '✔' : '✖'} ${name} (${Date.now() - started} ms)`);
+    if (ok) totals.passed += 1;
+    else {
+      totals.failed += 1;
+      totals.failures.push(name);
+    }
+  }
+}
 let cluster;
 try {
   if (phases.some((phase) => phase.name === 'integration')) {
@@ -49,7 +67,9 @@ try {
     let counts = { passed: 0, failed: 1, skipped: 0, failures: [`${phase.name}: the test runner crashed`] };
     try {
       counts = JSON.parse(readFileSync(countFile, 'utf8'));
-    } catch {}
+    } catch {
+      // No counts: the runner crashed before writing them, and the default above says so.
+    }
     for (const key of ['passed', 'failed', 'skipped']) totals[key] += counts[key];
     totals.failures.push(...counts.failures);
   }

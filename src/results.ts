@@ -59,7 +59,7 @@ export async function readJson<T>(file: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
   } catch (error) {
-    throw new Error(`${file} is not valid JSON (${(error as Error).message}): was the run killed while writing it?`);
+    throw new Error(`${file} is not valid JSON (${(error as Error).message}): was the run killed while writing it?`, { cause: error });
   }
 }
 

@@ -100,7 +100,7 @@ export async function connectKube(kubeconfigPath: string, opts: KubeConnectOptio
   try {
     kc.loadFromFile(kubeconfigPath);
   } catch (err) {
-    throw new Error(`cannot read kubeconfig ${kubeconfigPath}: ${(err as Error).message}; pass a valid kubeconfig file`);
+    throw new Error(`cannot read kubeconfig ${kubeconfigPath}: ${(err as Error).message}; pass a valid kubeconfig file`, { cause: err });
   }
   if (opts.context) kc.setCurrentContext(opts.context);
   const cluster = kc.getCurrentCluster();
