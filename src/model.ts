@@ -216,7 +216,27 @@ export interface TimelineEvent {
   ownerUids?: string[];
   /** Extension: found by listing a type that appeared mid-run, so `at` is later than the creation. */
   late?: boolean;
+  /** Extension: the object's resourceVersion in the event (the API server's order of changes). */
+  resourceVersion?: string;
+  /** Extension, measured: a read that started at this moment still saw an older resource version, so the change came after it. */
+  notBefore?: number;
 }
+
+/**
+ * Extension: one measurement of the watch's lag, a line of timeline.jsonl beside the events. The
+ * watch asked the API server for its current resource version, then saw the change that carries
+ * it `at`: the change was made between the request and the answer, so the lag lies in [minMs, maxMs].
+ */
+export interface WatchLagSample {
+  at: number;
+  verb: 'lag';
+  resourceVersion: string;
+  minMs: number;
+  maxMs: number;
+}
+
+/** A line of timeline.jsonl: a watch event or a lag measurement. */
+export type TimelineEntry = TimelineEvent | WatchLagSample;
 
 /** A plan for a focused rerun that analysis asks the pipeline to execute. */
 export interface ProbePlan {
@@ -327,6 +347,8 @@ export interface RunReport {
   warnings?: string[];
   /** Extension: tests the run reported as skipped (they are not in `order`), for the run x test matrix. */
   skipped?: TestId[];
+  /** Extension: how this run's leaks were attributed (fallbacks and guesses counted). */
+  attribution?: AttributionSummary;
 }
 
 export interface LeakReport {
@@ -352,6 +374,33 @@ export interface LeakReport {
   deletedBy?: TestId | null;
   /** Extension: the owner whose test `createdBy` came from, when attribution is "owner". */
   owner?: ObjectRef;
+  /**
+   * Extension: what named `createdBy`: its creation event seen by the watch, the namespace it is
+   * in (made by that test during the run), its owner, or only its creationTimestamp (the watch
+   * missed the creation; one-second resolution: a fallback).
+   */
+  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time';
+  /** Extension: every test that may have made it when the evidence does not decide; `createdBy` is then the likeliest ("probably"). */
+  candidates?: TestId[];
+}
+
+/** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
+export interface AttributionSummary {
+  /** Leaked objects attributed (destroyed baseline objects not counted). */
+  objects: number;
+  /** Named by their own creation event, one test possible. */
+  exact: number;
+  /** Named by the namespace they are in or by their owner. */
+  byNamespace: number;
+  byOwner: number;
+  /** The creation event was missing or late: the creationTimestamp was used. */
+  fellBack: number;
+  /** Several tests were possible: `createdBy` is the likeliest, `candidates` lists them. */
+  guessed: number;
+  /** Nobody could be named. */
+  unknown: number;
+  /** The watch's lag as measured during the runs, in ms (upper bounds), when it was measured. */
+  lagMs?: { samples: number; median: number; max: number };
 }
 
 export interface CleanupAct {
@@ -395,6 +444,8 @@ export interface Report {
   failureClusters?: FailureClusterReport[];
   /** Reports that were damaged (not well-formed, cut short) across all runs; absent when none was. */
   damage?: DamageReport;
+  /** How the leaks of every run were attributed (fallbacks and guesses counted). */
+  attribution?: AttributionSummary;
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

@@ -1,15 +1,28 @@
-// Pure: which test made each leaked object. The object's creation time (from the watch timeline,
-// or its creationTimestamp when the watch missed it) is placed among the specs' time windows:
-// exact windows when the report gives per-spec start and end (Ginkgo JSON), otherwise windows
-// rebuilt from the execution order and durations, which is said to be approximate. An object a
-// controller made for a test (owner references) belongs to the test that made its owner.
-import type { LeakReport, ObjectRef, RunResult, SnapshotObject, TestId, TimelineEvent } from '../model.ts';
+// Pure: which test made each leaked object. Each creation is placed in a span of time: from its
+// watch event, [seen - the watch's measured lag, seen] (narrowed by the lag probes' lower bound);
+// from its creationTimestamp when the watch missed it, the whole second (a fallback, counted).
+// The specs whose windows meet that span are the candidates: one is an exact attribution; several
+// are a guess, said so with the candidates ("probably"). Windows are exact when the report gives
+// per-spec start and end (Ginkgo JSON), otherwise rebuilt from order and durations (approximate).
+// Two rules decide before time does: an object a controller made for a test (owner references)
+// belongs to the test that made its owner; an object inside a namespace a test created during the
+// run belongs to that test.
+import {
+  isSuiteNodeName,
+  testName,
+  type AttributionSummary,
+  type LeakReport,
+  type ObjectRef,
+  type RunResult,
+  type SnapshotObject,
+  type TestId,
+  type TimelineEntry,
+  type TimelineEvent,
+  type WatchLagSample,
+} from '../model.ts';
 
 export interface AttributionOptions {
-  /**
-   * How long after a spec ends an event may still be its own: the watch sees a creation a moment
-   * after the API call returned, sometimes after the spec has finished.
-   */
+  /** The watch's lag to assume when the timeline holds no measurement of it (results of an older kubeflake). */
   latencyMs?: number;
 }
 
@@ -17,6 +30,8 @@ export interface SpecWindow {
   test: TestId;
   start: number;
   end: number;
+  /** A suite-level node ([BeforeSuite]...), not a test. */
+  suiteNode?: boolean;
 }
 
 export interface Windows {
@@ -28,7 +43,7 @@ export interface Windows {
 export function specWindows(run: RunResult): Windows | undefined {
   const timed = run.cases.filter((c) => c.status !== 'skipped' && c.startedAt !== undefined && c.endedAt !== undefined);
   if (timed.length > 0) {
-    const windows = timed.map((c) => ({ test: c.id, start: c.startedAt as number, end: c.endedAt as number }));
+    const windows = timed.map((c) => window(c.id, c.name, c.startedAt as number, c.endedAt as number));
     windows.sort((a, b) => a.start - b.start || a.end - b.end);
     return { windows, precision: 'exact' };
   }
@@ -42,72 +57,107 @@ export function specWindows(run: RunResult): Windows | undefined {
   for (let i = order.length - 1; i >= 0; i--) {
     const id = order[i] as TestId;
     const duration = Math.max(0, byId.get(id)?.durationMs ?? 0);
-    windows.unshift({ test: id, start: end - duration, end });
+    windows.unshift(window(id, byId.get(id)?.name ?? testName(id), end - duration, end));
     end -= duration;
   }
   return { windows, precision: 'approximate' };
 }
 
-/** How close to a spec boundary an event must be seen to be called ambiguous. */
-const BOUNDARY_MS = 300;
-
-/** The spec a moment belongs to, or undefined outside every spec. */
-export function specAt(
-  w: Windows,
-  at: number,
-  createdAt: string | undefined,
-  latencyMs: number,
-  likely?: TestId,
-): { test: TestId; precision: 'exact' | 'approximate'; ambiguousWith?: TestId } | undefined {
-  const inside = w.windows.filter((s) => s.start <= at && at <= s.end);
-  let best: SpecWindow | undefined;
-  let precision = w.precision;
-  if (inside.length > 0) {
-    // Overlapping windows mean parallel specs: the latest to start is the likeliest, not certain.
-    best = inside.reduce((a, b) => (b.start > a.start ? b : a));
-    if (inside.length > 1) precision = 'approximate';
-  }
-  // Seen just after a spec ended (or just after the next one began): the watch lags the API call.
-  const previous = w.windows.filter((s) => s.end < at && at - s.end <= latencyMs).reduce<SpecWindow | undefined>((a, b) => (!a || b.end > a.end ? b : a), undefined);
-  if (previous && (!best || createdBefore(createdAt, best.start) || previous.test === likely)) {
-    best = previous;
-  }
-  if (!best) return undefined;
-  // Seen moments after one spec ended and the next began: the watch's lag alone could put a
-  // creation of the first spec into the second. Say so; other runs may settle it.
-  const other = best === previous ? inside.find((s) => s !== previous) : previous;
-  const boundaryMs = Math.min(latencyMs, BOUNDARY_MS);
-  if (other && previous && at - previous.end <= boundaryMs && inside.some((s) => at - s.start <= boundaryMs)) {
-    return { test: best.test, precision, ambiguousWith: other.test };
-  }
-  return { test: best.test, precision };
+function window(test: TestId, name: string, start: number, end: number): SpecWindow {
+  const w: SpecWindow = { test, start, end };
+  if (isSuiteNodeName(name)) w.suiteNode = true;
+  return w;
 }
 
-// creationTimestamp has second precision: it proves "before" only when its whole second is.
-function createdBefore(createdAt: string | undefined, at: number): boolean {
-  if (!createdAt) return false;
-  const t = Date.parse(createdAt);
-  return Number.isFinite(t) && t + 1000 <= at;
+// ---------------------------------------------------------------------------------------------
+// The watch's lag, as measured during the run.
+
+/** How far apart a lag sample may be from an event and still describe the watch at that moment. */
+const LAG_NEIGHBOURHOOD_MS = 2000;
+/** Clock readings of two processes taken at the "same" moment differ by rounding. */
+const CLOCK_MARGIN_MS = 2;
+
+export interface LagProfile {
+  samples: WatchLagSample[];
 }
 
-interface Birth {
-  at: number;
+export function lagProfile(timeline: readonly TimelineEntry[]): LagProfile {
+  const samples = timeline.filter((e): e is WatchLagSample => e.verb === 'lag').sort((a, b) => a.at - b.at);
+  return { samples };
+}
+
+function nearby(p: LagProfile, at: number): WatchLagSample[] {
+  const close = p.samples.filter((s) => Math.abs(s.at - at) <= LAG_NEIGHBOURHOOD_MS);
+  return close.length > 0 ? close : p.samples;
+}
+
+/** The most the watch lagged around `at` (the largest measured upper bound), undefined when never measured. */
+export function lagBoundAt(p: LagProfile, at: number): number | undefined {
+  if (p.samples.length === 0) return undefined;
+  return Math.max(...nearby(p, at).map((s) => s.maxMs));
+}
+
+/** The lag the watch usually had around `at` (median of the measured lower bounds), 0 when never measured. */
+export function typicalLagAt(p: LagProfile, at: number): number {
+  if (p.samples.length === 0) return 0;
+  return median(nearby(p, at).map((s) => s.minMs));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// When each object was created.
+
+/** When an object was created, as far as the evidence goes. */
+export interface Birth {
+  /** The span the creation lies in. */
+  from: number;
+  to: number;
+  /** The best single guess inside the span. */
+  likeliest: number;
   createdAt?: string;
   owners: string[];
   ref: ObjectRef;
-  /** The time is the creationTimestamp or a late sighting, not a live watch event. */
+  /** The span comes from the creationTimestamp (the watch missed the creation, or saw it late), not a live event. */
   rough: boolean;
+  /** The lag bound was assumed, not measured. */
+  assumed: boolean;
 }
 
-function births(objects: SnapshotObject[], timeline: TimelineEvent[]): Map<string, Birth> {
+/** Pure: the creation span of one watch event. */
+export function birthOf(e: TimelineEvent, lag: LagProfile, assumedLagMs: number): Birth {
+  const b: Birth = { from: e.at, to: e.at, likeliest: e.at, owners: e.ownerUids ?? [], ref: refOf(e.object), rough: false, assumed: false };
+  if (e.createdAt) b.createdAt = e.createdAt;
+  if (e.late && e.createdAt) return { ...b, ...secondOf(e.createdAt, e.at), rough: true };
+  const measured = lagBoundAt(lag, e.at);
+  b.assumed = measured === undefined;
+  b.from = Math.max(e.notBefore ?? -Infinity, e.at - (measured ?? assumedLagMs) - CLOCK_MARGIN_MS);
+  // The creation second narrows the span too, unless the server's clock disagrees with ours.
+  const second = e.createdAt ? secondOf(e.createdAt) : undefined;
+  if (second && second.from <= b.to && b.from <= second.to) {
+    b.from = Math.max(b.from, second.from);
+    b.to = Math.min(b.to, second.to);
+  }
+  b.likeliest = Math.min(b.to, Math.max(b.from, e.at - typicalLagAt(lag, e.at)));
+  return b;
+}
+
+// creationTimestamp has second precision: the creation lies somewhere in that second.
+function secondOf(createdAt: string, seen = Infinity): { from: number; to: number; likeliest: number } {
+  const t = Date.parse(createdAt);
+  const to = Math.min(t + 999, seen);
+  return { from: t, to, likeliest: (t + to) / 2 };
+}
+
+function births(objects: SnapshotObject[], timeline: readonly TimelineEntry[], assumedLagMs: number): Map<string, Birth> {
+  const lag = lagProfile(timeline);
   const out = new Map<string, Birth>();
   for (const e of timeline) {
     if (e.verb !== 'created' || out.has(e.object.uid)) continue;
-    const rough = e.late === true && e.createdAt !== undefined;
-    const at = rough ? Date.parse(e.createdAt as string) + 500 : e.at;
-    const b: Birth = { at, owners: e.ownerUids ?? [], ref: refOf(e.object), rough };
-    if (e.createdAt) b.createdAt = e.createdAt;
-    out.set(e.object.uid, b);
+    out.set(e.object.uid, birthOf(e, lag, assumedLagMs));
   }
   for (const o of objects) {
     const known = out.get(o.uid);
@@ -116,9 +166,9 @@ function births(objects: SnapshotObject[], timeline: TimelineEvent[]): Map<strin
       if (known.owners.length === 0) known.owners = owners;
       continue;
     }
-    if (!o.creationTimestamp) continue;
-    // Not seen by the watch: the middle of the creation second is the best guess.
-    out.set(o.uid, { at: Date.parse(o.creationTimestamp) + 500, createdAt: o.creationTimestamp, owners, ref: refOf(o), rough: true });
+    if (!o.creationTimestamp || !Number.isFinite(Date.parse(o.creationTimestamp))) continue;
+    // Not seen by the watch: the creation second is all there is.
+    out.set(o.uid, { ...secondOf(o.creationTimestamp), createdAt: o.creationTimestamp, owners, ref: refOf(o), rough: true, assumed: false });
   }
   return out;
 }
@@ -135,6 +185,44 @@ function refOf(o: ObjectRef & { uid?: string }): ObjectRef {
   if (o.uid) r.uid = o.uid;
   return r;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Who was running then.
+
+/** Who may have made an object, the likeliest first. */
+export interface Creators {
+  candidates: TestId[];
+  /** Only one test fits the evidence. */
+  certain: boolean;
+}
+
+/** Pure: the specs whose windows meet the creation span, the likeliest first; undefined when none could have. */
+export function creatorsOf(w: Windows, b: Pick<Birth, 'from' | 'to' | 'likeliest'>, assumedLagMs: number): Creators | undefined {
+  let meeting = w.windows.filter((s) => s.start <= b.to && b.from <= s.end);
+  if (meeting.length === 0) {
+    // In the gap after a spec (a controller of the test process acting on what it made): that spec, probably.
+    const before = w.windows.filter((s) => s.end < b.from && b.from - s.end <= assumedLagMs);
+    const previous = before.reduce<SpecWindow | undefined>((a, s) => (!a || s.end > a.end ? s : a), undefined);
+    return previous ? { candidates: [previous.test], certain: false } : undefined;
+  }
+  const holds = (s: SpecWindow) => s.start <= b.likeliest && b.likeliest <= s.end;
+  // Overlapping windows are parallel specs: the latest to start before the moment is the likeliest.
+  meeting = [...meeting].sort((x, y) => Number(holds(y)) - Number(holds(x)) || distance(x, b.likeliest) - distance(y, b.likeliest) || y.start - x.start);
+  const candidates = [...new Set(meeting.map((s) => s.test))];
+  return { candidates, certain: candidates.length === 1 };
+}
+
+function distance(s: SpecWindow, at: number): number {
+  return at < s.start ? s.start - at : at > s.end ? at - s.end : 0;
+}
+
+/** Whether windows overlap: parallel specs, where one spec's creations can sit in another's window. */
+function parallel(w: Windows): boolean {
+  return w.windows.some((s, i) => i > 0 && s.start < w.windows[i - 1]!.end);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaks.
 
 /** The leak entry for an object of a run, before anyone is named for it. */
 function unattributed(o: SnapshotObject, run: RunResult): LeakReport {
@@ -153,49 +241,87 @@ function unattributed(o: SnapshotObject, run: RunResult): LeakReport {
   };
 }
 
-/** Attributes each leaked object to the test that created it (or its owner). */
+/** Names the creators on a leak entry: certain, or the likeliest with the others as candidates. */
+function name(leak: LeakReport, who: Creators, certainAttribution: LeakReport['attribution']): void {
+  leak.createdBy = who.candidates[0] ?? null;
+  leak.attribution = who.certain ? certainAttribution : 'approximate';
+  if (who.candidates.length > 1) {
+    leak.candidates = who.candidates;
+    leak.ambiguousWith = who.candidates[1];
+  }
+}
+
+/** The first owner created during the run up the owner chain that has no such owner itself. */
+function rootOwner(uid: string, born: Map<string, Birth>): string {
+  let root = uid;
+  const seen = new Set([uid]);
+  for (let b = born.get(uid); b; b = born.get(root)) {
+    const up = b.owners.find((u) => born.has(u) && !seen.has(u));
+    if (!up) break;
+    seen.add(up);
+    root = up;
+  }
+  return root;
+}
+
+/**
+ * Who made each namespace created during the run, when a test (not a suite-level node) did:
+ * everything inside was made by that same test, so with serial specs its window meets each of
+ * their creation spans too, which narrows a namespace seen at a spec boundary to one test.
+ */
+function namespaceMakers(leaked: SnapshotObject[], born: Map<string, Birth>, w: Windows, assumedLagMs: number): Map<string, Creators> {
+  const makers = new Map<string, Creators>();
+  for (const [uid, b] of born) {
+    if (b.ref.kind !== 'Namespace' || b.ref.namespace || b.ref.apiVersion !== 'v1') continue;
+    const own = creatorsOf(w, b, assumedLagMs);
+    if (!own) continue;
+    const suiteNodes = new Set(w.windows.filter((s) => s.suiteNode).map((s) => s.test));
+    let candidates = own.candidates.filter((t) => !suiteNodes.has(t));
+    if (candidates.length === 0) continue; // made by BeforeSuite & co: its contents are each their own spec's
+    if (!parallel(w)) {
+      for (const o of leaked) {
+        const ob = o.namespace === b.ref.name && o.uid !== uid ? born.get(o.uid) : undefined;
+        const theirs = ob && !ob.rough ? creatorsOf(w, ob, assumedLagMs) : undefined;
+        const narrowed = theirs ? candidates.filter((t) => theirs.candidates.includes(t)) : candidates;
+        if (narrowed.length > 0) candidates = narrowed;
+      }
+    }
+    makers.set(b.ref.name, { candidates, certain: candidates.length === 1 && !b.rough });
+  }
+  return makers;
+}
+
+/** Attributes each leaked object to the test that created it (or its owner, or its namespace). */
 export function attribute(
   leaked: SnapshotObject[],
-  timeline: TimelineEvent[],
+  timeline: readonly TimelineEntry[],
   run: RunResult,
   opts: AttributionOptions = {},
 ): LeakReport[] {
-  const latencyMs = opts.latencyMs ?? 2000;
+  const assumedLagMs = opts.latencyMs ?? 2000;
   const w = specWindows(run);
-  const born = births(leaked, timeline);
-  // Who made each namespace the run created: an object seen just as one spec ended and the next
-  // began, inside a namespace the first one made, is the first one's.
-  const namespaceMaker = new Map<string, TestId>();
-  for (const o of leaked) {
-    const b = born.get(o.uid);
-    if (o.kind !== 'Namespace' || o.namespace || !b || !w) continue;
-    const hit = specAt(w, b.at, b.createdAt, latencyMs);
-    if (hit) namespaceMaker.set(o.name, hit.test);
-  }
+  const born = births(leaked, timeline, assumedLagMs);
+  const makers = w ? namespaceMakers(leaked, born, w, assumedLagMs) : new Map<string, Creators>();
   return leaked.map((o) => {
     const leak = unattributed(o, run);
-    // Walk up to the first owner created during the run that has no such owner itself.
-    let root = born.get(o.uid);
-    let rootUid = o.uid;
-    const seen = new Set([o.uid]);
-    for (let b = root; b; ) {
-      const up = b.owners.find((u) => born.has(u) && !seen.has(u));
-      if (!up) break;
-      seen.add(up);
-      rootUid = up;
-      root = born.get(up);
-      b = root;
-    }
+    const rootUid = rootOwner(o.uid, born);
+    const root = born.get(rootUid);
     if (!root || !w) return leak;
-    const hit = specAt(w, root.at, root.createdAt, latencyMs, namespaceMaker.get(root.ref.namespace ?? ''));
-    if (!hit) return leak;
-    leak.createdBy = hit.test;
-    if (hit.ambiguousWith) leak.ambiguousWith = hit.ambiguousWith;
+    const maker = root.ref.namespace ? makers.get(root.ref.namespace) : undefined;
+    const own = root.ref.kind === 'Namespace' && !root.ref.namespace ? makers.get(root.ref.name) : undefined;
+    const who = maker ?? own ?? creatorsOf(w, root, assumedLagMs);
+    if (!who) return leak;
     if (rootUid !== o.uid) {
+      name(leak, who, 'owner');
       leak.attribution = 'owner';
       leak.owner = root.ref;
+      leak.evidence = 'owner';
+    } else if (maker) {
+      name(leak, who, w.precision);
+      leak.evidence = 'namespace';
     } else {
-      leak.attribution = root.rough ? 'approximate' : hit.precision;
+      name(leak, who, root.rough ? 'approximate' : w.precision);
+      leak.evidence = root.rough ? 'creation-time' : 'watch';
     }
     return leak;
   });
@@ -204,12 +330,13 @@ export function attribute(
 /** Names the test running when each baseline object was deleted (shared state destroyed). */
 export function attributeDeleted(
   deleted: SnapshotObject[],
-  timeline: TimelineEvent[],
+  timeline: readonly TimelineEntry[],
   run: RunResult,
   opts: AttributionOptions = {},
 ): LeakReport[] {
-  const latencyMs = opts.latencyMs ?? 2000;
+  const assumedLagMs = opts.latencyMs ?? 2000;
   const w = specWindows(run);
+  const lag = lagProfile(timeline);
   const deletions = new Map<string, TimelineEvent>();
   for (const e of timeline) {
     if ((e.verb === 'terminating' || e.verb === 'deleted') && !deletions.has(e.object.uid)) deletions.set(e.object.uid, e);
@@ -217,20 +344,22 @@ export function attributeDeleted(
   return deleted.map((o) => {
     const leak: LeakReport = { ...unattributed(o, run), terminating: false, deletedBy: null };
     const e = deletions.get(o.uid);
-    const hit = e && w ? specAt(w, e.at, undefined, latencyMs) : undefined;
-    if (hit) {
-      leak.deletedBy = hit.test;
-      leak.attribution = hit.precision;
+    const who = e && w ? creatorsOf(w, birthOf({ ...e, late: false }, lag, assumedLagMs), assumedLagMs) : undefined;
+    if (who) {
+      leak.deletedBy = who.candidates[0] ?? null;
+      leak.attribution = who.certain ? w!.precision : 'approximate';
+      if (who.candidates.length > 1) leak.candidates = who.candidates;
+      leak.evidence = 'watch';
     }
     return leak;
   });
 }
 
 /**
- * Settles attributions made at a spec boundary with the other runs' evidence: the same family of
- * objects (kind, and name and namespace without their generated suffix) votes across runs, a
- * clear attribution with two votes, a boundary one with one vote for each candidate; a boundary
- * object goes to the candidate its family votes for most.
+ * Settles guessed attributions with the other runs' evidence: the same family of objects (kind,
+ * and name and namespace without their generated suffix) votes across runs, a certain
+ * attribution with two votes, a guess with one vote for each of its candidates; a guess goes to
+ * the candidate its family votes for most. It never names a test outside the run's candidates.
  */
 export function settleAmbiguous(perRun: LeakReport[][]): LeakReport[][] {
   const votes = new Map<string, Map<TestId, number>>();
@@ -241,15 +370,24 @@ export function settleAmbiguous(perRun: LeakReport[][]): LeakReport[][] {
   };
   for (const leak of perRun.flat()) {
     if (!leak.createdBy) continue;
-    vote(leak, leak.createdBy, leak.ambiguousWith ? 1 : 2);
-    if (leak.ambiguousWith) vote(leak, leak.ambiguousWith, 1);
+    const guessed = candidatesOf(leak);
+    if (guessed.length > 1) for (const t of guessed) vote(leak, t, 1);
+    else vote(leak, leak.createdBy, 2);
   }
   return perRun.map((leaks) => leaks.map((leak) => {
-    if (!leak.createdBy || !leak.ambiguousWith) return leak;
+    const guessed = candidatesOf(leak);
+    if (!leak.createdBy || guessed.length < 2) return leak;
     const tally = votes.get(family(leak));
-    if ((tally?.get(leak.ambiguousWith) ?? 0) <= (tally?.get(leak.createdBy) ?? 0)) return leak;
-    return { ...leak, createdBy: leak.ambiguousWith, ambiguousWith: leak.createdBy };
+    const best = guessed.reduce((a, b) => ((tally?.get(b) ?? 0) > (tally?.get(a) ?? 0) ? b : a), leak.createdBy);
+    if (best === leak.createdBy) return leak;
+    return { ...leak, createdBy: best, ambiguousWith: leak.createdBy, candidates: [best, ...guessed.filter((t) => t !== best)] };
   }));
+}
+
+/** The tests a leak's attribution hesitates between (the older `ambiguousWith` included). */
+function candidatesOf(leak: LeakReport): TestId[] {
+  if (leak.candidates && leak.candidates.length > 1) return leak.candidates;
+  return leak.createdBy && leak.ambiguousWith ? [leak.createdBy, leak.ambiguousWith] : [];
 }
 
 /** generateName adds five characters from this alphabet. */
@@ -273,6 +411,7 @@ export function mergeLeaks(perRun: LeakReport[][]): LeakReport[] {
       const have = byKey.get(key);
       if (!have) {
         const copy = { ...l, runs: [...l.runs], finalizers: [...l.finalizers] };
+        if (l.candidates) copy.candidates = [...l.candidates];
         byKey.set(key, copy);
         out.push(copy);
         continue;
@@ -284,7 +423,43 @@ export function mergeLeaks(perRun: LeakReport[][]): LeakReport[] {
         have.deletedBy = l.deletedBy;
         have.attribution = l.attribution;
       }
+      // Merged entries are as sure as their least sure run.
+      if (l.candidates && l.candidates.length > 1) {
+        have.candidates = [...new Set([...(have.candidates ?? [have.createdBy ?? '']), ...l.candidates])].filter(Boolean);
+        have.attribution = 'approximate';
+      }
+      if (l.evidence === 'creation-time') have.evidence = 'creation-time';
     }
   }
   return out;
+}
+
+/** Pure: how leaks were attributed (fallbacks and guesses counted) and the watch's measured lag. */
+export function summarizeAttribution(leaks: readonly LeakReport[], timelines: readonly (readonly TimelineEntry[])[] = []): AttributionSummary {
+  const made = leaks.filter((l) => l.deletedBy === undefined);
+  const summary: AttributionSummary = {
+    objects: made.length,
+    exact: made.filter((l) => l.createdBy && l.evidence === 'watch' && !isGuess(l)).length,
+    byNamespace: made.filter((l) => l.createdBy && l.evidence === 'namespace').length,
+    byOwner: made.filter((l) => l.createdBy && l.evidence === 'owner').length,
+    fellBack: made.filter((l) => l.createdBy && l.evidence === 'creation-time').length,
+    guessed: made.filter((l) => l.createdBy && isGuess(l)).length,
+    unknown: made.filter((l) => !l.createdBy).length,
+  };
+  const lags = timelines.flatMap((t) => lagProfile(t).samples.map((s) => s.maxMs));
+  if (lags.length > 0) summary.lagMs = { samples: lags.length, median: median(lags), max: Math.max(...lags) };
+  return summary;
+}
+
+function isGuess(leak: LeakReport): boolean {
+  return (leak.candidates?.length ?? 0) > 1;
+}
+
+/** One line for a person: who made a leak and how sure that is ("probably A (or B, C)"). */
+export function describeCreator(leak: LeakReport, label: (id: TestId) => string = testName): string {
+  if (!leak.createdBy) return 'unknown';
+  const who = label(leak.createdBy);
+  const others = (leak.candidates ?? []).filter((t) => t !== leak.createdBy);
+  const how = leak.evidence === 'creation-time' ? ', from its creation time only' : leak.evidence === 'namespace' ? ', by its namespace' : leak.evidence === 'owner' ? ', by its owner' : '';
+  return others.length > 0 ? `probably ${who} (or ${others.map(label).join(', ')}${how})` : `${who}${how ? ` (${how.slice(2)})` : ''}`;
 }

@@ -68,12 +68,18 @@ export function toSnapshotObject(t: ResourceType, m: ObjectMeta | undefined): Sn
 
 /** Lists one type completely, page by page. */
 export async function listType(api: KubeApi, t: ResourceType, opts: SnapshotOptions = {}): Promise<SnapshotObject[]> {
+  return (await listTypeAt(api, t, opts)).objects;
+}
+
+/** Lists one type completely, with the resource version the list is consistent at (to watch from). */
+export async function listTypeAt(api: KubeApi, t: ResourceType, opts: SnapshotOptions = {}): Promise<{ objects: SnapshotObject[]; resourceVersion: string }> {
   // Big pages: a metadata item is small, and each round trip costs more than its bytes (measured in bench/snapshot.bench.ts).
   const limit = opts.pageSize ?? 5000;
   const base = collectionPath(t);
   for (let attempt = 0; ; attempt++) {
     const out: SnapshotObject[] = [];
     let token = '';
+    let resourceVersion = '';
     try {
       do {
         const q = `?limit=${limit}${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
@@ -88,9 +94,11 @@ export async function listType(api: KubeApi, t: ResourceType, opts: SnapshotOpti
           const o = toSnapshotObject(t, item.metadata);
           if (o) out.push(o);
         }
+        // Every page of one list is served at the first page's resource version.
+        resourceVersion ||= page.metadata?.resourceVersion ?? '';
         token = page.metadata?.continue ?? '';
       } while (token);
-      return out;
+      return { objects: out, resourceVersion };
     } catch (err) {
       // An expired continue token (410) means the list took too long: start that type over once.
       if (err instanceof KubeApiError && err.status === 410 && token && attempt === 0) continue;

@@ -16,7 +16,7 @@ import { attribute } from '../../src/cluster/attribution.ts';
 import { executeCleanup, planCleanup } from '../../src/cluster/cleanup.ts';
 import { executeRun } from '../../src/runner/execute.ts';
 import { loadRun } from '../../src/junit/run.ts';
-import type { LeakReport, TimelineEvent } from '../../src/model.ts';
+import type { LeakReport, TimelineEntry } from '../../src/model.ts';
 import { matchesTruthObject, type TruthSpec } from '../../examples/harness/ground-truth.ts';
 
 const example = join(projectRoot, 'examples', 'modelcache');
@@ -40,7 +40,7 @@ test('the example suite: leaker and polluter objects (stuck iris2 included) are 
     const baseline = await takeSnapshot(api);
     assert.equal(baseline.complete, true);
     const watch = await watchCluster(api, { timelineFile: join(runDir, 'timeline.jsonl') });
-    let timeline: TimelineEvent[];
+    let timeline: TimelineEntry[];
     try {
       await executeRun({
         id: '000',

@@ -1,8 +1,8 @@
 // attribute / attributeDeleted / mergeLeaks on plain runs and timelines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attribute, attributeDeleted, mergeLeaks, settleAmbiguous, specAt, specWindows } from '../../src/cluster/attribution.ts';
-import type { RunResult, SnapshotObject, TestCase, TimelineEvent } from '../../src/model.ts';
+import { attribute, attributeDeleted, creatorsOf, describeCreator, mergeLeaks, settleAmbiguous, specWindows, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import type { LeakReport, RunResult, SnapshotObject, TestCase, TimelineEvent, WatchLagSample } from '../../src/model.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 function kase(name: string, start: number | undefined, end: number | undefined, durationMs = 0): TestCase {
@@ -26,9 +26,18 @@ function created(o: SnapshotObject, at: number, extra: Partial<TimelineEvent> = 
 
 const exact = run([kase('A', 0, 1000), kase('B', 1010, 3000), kase('C', 3010, 5000)]);
 
+/** Lag samples every 250 ms over the run, as the watch's probes record them. */
+function lagSamples(minMs: number, maxMs: number, from = -1000, to = 6000): WatchLagSample[] {
+  const out: WatchLagSample[] = [];
+  for (let at = from; at <= to; at += 250) out.push({ at: T0 + at, verb: 'lag', resourceVersion: String(at + 10_000), minMs, maxMs });
+  return out;
+}
+// Short specs a millisecond apart, as Ginkgo runs them.
+const short = run([kase('A', 0, 10), kase('B', 11, 40), kase('C', 41, 2000)]);
+
 test('exact: each object goes to the spec whose window holds its creation', () => {
   const a = obj('a'), b = obj('b'), c = obj('c');
-  const leaks = attribute([a, b, c], [created(a, 500), created(b, 2000), created(c, 4999)], exact);
+  const leaks = attribute([a, b, c], [...lagSamples(5, 12), created(a, 500), created(b, 2000), created(c, 4999)], exact);
   assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.attribution]), [
     ['a', 'S :: A', 'exact'],
     ['b', 'S :: B', 'exact'],
@@ -48,9 +57,11 @@ test('seen just after a spec ended: still that spec (watch lag); well before the
 
 test('seen a moment into the next spec but created in an earlier second: the previous spec', () => {
   const w = specWindows(run([kase('A', 0, 1000), kase('B', 2005, 3000)]))!;
-  const createdAt = new Date(T0 + 1000).toISOString(); // second [1000, 2000) ends before B starts
-  assert.equal(specAt(w, T0 + 2010, createdAt, 2000)?.test, 'S :: A');
-  assert.equal(specAt(w, T0 + 2010, undefined, 2000)?.test, 'S :: B');
+  const o = obj('o');
+  const second = created(o, 2010, { createdAt: new Date(T0 + 1000).toISOString() }); // second [1000, 2000) ends before B starts
+  assert.deepEqual(attribute([o], [second], run([kase('A', 0, 1000), kase('B', 2005, 3000)])).map((l) => [l.createdBy, l.candidates]), [['S :: A', undefined]]);
+  // Without the creation second, the lag assumed (not measured) leaves both: B, the spec running then, probably.
+  assert.deepEqual(creatorsOf(w, { from: T0 + 8, to: T0 + 2010, likeliest: T0 + 2010 }, 2000), { candidates: ['S :: B', 'S :: A'], certain: false });
 });
 
 test('owner references: a controller-made object belongs to the test that made its owner', () => {
@@ -69,7 +80,7 @@ test('owner references: a controller-made object belongs to the test that made i
 
 test('an owner that existed before the run does not take the blame: the time decides', () => {
   const o = obj('child', { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'old', uid: 'baseline-uid' }] });
-  const [l] = attribute([o], [created(o, 2500)], exact);
+  const [l] = attribute([o], [...lagSamples(5, 12), created(o, 2500)], exact);
   assert.equal(l!.createdBy, 'S :: B');
   assert.equal(l!.attribution, 'exact');
 });
@@ -163,9 +174,90 @@ test('seen at a spec boundary: said to be ambiguous, and settled by the same obj
   assert.equal(settled[0]![0]!.createdBy, 'S :: A');
   assert.equal(settled[0]![0]!.ambiguousWith, 'S :: B');
   // Boundary sightings in other runs count too, half as much: two of them for A outweigh this one.
-  const alsoBoundary = (uid: string, name: string) => ({ ...atBoundary!, uid, name, createdBy: 'S :: A', ambiguousWith: 'S :: C' });
+  const alsoBoundary = (uid: string, name: string) => ({ ...atBoundary!, uid, name, createdBy: 'S :: A', ambiguousWith: 'S :: C', candidates: ['S :: A', 'S :: C'] });
   assert.equal(settleAmbiguous([[atBoundary!], [alsoBoundary('u5', 'tenant-reader-q2w4z')], [alsoBoundary('u6', 'tenant-reader-z7z7z')]])[0]![0]!.createdBy, 'S :: A');
   // A different family is not swayed.
   const unrelated = { ...atBoundary!, kind: 'Role', name: 'tenant-reader-x7k2q' };
   assert.equal(settleAmbiguous([[unrelated], [other('u3', 'tenant-reader-mm4tq', '004')]])[0]![0]!.createdBy, 'S :: B');
+});
+
+
+test('measured lag: a creation seen after its spec ended, in the next one, is probably the earlier spec, with both named', () => {
+  const o = obj('o');
+  // The watch lagged 5 to 12 ms: seen at 14, made in [0, 14], most likely around 9.
+  const [l] = attribute([o], [...lagSamples(5, 12), created(o, 14)], short);
+  assert.equal(l!.createdBy, 'S :: A');
+  assert.deepEqual(l!.candidates, ['S :: A', 'S :: B']);
+  assert.equal(l!.ambiguousWith, 'S :: B');
+  assert.equal(l!.attribution, 'approximate');
+  assert.equal(l!.evidence, 'watch');
+  assert.equal(describeCreator(l!), 'probably A (or B)');
+});
+
+test('measured lag: well inside a spec, or bounded below by a probe, the creation is exact', () => {
+  const inside = obj('inside'), bounded = obj('bounded');
+  // Seen at 30 with a lag of at most 12: made in [16, 30], inside B only.
+  // Seen at 16, but a probe sent at 12 still saw an older version: made in [12, 16], inside B only.
+  const leaks = attribute([inside, bounded], [...lagSamples(5, 12), created(inside, 30), created(bounded, 16, { notBefore: T0 + 12 })], short);
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.attribution, l.candidates]), [
+    ['inside', 'S :: B', 'exact', undefined],
+    ['bounded', 'S :: B', 'exact', undefined],
+  ]);
+  assert.equal(describeCreator(leaks[0]!), 'B');
+});
+
+test('a namespace seen at a spec boundary is narrowed by what was made inside it; its contents belong to its maker', () => {
+  const ns = obj('tenant-x', { apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false, namespace: undefined, uid: 'u-ns' });
+  const cm = obj('tenant-config', { namespace: 'tenant-x', uid: 'u-cm' });
+  const rb = obj('reader', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', resource: 'rolebindings', namespace: 'tenant-x', uid: 'u-rb' });
+  // The namespace is seen at 12 (made in [0, 12]: A or B); the config map at 25 (made in [13, 25]: B only).
+  const timeline = [...lagSamples(5, 12), created(ns, 12), created(cm, 25), created(rb, 45)];
+  const leaks = attribute([ns, cm, rb], timeline, short);
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.attribution, l.evidence, l.candidates]), [
+    ['tenant-x', 'S :: B', 'exact', 'watch', undefined],
+    ['tenant-config', 'S :: B', 'exact', 'namespace', undefined],
+    // Seen in C's window, yet inside B's namespace: B's.
+    ['reader', 'S :: B', 'exact', 'namespace', undefined],
+  ]);
+});
+
+test('a namespace made in BeforeSuite does not claim its contents: each is its own spec\'s', () => {
+  const suite = run([kase('[BeforeSuite]', -500, -100), kase('A', 0, 10), kase('B', 11, 40), kase('C', 41, 2000)]);
+  const ns = obj('shared', { apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false, namespace: undefined, uid: 'u-ns' });
+  const a = obj('a', { namespace: 'shared' }), b = obj('b', { namespace: 'shared' });
+  const leaks = attribute([ns, a, b], [...lagSamples(1, 3), created(ns, -300), created(a, 5), created(b, 20)], suite);
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.evidence]), [
+    ['shared', 'S :: [BeforeSuite]', 'watch'],
+    ['a', 'S :: A', 'watch'],
+    ['b', 'S :: B', 'watch'],
+  ]);
+});
+
+test('settling never names a test outside the run\'s own candidates', () => {
+  const guess: LeakReport = {
+    apiVersion: 'v1', kind: 'ConfigMap', namespace: 'd', name: 'x', uid: '1', terminating: false, finalizers: [], runs: ['000'],
+    createdBy: 'S :: B', candidates: ['S :: B', 'S :: C'], ambiguousWith: 'S :: C', attribution: 'approximate', evidence: 'watch',
+  };
+  const others = ['001', '002', '003'].map((r, i) => ({ ...guess, uid: `o${i}`, runs: [r], createdBy: 'S :: A', candidates: undefined, ambiguousWith: undefined, attribution: 'exact' as const }));
+  const [[settled]] = settleAmbiguous([[guess], others]) as [[LeakReport]];
+  assert.equal(settled.createdBy, 'S :: B');
+  const [[toC]] = settleAmbiguous([[guess], others.map((o) => ({ ...o, createdBy: 'S :: C' }))]) as [[LeakReport]];
+  assert.equal(toC.createdBy, 'S :: C');
+  assert.deepEqual(toC.candidates, ['S :: C', 'S :: B']);
+});
+
+test('the summary counts exact, namespace, owner, fallback, guessed and unknown attributions, and the measured lag', () => {
+  const ns = obj('tenant', { apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false, namespace: undefined, uid: 'u-ns' });
+  const inNs = obj('in', { namespace: 'tenant', uid: 'u-in' });
+  const guessed = obj('guessed', { uid: 'u-g' });
+  const missed = obj('missed', { uid: 'u-m', creationTimestamp: new Date(T0 + 1000).toISOString() });
+  const nobody = obj('nobody', { uid: 'u-n' });
+  const child = obj('child', { uid: 'u-c', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'guessed', uid: 'u-g' }] });
+  const timeline = [...lagSamples(5, 12), created(ns, 30), created(inNs, 35), created(guessed, 16), created(child, 500)];
+  const leaks = attribute([ns, inNs, guessed, missed, nobody, child], timeline, short);
+  assert.deepEqual(summarizeAttribution(leaks, [timeline]), {
+    objects: 6, exact: 1, byNamespace: 1, byOwner: 1, fellBack: 1, guessed: 2, unknown: 1,
+    lagMs: { samples: 29, median: 12, max: 12 },
+  });
+  assert.match(describeCreator(leaks[3]!), /from its creation time only/);
 });
