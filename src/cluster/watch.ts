@@ -197,6 +197,8 @@ export interface WatchContext {
   created: Set<string>;
   /** When the watch started: a relist after a gap records objects created since, not before. */
   startedAt: number;
+  /** Every loop running (one per type, the lag probe), to wait for on stop. */
+  loops: Promise<void>[];
 }
 
 export function newWatchContext(api: KubeApi, opts: { now?: () => number; signal: AbortSignal; timelineFile?: string }): WatchContext {
@@ -208,6 +210,7 @@ export function newWatchContext(api: KubeApi, opts: { now?: () => number; signal
     meter: new LagMeter(),
     watched: new Set(), terminating: new Set(), created: new Set(),
     startedAt: now(),
+    loops: [],
   };
 }
 
@@ -344,18 +347,17 @@ async function relistAfterGap(ctx: WatchContext, t: ResourceType): Promise<strin
   }
 }
 
-/** Starts following a type; `late` types appeared mid-run, so whatever they hold is new. Returns the loop, or undefined. */
-export async function startType(ctx: WatchContext, t: ResourceType, late: boolean, onChange?: () => void): Promise<Promise<void> | undefined> {
+/** Starts following a type (its loop joins `ctx.loops`); `late` types appeared mid-run, so whatever they hold is new. */
+export async function startType(ctx: WatchContext, t: ResourceType, late: boolean, onChange?: () => void): Promise<void> {
   const name = typeName(t);
-  if (ctx.watched.has(name) || !t.verbs.includes('watch')) return undefined;
+  if (ctx.watched.has(name) || !t.verbs.includes('watch')) return;
   ctx.watched.add(name);
   try {
     const rv = late ? await recordListed(ctx, t, () => true) : await resourceVersionNow(ctx.api, t, ctx.signal);
-    return followType(ctx, t, rv, onChange);
+    ctx.loops.push(followType(ctx, t, rv, onChange));
   } catch (err) {
     ctx.watched.delete(name);
     if (!ctx.signal.aborted) ctx.problems.push(`cannot watch ${name}: ${(err as Error).message}`);
-    return undefined;
   }
 }
 
@@ -451,18 +453,13 @@ export async function settle(ctx: WatchContext, limitMs: number): Promise<void> 
 export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promise<ClusterWatch> {
   const abort = new AbortController();
   const ctx = newWatchContext(api, { now: opts.now, signal: abort.signal, timelineFile: opts.timelineFile });
-  const loops: Promise<void>[] = [];
-  const begin = async (t: ResourceType, late: boolean, onChange?: () => void) => {
-    const loop = await startType(ctx, t, late, onChange);
-    if (loop) loops.push(loop);
-  };
   let finder: NewTypeFinder | undefined;
   const types = opts.types ?? (await discoverResourceTypes(api)).types;
-  await Promise.all(types.map((t) => begin(t, false, !opts.types && typeName(t) === CRD_TYPE ? () => finder?.crdChanged() : undefined)));
+  await Promise.all(types.map((t) => startType(ctx, t, false, !opts.types && typeName(t) === CRD_TYPE ? () => finder?.crdChanged() : undefined)));
   // Only once the discovered types are followed: an earlier look would take them all for new ones.
-  if (!opts.types) finder = new NewTypeFinder(ctx, (t) => begin(t, true), opts.rediscoverMs ?? 5000);
+  if (!opts.types) finder = new NewTypeFinder(ctx, (t) => startType(ctx, t, true), opts.rediscoverMs ?? 5000);
   const lagProbeMs = opts.lagProbeMs ?? 100;
-  if (lagProbeMs > 0) loops.push(probeLag(ctx, lagProbeMs));
+  if (lagProbeMs > 0) ctx.loops.push(probeLag(ctx, lagProbeMs));
 
   let stopped: Promise<TimelineEntry[]> | undefined;
   return {
@@ -473,7 +470,7 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
         if (lagProbeMs > 0) await settle(ctx, opts.settleMs ?? 2000);
         abort.abort();
         await finder?.stop();
-        await Promise.all(loops);
+        await Promise.all(ctx.loops);
         await ctx.log.close();
         return ctx.log.entries;
       })();

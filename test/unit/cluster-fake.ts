@@ -1,6 +1,6 @@
-// An in-memory stand-in for the KubeApi boundary, for unit tests of snapshot and cleanup logic:
-// it serves aggregated discovery, paged metadata lists, DELETE with UID preconditions,
-// finalizers, JSON patches and namespace finalize, and records every request.
+// An in-memory stand-in for the KubeApi boundary, for unit tests of snapshot, watch and cleanup
+// logic: it serves aggregated discovery, paged metadata lists, DELETE with UID preconditions,
+// finalizers, JSON patches, namespace finalize and scripted watch streams, and records every request.
 import { ApiUnreachableError, KubeApiError, type HttpMethod, type KubeApi, type KubeRequest, type WatchRequest } from '../../src/cluster/kube.ts';
 import type { ResourceType } from '../../src/cluster/discovery.ts';
 import { collectionPath } from '../../src/cluster/discovery.ts';
@@ -10,7 +10,19 @@ export interface FakeObject {
   metadata: {
     name: string; namespace?: string; uid: string; finalizers?: string[]; deletionTimestamp?: string;
     creationTimestamp?: string; ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string }[];
+    resourceVersion?: string;
   };
+}
+
+/** One scripted answer to a watch request: events delivered in order, then the stream ends (or holds open, or fails). */
+export interface ScriptedWatch {
+  /** Answers only a watch whose path matches. */
+  path?: RegExp;
+  events?: unknown[];
+  /** Thrown instead of streaming (a 410 at the start, an unreachable server). */
+  error?: Error;
+  /** Keep the stream open after the events, until the watch is stopped. */
+  hold?: boolean;
 }
 
 export class FakeCluster implements KubeApi {
@@ -20,6 +32,11 @@ export class FakeCluster implements KubeApi {
   requests: { method: HttpMethod; path: string; body?: unknown }[] = [];
   /** Requests answered before the server "goes away" (ECONNREFUSED from then on). */
   failAfter = Infinity;
+  /** The resource version lists answer with. */
+  resourceVersion = '1';
+  /** Scripted watch streams, used up in order; a watch with no script left holds open until stopped. */
+  watches: ScriptedWatch[] = [];
+  watchRequests: string[] = [];
   constructor(types: ResourceType[]) {
     this.types = types;
   }
@@ -58,7 +75,7 @@ export class FakeCluster implements KubeApi {
     const from = Number(query.get('continue') || 0);
     const page = all.slice(from, from + limit);
     const next = from + limit < all.length ? String(from + limit) : undefined;
-    return { metadata: { resourceVersion: '1', continue: next }, items: page.map((o) => ({ metadata: structuredClone(o.metadata) })) };
+    return { metadata: { resourceVersion: this.resourceVersion, continue: next }, items: page.map((o) => ({ metadata: structuredClone(o.metadata) })) };
   }
   #act(method: HttpMethod, path: string, o: FakeObject, req: KubeRequest) {
     if (method === 'GET') return { metadata: structuredClone(o.metadata), spec: { finalizers: ['kubernetes'] } };
@@ -105,8 +122,16 @@ export class FakeCluster implements KubeApi {
   finalize(o: FakeObject): void {
     this.objects = this.objects.filter((x) => x !== o);
   }
-  async watch(_path: string, _req: WatchRequest): Promise<void> {
-    throw new Error('the fake does not watch');
+  async watch(path: string, req: WatchRequest): Promise<void> {
+    this.watchRequests.push(path);
+    const held = () => new Promise<void>((resolve) => (req.signal.aborted ? resolve() : req.signal.addEventListener('abort', () => resolve(), { once: true })));
+    const i = this.watches.findIndex((w) => !w.path || w.path.test(path));
+    if (i < 0) return held();
+    const [w] = this.watches.splice(i, 1);
+    await new Promise((r) => setImmediate(r));
+    if (w!.error) throw w!.error;
+    for (const e of w!.events ?? []) req.onEvent(structuredClone(e));
+    if (w!.hold) await held();
   }
   close(): void {}
   writes(): { method: HttpMethod; path: string }[] {
