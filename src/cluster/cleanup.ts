@@ -19,6 +19,8 @@ export const PROTECTED_NAMESPACES: readonly string[] = ['kube-system', 'kube-pub
 /** The default namespace itself and what the control plane keeps in it are never touched. */
 const DEFAULT_OWN = new Set(['default/kubernetes', 'default/default', 'default/kube-root-ca.crt']);
 
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
 export interface CleanupOptions {
   /** The run the cleanup follows ("000"); recorded on every act. */
   run: string;
@@ -156,7 +158,7 @@ export function formatCleanupPlan(plan: CleanupPlan): string[] {
   for (const a of plan.cascaded) lines.push(`${verb}remove ${describe(a.object)} (uid ${a.object.uid}): ${a.reason}`);
   if (plan.removeFinalizers) {
     lines.push(
-      `${verb}remove the finalizers of any of these objects still terminating after ${Math.round(plan.graceMs / 1000)} s, then finalize namespaces still terminating`,
+      `${verb}remove the finalizers of any of these objects still terminating after ${seconds(plan.graceMs)}, then finalize namespaces still terminating`,
     );
   }
   for (const l of plan.left) lines.push(`leave ${describe(l.object)} (uid ${l.object.uid}): ${l.why}`);
@@ -171,6 +173,8 @@ export interface ExecuteOptions {
   pollMs?: number;
   /** Called with a line for each act, as it happens. */
   log?: (line: string) => void;
+  /** Clock for the waits' deadlines, replaceable in tests. */
+  now?: () => number;
 }
 
 function act(o: SnapshotObject, run: string, reason?: string): CleanupAct {
@@ -186,180 +190,227 @@ function typeOf(o: SnapshotObject): ResourceType {
   return { group, version: group ? o.apiVersion.slice(group.length + 1) : o.apiVersion, resource: o.resource, kind: o.kind, namespaced: o.namespaced, verbs: [] };
 }
 
+/** Pure: what a dry run reports: every planned act as if done, no request made. */
+export function dryRunReport(plan: CleanupPlan): CleanupReport {
+  const report: CleanupReport = { dryRun: true, deleted: [], finalizersRemoved: [], left: plan.left.map((l) => ({ ...act(l.object, plan.run), why: l.why })) };
+  const all = [...plan.deletes, ...plan.cascaded];
+  for (const a of all) report.deleted.push(act(a.object, plan.run, a.reason));
+  if (plan.removeFinalizers) {
+    for (const { object: o } of all) {
+      if (o.deletionTimestamp && o.finalizers?.length) {
+        report.finalizersRemoved.push(act(o, plan.run, `would remove [${o.finalizers.join(', ')}] if still terminating after ${seconds(plan.graceMs)}`));
+      }
+    }
+  }
+  return report;
+}
+
+/** Pure: whether the executor may touch an object. The plan never holds protected ones; this refuses them anyway. */
+export function mayTouch(o: SnapshotObject, protectedNamespaces: readonly string[]): boolean {
+  if (o.namespace && protectedNamespaces.includes(o.namespace)) return false;
+  return !(isNamespace(o) && (protectedNamespaces.includes(o.name) || o.name === 'default'));
+}
+
+/** The first sign that the API server went away: from then on nothing new is started. */
+export class Outage {
+  error: Error | undefined;
+  get happened(): boolean {
+    return this.error !== undefined;
+  }
+  /** True (and remembered) when `err` says the server is unreachable; other errors are the caller's. */
+  absorbs(err: unknown): boolean {
+    if (!isUnreachable(err)) return false;
+    this.error ??= err;
+    return true;
+  }
+}
+
+/** What one execution of a plan has done so far. */
+interface Execution {
+  api: KubeApi;
+  plan: CleanupPlan;
+  limit: number;
+  pollMs: number;
+  now: () => number;
+  log: (line: string) => void;
+  outage: Outage;
+  /** Deletion asked for (or cascaded), by UID. */
+  requested: Map<string, PlannedAct>;
+  /** Already gone from storage when the delete answered. */
+  removed: Set<string>;
+  /** Not deleted, and why. */
+  refused: Map<string, string>;
+  finalizersRemoved: CleanupAct[];
+  errors: string[];
+}
+
 /** Carries out a plan. Never throws for the API server: problems land in `left` and `errors`. */
 export async function executeCleanup(api: KubeApi, plan: CleanupPlan, opts: ExecuteOptions = {}): Promise<CleanupReport> {
-  const report: CleanupReport = { dryRun: plan.dryRun, deleted: [], finalizersRemoved: [], left: [], errors: [] };
-  const errors = report.errors as string[];
-  for (const l of plan.left) report.left.push({ ...act(l.object, plan.run), why: l.why });
-  const all = [...plan.deletes, ...plan.cascaded];
-  if (plan.dryRun) {
-    for (const a of all) report.deleted.push(act(a.object, plan.run, a.reason));
-    if (plan.removeFinalizers) {
-      for (const a of all) {
-        if (a.object.deletionTimestamp && a.object.finalizers?.length) {
-          report.finalizersRemoved.push(act(a.object, plan.run, `would remove [${a.object.finalizers.join(', ')}] if still terminating after ${Math.round(plan.graceMs / 1000)} s`));
-        }
-      }
-    }
-    return report;
-  }
-
-  const log = opts.log ?? (() => {});
-  const limit = opts.concurrency ?? 8;
-  let unreachable: Error | undefined;
-  const stop = () => unreachable !== undefined;
-  const fail = (err: unknown): boolean => {
-    if (isUnreachable(err)) {
-      unreachable ??= err as Error;
-      return true;
-    }
-    return false;
+  if (plan.dryRun) return dryRunReport(plan);
+  const ex: Execution = {
+    api, plan, limit: opts.concurrency ?? 8, pollMs: opts.pollMs ?? 250, now: opts.now ?? Date.now, log: opts.log ?? (() => {}),
+    outage: new Outage(), requested: new Map(plan.cascaded.map((a) => [a.object.uid, a])), removed: new Set(), refused: new Map(),
+    finalizersRemoved: [], errors: [],
   };
-  // Defense in depth: the plan never holds these, and the executor refuses them anyway.
-  const safe = (o: SnapshotObject) => !(o.namespace && plan.protectedNamespaces.includes(o.namespace)) && !(isNamespace(o) && (plan.protectedNamespaces.includes(o.name) || o.name === 'default'));
+  await deleteInPhases(ex);
+  const pending = [...ex.requested.values()].filter((a) => !ex.removed.has(a.object.uid)).map((a) => a.object);
+  let present = ex.outage.happened ? byUid(pending) : await stillPresent(ex, pending, plan.graceMs);
+  if (plan.removeFinalizers && present.size > 0 && !ex.outage.happened) present = await unstick(ex, present);
+  return cleanupOutcome(ex, present);
+}
 
-  const requested = new Map<string, PlannedAct>();
-  const refused = new Map<string, string>();
-  const removed = new Set<string>();
-  for (const a of plan.cascaded) requested.set(a.object.uid, a);
-  // Phases in rank order, so namespaces are asked to go last.
-  for (let phase = 0; phase <= 3 && !stop(); phase++) {
-    const batch = plan.deletes.filter((a) => rank(a.object) === phase);
-    await forEachBounded(
-      batch,
-      limit,
-      async (a) => {
-        if (!safe(a.object)) {
-          refused.set(a.object.uid, 'in a protected namespace: refused');
-          return;
-        }
-        try {
-          const res = await api.request<{ metadata?: { deletionTimestamp?: string } }>('DELETE', objectPath(a.object), {
-            body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid: a.object.uid } },
-            timeoutMs: 30_000,
-          });
-          requested.set(a.object.uid, a);
-          // No deletionTimestamp in the answer: the object is already removed from storage.
-          if (!res.metadata?.deletionTimestamp) removed.add(a.object.uid);
-          log(`deleted ${describe(a.object)}`);
-        } catch (err) {
-          if (isNotFound(err)) {
-            requested.set(a.object.uid, a);
-            removed.add(a.object.uid);
-          }
-          else if (fail(err)) return;
-          else if (err instanceof KubeApiError && err.status === 409) refused.set(a.object.uid, 'replaced by another object of the same name (UID precondition failed): not touched');
-          else refused.set(a.object.uid, `delete failed: ${(err as Error).message}`);
-        }
-      },
-      stop,
-    );
+function byUid(objects: SnapshotObject[]): Map<string, SnapshotObject> {
+  return new Map(objects.map((o) => [o.uid, o]));
+}
+
+/** Deletes the plan's objects phase by phase (rank order), so namespaces are asked to go last. */
+async function deleteInPhases(ex: Execution): Promise<void> {
+  for (let phase = 0; phase <= 3 && !ex.outage.happened; phase++) {
+    const batch = ex.plan.deletes.filter((a) => rank(a.object) === phase);
+    await forEachBounded(batch, ex.limit, (a) => deleteOne(ex, a), () => ex.outage.happened);
   }
+}
 
-  // Wait until what was deleted is really gone.
-  const pending = [...requested.values()].filter((a) => !removed.has(a.object.uid)).map((a) => a.object);
-  let present = stop() ? new Map(pending.map((o) => [o.uid, o])) : await stillPresent(api, pending, plan.graceMs, opts.pollMs ?? 250, fail);
-
-  const unstick = (objects: SnapshotObject[]) =>
-    forEachBounded(
-      objects.filter((o) => o.finalizers?.length),
-      limit,
-      async (o) => {
-        const held = (o.finalizers ?? []).join(', ');
-        try {
-          await api.request('PATCH', objectPath(o), {
-            body: [
-              { op: 'test', path: '/metadata/uid', value: o.uid },
-              { op: 'remove', path: '/metadata/finalizers' },
-            ],
-            contentType: 'application/json-patch+json',
-            timeoutMs: 30_000,
-          });
-          report.finalizersRemoved.push(act(o, plan.run, `still terminating after ${Math.round(plan.graceMs / 1000)} s, held by [${held}]`));
-          log(`removed finalizers [${held}] from ${describe(o)}`);
-        } catch (err) {
-          if (!isNotFound(err) && !fail(err)) errors.push(`could not remove the finalizers of ${describe(o)}: ${(err as Error).message}`);
-        }
-      },
-      stop,
-    );
-  const settle = async () => {
-    if (!stop()) present = await stillPresent(api, [...present.values()], Math.min(plan.graceMs, 15_000), opts.pollMs ?? 250, fail);
-  };
-
-  if (plan.removeFinalizers && present.size > 0 && !stop()) {
-    // Ordinary objects first: CRDs and namespaces hold system finalizers that clear by
-    // themselves once what they contain is gone, and forcing them first would orphan that.
-    await unstick([...present.values()].filter((o) => safe(o) && rank(o) < 2));
-    await settle();
-    await unstick([...present.values()].filter((o) => safe(o) && rank(o) === 2));
-    for (const ns of [...present.values()].filter((o) => isNamespace(o) && safe(o))) {
-      if (stop()) break;
-      try {
-        const live = await api.request<{ metadata?: { uid?: string; deletionTimestamp?: string }; spec?: { finalizers?: string[] } }>('GET', objectPath(ns), { timeoutMs: 30_000 });
-        if (live.metadata?.uid !== ns.uid || !live.metadata?.deletionTimestamp) continue;
-        const held = live.spec?.finalizers ?? [];
-        await api.request('PUT', `${objectPath(ns)}/finalize`, { body: { ...live, spec: { ...live.spec, finalizers: [] } }, timeoutMs: 30_000 });
-        report.finalizersRemoved.push(act(ns, plan.run, `namespace still terminating, finalized (spec.finalizers [${held.join(', ')}] cleared)`));
-        log(`finalized namespace ${ns.name}`);
-      } catch (err) {
-        if (!isNotFound(err) && !fail(err)) errors.push(`could not finalize namespace ${ns.name}: ${(err as Error).message}`);
-      }
+/** One DELETE, named by UID (a same-name replacement fails the precondition and is left alone). */
+async function deleteOne(ex: Execution, a: PlannedAct): Promise<void> {
+  const uid = a.object.uid;
+  if (!mayTouch(a.object, ex.plan.protectedNamespaces)) {
+    ex.refused.set(uid, 'in a protected namespace: refused');
+    return;
+  }
+  try {
+    const res = await ex.api.request<{ metadata?: { deletionTimestamp?: string } }>('DELETE', objectPath(a.object), {
+      body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background', preconditions: { uid } },
+      timeoutMs: 30_000,
+    });
+    ex.requested.set(uid, a);
+    // No deletionTimestamp in the answer: the object is already removed from storage.
+    if (!res.metadata?.deletionTimestamp) ex.removed.add(uid);
+    ex.log(`deleted ${describe(a.object)}`);
+  } catch (err) {
+    if (isNotFound(err)) {
+      ex.requested.set(uid, a);
+      ex.removed.add(uid);
+    } else if (ex.outage.absorbs(err)) {
+      return;
+    } else if (err instanceof KubeApiError && err.status === 409) {
+      ex.refused.set(uid, 'replaced by another object of the same name (UID precondition failed): not touched');
+    } else {
+      ex.refused.set(uid, `delete failed: ${(err as Error).message}`);
     }
-    await settle();
   }
+}
 
+/**
+ * Objects still terminating after the grace period lose their finalizers: ordinary objects
+ * first, since CRDs and namespaces hold system finalizers that clear by themselves once what
+ * they contain is gone, and forcing them first would orphan that; then CRDs; then namespaces
+ * are finalized. Returns what is still present after all that.
+ */
+async function unstick(ex: Execution, present: Map<string, SnapshotObject>): Promise<Map<string, SnapshotObject>> {
+  const touchable = (m: Map<string, SnapshotObject>) => [...m.values()].filter((o) => mayTouch(o, ex.plan.protectedNamespaces));
+  const settle = async (m: Map<string, SnapshotObject>) => (ex.outage.happened ? m : stillPresent(ex, [...m.values()], Math.min(ex.plan.graceMs, 15_000)));
+  await removeFinalizers(ex, touchable(present).filter((o) => rank(o) < 2));
+  present = await settle(present);
+  await removeFinalizers(ex, touchable(present).filter((o) => rank(o) === 2));
+  for (const ns of touchable(present).filter(isNamespace)) {
+    if (ex.outage.happened) break;
+    await finalizeNamespace(ex, ns);
+  }
+  return settle(present);
+}
+
+/** Removes the finalizers of objects still terminating, each patch guarded by the object's UID. */
+async function removeFinalizers(ex: Execution, objects: SnapshotObject[]): Promise<void> {
+  await forEachBounded(objects.filter((o) => o.finalizers?.length), ex.limit, async (o) => {
+    const held = (o.finalizers ?? []).join(', ');
+    try {
+      await ex.api.request('PATCH', objectPath(o), {
+        body: [
+          { op: 'test', path: '/metadata/uid', value: o.uid },
+          { op: 'remove', path: '/metadata/finalizers' },
+        ],
+        contentType: 'application/json-patch+json',
+        timeoutMs: 30_000,
+      });
+      ex.finalizersRemoved.push(act(o, ex.plan.run, `still terminating after ${seconds(ex.plan.graceMs)}, held by [${held}]`));
+      ex.log(`removed finalizers [${held}] from ${describe(o)}`);
+    } catch (err) {
+      if (!isNotFound(err) && !ex.outage.absorbs(err)) ex.errors.push(`could not remove the finalizers of ${describe(o)}: ${(err as Error).message}`);
+    }
+  }, () => ex.outage.happened);
+}
+
+/** Finalizes a namespace still terminating (spec.finalizers cleared), if it is still the one the run made. */
+async function finalizeNamespace(ex: Execution, ns: SnapshotObject): Promise<void> {
+  try {
+    const live = await ex.api.request<{ metadata?: { uid?: string; deletionTimestamp?: string }; spec?: { finalizers?: string[] } }>('GET', objectPath(ns), { timeoutMs: 30_000 });
+    if (live.metadata?.uid !== ns.uid || !live.metadata?.deletionTimestamp) return;
+    const held = live.spec?.finalizers ?? [];
+    await ex.api.request('PUT', `${objectPath(ns)}/finalize`, { body: { ...live, spec: { ...live.spec, finalizers: [] } }, timeoutMs: 30_000 });
+    ex.finalizersRemoved.push(act(ns, ex.plan.run, `namespace still terminating, finalized (spec.finalizers [${held.join(', ')}] cleared)`));
+    ex.log(`finalized namespace ${ns.name}`);
+  } catch (err) {
+    if (!isNotFound(err) && !ex.outage.absorbs(err)) ex.errors.push(`could not finalize namespace ${ns.name}: ${(err as Error).message}`);
+  }
+}
+
+/** The report: each planned object deleted, or left with why. */
+function cleanupOutcome(ex: Execution, present: Map<string, SnapshotObject>): CleanupReport {
+  const { plan, outage } = ex;
+  const report: CleanupReport = { dryRun: false, deleted: [], finalizersRemoved: ex.finalizersRemoved, left: plan.left.map((l) => ({ ...act(l.object, plan.run), why: l.why })) };
   for (const a of [...plan.deletes, ...plan.cascaded]) {
     const o = a.object;
-    const why = refused.get(o.uid);
+    const why = ex.refused.get(o.uid);
+    const live = present.get(o.uid);
     if (why) report.left.push({ ...act(o, plan.run), why });
-    else if (!requested.has(o.uid)) report.left.push({ ...act(o, plan.run), why: `not attempted: ${unreachable ? unreachable.message : 'cleanup stopped'}` });
-    else if (present.has(o.uid)) {
-      const live = present.get(o.uid)!;
+    else if (!ex.requested.has(o.uid)) report.left.push({ ...act(o, plan.run), why: `not attempted: ${outage.error ? outage.error.message : 'cleanup stopped'}` });
+    else if (live) {
       const held = live.finalizers?.length ? `, held by finalizers [${live.finalizers.join(', ')}]` : '';
-      report.left.push({ ...act(o, plan.run), why: unreachable ? `not confirmed gone: ${unreachable.message}` : `still present after ${Math.round(plan.graceMs / 1000)} s${live.deletionTimestamp ? ' (terminating)' : ''}${held}` });
+      report.left.push({ ...act(o, plan.run), why: outage.error ? `not confirmed gone: ${outage.error.message}` : `still present after ${seconds(plan.graceMs)}${live.deletionTimestamp ? ' (terminating)' : ''}${held}` });
     } else report.deleted.push(act(o, plan.run, a.reason));
   }
-  if (unreachable) errors.push(`cleanup stopped: ${unreachable.message}; ${report.left.length} objects are reported as left`);
-  if (errors.length === 0) delete report.errors;
+  const errors = [...ex.errors];
+  if (outage.error) errors.push(`cleanup stopped: ${outage.error.message}; ${report.left.length} objects are reported as left`);
+  if (errors.length > 0) report.errors = errors;
   return report;
 }
 
 /** Polls the objects' types until none of the objects is left or time runs out; returns those left, as last seen. */
-async function stillPresent(
-  api: KubeApi,
-  objects: SnapshotObject[],
-  timeoutMs: number,
-  pollMs: number,
-  fail: (err: unknown) => boolean,
-): Promise<Map<string, SnapshotObject>> {
-  let left = new Map(objects.map((o) => [o.uid, o]));
-  const deadline = Date.now() + timeoutMs;
-  let interval = pollMs;
+async function stillPresent(ex: Execution, objects: SnapshotObject[], timeoutMs: number): Promise<Map<string, SnapshotObject>> {
+  let left = byUid(objects);
+  const deadline = ex.now() + timeoutMs;
+  let interval = ex.pollMs;
   while (left.size > 0) {
-    const types = new Map<string, ResourceType>();
-    for (const o of left.values()) types.set(collectionPath(typeOf(o)), typeOf(o));
-    const seen = new Map<string, SnapshotObject>();
-    let failed = false;
-    await Promise.all(
-      [...types.values()].map(async (t) => {
-        try {
-          for (const o of await listType(api, t)) if (left.has(o.uid)) seen.set(o.uid, o);
-        } catch (err) {
-          // A type that vanished (its CRD deleted) took its objects along.
-          if (isNotFound(err)) return;
-          failed = true;
-          fail(err);
-        }
-      }),
-    );
-    if (failed) return left;
+    const seen = await listStillThere(ex, left);
+    if (!seen) return left;
     left = seen;
-    if (left.size === 0 || Date.now() >= deadline) break;
+    if (left.size === 0 || ex.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, interval));
     interval = Math.min(interval * 2, 2000);
   }
   return left;
+}
+
+/** One look: which of `left` the API server still lists; undefined when a type could not be listed. */
+async function listStillThere(ex: Execution, left: Map<string, SnapshotObject>): Promise<Map<string, SnapshotObject> | undefined> {
+  const types = new Map<string, ResourceType>();
+  for (const o of left.values()) types.set(collectionPath(typeOf(o)), typeOf(o));
+  const seen = new Map<string, SnapshotObject>();
+  let failed = false;
+  await Promise.all(
+    [...types.values()].map(async (t) => {
+      try {
+        for (const o of await listType(ex.api, t)) if (left.has(o.uid)) seen.set(o.uid, o);
+      } catch (err) {
+        // A type that vanished (its CRD deleted) took its objects along.
+        if (isNotFound(err)) return;
+        failed = true;
+        ex.outage.absorbs(err);
+      }
+    }),
+  );
+  return failed ? undefined : seen;
 }
 
 /** One report for the whole session (Report.cleanup) from each run's cleanup.json. */

@@ -1,7 +1,8 @@
 // planCleanup on plain snapshots, and executeCleanup against the in-memory fake API.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { executeCleanup, formatCleanupPlan, planCleanup } from '../../src/cluster/cleanup.ts';
+import { dryRunReport, executeCleanup, formatCleanupPlan, mayTouch, Outage, planCleanup } from '../../src/cluster/cleanup.ts';
+import { ApiUnreachableError } from '../../src/cluster/kube.ts';
 import { takeSnapshot } from '../../src/cluster/snapshot.ts';
 import type { Snapshot, SnapshotObject } from '../../src/model.ts';
 import { FakeCluster, types } from './cluster-fake.ts';
@@ -177,4 +178,37 @@ test('the API server going away mid-cleanup: clear error, what was done is kept,
   assert.deepEqual(report.deleted.map((a) => a.object.name), ['c0', 'c1', 'c2']);
   assert.equal(report.left.length, 3);
   assert.ok(report.left.every((l) => /^not attempted: the API server https:\/\/fake:6443 is unreachable/.test(l.why)));
+});
+
+test('execute pieces: a dry run reports every act without a request; protected objects are refused; an outage is remembered once', () => {
+  const ns = obj({ kind: 'Namespace', name: 'test-9' });
+  const stuck = obj({ kind: 'ConfigMap', namespace: 'default', name: 'stuck', deletionTimestamp: new Date(T).toISOString(), finalizers: ['x/y'] });
+  const plan = planCleanup(snap(preexisting), snap([...preexisting, ns, stuck]), { run: '007', dryRun: true, removeFinalizers: true, graceMs: 5000 });
+  const report = dryRunReport(plan);
+  assert.deepEqual(report.deleted.map((a) => a.object.name), ['stuck', 'test-9']);
+  assert.deepEqual(report.finalizersRemoved.map((a) => a.reason), ['would remove [x/y] if still terminating after 5 s']);
+  assert.equal(report.dryRun, true);
+  assert.equal(mayTouch(obj({ kind: 'ConfigMap', namespace: 'kube-system', name: 'x' }), ['kube-system']), false);
+  assert.equal(mayTouch(obj({ kind: 'Namespace', name: 'default' }), []), false);
+  assert.equal(mayTouch(stuck, ['kube-system']), true);
+  const outage = new Outage();
+  assert.equal(outage.absorbs(new Error('409 Conflict')), false);
+  assert.equal(outage.happened, false);
+  const first = new ApiUnreachableError('https://x', 'ECONNREFUSED', 'GET /api');
+  assert.equal(outage.absorbs(first), true);
+  assert.equal(outage.absorbs(new ApiUnreachableError('https://x', 'ECONNRESET', 'GET /apis')), true);
+  assert.equal(outage.error, first);
+});
+
+test('execute: the wait for stuck objects ends on the injected clock, not the wall clock', async () => {
+  const f = seeded();
+  const baseline = await takeSnapshot(f);
+  f.add(types.widgets, { name: 'held', namespace: 'default', uid: 'w-held', finalizers: ['example.com/hold'] });
+  // A grace of an hour, but the clock moves ten minutes with every look.
+  const plan = planCleanup(baseline, await takeSnapshot(f), { run: '008', graceMs: 3_600_000 });
+  let clock = T;
+  const started = Date.now();
+  const report = await executeCleanup(f, plan, { pollMs: 1, now: () => (clock += 600_000) });
+  assert.ok(Date.now() - started < 10_000);
+  assert.match(report.left[0]!.why, /still present after 3600 s \(terminating\), held by finalizers \[example.com\/hold\]/);
 });
