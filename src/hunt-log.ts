@@ -6,7 +6,7 @@
 import { cp, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEvent } from './model.ts';
+import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
 import type { HuntOptions } from './analysis/index.ts';
 import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, runDir, writeJson } from './results.ts';
 import { diffSnapshots } from './cluster/diff.ts';
@@ -69,7 +69,7 @@ export interface HuntData {
 export function runLeaks(input: {
   baseline: Snapshot;
   after: Snapshot;
-  timeline: readonly TimelineEvent[];
+  timeline: readonly TimelineEntry[];
   run: RunResult;
   rules: readonly NoiseRule[];
   earlier: ReadonlySet<string>;
@@ -198,7 +198,7 @@ export class HuntLog implements HuntData {
    * Adds a run with what the cluster showed after it and during it (the watch's events, which the
    * watch wrote itself). Writes what nobody wrote yet: after.json.
    */
-  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEvent[] }): Promise<LoggedRun> {
+  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEntry[] }): Promise<LoggedRun> {
     if (observation.after) await writeJson(join(runDir(this.dir, run.id), files.after), observation.after);
     return this.#append(run, observation.after, observation.timeline, undefined, this.#baseline);
   }
@@ -240,7 +240,7 @@ export class HuntLog implements HuntData {
     return tests;
   }
 
-  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEvent[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined): LoggedRun {
+  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEntry[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined): LoggedRun {
     const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined };
     if (after && baseline) {
       const earlier = this.#leftoverOf(baseline);

@@ -13,7 +13,7 @@
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TimelineEvent } from './model.ts';
+import type { TimelineEntry } from './model.ts';
 
 export const files = {
   hunt: 'hunt.json',
@@ -77,13 +77,13 @@ export async function listRunIds(resultsDir: string): Promise<string[]> {
   return [...planned, ...probes];
 }
 
-export async function readTimeline(file: string): Promise<TimelineEvent[]> {
+export async function readTimeline(file: string): Promise<TimelineEntry[]> {
   if (!existsSync(file)) return [];
-  const events: TimelineEvent[] = [];
+  const events: TimelineEntry[] = [];
   for (const line of (await readFile(file, 'utf8')).split('\n')) {
     if (!line.trim()) continue;
     try {
-      events.push(JSON.parse(line) as TimelineEvent);
+      events.push(JSON.parse(line) as TimelineEntry);
     } catch {
       // A watch killed mid-write leaves a torn last line; the rest still counts.
     }

@@ -1,5 +1,6 @@
 // The example suite's answer key (examples/modelcache/ground-truth.json) against a Report:
-// every planted role named as planted, and nothing else called a finding. Pure.
+// every planted role named as planted, and nothing else called a finding. Leaks are judged run by
+// run: each run's attribution must name the planted spec on its own, not most runs. Pure.
 
 import { testName, type LeakReport, type Report, type TestReport, type Verdict } from '../../src/model.ts';
 
@@ -55,8 +56,7 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
     const expected = options.fixed ? spec.fixedVerdict : spec.verdict;
     if (options.fixed || spec.role === 'clean' || spec.role === 'polluter' || spec.role === 'cleaner' || spec.role === 'state-setter' || spec.role === 'leaker') {
       check(test.verdict === expected, `${spec.name}: ${test.verdict}${test.verdict === expected ? '' : ` (expected ${expected})`}`);
-      if (!options.fixed && spec.role === 'leaker') checkLeaks(spec, test, report.leaks, check);
-      if (!options.fixed && spec.role === 'polluter') checkLeaks(spec, test, report.leaks, check);
+      if (!options.fixed && (spec.role === 'leaker' || spec.role === 'polluter')) checkLeaks(spec, test, report, check);
       continue;
     }
     switch (spec.role) {
@@ -102,11 +102,32 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
   return { ok: mismatches === 0, mismatches, lines };
 }
 
-function checkLeaks(spec: TruthSpec, test: TestReport, leaks: LeakReport[], check: (ok: boolean, line: string) => void): void {
+/**
+ * Each planted leak, run by run: in every run where the object leaked, that run's entry names the
+ * planted spec (a guess among candidates counts when it is right, and is said); a leaker's
+ * objects leak in every run that ran it (nothing removes them).
+ */
+function checkLeaks(spec: TruthSpec, test: TestReport, report: Report, check: (ok: boolean, line: string) => void): void {
+  const ran = report.runs.filter((run) => run.order.includes(test.id)).map((run) => run.id);
   for (const object of spec.leaks ?? []) {
-    const leak = leaks.find((candidate) => matchesTruthObject(object, candidate));
-    check(leak?.createdBy === test.id,
-      `${object.kind} ${object.name ?? object.namePattern}: ${leak ? `leaked, created by ${leak.createdBy ? testName(leak.createdBy) : 'nobody known'}` : 'not found among the leaks'}`);
+    const what = `${object.kind} ${object.name ?? object.namePattern}`;
+    const byRun = new Map<string, LeakReport[]>();
+    for (const leak of report.leaks.filter((candidate) => matchesTruthObject(object, candidate))) {
+      for (const run of leak.runs) byRun.set(run, [...(byRun.get(run) ?? []), leak]);
+    }
+    if (byRun.size === 0) {
+      check(false, `${what}: not found among the leaks`);
+      continue;
+    }
+    const wrong = [...byRun].filter(([, leaks]) => leaks.some((leak) => leak.createdBy !== test.id));
+    const guessed = [...byRun].filter(([, leaks]) => leaks.some((leak) => leak.createdBy === test.id && (leak.candidates?.length ?? 0) > 1));
+    const detail = wrong.map(([run, leaks]) => `run ${run}: ${leaks.map((leak) => (leak.createdBy ? testName(leak.createdBy) : 'nobody known')).join(', ')}`);
+    const guesses = guessed.length ? ` (${guessed.length} by a guess among ${guessed.map(([, leaks]) => `[${(leaks[0]?.candidates ?? []).map(testName).join(', ')}]`).join(', ')})` : '';
+    check(wrong.length === 0, `${what}: created by ${spec.name} in ${byRun.size - wrong.length} of ${byRun.size} run(s) it leaked in${guesses}${detail.length ? `; ${detail.join('; ')}` : ''}`);
+    if (spec.role === 'leaker') {
+      const missing = ran.filter((run) => !byRun.has(run));
+      check(missing.length === 0, `${what}: leaked in each of the ${ran.length} run(s) that ran ${spec.name}${missing.length ? ` (not in run ${missing.join(', ')})` : ''}`);
+    }
   }
 }
 

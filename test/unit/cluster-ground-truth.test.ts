@@ -1,0 +1,73 @@
+// The demo's ground-truth check judges the attribution of every run on its own: a leak right in
+// most runs and wrong in one is a mismatch, and a leaker whose object is missing from a run that
+// ran it is one too.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compareWithGroundTruth, type GroundTruth } from '../../examples/harness/ground-truth.ts';
+import type { LeakReport, Report, RunReport, TestReport } from '../../src/model.ts';
+
+const SUITE = 'S';
+const id = (name: string) => `${SUITE} :: ${name}`;
+const LEAKER = 'tenancy grants a tenant namespace read access';
+const OTHER = 'status keeps user annotations';
+
+const truth: GroundTruth = {
+  suite: SUITE,
+  specs: [
+    {
+      name: LEAKER, id: id(LEAKER), role: 'leaker', verdict: 'stable', fixedVerdict: 'stable',
+      leaks: [{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespacePattern: '^tenant-[a-z0-9]{5}$', namePattern: '^reader$' }],
+    },
+    { name: OTHER, id: id(OTHER), role: 'clean', verdict: 'stable', fixedVerdict: 'stable' },
+  ],
+};
+
+function testReport(name: string): TestReport {
+  return { id: id(name), name, suite: SUITE, file: 'x_test.go', line: 1, verdict: 'stable', passed: 3, failed: 0, failureKinds: [], polluters: [], cleaners: [], stateSetters: [], reproduce: '' };
+}
+function runReport(runId: string): RunReport {
+  return { id: runId, seed: 1, exitCode: 0, durationMs: 1, timedOut: false, order: [id(OTHER), id(LEAKER)], failed: [], probe: false };
+}
+function binding(ns: string, runs: string[], createdBy: string, extra: Partial<LeakReport> = {}): LeakReport {
+  return { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespace: ns, name: 'reader', uid: ns, terminating: false, finalizers: [], createdBy: id(createdBy), runs, attribution: 'exact', ...extra };
+}
+function report(leaks: LeakReport[], runs = ['000', '001', '002']): Report {
+  return {
+    schema: 'kubeflake/report@1', command: 'ginkgo', framework: 'ginkgo', cluster: 'local', runs: runs.map(runReport),
+    tests: [testReport(LEAKER), testReport(OTHER)], leaks, cleanup: { dryRun: false, deleted: [], finalizersRemoved: [], left: [] }, verdict: 'findings',
+  };
+}
+const lines = (r: Report) => compareWithGroundTruth(r, truth, { fixed: false });
+
+test('every run attributes the leak to the leaker: ok, and a right guess is said to be one', () => {
+  const check = lines(report([
+    binding('tenant-a2b4c', ['000'], LEAKER),
+    binding('tenant-d5f6g', ['001'], LEAKER),
+    binding('tenant-h7j8k', ['002'], LEAKER, { attribution: 'approximate', candidates: [id(LEAKER), id(OTHER)] }),
+  ]));
+  assert.equal(check.ok, true, check.lines.join('\n'));
+  assert.ok(check.lines.some((l) => /RoleBinding \^reader\$: created by .* in 3 of 3 run\(s\) it leaked in \(1 by a guess among \[tenancy.*, status.*\]\)/.test(l)), check.lines.join('\n'));
+});
+
+test('right in two runs of three is still a mismatch: the run that got it wrong is named (no vote across runs)', () => {
+  const check = lines(report([
+    binding('tenant-a2b4c', ['000'], LEAKER),
+    binding('tenant-d5f6g', ['001'], OTHER, { attribution: 'approximate' }),
+    binding('tenant-h7j8k', ['002'], LEAKER),
+  ]));
+  assert.equal(check.ok, false);
+  assert.equal(check.mismatches, 1);
+  assert.ok(check.lines.some((l) => l.startsWith('MISMATCH') && /2 of 3 run\(s\).*run 001: status keeps user annotations/.test(l)), check.lines.join('\n'));
+});
+
+test('the same object merged across runs under one creator is judged for each of its runs', () => {
+  assert.equal(lines(report([binding('tenant-a2b4c', ['000', '001', '002'], LEAKER)])).ok, true);
+  const split = lines(report([binding('tenant-a2b4c', ['000', '002'], LEAKER), binding('tenant-a2b4c', ['001'], OTHER)]));
+  assert.equal(split.ok, false);
+});
+
+test('a leaker whose object is missing from a run that ran it is a mismatch', () => {
+  const check = lines(report([binding('tenant-a2b4c', ['000'], LEAKER), binding('tenant-d5f6g', ['002'], LEAKER)]));
+  assert.equal(check.ok, false);
+  assert.ok(check.lines.some((l) => l.startsWith('MISMATCH') && /leaked in each of the 3 run\(s\).*\(not in run 001\)/.test(l)), check.lines.join('\n'));
+});
