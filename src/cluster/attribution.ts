@@ -20,6 +20,7 @@ import {
   type TimelineEvent,
   type WatchLagSample,
 } from '../model.ts';
+import { revision } from './watch.ts';
 
 export interface AttributionOptions {
   /** The watch's lag to assume when the timeline holds no measurement of it (results of an older kubeflake). */
@@ -97,10 +98,10 @@ export function lagBoundAt(p: LagProfile, at: number): number | undefined {
   return Math.max(...nearby(p, at).map((s) => s.maxMs));
 }
 
-/** The lag the watch usually had around `at` (median of the measured lower bounds), 0 when never measured. */
+/** The lag the watch usually had around `at` (median of the measured spans' middles), 0 when never measured. */
 export function typicalLagAt(p: LagProfile, at: number): number {
   if (p.samples.length === 0) return 0;
-  return median(nearby(p, at).map((s) => s.minMs));
+  return median(nearby(p, at).map((s) => (s.minMs + s.maxMs) / 2));
 }
 
 function median(values: number[]): number {
@@ -125,6 +126,8 @@ export interface Birth {
   rough: boolean;
   /** The lag bound was assumed, not measured. */
   assumed: boolean;
+  /** The creation's resource version: the API server's order of changes, which is their order in time. */
+  revision?: bigint;
 }
 
 /** Pure: the creation span of one watch event. */
@@ -132,6 +135,8 @@ export function birthOf(e: TimelineEvent, lag: LagProfile, assumedLagMs: number)
   const b: Birth = { from: e.at, to: e.at, likeliest: e.at, owners: e.ownerUids ?? [], ref: refOf(e.object), rough: false, assumed: false };
   if (e.createdAt) b.createdAt = e.createdAt;
   if (e.late && e.createdAt) return { ...b, ...secondOf(e.createdAt, e.at), rough: true };
+  const rv = revision(e.resourceVersion);
+  if (rv !== undefined) b.revision = rv;
   const measured = lagBoundAt(lag, e.at);
   b.assumed = measured === undefined;
   b.from = Math.max(e.notBefore ?? -Infinity, e.at - (measured ?? assumedLagMs) - CLOCK_MARGIN_MS);
@@ -221,6 +226,49 @@ function parallel(w: Windows): boolean {
   return w.windows.some((s, i) => i > 0 && s.start < w.windows[i - 1]!.end);
 }
 
+/** A creation placed in one spec's window by its time alone, with its resource version. */
+export interface TimeAnchor {
+  revision: bigint;
+  window: SpecWindow;
+}
+
+/** Pure: the creations whose time alone puts them in one spec's window, in resource-version order. */
+export function timeAnchors(born: Iterable<Birth>, w: Windows, assumedLagMs: number): TimeAnchor[] {
+  if (parallel(w)) return [];
+  const anchors: TimeAnchor[] = [];
+  for (const b of born) {
+    if (b.rough || b.revision === undefined) continue;
+    const who = creatorsOf(w, b, assumedLagMs);
+    const window = who?.certain ? w.windows.find((s) => s.test === who.candidates[0] && s.start <= b.to && b.from <= s.end) : undefined;
+    if (window) anchors.push({ revision: b.revision, window });
+  }
+  return anchors.sort((a, b) => (a.revision < b.revision ? -1 : a.revision > b.revision ? 1 : 0));
+}
+
+/**
+ * Pure: narrows a creation's candidates by the order of changes. Resource versions order changes
+ * in time, so a creation made after one placed in spec X's window cannot belong to a spec that
+ * ended before X began, nor, made before one placed in Y's window, to a spec that began after Y
+ * ended: between two creations of the same spec, it is that spec's. Serial specs only.
+ */
+export function narrowByOrder(who: Creators, b: Pick<Birth, 'revision'>, anchors: readonly TimeAnchor[], w: Windows): Creators {
+  if (who.certain || b.revision === undefined || anchors.length === 0) return who;
+  const r = b.revision;
+  let before: TimeAnchor | undefined;
+  let after: TimeAnchor | undefined;
+  for (const a of anchors) {
+    if (a.revision < r) before = a;
+    else if (a.revision > r) {
+      after = a;
+      break;
+    }
+  }
+  const fits = (test: TestId) => w.windows.some((s) => s.test === test && (!before || s.end >= before.window.start) && (!after || s.start <= after.window.end));
+  const candidates = who.candidates.filter(fits);
+  if (candidates.length === 0 || candidates.length === who.candidates.length) return who;
+  return { candidates, certain: candidates.length === 1 };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Leaks.
 
@@ -269,11 +317,11 @@ function rootOwner(uid: string, born: Map<string, Birth>): string {
  * everything inside was made by that same test, so with serial specs its window meets each of
  * their creation spans too, which narrows a namespace seen at a spec boundary to one test.
  */
-function namespaceMakers(leaked: SnapshotObject[], born: Map<string, Birth>, w: Windows, assumedLagMs: number): Map<string, Creators> {
+function namespaceMakers(leaked: SnapshotObject[], born: Map<string, Birth>, w: Windows, place: (b: Birth) => Creators | undefined): Map<string, Creators> {
   const makers = new Map<string, Creators>();
   for (const [uid, b] of born) {
     if (b.ref.kind !== 'Namespace' || b.ref.namespace || b.ref.apiVersion !== 'v1') continue;
-    const own = creatorsOf(w, b, assumedLagMs);
+    const own = place(b);
     if (!own) continue;
     const suiteNodes = new Set(w.windows.filter((s) => s.suiteNode).map((s) => s.test));
     let candidates = own.candidates.filter((t) => !suiteNodes.has(t));
@@ -281,7 +329,7 @@ function namespaceMakers(leaked: SnapshotObject[], born: Map<string, Birth>, w: 
     if (!parallel(w)) {
       for (const o of leaked) {
         const ob = o.namespace === b.ref.name && o.uid !== uid ? born.get(o.uid) : undefined;
-        const theirs = ob && !ob.rough ? creatorsOf(w, ob, assumedLagMs) : undefined;
+        const theirs = ob && !ob.rough ? place(ob) : undefined;
         const narrowed = theirs ? candidates.filter((t) => theirs.candidates.includes(t)) : candidates;
         if (narrowed.length > 0) candidates = narrowed;
       }
@@ -289,6 +337,15 @@ function namespaceMakers(leaked: SnapshotObject[], born: Map<string, Birth>, w: 
     makers.set(b.ref.name, { candidates, certain: candidates.length === 1 && !b.rough });
   }
   return makers;
+}
+
+/** Who may have made a creation: by its time, narrowed by the order of every creation the run's timeline placed by time. */
+function placer(w: Windows, born: Iterable<Birth>, assumedLagMs: number): (b: Birth) => Creators | undefined {
+  const anchors = timeAnchors(born, w, assumedLagMs);
+  return (b) => {
+    const who = creatorsOf(w, b, assumedLagMs);
+    return who && narrowByOrder(who, b, anchors, w);
+  };
 }
 
 /** Attributes each leaked object to the test that created it (or its owner, or its namespace). */
@@ -301,15 +358,17 @@ export function attribute(
   const assumedLagMs = opts.latencyMs ?? 2000;
   const w = specWindows(run);
   const born = births(leaked, timeline, assumedLagMs);
-  const makers = w ? namespaceMakers(leaked, born, w, assumedLagMs) : new Map<string, Creators>();
+  if (!w) return leaked.map((o) => unattributed(o, run));
+  const place = placer(w, born.values(), assumedLagMs);
+  const makers = namespaceMakers(leaked, born, w, place);
   return leaked.map((o) => {
     const leak = unattributed(o, run);
     const rootUid = rootOwner(o.uid, born);
     const root = born.get(rootUid);
-    if (!root || !w) return leak;
+    if (!root) return leak;
     const maker = root.ref.namespace ? makers.get(root.ref.namespace) : undefined;
     const own = root.ref.kind === 'Namespace' && !root.ref.namespace ? makers.get(root.ref.name) : undefined;
-    const who = maker ?? own ?? creatorsOf(w, root, assumedLagMs);
+    const who = maker ?? own ?? place(root);
     if (!who) return leak;
     if (rootUid !== o.uid) {
       name(leak, who, 'owner');
@@ -337,6 +396,7 @@ export function attributeDeleted(
   const assumedLagMs = opts.latencyMs ?? 2000;
   const w = specWindows(run);
   const lag = lagProfile(timeline);
+  const place = w ? placer(w, births([], timeline, assumedLagMs).values(), assumedLagMs) : undefined;
   const deletions = new Map<string, TimelineEvent>();
   for (const e of timeline) {
     if ((e.verb === 'terminating' || e.verb === 'deleted') && !deletions.has(e.object.uid)) deletions.set(e.object.uid, e);
@@ -344,10 +404,10 @@ export function attributeDeleted(
   return deleted.map((o) => {
     const leak: LeakReport = { ...unattributed(o, run), terminating: false, deletedBy: null };
     const e = deletions.get(o.uid);
-    const who = e && w ? creatorsOf(w, birthOf({ ...e, late: false }, lag, assumedLagMs), assumedLagMs) : undefined;
+    const who = e && place ? place(birthOf({ ...e, late: false }, lag, assumedLagMs)) : undefined;
     if (who) {
       leak.deletedBy = who.candidates[0] ?? null;
-      leak.attribution = who.certain ? w!.precision : 'approximate';
+      leak.attribution = who.certain && w ? w.precision : 'approximate';
       if (who.candidates.length > 1) leak.candidates = who.candidates;
       leak.evidence = 'watch';
     }

@@ -261,3 +261,28 @@ test('the summary counts exact, namespace, owner, fallback, guessed and unknown 
   });
   assert.match(describeCreator(leaks[3]!), /from its creation time only/);
 });
+
+test('the order of changes settles a creation between two of the same spec: a cluster role made between its spec\'s config map and binding', () => {
+  const role = obj('tenant-reader-x7k2q', { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', resource: 'clusterroles', namespaced: false, namespace: undefined, uid: 'u-role' });
+  const cm = obj('cm', { namespace: 'default', uid: 'u-cm' });
+  const later = obj('later', { namespace: 'default', uid: 'u-later' });
+  // cm (rv 99) and the binding (rv 102) are B's by time; the role (rv 101) is seen 3 ms into C.
+  const timeline = [
+    ...lagSamples(5, 12),
+    created(cm, 30, { resourceVersion: '99' }),
+    created(role, 44, { resourceVersion: '101' }),
+    { at: T0 + 35, verb: 'created' as const, object: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespace: 'default', name: 'rb', uid: 'u-rb' }, resourceVersion: '102' },
+    // Made after a change placed in C: cannot be B's, even though seen at C's start.
+    created(later, 47, { resourceVersion: '104' }),
+    { at: T0 + 1000, verb: 'created' as const, object: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'c-anchor', uid: 'u-anchor' }, resourceVersion: '103' },
+  ];
+  const leaks = attribute([role, cm, later], timeline, short);
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.attribution, l.candidates]), [
+    ['tenant-reader-x7k2q', 'S :: B', 'exact', undefined],
+    ['cm', 'S :: B', 'exact', undefined],
+    ['later', 'S :: C', 'exact', undefined],
+  ]);
+  // Without resource versions the role stays a guess between B and C.
+  const [guess] = attribute([role], timeline.map((e) => ({ ...e, resourceVersion: undefined })), short);
+  assert.deepEqual(guess!.candidates?.slice().sort(), ['S :: B', 'S :: C']);
+});
