@@ -220,6 +220,8 @@ export interface TimelineEvent {
   resourceVersion?: string;
   /** Extension, measured: a read that started at this moment still saw an older resource version, so the change came after it. */
   notBefore?: number;
+  /** Extension, measured: a read answered at this moment (before the event arrived) already saw the change, so it came before. */
+  notAfter?: number;
 }
 
 /**

@@ -87,9 +87,10 @@ export function lagProfile(timeline: readonly TimelineEntry[]): LagProfile {
   return { samples };
 }
 
+/** The samples describing the watch around `at`: those within two seconds, else the three nearest in time. */
 function nearby(p: LagProfile, at: number): WatchLagSample[] {
   const close = p.samples.filter((s) => Math.abs(s.at - at) <= LAG_NEIGHBOURHOOD_MS);
-  return close.length > 0 ? close : p.samples;
+  return close.length > 0 ? close : [...p.samples].sort((a, b) => Math.abs(a.at - at) - Math.abs(b.at - at)).slice(0, 3);
 }
 
 /** The most the watch lagged around `at` (the largest measured upper bound), undefined when never measured. */
@@ -139,14 +140,17 @@ export function birthOf(e: TimelineEvent, lag: LagProfile, assumedLagMs: number)
   if (rv !== undefined) b.revision = rv;
   const measured = lagBoundAt(lag, e.at);
   b.assumed = measured === undefined;
-  b.from = Math.max(e.notBefore ?? -Infinity, e.at - (measured ?? assumedLagMs) - CLOCK_MARGIN_MS);
+  // A probe's bound holds for this very change; the lag measured on others is the fallback.
+  b.from = e.notBefore ?? e.at - (measured ?? assumedLagMs) - CLOCK_MARGIN_MS;
+  if (e.notAfter !== undefined && e.notAfter >= b.from) b.to = e.notAfter;
   // The creation second narrows the span too, unless the server's clock disagrees with ours.
   const second = e.createdAt ? secondOf(e.createdAt) : undefined;
   if (second && second.from <= b.to && b.from <= second.to) {
     b.from = Math.max(b.from, second.from);
     b.to = Math.min(b.to, second.to);
   }
-  b.likeliest = Math.min(b.to, Math.max(b.from, e.at - typicalLagAt(lag, e.at)));
+  // Bounded by probes on both sides, the middle; otherwise the moment the usual lag points to.
+  b.likeliest = e.notAfter !== undefined && b.to === e.notAfter ? (b.from + b.to) / 2 : Math.min(b.to, Math.max(b.from, e.at - typicalLagAt(lag, e.at)));
   return b;
 }
 

@@ -98,8 +98,8 @@ export function revision(rv: string | undefined): bigint | undefined {
 export class LagMeter {
   /** Probes waiting for the event that carries their resource version. */
   #pending: { rv: bigint; text: string; sentAt: number; answeredAt: number }[] = [];
-  /** Answered probes, oldest first, for lower bounds. */
-  #answered: { rv: bigint; sentAt: number }[] = [];
+  /** Answered probes, oldest first, for bounds on when each change was made. */
+  #answered: { rv: bigint; sentAt: number; answeredAt: number }[] = [];
   /** Recently delivered resource versions and when, for probes answered after their event arrived. */
   #delivered = new Map<bigint, number>();
   readonly #keepMs: number;
@@ -112,8 +112,8 @@ export class LagMeter {
   probed(rv: string, sentAt: number, answeredAt: number): WatchLagSample | undefined {
     const r = revision(rv);
     if (r === undefined) return undefined;
-    this.#answered.push({ rv: r, sentAt });
-    if (this.#answered.length > 64) this.#answered.shift();
+    this.#answered.push({ rv: r, sentAt, answeredAt });
+    if (this.#answered.length > 256) this.#answered.shift();
     const at = this.#delivered.get(r);
     // Delivered before the probe was even sent: the watch was caught up, the probe bounds nothing.
     if (at !== undefined) return at >= sentAt ? sample(rv, at, sentAt, answeredAt) : undefined;
@@ -144,15 +144,22 @@ export class LagMeter {
     return r !== undefined && this.#delivered.has(r);
   }
 
-  /** The latest moment known to precede the change carrying `rv` (a probe then saw an older version). */
+  /** The latest moment known to precede the change carrying `rv`: a probe sent then still saw an older version. */
   notBefore(rv: string | undefined): number | undefined {
     const r = revision(rv);
     if (r === undefined) return undefined;
-    for (let i = this.#answered.length - 1; i >= 0; i--) {
-      const p = this.#answered[i]!;
-      if (p.rv < r) return p.sentAt;
-    }
-    return undefined;
+    let latest: number | undefined;
+    for (const p of this.#answered) if (p.rv < r && (latest === undefined || p.sentAt > latest)) latest = p.sentAt;
+    return latest;
+  }
+
+  /** The earliest moment known to follow the change carrying `rv`: a probe answered then had seen it (or a later one). */
+  notAfter(rv: string | undefined): number | undefined {
+    const r = revision(rv);
+    if (r === undefined) return undefined;
+    let earliest: number | undefined;
+    for (const p of this.#answered) if (p.rv >= r && (earliest === undefined || p.answeredAt < earliest)) earliest = p.answeredAt;
+    return earliest;
   }
 }
 
@@ -199,6 +206,8 @@ export interface WatchContext {
   startedAt: number;
   /** Every loop running (one per type, the lag probe), to wait for on stop. */
   loops: Promise<void>[];
+  /** Called on each change delivered: the lag probe measures while changes flow. */
+  onChange: () => void;
 }
 
 export function newWatchContext(api: KubeApi, opts: { now?: () => number; signal: AbortSignal; timelineFile?: string }): WatchContext {
@@ -211,6 +220,7 @@ export function newWatchContext(api: KubeApi, opts: { now?: () => number; signal
     watched: new Set(), terminating: new Set(), created: new Set(),
     startedAt: now(),
     loops: [],
+    onChange: () => {},
   };
 }
 
@@ -260,6 +270,7 @@ function onWatchEvent(ctx: WatchContext, t: ResourceType, ev: WatchEvent): strin
   if (ev.type !== 'BOOKMARK') {
     const lag = ctx.meter.delivered(rv, at);
     if (lag) ctx.log.record(lag);
+    ctx.onChange();
   }
   const e = toTimelineEvent(t, ev, at, ctx.terminating);
   if (e) {
@@ -270,6 +281,9 @@ function onWatchEvent(ctx: WatchContext, t: ResourceType, ev: WatchEvent): strin
     if (rv) e.resourceVersion = rv;
     const notBefore = ctx.meter.notBefore(rv);
     if (notBefore !== undefined) e.notBefore = notBefore;
+    // Seen late: a probe answered before the event arrived already held the change.
+    const notAfter = ctx.meter.notAfter(rv);
+    if (notAfter !== undefined && notAfter < at) e.notAfter = notAfter;
     ctx.log.record(e);
   }
   return rv;
@@ -415,10 +429,22 @@ export class NewTypeFinder {
   }
 }
 
-/** Probes the current resource version every `everyMs` so the LagMeter can measure the watch's lag. */
-export async function probeLag(ctx: WatchContext, everyMs: number): Promise<void> {
+/**
+ * Probes the current resource version so the LagMeter can measure the watch's lag and bound each
+ * change in time: every `everyMs` while the cluster is quiet, and every `busyMs` (a few probes in
+ * flight at once) for a second after each change, since a probe only tells something about the
+ * changes made around it. Each probe is one list of one namespace.
+ */
+export async function probeLag(ctx: WatchContext, everyMs: number, busyMs = Math.min(everyMs, 10)): Promise<void> {
   let failures = 0;
-  while (!ctx.signal.aborted) {
+  let lastChange = -Infinity;
+  let wake: (() => void) | undefined;
+  const inFlight = new Set<Promise<void>>();
+  ctx.onChange = () => {
+    lastChange = ctx.now();
+    wake?.();
+  };
+  const probe = async () => {
     const sentAt = ctx.now();
     try {
       const rv = await resourceVersionNow(ctx.api, PROBE_TYPE, ctx.signal);
@@ -430,8 +456,20 @@ export async function probeLag(ctx: WatchContext, everyMs: number): Promise<void
       // The watch loops report an unreachable server; a probe only says once that it cannot measure.
       if (++failures === 3 && !isUnreachable(err)) ctx.problems.push(`cannot measure the watch's lag: ${(err as Error).message}`);
     }
-    await pause(failures ? everyMs * 10 : everyMs, ctx.signal);
+  };
+  while (!ctx.signal.aborted) {
+    if (inFlight.size < 4) {
+      const p = probe().finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    if (failures) await pause(everyMs * 10, ctx.signal);
+    else if (ctx.now() - lastChange < 1000) await pause(busyMs, ctx.signal);
+    else await new Promise<void>((resolve) => {
+      wake = resolve;
+      void pause(everyMs, ctx.signal).then(resolve);
+    }).finally(() => (wake = undefined));
   }
+  await Promise.all(inFlight);
 }
 
 /**
