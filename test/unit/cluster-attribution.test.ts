@@ -286,3 +286,10 @@ test('the order of changes settles a creation between two of the same spec: a cl
   const [guess] = attribute([role], timeline.map((e) => ({ ...e, resourceVersion: undefined })), short);
   assert.deepEqual(guess!.candidates?.slice().sort(), ['S :: B', 'S :: C']);
 });
+
+test('probe bounds hold over the lag measured on other changes: a change seen 50 ms late is placed by them', () => {
+  const o = obj('late-seen');
+  // Lag samples say 5-12 ms, but this change was seen at 80: probes put it in [12, 25], inside B.
+  const [l] = attribute([o], [...lagSamples(5, 12), created(o, 80, { notBefore: T0 + 12, notAfter: T0 + 25 })], short);
+  assert.deepEqual([l!.createdBy, l!.attribution, l!.candidates], ['S :: B', 'exact', undefined]);
+});

@@ -148,3 +148,17 @@ test('watchCluster: every event and lag sample carries the injected clock and go
   assert.ok(lag.every((s) => s.at > T0 && s.at < T0 + 100_000));
   assert.deepEqual(watch.problems, []);
 });
+
+test('lag meter: a change seen late is bounded above by a probe answered before it arrived', () => {
+  const m = new LagMeter();
+  m.probed('50', 100, 110);
+  m.probed('60', 120, 130);
+  assert.equal(m.notAfter('55'), 130);
+  assert.equal(m.notAfter('50'), 110);
+  assert.equal(m.notAfter('61'), undefined);
+  // Probes answered out of order (several in flight): the earliest answer that saw the change counts.
+  m.probed('70', 140, 200);
+  m.probed('71', 150, 160);
+  assert.equal(m.notAfter('65'), 160);
+  assert.equal(m.notBefore('71'), 140);
+});
