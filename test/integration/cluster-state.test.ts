@@ -224,6 +224,12 @@ test('leaker, polluter and stuck objects are attributed to their specs; dry-run 
     for (const [kind, ns, name, spec, how] of expectations) {
       const l = by(kind, ns, name);
       assert.ok(l, `${kind} ${ns}/${name} is reported as leaked`);
+      // When the watch's measured lag spans the gap between two specs, the attribution is a guess that says so.
+      if ((l.candidates?.length ?? 0) > 1) {
+        assert.equal(l.attribution, 'approximate', `${kind} ${ns}/${name}: a guess is approximate`);
+        assert.ok(l.candidates!.includes(id(spec)), `${kind} ${ns}/${name}: "${spec}" is among the candidates [${l.candidates!.join(', ')}]`);
+        continue;
+      }
       assert.equal(l.createdBy, id(spec), `${kind} ${ns}/${name} was created by "${spec}"`);
       assert.equal(l.attribution, how, `${kind} ${ns}/${name} attribution`);
     }
@@ -234,10 +240,13 @@ test('leaker, polluter and stuck objects are attributed to their specs; dry-run 
     // Made by controllers while later specs ran, yet owned by what "deploys" created.
     const rs = leaks.find((l) => l.kind === 'ReplicaSet' && l.name.startsWith('kf-web-'));
     const pod = leaks.find((l) => l.kind === 'Pod' && l.name.startsWith('kf-web-'));
-    assert.equal(rs?.createdBy, id('deploys a web server and leaves it'));
-    assert.equal(rs?.attribution, 'owner');
-    assert.equal(pod?.createdBy, id('deploys a web server and leaves it'));
-    assert.equal(pod?.attribution, 'owner');
+    const deployer = by('Deployment', 'default', 'kf-web')!;
+    for (const dependent of [rs, pod]) {
+      assert.equal(dependent?.attribution, 'owner');
+      assert.equal(dependent?.createdBy, deployer.createdBy, `${dependent?.kind} goes with its owner`);
+      assert.deepEqual(dependent?.candidates, deployer.candidates);
+    }
+    assert.ok([deployer.createdBy, ...(deployer.candidates ?? [])].includes(id('deploys a web server and leaves it')));
     // The tidy spec left nothing; noise (events, leases, default service account...) is not a leak.
     assert.equal(leaks.filter((l) => l.name === 'tidy').length, 0);
     assert.equal(leaks.filter((l) => l.kind === 'Event' || l.kind === 'Lease').length, 0);
@@ -245,7 +254,8 @@ test('leaker, polluter and stuck objects are attributed to their specs; dry-run 
     assert.deepEqual(diff.namespaces.map((n) => [n.namespace.name, n.contents.map((c) => c.name)]), [['kf-leak-ns', ['leaky']]]);
     // The shared object the polluter destroyed.
     const destroyed = attributeDeleted(diff.deleted, timeline, run);
-    assert.deepEqual(destroyed.map((d) => [d.namespace, d.name, d.deletedBy]), [['default', 'kf-victim', id('polluter deletes a shared config map')]]);
+    assert.deepEqual(destroyed.map((d) => [d.namespace, d.name]), [['default', 'kf-victim']]);
+    assert.ok([destroyed[0]!.deletedBy, ...(destroyed[0]!.candidates ?? [])].includes(id('polluter deletes a shared config map')), JSON.stringify(destroyed[0]));
     assertUntouched(baseline, after, PREEXISTING);
 
     // Dry-run: no request at all, nothing changes.
