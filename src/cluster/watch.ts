@@ -10,7 +10,7 @@
 // relisting after 410 Gone), NewTypeFinder (types that appear mid-run), watchCluster (wiring).
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import type { SnapshotObject, TimelineEntry, TimelineEvent, WatchLagSample } from '../model.ts';
-import { apiVersionOf, collectionPath, discoverResourceTypes, typeName, type ResourceType } from './discovery.ts';
+import { collectionPath, discoverResourceTypes, typeName, type ResourceType } from './discovery.ts';
 import { isUnreachable, KubeApiError, type KubeApi } from './kube.ts';
 import { listTypeAt, METADATA_LIST, toSnapshotObject, type ObjectMeta } from './snapshot.ts';
 

@@ -65,7 +65,9 @@ test('the example suite: leaker and polluter objects (stuck iris2 included) are 
       const what = `${leak.kind} ${leak.namespace ?? leak.namespacePattern ?? ''}/${leak.name ?? leak.namePattern}`;
       assert.ok(found.length > 0, `${what} is reported as leaked (leaks: ${leaks.map((l) => `${l.kind} ${l.namespace}/${l.name}`).join(', ')})`);
       for (const l of found) {
-        assert.equal(l.createdBy, spec, `${what} was created by ${spec}`);
+        // A guess (the watch's measured lag spans two specs) must say so and list the spec; a named spec must be right.
+        if ((l.candidates?.length ?? 0) > 1) assert.ok(l.candidates!.includes(spec), `${what}: ${spec} is among the candidates [${l.candidates!.join(', ')}]`);
+        else assert.equal(l.createdBy, spec, `${what} was created by ${spec}`);
         if (leak.terminating !== undefined) assert.equal(l.terminating, leak.terminating, `${what} terminating`);
         if (leak.finalizers) assert.deepEqual(l.finalizers, leak.finalizers, `${what} finalizers`);
       }
