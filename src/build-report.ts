@@ -4,7 +4,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { LeakReport, Report, RunResult, TestReport } from './model.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
-import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
+import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
 import { summarizeDamage } from './junit/damage.ts';
@@ -42,6 +42,8 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...(errors.length ? { errors } : {}),
     failureClusters: clusterFailures(tests),
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
+    // How often attribution fell back or guessed, counted over every run's own leaks.
+    attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks)),
   };
 }
 
