@@ -327,9 +327,9 @@ function namespaceMakers(leaked: SnapshotObject[], born: Map<string, Birth>, w: 
     if (b.ref.kind !== 'Namespace' || b.ref.namespace || b.ref.apiVersion !== 'v1') continue;
     const own = place(b);
     if (!own) continue;
-    const suiteNodes = new Set(w.windows.filter((s) => s.suiteNode).map((s) => s.test));
-    let candidates = own.candidates.filter((t) => !suiteNodes.has(t));
-    if (candidates.length === 0) continue; // made by BeforeSuite & co: its contents are each their own spec's
+    // Possibly made by BeforeSuite & co: its contents are each their own spec's, by their own evidence.
+    if (own.candidates.some((t) => w.windows.some((s) => s.suiteNode && s.test === t))) continue;
+    let candidates = own.candidates;
     if (!parallel(w)) {
       for (const o of leaked) {
         const ob = o.namespace === b.ref.name && o.uid !== uid ? born.get(o.uid) : undefined;

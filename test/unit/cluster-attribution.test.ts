@@ -293,3 +293,16 @@ test('probe bounds hold over the lag measured on other changes: a change seen 50
   const [l] = attribute([o], [...lagSamples(5, 12), created(o, 80, { notBefore: T0 + 12, notAfter: T0 + 25 })], short);
   assert.deepEqual([l!.createdBy, l!.attribution, l!.candidates], ['S :: B', 'exact', undefined]);
 });
+
+test('a namespace that BeforeSuite may have made (seen as the first spec began) claims nothing: its contents go by their own evidence', () => {
+  const suite = run([kase('[BeforeSuite]', -500, -1), kase('A', 0, 10), kase('B', 11, 40), kase('C', 41, 2000)]);
+  const ns = obj('shared', { apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', namespaced: false, namespace: undefined, uid: 'u-ns' });
+  const b = obj('b', { namespace: 'shared' });
+  // The namespace is seen at 3: made in [-9, 3], by BeforeSuite or A.
+  const leaks = attribute([ns, b], [...lagSamples(5, 12), created(ns, 3), created(b, 30)], suite);
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.evidence]), [
+    ['shared', 'S :: [BeforeSuite]', 'watch'],
+    ['b', 'S :: B', 'watch'],
+  ]);
+  assert.deepEqual(leaks[0]!.candidates, ['S :: [BeforeSuite]', 'S :: A']);
+});
