@@ -306,3 +306,14 @@ test('a namespace that BeforeSuite may have made (seen as the first spec began) 
   ]);
   assert.deepEqual(leaks[0]!.candidates, ['S :: [BeforeSuite]', 'S :: A']);
 });
+
+test('across runs, the spec every run lists as a candidate wins even where each run\'s likeliest was another', () => {
+  const guess = (run: string, uid: string, createdBy: string, other: string): LeakReport => ({
+    apiVersion: 'v1', kind: 'Namespace', namespace: '', name: `tenant-${uid}`, uid, terminating: false, finalizers: [], runs: [run],
+    createdBy: `S :: ${createdBy}`, candidates: [`S :: ${createdBy}`, `S :: ${other}`], ambiguousWith: `S :: ${other}`, attribution: 'approximate', evidence: 'watch',
+  });
+  // The tenancy spec T is a candidate in every run; its random neighbours differ from run to run.
+  const settled = settleAmbiguous([[guess('000', 'b2c4d', 'X', 'T')], [guess('001', 'f5g6h', 'Y', 'T')], [guess('002', 'j7k8l', 'T', 'Z')]]);
+  assert.deepEqual(settled.map((r) => r[0]!.createdBy), ['S :: T', 'S :: T', 'S :: T']);
+  assert.deepEqual(settled[0]![0]!.candidates, ['S :: T', 'S :: X']);
+});
