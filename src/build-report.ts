@@ -2,7 +2,7 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, RunResult, TestReport } from './model.ts';
+import type { LeakReport, Report, TestReport } from './model.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
@@ -32,7 +32,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     command: (first?.record.command ?? []).join(' '),
     framework,
     cluster: first?.record.cluster ?? 'existing',
-    runs: runs.map(({ run }) => runReport(run)),
+    runs: runs.map((entry) => runReport(entry)),
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
@@ -43,7 +43,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     failureClusters: clusterFailures(tests),
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
     // How often attribution fell back or guessed, counted over every run's own leaks.
-    attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks)),
+    attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
   };
 }
 
@@ -89,7 +89,7 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport(run: RunResult): Report['runs'][number] {
+function runReport({ run, leaks, timeline, observed }: LoggedRun): Report['runs'][number] {
   return {
     id: run.id,
     seed: run.seed,
@@ -102,6 +102,7 @@ function runReport(run: RunResult): Report['runs'][number] {
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(run.warnings.length ? { warnings: run.warnings } : {}),
+    ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };
 }

@@ -49,6 +49,8 @@ export interface LoggedRun {
   leftover: string[];
   /** The cluster after the run was snapshotted (false: the run's cluster state is unknown). */
   observed: boolean;
+  /** What the watch saw during the run: object events and its measured lag. */
+  timeline: readonly TimelineEntry[];
   cleanup?: CleanupReport;
 }
 
@@ -170,7 +172,9 @@ export class HuntLog implements HuntData {
         log.errors.push(error.message);
         return undefined;
       });
-      log.#append(run, after, await readTimeline(join(folder, files.timeline)), cleanup, own ?? log.#baseline);
+      const timeline = await readTimeline(join(folder, files.timeline));
+      if (timeline.skipped > 0) run.warnings.push(`${join(folder, files.timeline)}: ${timeline.skipped} torn line(s) skipped (the watch was stopped mid-write)`);
+      log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline);
     }
     return log;
   }
@@ -241,7 +245,7 @@ export class HuntLog implements HuntData {
   }
 
   #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEntry[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined): LoggedRun {
-    const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined };
+    const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined, timeline };
     if (after && baseline) {
       const earlier = this.#leftoverOf(baseline);
       Object.assign(entry, runLeaks({ baseline, after, timeline, run, rules: this.#rules, earlier }));

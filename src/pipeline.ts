@@ -17,7 +17,7 @@ import { connectKube, type KubeApi } from './cluster/kube.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
-import { watchCluster, type ClusterWatch } from './cluster/watch.ts';
+import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
@@ -168,7 +168,7 @@ function observer(context: ObserverContext) {
         });
         const events = (await watch?.stop()) ?? [];
         for (const problem of watch?.problems ?? []) presenter.detail(`watch: ${problem}`);
-        presenter.detail(`timeline: ${events.length} events`);
+        presenter.detail(`timeline: ${timelineEvents(events).length} events`);
         return { meta, timeline: events };
       } catch (error) {
         await watch?.stop();

@@ -77,18 +77,20 @@ export async function listRunIds(resultsDir: string): Promise<string[]> {
   return [...planned, ...probes];
 }
 
-export async function readTimeline(file: string): Promise<TimelineEntry[]> {
-  if (!existsSync(file)) return [];
-  const events: TimelineEntry[] = [];
+/** Reads a timeline.jsonl back; a line cut short (the watch was killed mid-write) is skipped and counted. */
+export async function readTimeline(file: string): Promise<{ entries: TimelineEntry[]; skipped: number }> {
+  if (!existsSync(file)) return { entries: [], skipped: 0 };
+  const entries: TimelineEntry[] = [];
+  let skipped = 0;
   for (const line of (await readFile(file, 'utf8')).split('\n')) {
     if (!line.trim()) continue;
     try {
-      events.push(JSON.parse(line) as TimelineEntry);
+      entries.push(JSON.parse(line) as TimelineEntry);
     } catch {
-      // A watch killed mid-write leaves a torn last line; the rest still counts.
+      skipped += 1;
     }
   }
-  return events;
+  return { entries, skipped };
 }
 
 /** Whether a folder already holds a hunt (or anything else a new hunt would mix with). */

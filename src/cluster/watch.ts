@@ -8,7 +8,7 @@
 // The pieces, each testable alone: TimelineLog (memory + file), LagMeter (pure pairing of
 // resource-version probes with the events that carry them), followType (one type's watch loop,
 // relisting after 410 Gone), NewTypeFinder (types that appear mid-run), watchCluster (wiring).
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { SnapshotObject, TimelineEntry, TimelineEvent, WatchLagSample } from '../model.ts';
 import { collectionPath, discoverResourceTypes, typeName, type ResourceType } from './discovery.ts';
 import { isUnreachable, KubeApiError, type KubeApi } from './kube.ts';
@@ -515,21 +515,6 @@ export async function watchCluster(api: KubeApi, opts: WatchOptions = {}): Promi
       return stopped;
     },
   };
-}
-
-/** Reads a timeline.jsonl back; a line cut short (the process was killed mid-write) is skipped. */
-export function readTimeline(file: string): { events: TimelineEntry[]; skipped: number } {
-  const events: TimelineEntry[] = [];
-  let skipped = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      events.push(JSON.parse(line) as TimelineEntry);
-    } catch {
-      skipped++;
-    }
-  }
-  return { events, skipped };
 }
 
 /** Pure: the objects of a timeline's entries, for callers that want only the watch events. */

@@ -137,7 +137,7 @@ test('watch events become timeline events: created with owners, terminating once
 });
 
 test('a timeline file reads back, skipping a line cut short', async () => {
-  const { readTimeline } = await import('../../src/cluster/watch.ts');
+  const { readTimeline } = await import('../../src/results.ts');
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -145,7 +145,7 @@ test('a timeline file reads back, skipping a line cut short', async () => {
   const file = join(dir, 'timeline.jsonl');
   const e = { at: 1, verb: 'created', object: { apiVersion: 'v1', kind: 'ConfigMap', name: 'a', uid: 'u' } };
   writeFileSync(file, JSON.stringify(e) + '\n' + JSON.stringify(e).slice(0, 20));
-  assert.deepEqual(readTimeline(file), { events: [e], skipped: 1 });
+  assert.deepEqual(await readTimeline(file), { entries: [e], skipped: 1 });
   rmSync(dir, { recursive: true });
 });
 

@@ -31,7 +31,7 @@ function cleanup(runId: string, errors?: string[]): CleanupReport {
 }
 
 function data(dir: string, errors: string[] = []): HuntData {
-  return { dir, record, errors, runs: [{ run: run('000'), leaks: [leak('000')], leftover: ['u-000'], observed: true, cleanup: cleanup('000', errors.length ? ['API server gone'] : undefined) }] };
+  return { dir, record, errors, runs: [{ run: run('000'), leaks: [leak('000')], leftover: ['u-000'], observed: true, timeline: [], cleanup: cleanup('000', errors.length ? ['API server gone'] : undefined) }] };
 }
 
 test('merging two results directories whose run ids collide renames the runs everywhere they are referenced', () => {
