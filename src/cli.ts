@@ -7,7 +7,7 @@ import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
 import { stopChildrenOnExit } from './exec.ts';
 import { once } from 'node:events';
-import { SettingsError, defaultCacheDir, findProjectRoot, parseSettings, type RawInputs } from './settings.ts';
+import { INPUTS, SettingsError, causeChain, defaultCacheDir, findProjectRoot, parseSettings, type InputName, type RawInputs } from './settings.ts';
 import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
 
 const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes controller test suites
@@ -39,41 +39,24 @@ const commands: Record<string, Command> = {
   demo: demoCommand,
 };
 
+/** The `run` flags: every input the table in settings.ts marks for the CLI, plus --no-watch and -v. */
 const runOptions = {
-  runs: { type: 'string' },
-  framework: { type: 'string' },
-  cluster: { type: 'string' },
-  kubeconfig: { type: 'string' },
-  'kind-name': { type: 'string' },
-  'kind-image': { type: 'string' },
-  'kind-config': { type: 'string' },
-  'keep-cluster': { type: 'boolean' },
-  'cleanup-existing': { type: 'boolean' },
-  results: { type: 'string' },
-  json: { type: 'string' },
-  cleanup: { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  'remove-finalizers': { type: 'boolean' },
-  'finalizer-grace': { type: 'string' },
-  'protected-namespaces': { type: 'string' },
-  ignore: { type: 'string' },
-  'run-timeout': { type: 'string' },
-  seed: { type: 'string' },
-  'max-probes': { type: 'string' },
-  'report-glob': { type: 'string' },
-  'working-directory': { type: 'string' },
-  shard: { type: 'string' },
-  'merge-from': { type: 'string', multiple: true },
+  ...Object.fromEntries(
+    (Object.keys(INPUTS) as InputName[]).flatMap((name) => {
+      const type = INPUTS[name].cli;
+      return type ? [[name, type === 'strings' ? { type: 'string', multiple: true } : { type }]] : [];
+    }),
+  ),
   'no-watch': { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
-} as const;
+} as Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 async function runCommand(args: string[]): Promise<number> {
   const split = args.indexOf('--');
   const flags = split === -1 ? args : args.slice(0, split);
   const command = split === -1 ? [] : args.slice(split + 1);
   const { values } = parseArgs({ args: flags, options: runOptions, strict: true });
-  const inputs: RawInputs = { ...values, watch: !values['no-watch'], command };
+  const inputs: RawInputs = { ...(values as RawInputs), watch: !values['no-watch'], command };
   const settings = parseSettings(inputs);
   const { hunt } = await import('./pipeline.ts');
   const { terminalPresenter } = await import('./presenter.ts');
@@ -181,11 +164,15 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (error) {
-    if (error instanceof SettingsError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`kubeflake ${name}: ${(error as Error).message}\n`);
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (err instanceof SettingsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`kubeflake ${name}: ${err.message}\n`);
       return 2;
     }
-    process.stderr.write(`kubeflake ${name} failed: ${(error as Error).message}\n`);
+    // Anything else is kubeflake's bug, not the user's mistake: say so, and show where with --verbose.
+    const verbose = rest.includes('--verbose') || rest.includes('-v');
+    process.stderr.write(`kubeflake ${name} hit a bug: ${err.name}: ${err.message}${causeChain(err)}\n`);
+    process.stderr.write(verbose ? `${err.stack ?? ''}\n` : 'run it again with --verbose to see the stack, and report it with that output\n');
     return 2;
   }
 }

@@ -2,11 +2,13 @@
 // once, with errors that say which input is wrong and what it accepts. Nothing below this file
 // reads process.env or action inputs.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClusterKind, Framework } from './model.ts';
+import { isNightlyEvent, parseRepository, readEvent, type GitHubContext, type GitHubEvent } from './github/context.ts';
+import { QuarantineError, parseQuarantine, type QuarantineEntry } from './quarantine.ts';
 
 export interface Settings {
   /** The test command, as argv. */
@@ -71,7 +73,15 @@ export interface Settings {
   mergeFrom: string[];
 }
 
+/** A user's mistake (an input, a file, a missing directory): shown as its message alone. Anything else thrown is a bug. */
 export class SettingsError extends Error {}
+
+/** " (caused by: X; caused by: Y)": an error's causes, so wrapping never hides the root. */
+export function causeChain(error: Error): string {
+  const chain: string[] = [];
+  for (let cause = error.cause; cause instanceof Error && chain.length < 5; cause = cause.cause) chain.push(cause.message);
+  return chain.length ? ` (caused by: ${chain.join('; caused by: ')})` : '';
+}
 
 export const defaults = {
   runs: 5,
@@ -96,80 +106,104 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.KUBEFLAKE_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kubeflake');
 }
 
+/**
+ * Every input, named once. The action reads each name from action.yml (a test checks the two
+ * agree, defaults included); the CLI's `run` flags are the names marked `cli`. `actionDefault` is
+ * the default action.yml declares; the CLI's default is what parseSettings falls back to.
+ */
+export const INPUTS = {
+  command: { cli: false, actionDefault: undefined },
+  'working-directory': { cli: 'string', actionDefault: '.' },
+  runs: { cli: 'string', actionDefault: '5' },
+  framework: { cli: 'string', actionDefault: 'auto' },
+  // The two faces default to different clusters on purpose: a GitHub runner has Docker, so the
+  // action makes the kind cluster most operators already test on; a laptop or CI box may have
+  // no Docker, so the CLI starts the local control plane, which needs only Go.
+  cluster: { cli: 'string', actionDefault: 'kind' },
+  kubeconfig: { cli: 'string', actionDefault: '' },
+  'kind-name': { cli: 'string', actionDefault: 'kubeflake' },
+  'kind-image': { cli: 'string', actionDefault: '' },
+  'kind-config': { cli: 'string', actionDefault: '' },
+  'keep-cluster': { cli: 'boolean', actionDefault: 'false' },
+  'cleanup-existing': { cli: 'boolean', actionDefault: 'false' },
+  results: { cli: 'string', actionDefault: 'kubeflake-results' },
+  json: { cli: 'string', actionDefault: undefined },
+  cleanup: { cli: 'string', actionDefault: 'leaked' },
+  'dry-run': { cli: 'boolean', actionDefault: 'false' },
+  'remove-finalizers': { cli: 'boolean', actionDefault: 'false' },
+  'finalizer-grace': { cli: 'string', actionDefault: '10s' },
+  'protected-namespaces': { cli: 'string', actionDefault: '' },
+  ignore: { cli: 'string', actionDefault: '' },
+  'run-timeout': { cli: 'string', actionDefault: '15m' },
+  seed: { cli: 'string', actionDefault: '' },
+  'max-probes': { cli: 'string', actionDefault: '20' },
+  'report-glob': { cli: 'string', actionDefault: '' },
+  'fail-on': { cli: false, actionDefault: 'findings' },
+  mode: { cli: false, actionDefault: 'run' },
+  'github-token': { cli: false, actionDefault: '${{ github.token }}' },
+  comment: { cli: false, actionDefault: 'always' },
+  'comment-key': { cli: false, actionDefault: '' },
+  'tracking-label': { cli: false, actionDefault: 'kubeflake' },
+  'clean-nights-to-close': { cli: false, actionDefault: '7' },
+  quarantine: { cli: false, actionDefault: '' },
+  watch: { cli: false, actionDefault: undefined },
+  verbose: { cli: 'boolean', actionDefault: undefined },
+  shard: { cli: 'string', actionDefault: undefined },
+  'merge-from': { cli: 'strings', actionDefault: undefined },
+} as const satisfies Record<string, { cli: 'string' | 'strings' | 'boolean' | false; actionDefault: string | undefined }>;
+
+export type InputName = keyof typeof INPUTS;
+
+/** The inputs action.yml declares, in the order of the table above. */
+export const ACTION_INPUTS = (Object.keys(INPUTS) as InputName[]).filter((name) => INPUTS[name].actionDefault !== undefined || name === 'command');
+
 /** Raw string inputs, from flags or from action.yml; parsed the same way. */
-export interface RawInputs {
-  command?: string[];
-  'working-directory'?: string;
-  runs?: string;
-  framework?: string;
-  cluster?: string;
-  kubeconfig?: string;
-  'kind-name'?: string;
-  'kind-image'?: string;
-  'kind-config'?: string;
-  'keep-cluster'?: string | boolean;
-  'cleanup-existing'?: string | boolean;
-  results?: string;
-  json?: string;
-  cleanup?: string;
-  'dry-run'?: string | boolean;
-  'remove-finalizers'?: string | boolean;
-  'finalizer-grace'?: string;
-  'protected-namespaces'?: string;
-  ignore?: string;
-  'run-timeout'?: string;
-  seed?: string;
-  'max-probes'?: string;
-  'report-glob'?: string;
-  watch?: string | boolean;
-  verbose?: string | boolean;
-  shard?: string;
-  'merge-from'?: string[];
-}
+export type RawInputs = { command?: string[]; 'merge-from'?: string[] } & Partial<Record<Exclude<InputName, 'command' | 'merge-from'>, string | boolean>>;
 
 export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = process.env): Settings {
   const command = inputs.command ?? [];
+  const text = (name: Exclude<InputName, 'command'>): string => (typeof inputs[name] === 'string' ? (inputs[name] as string) : '');
   if (command.length === 0) throw new SettingsError('no test command given: put it after `--`, e.g. `kubeflake run -- ginkgo ./...`');
-  const cwd = resolve(inputs['working-directory'] || '.');
-  const cluster = oneOf('cluster', inputs.cluster || 'local', ['local', 'kind', 'existing'] as const);
-  const kubeconfig = inputs.kubeconfig || env.KUBECONFIG || undefined;
+  const cwd = resolve(text('working-directory') || '.');
+  const cluster = oneOf('cluster', text('cluster') || 'local', ['local', 'kind', 'existing'] as const);
+  const kubeconfig = text('kubeconfig') || env.KUBECONFIG || undefined;
   if (cluster === 'existing' && !kubeconfig) {
     throw new SettingsError('cluster=existing needs a kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
   }
   const removeFinalizers = flag('remove-finalizers', inputs['remove-finalizers']);
-  if (inputs.shard && !inputs.seed) {
+  if (text('shard') && !text('seed')) {
     throw new SettingsError('shard needs the seed every shard shares, or the shards run unrelated orders: set seed (in a workflow, e.g. seed: ${{ github.run_id }})');
   }
   return {
     command,
     cwd,
     testEnv: {},
-    runs: integer('runs', inputs.runs, defaults.runs, 1, 1000),
-    framework: oneOf('framework', inputs.framework || 'auto', ['auto', 'ginkgo', 'go', 'generic'] as const),
+    runs: integer('runs', text('runs'), defaults.runs, 1, 1000),
+    framework: oneOf('framework', text('framework') || 'auto', ['auto', 'ginkgo', 'go', 'generic'] as const),
     cluster,
     kubeconfig: kubeconfig ? resolve(kubeconfig) : undefined,
-    kindName: inputs['kind-name'] || defaults.kindName,
-    kindImage: inputs['kind-image'] || undefined,
-    kindConfig: inputs['kind-config'] ? resolve(cwd, inputs['kind-config']) : undefined,
+    kindName: text('kind-name') || defaults.kindName,
+    kindImage: text('kind-image') || undefined,
+    kindConfig: text('kind-config') ? resolve(cwd, text('kind-config')) : undefined,
     keepCluster: flag('keep-cluster', inputs['keep-cluster']),
     cleanupExisting: flag('cleanup-existing', inputs['cleanup-existing']),
     searchPath: env.PATH,
-    resultsDir: resolve(inputs.results || 'kubeflake-results'),
-    jsonFile: inputs.json ? resolve(inputs.json) : undefined,
-    cleanup: oneOf('cleanup', inputs.cleanup || 'leaked', ['leaked', 'none'] as const),
+    resultsDir: resolve(text('results') || 'kubeflake-results'),
+    jsonFile: text('json') ? resolve(text('json')) : undefined,
+    cleanup: oneOf('cleanup', text('cleanup') || 'leaked', ['leaked', 'none'] as const),
     dryRun: flag('dry-run', inputs['dry-run']),
-    removeFinalizersAfterMs: removeFinalizers ? duration('finalizer-grace', inputs['finalizer-grace'], defaults.finalizerGraceMs) : undefined,
-    protectedNamespaces: list(inputs['protected-namespaces']),
-    ignore: list(inputs.ignore),
-    runTimeoutMs: duration('run-timeout', inputs['run-timeout'], defaults.runTimeoutMs),
-    baseSeed: integer('seed', inputs.seed, Date.now() % 1_000_000_007, 0, 2 ** 31 - 1),
-    maxProbes: integer('max-probes', inputs['max-probes'], defaults.maxProbes, 0, 500),
-    reportGlob: inputs['report-glob'] || undefined,
+    removeFinalizersAfterMs: removeFinalizers ? duration('finalizer-grace', text('finalizer-grace'), defaults.finalizerGraceMs) : undefined,
+    protectedNamespaces: list(text('protected-namespaces')),
+    ignore: list(text('ignore')),
+    runTimeoutMs: duration('run-timeout', text('run-timeout'), defaults.runTimeoutMs),
+    baseSeed: integer('seed', text('seed'), Date.now() % 1_000_000_007, 0, 2 ** 31 - 1),
+    maxProbes: integer('max-probes', text('max-probes'), defaults.maxProbes, 0, 500),
+    reportGlob: text('report-glob') || undefined,
     watch: inputs.watch === undefined || inputs.watch === '' ? true : flag('watch', inputs.watch),
     verbose: flag('verbose', inputs.verbose),
     cacheDir: defaultCacheDir(env),
     projectRoot: findProjectRoot(),
-    ...(inputs.shard ? { shard: parseShard(inputs.shard) } : {}),
+    ...(text('shard') ? { shard: parseShard(text('shard')) } : {}),
     mergeFrom: (inputs['merge-from'] ?? []).map((dir) => resolve(dir)),
   };
 }
@@ -181,6 +215,119 @@ export function parseShard(value: string): { index: number; count: number } {
   const n = Number(match?.[2]);
   if (!match || n < 1 || k < 1 || k > n) throw new SettingsError(`shard must be k/n with 1 <= k <= n, e.g. 2/3; got "${value}"`);
   return { index: k - 1, count: n };
+}
+
+export type FailOn = 'findings' | 'error' | 'never';
+export type CommentMode = 'always' | 'on-findings' | 'changes' | 'off';
+
+/** Where the action publishes: the PR's sticky comment, the nightly tracking issue, or only the job summary. */
+export type PublishTarget = 'pull-request' | 'tracking-issue' | 'summary';
+
+export interface PublishSettings {
+  token: string;
+  context: GitHubContext;
+  target: PublishTarget;
+  comment: CommentMode;
+  /** Tells apart two kubeflake comments of the same job (matrix legs). */
+  commentKey: string;
+  trackingLabel: string;
+  cleanNightsToClose: number;
+}
+
+/** Everything the action face needs, parsed once from action.yml inputs and the runner's environment. */
+export interface ActionSettings {
+  /** run: hunt, then publish. report: publish results directories an earlier job made. */
+  mode: 'run' | 'report';
+  /** mode run: the hunt. */
+  hunt?: Settings;
+  /** mode report: results directories, globs allowed (downloaded artifacts). */
+  resultsPatterns: string[];
+  /** Where report.json, report.md and report.html are written. */
+  outputDir: string;
+  failOn: FailOn;
+  quarantine: QuarantineEntry[];
+  /** Show a bug's stack (ACTIONS_STEP_DEBUG / a debug re-run). */
+  verbose: boolean;
+  publish: PublishSettings;
+}
+
+/** Where a quarantine file lives in the repository. */
+export const QUARANTINE_FILE = join('.kubeflake', 'quarantine.yaml');
+
+/**
+ * The action's settings: `read(name)` gives one action input (core.getInput in main.ts), `env`
+ * the runner's environment. Every input of ACTION_INPUTS is read here and nowhere else.
+ */
+export function parseActionSettings(read: (name: InputName) => string, env: NodeJS.ProcessEnv = process.env): ActionSettings {
+  const raw: Record<string, string> = {};
+  for (const name of ACTION_INPUTS) raw[name] = read(name).trim();
+  const workspace = resolve(env.GITHUB_WORKSPACE || '.');
+  const event = readEventFile(env);
+  const modeInput = oneOf('mode', raw.mode || 'run', ['run', 'report', 'nightly'] as const);
+  const mode = modeInput === 'report' ? 'report' : 'run';
+  const failOn = oneOf('fail-on', raw['fail-on'] || 'findings', ['findings', 'error', 'never'] as const);
+  const comment = oneOf('comment', raw.comment || 'always', ['always', 'on-findings', 'changes', 'off'] as const);
+  const verbose = env.RUNNER_DEBUG === '1' || /^true$/i.test(env.ACTIONS_STEP_DEBUG ?? '');
+  const hunt = mode === 'run'
+    ? parseSettings({ ...raw, command: splitCommand(raw.command ?? ''), json: undefined, watch: undefined, verbose: verbose ? 'true' : '' }, env)
+    : undefined;
+  if (mode === 'report' && raw.command) throw new SettingsError('mode: report publishes results an earlier job made and runs no command: drop `command`, or use mode: run');
+  const resultsPatterns = mode === 'report' ? list(raw.results || 'kubeflake-results') : [];
+  const nightly = modeInput === 'nightly' || isNightlyEvent(event);
+  const target: PublishTarget = nightly ? 'tracking-issue' : event.pullRequest || event.workflowRun ? 'pull-request' : 'summary';
+  const context: GitHubContext = {
+    repository: parseRepository(env.GITHUB_REPOSITORY),
+    event,
+    sha: env.GITHUB_SHA ?? '',
+    runId: Number(env.GITHUB_RUN_ID) || 0,
+    runAttempt: Number(env.GITHUB_RUN_ATTEMPT) || 1,
+    workflow: env.GITHUB_WORKFLOW ?? '',
+    job: env.GITHUB_JOB ?? '',
+    apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
+    serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+    workspace,
+  };
+  return {
+    mode,
+    hunt,
+    resultsPatterns,
+    outputDir: hunt ? hunt.resultsDir : resolve(workspace, 'kubeflake-report'),
+    failOn,
+    quarantine: readQuarantine(raw.quarantine ?? '', workspace),
+    verbose,
+    publish: {
+      token: raw['github-token'] ?? '',
+      context,
+      target,
+      comment,
+      commentKey: raw['comment-key'] ?? '',
+      trackingLabel: raw['tracking-label'] || 'kubeflake',
+      cleanNightsToClose: integer('clean-nights-to-close', raw['clean-nights-to-close'], 7, 1, 365),
+    },
+  };
+}
+
+function readEventFile(env: NodeJS.ProcessEnv): GitHubEvent {
+  const name = env.GITHUB_EVENT_NAME ?? '';
+  const path = env.GITHUB_EVENT_PATH;
+  if (!path || !existsSync(path)) return readEvent(name, {});
+  try {
+    return readEvent(name, JSON.parse(readFileSync(path, 'utf8')));
+  } catch (error) {
+    throw new SettingsError(`the event file GITHUB_EVENT_PATH=${path} is not JSON (${(error as Error).message}): is this step running on a GitHub runner?`);
+  }
+}
+
+/** The `quarantine` input (YAML) and the repository's .kubeflake/quarantine.yaml, both applied. */
+function readQuarantine(input: string, workspace: string): QuarantineEntry[] {
+  const file = join(workspace, QUARANTINE_FILE);
+  try {
+    const fromFile = existsSync(file) ? parseQuarantine(readFileSync(file, 'utf8'), QUARANTINE_FILE) : [];
+    return [...parseQuarantine(input, 'the quarantine input'), ...fromFile];
+  } catch (error) {
+    if (error instanceof QuarantineError) throw new SettingsError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
@@ -214,7 +361,8 @@ export function duration(name: string, value: string | undefined, fallbackMs: nu
   return Math.round(Number(match[1]) * unit);
 }
 
-function list(value: string | undefined): string[] {
+/** Newline-, comma- or space-separated items. */
+export function list(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).map((item) => item.trim()).filter(Boolean);
 }
 

@@ -30,6 +30,10 @@ const TITLE: Partial<Record<Verdict, string>> = {
   flaky: 'Flaky test',
 };
 
+/** GitHub shows at most this many annotations of one level from one step, and 50 from a job. */
+export const ANNOTATIONS_PER_LEVEL = 10;
+export const ANNOTATIONS_PER_JOB = 50;
+
 /** GitHub truncates longer titles and rejects longer messages. */
 const TITLE_MAX = 255;
 const MESSAGE_MAX = 4000;
@@ -85,4 +89,31 @@ function annotation(test: TestReport, level: AnnotationLevel, title: string, lin
     message: truncate(visibleControls(lines.join('\n')), MESSAGE_MAX),
     level,
   };
+}
+
+export interface AnnotationSelection {
+  shown: Annotation[];
+  /** How many were left out to stay within GitHub's limits. */
+  omitted: number;
+}
+
+/**
+ * The annotations GitHub will show: the first ten of each level (renderAnnotations lists the
+ * most actionable first), fifty at most; when some are left out, the last notice slot says how
+ * many and where the rest are.
+ */
+export function selectAnnotations(all: Annotation[], perLevel = ANNOTATIONS_PER_LEVEL, perJob = ANNOTATIONS_PER_JOB): AnnotationSelection {
+  const levels: AnnotationLevel[] = ['failure', 'warning', 'notice'];
+  const byLevel = new Map(levels.map((level) => [level, all.filter((a) => a.level === level)] as const));
+  const overflow = levels.some((level) => byLevel.get(level)!.length > perLevel) || all.length > perJob;
+  const shown: Annotation[] = [];
+  for (const level of levels) {
+    const room = Math.min(perLevel - (overflow && level === 'notice' ? 1 : 0), perJob - shown.length - (overflow ? 1 : 0));
+    shown.push(...byLevel.get(level)!.slice(0, Math.max(0, room)));
+  }
+  const omitted = all.length - shown.length;
+  if (omitted > 0) {
+    shown.push({ file: '', line: 0, level: 'notice', title: `kubeflake: ${omitted} more annotations left out`, message: `GitHub shows ${perLevel} annotations of each kind per step; the other ${omitted} findings are in the job summary and report.json.` });
+  }
+  return { shown, omitted };
 }

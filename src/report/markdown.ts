@@ -2,7 +2,7 @@
 // polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
 // limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
 
-import type { LeakReport, Report, RunReport, TestReport, Verdict } from '../model.ts';
+import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
 import {
   findingTests,
   headline,
@@ -32,6 +32,22 @@ export interface MarkdownOptions {
   artifactUrl?: string;
   /** Shown before the verdict line; default "kubeflake". */
   title?: string;
+  /** Links each test's file:line to the file at the run's commit (paths must be repository-relative). */
+  source?: SourceLinks;
+  /** Plain text shown under a finding's name, e.g. what the nightly history knows of it. */
+  notes?: ReadonlyMap<TestId, string>;
+  /** Findings a quarantine entry covers, with its reason: shown in their own section. */
+  quarantined?: ReadonlyMap<TestId, string>;
+  /** Markdown blocks (already escaped) shown before the footer, e.g. "earlier on this PR". */
+  blocks?: string[];
+}
+
+export interface SourceLinks {
+  /** GITHUB_SERVER_URL, e.g. https://github.com */
+  serverUrl: string;
+  /** owner/repo */
+  repository: string;
+  sha: string;
 }
 
 /** How much of each list to show; renderMarkdown tries these from the first until one fits. */
@@ -92,6 +108,10 @@ interface View {
   headline: string;
   title: string;
   artifactUrl: string | undefined;
+  source: SourceLinks | undefined;
+  notes: ReadonlyMap<TestId, string>;
+  quarantined: ReadonlyMap<TestId, string>;
+  blocks: string[];
 }
 
 function prepare(report: Report, opts: MarkdownOptions): View {
@@ -102,6 +122,10 @@ function prepare(report: Report, opts: MarkdownOptions): View {
     headline: headline(report),
     title: opts.title ?? 'kubeflake',
     artifactUrl: opts.artifactUrl === undefined ? undefined : safeUrl(opts.artifactUrl),
+    source: opts.source,
+    notes: opts.notes ?? new Map(),
+    quarantined: opts.quarantined ?? new Map(),
+    blocks: opts.blocks ?? [],
   };
 }
 
@@ -120,9 +144,12 @@ function compose(view: View, limits: Limits): string {
   }
   if (report.leaks.length && limits.leaks > 0) blocks.push(leaksTable(view, limits.leaks));
   else if (report.leaks.length) blocks.push(`**Leaked objects:** ${report.leaks.length.toLocaleString('en-US')}; ${fullReport(view)}.`);
+  const quarantine = quarantineSection(view, limits.findings);
+  if (quarantine) blocks.push(quarantine);
   const cleanup = cleanupSummary(view, limits.cleanup);
   if (cleanup) blocks.push(cleanup);
   if (report.runs.length) blocks.push(runsTable(view, limits.runs));
+  blocks.push(...view.blocks);
   blocks.push(footer(view));
   return blocks.join('\n\n') + '\n';
 }
@@ -161,9 +188,31 @@ function more(view: View, hidden: number, what: string): string {
   return `_…and ${hidden.toLocaleString('en-US')} more ${what}; ${fullReport(view)}._`;
 }
 
-function testCell(test: TestReport): string {
+function testCell(view: View, test: TestReport): string {
+  const loc = locationLink(view, test, 120);
+  const note = view.notes.get(test.id);
+  const quarantined = view.quarantined.has(test.id) ? ' <sub>(quarantined)</sub>' : '';
+  return mdCode(truncate(test.name, NAME_MAX)) + quarantined + (loc ? `<br><sub>${loc}</sub>` : '') + (note ? `<br><sub>${mdText(truncate(note, 200))}</sub>` : '');
+}
+
+/** "path:line", linked to the file at the run's commit when the path is repository-relative. */
+function locationLink(view: View, test: TestReport, max: number): string {
   const loc = location(test);
-  return mdCode(truncate(test.name, NAME_MAX)) + (loc ? `<br><sub>${mdText(truncate(loc, 120))}</sub>` : '');
+  if (!loc) return '';
+  const text = mdText(truncate(loc, max));
+  const url = view.source && isRepositoryPath(test.file) ? sourceUrl(view.source, test.file, test.line) : undefined;
+  return url ? `[${text}](${url})` : text;
+}
+
+function isRepositoryPath(file: string): boolean {
+  return !file.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(file) && !file.split(/[\\/]/).includes('..');
+}
+
+/** https://github.com/owner/repo/blob/SHA/path#L12, each path segment percent-encoded. */
+export function sourceUrl(source: SourceLinks, file: string, line: number): string | undefined {
+  const path = file.split(/[\\/]/).filter(Boolean).map(encodeURIComponent).join('/');
+  const base = safeUrl(`${source.serverUrl}/${source.repository}/blob/${encodeURIComponent(source.sha)}/`);
+  return base ? `${base}${path}${line > 0 ? `#L${line}` : ''}` : undefined;
 }
 
 /** The tests that explain a finding: polluters for a victim, state-setters for a brittle test. */
@@ -196,7 +245,7 @@ function findingsTable(view: View, limits: Limits): string {
   const rows = view.findings.slice(0, limits.findings).map((t) =>
     [
       `${VERDICT_ICON[t.verdict]} ${t.verdict}`,
-      testCell(t),
+      testCell(view, t),
       causeCell(view, t),
       leakCell(view, t),
       t.hint ? mdText(truncate(t.hint, 240)) : t.failureKinds.length ? mdText(t.failureKinds.join(', ')) : '—',
@@ -302,9 +351,13 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   const loc = location(test);
   const runs = test.passed + test.failed;
   const facts = [`**${VERDICT_SENTENCE[test.verdict]}**`, `failed ${test.failed} of ${plural(runs, 'run')}`];
-  if (loc) facts.push(mdCode(truncate(loc, 160)));
+  if (loc) facts.push(locationLink(view, test, 160));
   if (test.failureKinds.length) facts.push(test.failureKinds.map((k) => mdCode(k)).join(' '));
   const lines = [`#### ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, 200))}`, '', facts.join(' · ')];
+  const note = view.notes.get(test.id);
+  if (note) lines.push('', `_${mdText(truncate(note, 200))}_`);
+  const quarantine = view.quarantined.get(test.id);
+  if (quarantine !== undefined) lines.push('', `Quarantined${quarantine ? `: ${mdText(truncate(quarantine, 200))}` : ''}; its failures do not fail the step.`);
   if (test.why) lines.push('', mdText(truncate(test.why, 400)));
   const items: string[] = [];
   for (const p of test.polluters.slice(0, 5)) {
@@ -330,7 +383,7 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   if (items.length) lines.push('', ...items);
   const failure = test.failures?.[0];
   if (failure && messageMax > 0) {
-    lines.push('', `Failure in run ${mdCode(failure.run)}:`, '', mdFence(truncate(failure.message, messageMax), 'text'));
+    lines.push('', `Failure in run ${mdCode(failure.run)}:`, '', mdFence(truncate(apiErrorFirst(failure.message), messageMax), 'text'));
   }
   if (test.reproduce) lines.push('', 'Reproduce:', '', mdFence(test.reproduce, 'sh'));
   return lines.join('\n');
@@ -413,6 +466,32 @@ function runsTable(view: View, max: number): string {
   if (report.runs.length > max) lines.push('', more(view, report.runs.length - max, 'runs'));
   lines.push('', '</details>');
   return lines.join('\n');
+}
+
+function quarantineSection(view: View, max: number): string | undefined {
+  const tests = view.findings.filter((t) => view.quarantined.has(t.id));
+  if (!tests.length) return undefined;
+  const lines = [`**Quarantined** (${tests.length.toLocaleString('en-US')}): reported, but their failures do not fail the step`, ''];
+  for (const test of tests.slice(0, Math.max(1, Math.min(max, 50)))) {
+    const reason = view.quarantined.get(test.id);
+    lines.push(`- ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, NAME_MAX))}${reason ? ` — ${mdText(truncate(reason, 200))}` : ''}`);
+  }
+  const hidden = tests.length - Math.max(1, Math.min(max, 50));
+  if (hidden > 0) lines.push(`- …and ${hidden.toLocaleString('en-US')} more`);
+  return lines.join('\n');
+}
+
+/**
+ * The Kubernetes API error a Go failure wraps, moved to the front: Gomega prints the whole
+ * StatusError struct ("<*errors.StatusError | 0xc...>: { ErrStatus: { ... Message: \"...\"") and
+ * the sentence a person needs is its Message field, pages down.
+ */
+export function apiErrorFirst(message: string): string {
+  if (!/StatusError|ErrStatus/.test(message)) return message;
+  const found = /Message:\s*"((?:[^"\\]|\\.)*)"/.exec(message) ?? /"message":\s*"((?:[^"\\]|\\.)*)"/.exec(message);
+  if (!found) return message;
+  const said = found[1]!.replace(/\\(.)/g, '$1');
+  return message.startsWith(said) ? message : `${said}\n\n${message}`;
 }
 
 function footer(view: View): string {
