@@ -2,7 +2,7 @@
 // ran, and for each test that has been a finding, how many runs it failed each night. Pure:
 // a night's Report goes in, the next history and what to do with the issue come out.
 
-import type { Report, TestReport, Verdict } from '../model.ts';
+import { testName, type Report, type TestId, type TestReport, type Verdict } from '../model.ts';
 import { findingTests, leakName, viaLeaks, indexTests } from '../report/findings.ts';
 
 export interface NightRecord {
@@ -71,6 +71,7 @@ export function addNight(history: NightlyHistory, report: Report, night: Omit<Ni
   });
   const tracked = new Map(tests.map((t) => [t.name, t] as const));
   const index = indexTests(report);
+  const nameOf = (id: TestId) => index.get(id)?.name ?? testName(id);
   for (const finding of findings) {
     let entry = tracked.get(finding.name);
     if (!entry) {
@@ -89,7 +90,7 @@ export function addNight(history: NightlyHistory, report: Report, night: Omit<Ni
     if (finding.failed > 0) entry.last = night.date;
     const polluter = finding.polluters.find((p) => p.confirmed) ?? finding.polluters[0];
     const leak = polluter ? viaLeaks(report, polluter.via)[0] : undefined;
-    entry.polluter = polluter ? index.name(polluter.test) : finding.stateSetters[0] ? index.name(finding.stateSetters[0]) : entry.polluter;
+    entry.polluter = polluter ? nameOf(polluter.test) : finding.stateSetters[0] ? nameOf(finding.stateSetters[0]) : entry.polluter;
     entry.leak = leak ? leakName(leak) : entry.leak;
     entry.reproduce = finding.reproduce || entry.reproduce;
   }

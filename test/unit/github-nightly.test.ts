@@ -1,0 +1,136 @@
+// The nightly tracking issue: ten scripted nights against the local GitHub server, then a PR run
+// that reads the history; and the history's own rules on plain data.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startGitHubServer, type GitHubServer } from '../support/github-server.ts';
+import { publish } from '../../src/github/publish.ts';
+import { readDigest } from '../../src/github/digest.ts';
+import { addNight, asHistory, decideTracking, emptyHistory, sparkline, type NightlyHistory } from '../../src/github/history.ts';
+import { renderTrackingIssue, trackingMarker } from '../../src/github/tracking.ts';
+import { GITHUB_COMMENT_LIMIT } from '../../src/report/markdown.ts';
+import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent, type TestSpec } from './github-fixtures.ts';
+import type { Report } from '../../src/model.ts';
+
+const servers: GitHubServer[] = [];
+after(async () => {
+  for (const server of servers) await server.close();
+});
+
+const A = 'reconciles the cache after a restart';
+const B = 'creates iris2';
+const C = 'evicts on delete';
+const stable = (name: string): TestSpec => ({ name });
+
+/** Each night's tests; the issue's expected state after it. */
+const NIGHTS: { tests: TestSpec[]; state: 'absent' | 'open' | 'closed' }[] = [
+  { tests: [stable(A), stable(B), stable(C)], state: 'absent' },
+  { tests: [{ name: A, verdict: 'flaky', failed: 1 }, { name: B, verdict: 'order-dependent', failed: 2, polluter: 'deletes iris2 without waiting' }, stable(C)], state: 'open' },
+  { tests: [{ name: A, verdict: 'flaky', failed: 2 }, stable(B), stable(C)], state: 'open' },
+  { tests: [stable(A), stable(B), stable(C)], state: 'open' },
+  { tests: [stable(A), stable(B)], state: 'open' },
+  { tests: [stable(A), stable(B), stable(C)], state: 'closed' },
+  { tests: [stable(A), stable(B), stable(C)], state: 'closed' },
+  { tests: [{ name: A, verdict: 'flaky', failed: 3 }, stable(B), stable(C)], state: 'open' },
+  { tests: [stable(A), stable(B), { name: C, verdict: 'broken', failed: 4 }], state: 'open' },
+  { tests: [stable(A), stable(B), stable(C)], state: 'open' },
+];
+
+const date = (night: number) => `2026-11-${String(night + 1).padStart(2, '0')}`;
+
+/** From the nights' reports directly: nights a test failed and nights it ran, since it first failed. */
+function expectedRate(reports: Report[], name: string): { failing: number; seen: number; first: string } {
+  const firstFailing = reports.findIndex((r) => r.tests.some((t) => t.name === name && t.failed > 0));
+  let failing = 0;
+  let seen = 0;
+  for (const report of reports.slice(firstFailing)) {
+    const t = report.tests.find((x) => x.name === name);
+    if (!t) continue;
+    seen++;
+    if (t.failed > 0) failing++;
+  }
+  return { failing, seen, first: date(firstFailing) };
+}
+
+test('ten nights open, update, close and reopen the tracking issue; its flake rates match the nights; a PR run marks a known flaky test as known', async () => {
+  const server = await startGitHubServer();
+  servers.push(server);
+  const schedule = { name: 'schedule' };
+  const settings = publishSettings(server, schedule, { cleanNightsToClose: 3 });
+  const reports: Report[] = [];
+  const issues = () => server.state.issues.filter((i) => !i.pull);
+  for (const [i, night] of NIGHTS.entries()) {
+    const report = makeReport(night.tests);
+    reports.push(report);
+    const outcome = await publish({ report, settings: { ...settings, context: { ...settings.context, runId: 100 + i, sha: String(i).repeat(40) } }, markdown: {}, now: `${date(i)}T03:00:00Z`, log: () => {} });
+    const tracked = issues();
+    assert.ok(tracked.length <= 1, `night ${i + 1}: one issue at most`);
+    assert.equal(tracked[0]?.state ?? 'absent', night.state, `night ${i + 1}: ${outcome.notes.join(' ')}`);
+    if (tracked[0]) assert.equal(outcome.issueUrl, `https://github.example/${server.owner}/${server.repo}/issues/${tracked[0].number}`);
+  }
+  const [issue] = issues();
+  assert.deepEqual(issue!.labels, ['kubeflake']);
+  assert.equal(issue!.login, 'github-actions[bot]');
+  assert.equal(issue!.body.split('\n')[0], trackingMarker({ owner: server.owner, repo: server.repo }, 'nightly', 'kubeflake'));
+
+  const history = asHistory(readDigest(issue!.body));
+  // The first night was clean and no issue existed to hold it: history starts with the issue.
+  assert.equal(history.nights.length, 9);
+  assert.deepEqual(history.tests.map((t) => t.name).sort(), [A, B, C].sort());
+  for (const name of [A, B, C]) {
+    const want = expectedRate(reports, name);
+    const row = issue!.body.split('\n').find((line) => line.startsWith(`| <code>${name}</code>`));
+    assert.ok(row, `a row for ${name}`);
+    assert.ok(row.includes(`| ${Math.round((want.failing / want.seen) * 100)}% (${want.failing}/${want.seen}) |`), `${name}: ${row}`);
+    assert.ok(row.includes(`| ${want.first} |`), `${name} first seen ${want.first}: ${row}`);
+  }
+  assert.match(issue!.body, /Clean nights in a row: 1 \(closes after 3\)/);
+  assert.ok(issue!.body.includes('<code>deletes iris2 without waiting</code><br><code>ModelCache default/left-by-0</code>'));
+
+  // A PR after those nights: A is known flaky, the new failure is new.
+  const pr = server.addPullRequest(HEAD_SHA);
+  const prReport = makeReport([{ name: A, verdict: 'flaky', failed: 1 }, { name: 'a brand new test', verdict: 'flaky', failed: 1 }]);
+  await publish({ report: prReport, settings: publishSettings(server, pullRequestEvent(pr)), markdown: {}, now: '2026-11-11T09:00:00Z', log: () => {} });
+  const comment = server.state.comments.find((c) => c.issue === pr)!;
+  const a = expectedRate(reports, A);
+  assert.ok(comment.body.includes(`known flaky since ${a.first}, failed ${a.failing} of ${a.seen} nights (${Math.round((a.failing / a.seen) * 100)}%)`), comment.body);
+  assert.ok(comment.body.includes('new: not seen failing in the last 9 nights'));
+  assert.deepEqual(server.violations, []);
+});
+
+test('decideTracking: created only when something is found, closed after the clean streak, reopened on a finding', () => {
+  let h = emptyHistory();
+  const night = (report: Report, i: number) => (h = addNight(h, report, { date: date(i), sha: 'x', runId: i }));
+  night(makeReport([stable(A)]), 0);
+  assert.equal(decideTracking(undefined, h, 2), 'none');
+  night(makeReport([{ name: A, verdict: 'flaky' }]), 1);
+  assert.equal(decideTracking(undefined, h, 2), 'create');
+  night(makeReport([stable(A)]), 2);
+  assert.equal(decideTracking({ state: 'open' }, h, 2), 'update');
+  night({ ...makeReport([stable(A)]), verdict: 'error' }, 3);
+  assert.equal(decideTracking({ state: 'open' }, h, 2), 'update', 'an error night is not a clean night');
+  night(makeReport([stable(A)]), 4);
+  assert.equal(decideTracking({ state: 'open' }, h, 2), 'close');
+  assert.equal(decideTracking({ state: 'closed' }, h, 2), 'update');
+  night(makeReport([{ name: A, verdict: 'flaky' }]), 5);
+  assert.equal(decideTracking({ state: 'closed' }, h, 2), 'reopen');
+  // Not tracked yet, 1 of 4 runs failed, clean, error night (ran, passed), clean, 1 of 4 again.
+  assert.equal(sparkline(h.tests[0]!), '·▃▁▁▁▃');
+});
+
+test('the tracking issue fits 65,536 characters with 500 tracked tests and 30 nights, oldest nights dropped first', () => {
+  let h: NightlyHistory = emptyHistory();
+  const names = Array.from({ length: 500 }, (_, i) => `Tenant controller [slow] when the quota webhook is unavailable for ${i} seconds retries admission of workload ${i * 7919}`);
+  for (let night = 0; night < 40; night++) {
+    const specs = names.map((name, i): TestSpec => ((i + night) % 5 === 0 ? { name, verdict: 'flaky', failed: 1 + ((i * night) % 3) } : { name }));
+    h = addNight(h, makeReport(specs), { date: `2026-${String(10 + Math.floor(night / 28)).padStart(2, '0')}-${String((night % 28) + 1).padStart(2, '0')}`, sha: 'f'.repeat(40), runId: night });
+  }
+  assert.equal(h.nights.length, 30, 'the window keeps 30 nights');
+  const body = renderTrackingIssue('<!-- kubeflake:tracking 0123456789abcdef0123 -->', h, { workflow: 'nightly', cleanNightsToClose: 7 });
+  assert.ok(body.length <= GITHUB_COMMENT_LIMIT, `${body.length} characters`);
+  const kept = asHistory(readDigest(body));
+  assert.equal(kept.tests.length, 500, 'every tracked test is kept');
+  assert.ok(kept.nights.length >= 7, `${kept.nights.length} nights kept`);
+  assert.equal(kept.nights.at(-1)!.runId, 39, 'the newest night is kept; the oldest go first');
+  assert.match(body, /\| <code>Tenant controller/);
+});
