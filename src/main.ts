@@ -10,7 +10,7 @@ import { hunt, rebuildReport, writeReportFiles } from './pipeline.ts';
 import { stopChildrenOnExit } from './exec.ts';
 import { actionsPresenter } from './presenter.ts';
 import type { Report } from './model.ts';
-import { renderMarkdown, type MarkdownOptions } from './report/markdown.ts';
+import { renderSummary, type MarkdownOptions } from './report/markdown.ts';
 import { renderAnnotations, selectAnnotations } from './report/annotations.ts';
 import { countVerdicts, findingTests } from './report/findings.ts';
 import { applyQuarantine } from './quarantine.ts';
@@ -22,9 +22,6 @@ import { mdText } from './report/text.ts';
 
 /** Where a pull_request run records its PR, so a workflow_run publisher can find it (as data only). */
 export const RECORDED_EVENT_FILE = 'github-event.json';
-
-/** GitHub's job summary limit is 1 MiB of UTF-8 a step. */
-const SUMMARY_BYTES = 1_000_000;
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let settings: ActionSettings | undefined;
@@ -141,14 +138,6 @@ async function deliver(settings: ActionSettings, found: Report): Promise<void> {
   const failing = quarantine.unquarantined.length;
   if (report.verdict === 'error' && settings.failOn !== 'never') core.setFailed(`kubeflake could not finish: ${(report.errors ?? []).join('; ')}`);
   else if (failing && settings.failOn === 'findings') core.setFailed(`kubeflake found ${failing} unstable test(s)${quarantine.quarantined.length ? ` (and ${quarantine.quarantined.length} quarantined)` : ''}; see the job summary`);
-}
-
-/** The job summary, shrunk until its UTF-8 fits the step's 1 MiB. */
-export function renderSummary(report: Report, options: MarkdownOptions): string {
-  for (let max = SUMMARY_BYTES; ; max = Math.floor(max / 2)) {
-    const text = renderMarkdown(report, { ...options, maxLength: max });
-    if (Buffer.byteLength(text) <= SUMMARY_BYTES - 4096 || max < 1024) return text;
-  }
 }
 
 async function writeSummary(text: string): Promise<void> {

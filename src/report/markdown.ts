@@ -25,6 +25,17 @@ export const GITHUB_COMMENT_LIMIT = 65_536;
 /** Hidden in the rendered comment; the sticky-comment updater finds its own comment by it. */
 export const REPORT_MARKER = '<!-- kubeflake:report -->';
 
+/** GitHub's job summary limit: 1 MiB of UTF-8 a step; a little is kept for the publishing notes. */
+export const GITHUB_SUMMARY_BYTES = 1024 * 1024;
+
+/** The job summary: the same markdown, shrunk until its UTF-8 fits the step's limit. */
+export function renderSummary(report: Report, opts: MarkdownOptions = {}): string {
+  for (let max = GITHUB_SUMMARY_BYTES; ; max = Math.floor(max / 2)) {
+    const text = renderMarkdown(report, { ...opts, maxLength: max });
+    if (Buffer.byteLength(text) <= GITHUB_SUMMARY_BYTES - 8192 || max < 1024) return text;
+  }
+}
+
 export interface MarkdownOptions {
   /** Longest body to return, in UTF-16 code units (never more than GitHub counts). Default 65,536. */
   maxLength?: number;

@@ -1,0 +1,91 @@
+// The action's inputs: action.yml and the table in settings.ts agree, every input is checked,
+// the event decides where to publish, quarantine comes from the input and the repository file.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { ACTION_INPUTS, INPUTS, SettingsError, parseActionSettings, type InputName } from '../../src/settings.ts';
+
+const actionYml = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as { inputs: Record<string, { default?: string; required?: boolean }> };
+
+test('action.yml declares exactly the inputs settings.ts reads, with the same defaults', () => {
+  assert.deepEqual(Object.keys(actionYml.inputs).sort(), [...ACTION_INPUTS].sort());
+  for (const name of ACTION_INPUTS) {
+    const declared = actionYml.inputs[name]!.default;
+    assert.equal(declared, INPUTS[name].actionDefault, `${name}: action.yml default ${JSON.stringify(declared)}`);
+  }
+});
+
+/** Reads inputs the way core.getInput does: the action.yml default when the workflow sets none. */
+function reader(given: Partial<Record<InputName, string>>): (name: InputName) => string {
+  return (name) => given[name] ?? (actionYml.inputs[name]?.default ?? '').replace('${{ github.token }}', 'workflow-token');
+}
+
+function workspace(): string {
+  return mkdtempSync(join(tmpdir(), 'kubeflake-settings-'));
+}
+
+function eventEnv(dir: string, name: string, payload: unknown): NodeJS.ProcessEnv {
+  const path = join(dir, 'event.json');
+  writeFileSync(path, JSON.stringify(payload));
+  return { GITHUB_WORKSPACE: dir, GITHUB_EVENT_NAME: name, GITHUB_EVENT_PATH: path, GITHUB_REPOSITORY: 'octo-org/operator', GITHUB_SHA: 'f'.repeat(40), GITHUB_RUN_ID: '42', GITHUB_WORKFLOW: 'pr', GITHUB_JOB: 'hunt' };
+}
+
+test('every input is checked: a typo in fail-on, comment or mode is an error naming the input', () => {
+  const env = { GITHUB_WORKSPACE: workspace() };
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'fail-on': 'finding' }), env), (e: unknown) => e instanceof SettingsError && /fail-on must be one of findings, error, never; got "finding"/.test(e.message));
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', comment: 'sometimes' }), env), /comment must be one of always, on-findings, changes, off/);
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', mode: 'merge' }), env), /mode must be one of run, report, nightly/);
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'clean-nights-to-close': 'a week' }), env), /clean-nights-to-close must be a whole number/);
+  assert.throws(() => parseActionSettings(reader({}), env), /no test command given/);
+  assert.throws(() => parseActionSettings(reader({ mode: 'report', command: 'ginkgo' }), env), /mode: report .* runs no command/);
+});
+
+test('the action defaults to a kind cluster (runners have Docker), the CLI table says why', () => {
+  const settings = parseActionSettings(reader({ command: 'ginkgo ./...' }), { GITHUB_WORKSPACE: workspace() });
+  assert.equal(settings.hunt!.cluster, 'kind');
+  assert.equal(settings.failOn, 'findings');
+  assert.equal(settings.publish.token, 'workflow-token');
+  assert.equal(settings.verbose, false);
+  assert.equal(parseActionSettings(reader({ command: 'x' }), { GITHUB_WORKSPACE: workspace(), RUNNER_DEBUG: '1' }).verbose, true, 'a debug re-run shows stacks');
+});
+
+test('the event decides the target: pull_request comments, schedule tracks, workflow_run of a PR comments', () => {
+  const dir = workspace();
+  const pr = parseActionSettings(reader({ command: 'x' }), eventEnv(dir, 'pull_request', {
+    pull_request: { number: 7, head: { sha: 'a'.repeat(40), repo: { full_name: 'fork/operator' } }, base: { repo: { full_name: 'octo-org/operator' } } },
+  }));
+  assert.equal(pr.publish.target, 'pull-request');
+  assert.deepEqual(pr.publish.context.event.pullRequest, { number: 7, headSha: 'a'.repeat(40), fromFork: true });
+  assert.deepEqual(pr.publish.context.repository, { owner: 'octo-org', repo: 'operator' });
+  assert.equal(parseActionSettings(reader({ command: 'x' }), eventEnv(dir, 'schedule', { schedule: '0 3 * * *' })).publish.target, 'tracking-issue');
+  assert.equal(parseActionSettings(reader({ command: 'x', mode: 'nightly' }), eventEnv(dir, 'push', {})).publish.target, 'tracking-issue');
+  assert.equal(parseActionSettings(reader({ command: 'x' }), eventEnv(dir, 'push', {})).publish.target, 'summary');
+  const fromRun = parseActionSettings(reader({ mode: 'report', results: 'artifacts/*' }), eventEnv(dir, 'workflow_run', {
+    workflow_run: { id: 5, head_sha: 'b'.repeat(40), event: 'pull_request', pull_requests: [] },
+  }));
+  assert.equal(fromRun.mode, 'report');
+  assert.equal(fromRun.hunt, undefined);
+  assert.deepEqual(fromRun.resultsPatterns, ['artifacts/*']);
+  assert.equal(fromRun.publish.target, 'pull-request');
+  assert.deepEqual(fromRun.publish.context.event.workflowRun, { id: 5, headSha: 'b'.repeat(40), event: 'pull_request', pullRequests: [] });
+  const broken = eventEnv(dir, 'push', {});
+  writeFileSync(join(dir, 'event.json'), '{not json');
+  assert.throws(() => parseActionSettings(reader({ command: 'x' }), broken), /GITHUB_EVENT_PATH=.*event\.json is not JSON/);
+});
+
+test('quarantine: the input and .kubeflake/quarantine.yaml both apply; a broken file is named', () => {
+  const dir = workspace();
+  mkdirSync(join(dir, '.kubeflake'));
+  writeFileSync(join(dir, '.kubeflake', 'quarantine.yaml'), 'tests:\n  - test: "Tenant *"\n    reason: quota webhook races, see #12\n    expires: 2026-12-31\n');
+  const settings = parseActionSettings(reader({ command: 'x', quarantine: '- test: creates iris2\n  reason: fixed in #40' }), { GITHUB_WORKSPACE: dir });
+  assert.deepEqual(settings.quarantine.map((e) => [e.test, e.expires, e.source]), [
+    ['creates iris2', undefined, 'the quarantine input'],
+    ['Tenant *', '2026-12-31', join('.kubeflake', 'quarantine.yaml')],
+  ]);
+  writeFileSync(join(dir, '.kubeflake', 'quarantine.yaml'), '- test: x\n  expires: next week\n');
+  assert.throws(() => parseActionSettings(reader({ command: 'x' }), { GITHUB_WORKSPACE: dir }), (e: unknown) => e instanceof SettingsError && /quarantine\.yaml entry 1: expires must be a date like 2026-12-31; got "next week"/.test(e.message));
+});
