@@ -7,7 +7,7 @@ import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
 import { stopChildrenOnExit } from './exec.ts';
 import { once } from 'node:events';
-import { INPUTS, SettingsError, causeChain, defaultCacheDir, findProjectRoot, parseSettings, type InputName, type RawInputs } from './settings.ts';
+import { INPUTS, SettingsError, explainFailure, defaultCacheDir, findProjectRoot, parseSettings, type InputName, type RawInputs } from './settings.ts';
 import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
 
 const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes controller test suites
@@ -164,15 +164,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (error) {
-    const err = error instanceof Error ? error : new Error(String(error));
-    if (err instanceof SettingsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`kubeflake ${name}: ${err.message}\n`);
-      return 2;
-    }
-    // Anything else is kubeflake's bug, not the user's mistake: say so, and show where with --verbose.
+    // A user's mistake is its message; anything else is kubeflake's bug, with the stack under --verbose.
     const verbose = rest.includes('--verbose') || rest.includes('-v');
-    process.stderr.write(`kubeflake ${name} hit a bug: ${err.name}: ${err.message}${causeChain(err)}\n`);
-    process.stderr.write(verbose ? `${err.stack ?? ''}\n` : 'run it again with --verbose to see the stack, and report it with that output\n');
+    const { message, detail } = explainFailure(error, verbose, 'run it again with --verbose to see the stack, and report it with that output');
+    process.stderr.write(`kubeflake ${name}: ${message}\n${detail ? `${detail}\n` : ''}`);
     return 2;
   }
 }

@@ -5,7 +5,7 @@ import * as core from '@actions/core';
 import { existsSync, statSync } from 'node:fs';
 import { glob, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import { SettingsError, causeChain, parseActionSettings, type ActionSettings } from './settings.ts';
+import { SettingsError, explainFailure, parseActionSettings, type ActionSettings } from './settings.ts';
 import { hunt, rebuildReport, writeReportFiles } from './pipeline.ts';
 import { stopChildrenOnExit } from './exec.ts';
 import { actionsPresenter } from './presenter.ts';
@@ -149,16 +149,12 @@ async function writeSummary(text: string): Promise<void> {
   }
 }
 
-/** A user's mistake gets its message; a bug (anything else) says so, with the stack when debugging. */
+/** A user's mistake gets its message; a bug says so, with the stack when debugging (settings.ts explainFailure). */
 function fail(error: unknown, verbose: boolean): void {
-  const err = error instanceof Error ? error : new Error(String(error));
-  if (err instanceof SettingsError) {
-    core.setFailed(err.message);
-    return;
-  }
-  core.setFailed(`kubeflake hit a bug: ${err.name}: ${err.message}${causeChain(err)}. The results directory is kept; please report this with the log.`);
-  if (verbose) core.error(err.stack ?? String(err));
-  else core.info('Re-run the job with debug logging (ACTIONS_STEP_DEBUG) to see the stack.');
+  const { message, detail } = explainFailure(error, verbose, 'Re-run the job with debug logging (ACTIONS_STEP_DEBUG) to see the stack.');
+  core.setFailed(message);
+  if (detail && verbose) core.error(detail);
+  else if (detail) core.info(detail);
 }
 
 stopChildrenOnExit();

@@ -76,6 +76,27 @@ export interface Settings {
 /** A user's mistake (an input, a file, a missing directory): shown as its message alone. Anything else thrown is a bug. */
 export class SettingsError extends Error {}
 
+export interface FailureExplanation {
+  /** The one line a person sees: the user's mistake as it is, or that kubeflake has a bug. */
+  message: string;
+  /** For a bug: the stack when debugging, else how to get it. */
+  detail?: string;
+}
+
+/**
+ * Tells a user's mistake (SettingsError, argument errors) from a bug (a TypeError, anything else):
+ * the first is its message alone; the second says it is kubeflake's fault and shows the stack
+ * when `verbose`, or `howToSeeStack` otherwise.
+ */
+export function explainFailure(error: unknown, verbose: boolean, howToSeeStack: string): FailureExplanation {
+  const err = error instanceof Error ? error : new Error(String(error));
+  if (err instanceof SettingsError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) return { message: err.message };
+  return {
+    message: `kubeflake hit a bug: ${err.name}: ${err.message}${causeChain(err)}. The results directory is kept; please report this with the log.`,
+    detail: verbose ? err.stack ?? String(err) : howToSeeStack,
+  };
+}
+
 /** " (caused by: X; caused by: Y)": an error's causes, so wrapping never hides the root. */
 export function causeChain(error: Error): string {
   const chain: string[] = [];

@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ACTION_INPUTS, INPUTS, SettingsError, parseActionSettings, type InputName } from '../../src/settings.ts';
+import { ACTION_INPUTS, INPUTS, SettingsError, explainFailure, parseActionSettings, type InputName } from '../../src/settings.ts';
 
 const actionYml = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as { inputs: Record<string, { default?: string; required?: boolean }> };
 
@@ -88,4 +88,20 @@ test('quarantine: the input and .kubeflake/quarantine.yaml both apply; a broken 
   ]);
   writeFileSync(join(dir, '.kubeflake', 'quarantine.yaml'), '- test: x\n  expires: next week\n');
   assert.throws(() => parseActionSettings(reader({ command: 'x' }), { GITHUB_WORKSPACE: dir }), (e: unknown) => e instanceof SettingsError && /quarantine\.yaml entry 1: expires must be a date like 2026-12-31; got "next week"/.test(e.message));
+});
+
+test('a user error is its message alone; a bug says so and shows its stack only when debugging', () => {
+  const user = explainFailure(new SettingsError('runs must be a whole number from 1 to 1000; got "many"'), true, 'use --verbose');
+  assert.deepEqual(user, { message: 'runs must be a whole number from 1 to 1000; got "many"' });
+  let bug: unknown;
+  try {
+    (undefined as unknown as { verdict: string }).verdict.toUpperCase();
+  } catch (error) {
+    bug = new Error('building the report failed', { cause: error });
+  }
+  const quiet = explainFailure(bug, false, 'use --verbose');
+  assert.match(quiet.message, /^kubeflake hit a bug: Error: building the report failed \(caused by: Cannot read properties of undefined \(reading 'verdict'\)\)/);
+  assert.equal(quiet.detail, 'use --verbose');
+  const loud = explainFailure(bug, true, 'use --verbose');
+  assert.match(loud.detail!, /at TestContext/, 'the stack');
 });
