@@ -3,7 +3,7 @@
 
 import * as core from '@actions/core';
 import { existsSync, statSync } from 'node:fs';
-import { glob, readFile, writeFile } from 'node:fs/promises';
+import { glob, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SettingsError, explainFailure, parseActionSettings, type ActionSettings } from './settings.ts';
 import { hunt, rebuildReport, writeReportFiles } from './pipeline.ts';
@@ -48,6 +48,7 @@ async function produceReport(settings: ActionSettings): Promise<Report> {
   const dirs = await resultsDirectories(settings.resultsPatterns, settings.publish.context.workspace);
   core.info(`kubeflake: rebuilding the report from ${dirs.join(', ')}`);
   const report = await rebuildReport(dirs);
+  await mkdir(settings.outputDir, { recursive: true });
   await writeReportFiles(report, settings.outputDir);
   return report;
 }

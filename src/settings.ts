@@ -289,10 +289,11 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
   const failOn = oneOf('fail-on', raw['fail-on'] || 'findings', ['findings', 'error', 'never'] as const);
   const comment = oneOf('comment', raw.comment || 'always', ['always', 'on-findings', 'changes', 'off'] as const);
   const verbose = env.RUNNER_DEBUG === '1' || /^true$/i.test(env.ACTIONS_STEP_DEBUG ?? '');
+  if (mode === 'run' && !raw.command) throw new SettingsError('the `command` input is empty: give the test command, e.g. `command: ginkgo ./...`, or use `mode: report` to publish results an earlier job made');
+  if (mode === 'report' && raw.command) throw new SettingsError('mode: report publishes results an earlier job made and runs no command: drop `command`, or use mode: run');
   const hunt = mode === 'run'
     ? parseSettings({ ...raw, command: splitCommand(raw.command ?? ''), json: undefined, watch: undefined, verbose: verbose ? 'true' : '' }, env)
     : undefined;
-  if (mode === 'report' && raw.command) throw new SettingsError('mode: report publishes results an earlier job made and runs no command: drop `command`, or use mode: run');
   const resultsPatterns = mode === 'report' ? list(raw.results || 'kubeflake-results') : [];
   const nightly = modeInput === 'nightly' || isNightlyEvent(event);
   const target: PublishTarget = nightly ? 'tracking-issue' : event.pullRequest || event.workflowRun ? 'pull-request' : 'summary';

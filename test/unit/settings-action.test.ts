@@ -40,7 +40,7 @@ test('every input is checked: a typo in fail-on, comment or mode is an error nam
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', comment: 'sometimes' }), env), /comment must be one of always, on-findings, changes, off/);
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', mode: 'merge' }), env), /mode must be one of run, report, nightly/);
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'clean-nights-to-close': 'a week' }), env), /clean-nights-to-close must be a whole number/);
-  assert.throws(() => parseActionSettings(reader({}), env), /no test command given/);
+  assert.throws(() => parseActionSettings(reader({}), env), /the `command` input is empty: give the test command/);
   assert.throws(() => parseActionSettings(reader({ mode: 'report', command: 'ginkgo' }), env), /mode: report .* runs no command/);
 });
 
