@@ -27,14 +27,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let settings: ActionSettings | undefined;
   try {
     settings = parseActionSettings((name) => core.getInput(name), env);
-    const report = await produceReport(settings);
-    await deliver(settings, report);
+    const { report, dirs } = await produceReport(settings);
+    await deliver(settings, report, dirs);
   } catch (error) {
     fail(error, settings?.verbose ?? env.RUNNER_DEBUG === '1');
   }
 }
 
-async function produceReport(settings: ActionSettings): Promise<Report> {
+/** The hunt's report, or (mode report) the one rebuilt from the results directories it names. */
+async function produceReport(settings: ActionSettings): Promise<{ report: Report; dirs: string[] }> {
   if (settings.hunt) {
     // The post step (src/post.ts) finds a kind cluster left behind through the results folder.
     core.saveState('results', settings.hunt.resultsDir);
@@ -43,14 +44,14 @@ async function produceReport(settings: ActionSettings): Promise<Report> {
     await saveControlPlane(binaries);
     const pr = settings.publish.context.event.pullRequest;
     if (pr) await writeFile(join(settings.hunt.resultsDir, RECORDED_EVENT_FILE), JSON.stringify({ pullRequest: { number: pr.number, headSha: pr.headSha } }) + '\n');
-    return report;
+    return { report, dirs: [settings.hunt.resultsDir] };
   }
   const dirs = await resultsDirectories(settings.resultsPatterns, settings.publish.context.workspace);
   core.info(`kubeflake: rebuilding the report from ${dirs.join(', ')}`);
   const report = await rebuildReport(dirs);
   await mkdir(settings.outputDir, { recursive: true });
   await writeReportFiles(report, settings.outputDir);
-  return report;
+  return { report, dirs };
 }
 
 /** Expands the results input's globs to directories; a pattern that matches none is an error naming it. */
@@ -86,7 +87,7 @@ async function recordedPullRequest(dirs: string[]): Promise<RecordedPullRequest 
   return undefined;
 }
 
-async function deliver(settings: ActionSettings, found: Report): Promise<void> {
+async function deliver(settings: ActionSettings, found: Report, dirs: string[]): Promise<void> {
   const { context } = settings.publish;
   const report = withRepositoryPaths(found, context.workspace);
   const today = new Date().toISOString();
@@ -111,12 +112,11 @@ async function deliver(settings: ActionSettings, found: Report): Promise<void> {
   // The summary first: whatever happens to publishing, the report is on the run's page.
   await writeSummary(renderSummary(report, markdown));
 
-  const dirs = settings.hunt ? [] : await resultsDirectories(settings.resultsPatterns, context.workspace);
   const outcome = await publish({
     report,
     settings: settings.publish,
     markdown,
-    recorded: await recordedPullRequest(dirs),
+    recorded: settings.hunt ? undefined : await recordedPullRequest(dirs),
     now: today,
     log: (line) => core.info(line),
   });
@@ -134,7 +134,7 @@ async function deliver(settings: ActionSettings, found: Report): Promise<void> {
   core.setOutput('report', join(settings.outputDir, files.report));
   core.setOutput('report-markdown', join(settings.outputDir, files.markdown));
   core.setOutput('report-html', join(settings.outputDir, files.html));
-  core.setOutput('results', settings.hunt ? settings.hunt.resultsDir : dirs.join('\n'));
+  core.setOutput('results', dirs.join('\n'));
 
   const failing = quarantine.unquarantined.length;
   if (report.verdict === 'error' && settings.failOn !== 'never') core.setFailed(`kubeflake could not finish: ${(report.errors ?? []).join('; ')}`);
