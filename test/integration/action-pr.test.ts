@@ -116,6 +116,11 @@ async function runAction(options: RunOptions): Promise<ActionRun> {
   return { exitCode: result.exitCode, log: result.stdout + result.stderr, outputs: readOutputs(readFileSync(files.output, 'utf8')), summary: readFileSync(files.summary, 'utf8') };
 }
 
+/** The workflow commands (annotations, groups) in a step's log. */
+function commands(log: string): string {
+  return log.split('\n').filter((line) => line.startsWith('::') && !line.startsWith('::group') && !line.startsWith('::endgroup')).join('\n');
+}
+
 /** GITHUB_OUTPUT's `name<<DELIMITER\nvalue\nDELIMITER` blocks. */
 function readOutputs(text: string): Record<string, string> {
   const outputs: Record<string, string> = {};
@@ -129,6 +134,9 @@ before(async () => {
   mkdirSync(workspace);
   // The operator's checkout: the runner fixture module, with the order-dependent suite.
   cpSync(runnerFixture, join(workspace, 'runner'), { recursive: true });
+  // actions/checkout leaves a git repository: report paths are relative to its root.
+  const init = await runProcess(['git', 'init', '--quiet', workspace], { capture: true });
+  assert.equal(init.exitCode, 0, init.stderr);
   bundle = await buildBundle();
 });
 
@@ -156,7 +164,7 @@ test('dist/index.js hunts on a pull_request, comments, annotates with repository
   assert.ok(existsSync(join(workspace, 'kubeflake-results', 'report.json')));
   assert.deepEqual(JSON.parse(readFileSync(join(workspace, 'kubeflake-results', 'github-event.json'), 'utf8')), { pullRequest: { number: pr, headSha: HEAD } });
   assert.match(first.summary, /Shared state victim/);
-  assert.match(first.log, /::(error|warning) title=(Order-dependent|Flaky) test%3A Shared state victim,file=runner\/ginkgo\/ordersuite\/suite_test\.go,line=\d+::/);
+  assert.match(first.log, /::(error|warning) title=(Order-dependent|Flaky) test%3A Shared state victim,file=runner\/ginkgo\/ordersuite\/suite_test\.go,line=\d+::/, commands(first.log));
   assert.ok(!first.log.includes(`file=${workspace}`), 'no absolute runner paths in annotations');
   const comments = own();
   assert.equal(comments.length, 1);
@@ -209,6 +217,16 @@ test('a schedule event opens the tracking issue', { timeout: 300_000 }, async ()
   assert.match(issue.body, /\| <code>Shared state victim<\/code> \| (order-dependent|flaky) \| 100% \(1\/1\) \|/);
   assert.deepEqual(issue.labels, ['kubeflake']);
   assert.deepEqual(server.violations, []);
+});
+
+test('a quarantined finding is reported in its own section and does not fail the step; an expired entry warns', { timeout: 300_000 }, async () => {
+  const quarantine = ['- test: Shared state victim', '  reason: tracked in the nightly issue', '- test: Shared state polluter', '  reason: old', '  expires: 2020-01-01'].join('\n');
+  const run = await runAction({ entry: 'src', eventName: 'push', event: { ref: 'refs/heads/main', after: 'c'.repeat(40), repository }, inputs: { mode: 'report', quarantine } });
+  assert.equal(run.exitCode, 0, run.log);
+  assert.equal(run.outputs.quarantined, '1');
+  assert.match(run.summary, /\*\*Quarantined\*\* \(1\): reported, but their failures do not fail the step/);
+  assert.match(run.summary, /<code>Shared state victim<\/code> — tracked in the nightly issue/);
+  assert.match(run.log, /::warning::quarantine entry "Shared state polluter" \(the quarantine input\) expired on 2020-01-01/);
 });
 
 test('a user error names the input and shows no stack; a results pattern that matches nothing says what to check', { timeout: 300_000 }, async () => {
