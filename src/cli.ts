@@ -71,6 +71,7 @@ async function reportCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     format: { type: 'string', default: 'text' },
     out: { type: 'string' },
+    verbose: { type: 'boolean', short: 'v' },
   } });
   if (positionals.length === 0) throw new SettingsError('report needs at least one results directory: kubeflake report kubeflake-results');
   const { rebuildReport, renderReportAs } = await import('./pipeline.ts');

@@ -13,6 +13,11 @@ export function markerLine(kind: 'comment' | 'tracking', scope: string[]): strin
   return `<!-- kubeflake:${kind} ${id} -->`;
 }
 
+/** True when the body's first line is a kubeflake marker of `kind`, whoever's scope. */
+export function hasMarkerOfKind(body: string | null | undefined, kind: 'comment' | 'tracking'): boolean {
+  return new RegExp(`^<!-- kubeflake:${kind} [0-9a-f]{20} -->$`).test((body ?? '').split('\n', 1)[0]!.trimEnd());
+}
+
 /** True when the body's first line is exactly this marker. */
 export function hasMarker(body: string | null | undefined, marker: string): boolean {
   return (body ?? '').split('\n', 1)[0]!.trimEnd() === marker;

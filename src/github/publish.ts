@@ -10,7 +10,7 @@ import type { PublishSettings } from '../settings.ts';
 import { createClient, statusOf, tokenIdentity, type GitHubClient } from './client.ts';
 import { commentHeader, commentMarker, earlierSection, nextDigest, shouldComment, upsertStickyComment } from './comment.ts';
 import type { Repository } from './context.ts';
-import { readDigest } from './digest.ts';
+import { hasMarkerOfKind, readDigest } from './digest.ts';
 import { addNight, asHistory, historyNote, type NightlyHistory } from './history.ts';
 import { findTrackingIssue, trackingMarker, writeTrackingIssue } from './tracking.ts';
 
@@ -104,7 +104,7 @@ async function pullRequestNumber(client: GitHubClient, repository: Repository, i
 
 async function readNightlyHistory(client: GitHubClient, repository: Repository, identity: string, label: string): Promise<NightlyHistory | undefined> {
   const issues = await client.paginate(client.rest.issues.listForRepo, { ...repository, labels: label, state: 'all', per_page: 100 });
-  const own = issues.filter((i) => !i.pull_request && i.user?.login === identity && /^<!-- kubeflake:tracking [0-9a-f]{20} -->$/.test((i.body ?? '').split('\n', 1)[0]!.trimEnd()));
+  const own = issues.filter((i) => !i.pull_request && i.user?.login === identity && hasMarkerOfKind(i.body, 'tracking'));
   if (!own.length) return undefined;
   // One tracking issue per nightly workflow: a test is known if any of them knows it.
   const histories = own.map((i) => asHistory(readDigest(i.body)));
