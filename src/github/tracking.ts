@@ -15,13 +15,16 @@ export function trackingMarker(repository: Repository, workflow: string, label: 
 /** Largest digest kept in the body; the rest of 65,536 characters is the visible table. */
 export const DIGEST_BUDGET = 45_000;
 
-/** The digest line, trimmed to the budget: oldest nights first, then the least failing tests. */
+/** Nights kept before tests start to go, when even those do not fit. */
+const MIN_NIGHTS = 7;
+
+/** The digest line, trimmed to the budget: oldest nights first (down to a week), then the least failing tests. */
 export function boundedDigest(history: NightlyHistory, budget = DIGEST_BUDGET): { line: string; history: NightlyHistory } {
   let h: NightlyHistory = { ...history, tests: rankTests(history.tests) };
   for (;;) {
     const line = digestLine(h);
     if (line.length <= budget || (!h.tests.length && h.nights.length <= 1)) return { line, history: h };
-    if (h.nights.length > 1 && h.tests.length <= 50) {
+    if (h.nights.length > MIN_NIGHTS || (!h.tests.length && h.nights.length > 1)) {
       h = { v: 1, nights: h.nights.slice(1), tests: h.tests.map((t) => ({ ...t, runs: t.runs.slice(1), failed: t.failed.slice(1) })).filter((t) => t.failed.some((f) => f > 0)) };
     } else {
       h = { ...h, tests: h.tests.slice(0, Math.floor(h.tests.length * 0.9)) };

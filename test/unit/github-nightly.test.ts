@@ -3,11 +3,12 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.ts';
 import { publish } from '../../src/github/publish.ts';
 import { readDigest } from '../../src/github/digest.ts';
 import { addNight, asHistory, decideTracking, emptyHistory, sparkline, type NightlyHistory } from '../../src/github/history.ts';
-import { renderTrackingIssue, trackingMarker } from '../../src/github/tracking.ts';
+import { boundedDigest, renderTrackingIssue, trackingMarker } from '../../src/github/tracking.ts';
 import { GITHUB_COMMENT_LIMIT } from '../../src/report/markdown.ts';
 import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent, type TestSpec } from './github-fixtures.ts';
 import type { Report } from '../../src/model.ts';
@@ -120,7 +121,8 @@ test('decideTracking: created only when something is found, closed after the cle
 
 test('the tracking issue fits 65,536 characters with 500 tracked tests and 30 nights, oldest nights dropped first', () => {
   let h: NightlyHistory = emptyHistory();
-  const names = Array.from({ length: 500 }, (_, i) => `Tenant controller [slow] when the quota webhook is unavailable for ${i} seconds retries admission of workload ${i * 7919}`);
+  // Names as unlike each other as real ones (a hash in each), so compression cannot hide the size.
+  const names = Array.from({ length: 500 }, (_, i) => `Tenant controller [slow] when the quota webhook ${createHash('sha256').update(String(i)).digest('hex').slice(0, 40)} is unavailable retries admission of workload ${i * 7919}`);
   for (let night = 0; night < 40; night++) {
     const specs = names.map((name, i): TestSpec => ((i + night) % 5 === 0 ? { name, verdict: 'flaky', failed: 1 + ((i * night) % 3) } : { name }));
     h = addNight(h, makeReport(specs), { date: `2026-${String(10 + Math.floor(night / 28)).padStart(2, '0')}-${String((night % 28) + 1).padStart(2, '0')}`, sha: 'f'.repeat(40), runId: night });
@@ -133,4 +135,14 @@ test('the tracking issue fits 65,536 characters with 500 tracked tests and 30 ni
   assert.ok(kept.nights.length >= 7, `${kept.nights.length} nights kept`);
   assert.equal(kept.nights.at(-1)!.runId, 39, 'the newest night is kept; the oldest go first');
   assert.match(body, /\| <code>Tenant controller/);
+
+  // A tighter budget drops the oldest nights first, down to a week, before any test goes.
+  const tight = boundedDigest(h, 21_000).history;
+  assert.ok(tight.nights.length < 30 && tight.nights.length >= 7, `${tight.nights.length} nights`);
+  assert.equal(tight.nights.at(-1)!.runId, 39);
+  if (tight.nights.length > 7) assert.equal(tight.tests.length, 500, 'no test dropped while nights could go');
+  const tiny = boundedDigest(h, 8_000);
+  assert.ok(tiny.line.length <= 8_000);
+  assert.equal(tiny.history.nights.length, 7);
+  assert.ok(tiny.history.tests.length < 500);
 });
