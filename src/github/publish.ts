@@ -119,7 +119,10 @@ async function publishPullRequest(client: GitHubClient, repository: Repository, 
   const history = await readNightlyHistory(client, repository, identity, settings.trackingLabel).catch(() => undefined);
   outcome.history = history;
   const notes = new Map<TestId, string>(input.markdown.notes ?? []);
-  if (history) for (const test of findingTests(report)) notes.set(test.id, historyNote(history, test)!);
+  for (const test of findingTests(report)) {
+    const note = historyNote(history, test);
+    if (note) notes.set(test.id, note);
+  }
   const { context } = settings;
   const run = { sha: context.event.pullRequest?.headSha ?? context.event.workflowRun?.headSha ?? context.sha, runId: context.runId, at: input.now.slice(0, 16).replace('T', ' ') + ' UTC' };
   const marker = commentMarker(context.workflow, context.job, settings.commentKey);
