@@ -188,3 +188,17 @@ test('hostile names are inert in the posted comment and cannot confuse the updat
   assert.ok(!prose.includes(HOSTILE.details), 'no closing of details');
   assert.deepEqual(s.violations, []);
 });
+
+test('comment-key keeps one comment per matrix leg', async () => {
+  const s = await server();
+  const pr = s.addPullRequest(HEAD_SHA);
+  const settings = publishSettings(s, pullRequestEvent(pr));
+  await run({ ...settings, commentKey: 'k8s-1.35' }, victimReport());
+  await run({ ...settings, commentKey: 'k8s-1.36' }, victimReport());
+  await run({ ...settings, commentKey: 'k8s-1.35' }, cleanReport());
+  const own = ownComments(s, pr);
+  assert.equal(own.length, 2);
+  assert.deepEqual(own.map((c) => c.body.split('\n')[0]), [commentMarker('pr-check', 'hunt', 'k8s-1.35'), commentMarker('pr-check', 'hunt', 'k8s-1.36')]);
+  assert.match(own[0]!.body, /### ✅ kubeflake · clean/);
+  assert.deepEqual(s.violations, []);
+});
