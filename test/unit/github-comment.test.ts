@@ -67,13 +67,18 @@ test('a racing pair of runs leaves one comment: the newest', async () => {
   assert.deepEqual(s.violations, []);
 });
 
-test("a person's comment carrying the marker is never edited", async () => {
+test("a person's comment carrying the marker is never edited; ours is found past the first page", async () => {
   const s = await server();
   const pr = s.addPullRequest(HEAD_SHA);
   const settings = publishSettings(s, pullRequestEvent(pr));
   const marker = commentMarker(settings.context.workflow, settings.context.job, '');
   s.state.comments.push({ id: 1, issue: pr, body: `${marker}\nI pasted your marker`, login: 'mallory', created_at: '2026-10-01T00:00:00Z', updated_at: '2026-10-01T00:00:00Z' });
+  // A busy PR: ours is on the third page of comments.
+  for (let i = 0; i < 230; i++) s.state.comments.push({ id: 10 + i, issue: pr, body: `review ${i}`, login: 'reviewer', created_at: '2026-10-02T00:00:00Z', updated_at: '2026-10-02T00:00:00Z' });
   await run(settings, victimReport());
+  await run(settings, victimReport());
+  // Two runs, each listing before and after writing, three pages of 100 each time.
+  assert.equal(s.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/comments')).length, 12);
   assert.equal(s.state.comments.find((c) => c.id === 1)!.body, `${marker}\nI pasted your marker`);
   assert.equal(ownComments(s, pr).length, 1);
   assert.deepEqual(s.violations, []);
