@@ -45,7 +45,8 @@ test('5,000 tests with 300 failing fit every GitHub limit: comment, job summary,
   const specs: TestSpec[] = Array.from({ length: 5000 }, (_, i) => {
     const name = `Tenant controller when tenant ${i} is created with a quota of ${i % 17} pods and a webhook that is slow to answer eventually admits the workload ${'x'.repeat(i % 40)}`;
     if (i % 16 !== 0 || i >= 4800) return { name, file: `/home/runner/work/operator/operator/internal/tenant/tenant_${i % 30}_test.go`, line: i };
-    return { name, verdict: (['order-dependent', 'flaky', 'brittle', 'broken'] as const)[i % 4]!, polluter: i % 4 === 0 ? `setup tenant ${i - 1}` : undefined, file: `/home/runner/work/operator/operator/internal/tenant/tenant_${i % 30}_test.go`, line: i };
+    const verdict = (['order-dependent', 'flaky', 'brittle', 'broken'] as const)[(i / 16) % 4]!;
+    return { name, verdict, polluter: verdict === 'order-dependent' ? `setup tenant ${i - 1}` : undefined, file: `/home/runner/work/operator/operator/internal/tenant/tenant_${i % 30}_test.go`, line: i };
   });
   const report = withRepositoryPaths(makeReport(specs), '/home/runner/work/operator/operator');
   assert.equal(report.tests.filter((t) => t.verdict !== 'stable').length, 300);
@@ -56,6 +57,8 @@ test('5,000 tests with 300 failing fit every GitHub limit: comment, job summary,
 
   const { shown, omitted } = selectAnnotations(renderAnnotations(report));
   for (const level of ['failure', 'warning', 'notice'] as const) assert.ok(shown.filter((a) => a.level === level).length <= 10, level);
+  assert.equal(shown.filter((a) => a.level === 'failure').length, 10, 'the first ten victims, brittle and broken tests');
+  assert.equal(shown.filter((a) => a.level === 'warning').length, 10, 'the first ten flaky tests');
   assert.ok(shown.length <= 50);
   assert.ok(omitted > 0);
   assert.ok(shown.every((a) => a.title.length <= 255));
