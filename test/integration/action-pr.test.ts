@@ -29,6 +29,8 @@ let pr: number;
 async function buildBundle(): Promise<string> {
   const bin = join(projectRoot, 'node_modules', '.bin');
   symlinkSync(join(projectRoot, 'node_modules'), join(work, 'node_modules'));
+  // ncc bundles an ES module only when the nearest package.json says so, as the repository's does.
+  cpSync(join(projectRoot, 'package.json'), join(work, 'package.json'));
   const tsc = await runProcess([join(bin, 'tsc'), '-p', join(projectRoot, 'tsconfig.build.json'), '--outDir', join(work, 'lib')], { cwd: projectRoot, capture: true });
   assert.equal(tsc.exitCode, 0, `tsc: ${tsc.stdout}${tsc.stderr}`);
   const action = join(work, 'action');
