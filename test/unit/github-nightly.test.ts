@@ -146,3 +146,22 @@ test('the tracking issue fits 65,536 characters with 500 tracked tests and 30 ni
   assert.equal(tiny.history.nights.length, 7);
   assert.ok(tiny.history.tests.length < 500);
 });
+
+test('hostile test names stay inert in the tracking issue and cannot reach its marker or digest', async () => {
+  const { HOSTILE } = await import('../fixtures/reports/hostile.ts');
+  const marker = '<!-- kubeflake:tracking 0123456789abcdef0123 -->';
+  const names = [...Object.values(HOSTILE), `${marker}\n<!-- kubeflake:digest AAAA -->`];
+  const h = addNight(emptyHistory(), makeReport(names.map((name) => ({ name, verdict: 'flaky' as const, polluter: '@admin <b>x</b>' }))), { date: '2026-11-20', sha: 'f'.repeat(40), runId: 1 });
+  const body = renderTrackingIssue(marker, h, { workflow: 'nightly @team', cleanNightsToClose: 7 });
+  const lines = body.split('\n');
+  assert.equal(lines[0], marker);
+  assert.equal(body.split(marker).length - 1, 1, 'the marker appears once, on the first line');
+  assert.equal((body.match(/<!-- kubeflake:digest /g) ?? []).length, 1);
+  assert.deepEqual(asHistory(readDigest(body)).tests.map((t) => t.name).sort(), [...names].sort(), 'the digest keeps the names exactly');
+  const visible = lines.slice(2).join('\n');
+  assert.doesNotMatch(visible, /@[A-Za-z]/, 'no live @-mention');
+  assert.doesNotMatch(visible, /(^|[^&\w])#\d/, 'no live #-reference');
+  assert.doesNotMatch(visible, /<(script|img|b>|a |iframe)/i, 'no live HTML');
+  assert.equal((visible.match(/<\/details>/g) ?? []).length, (visible.match(/<details>/g) ?? []).length, 'only our own details close');
+  assert.doesNotMatch(visible, /\]\(https:\/\/evil/, 'no live link');
+});
