@@ -10,7 +10,7 @@ import { hunt, rebuildReport, writeReportFiles } from './pipeline.ts';
 import { stopChildrenOnExit } from './exec.ts';
 import { actionsPresenter } from './presenter.ts';
 import type { Report } from './model.ts';
-import { renderSummary, type MarkdownOptions } from './report/markdown.ts';
+import { historyNotesSection, renderSummary, type MarkdownOptions } from './report/markdown.ts';
 import { renderAnnotations, selectAnnotations } from './report/annotations.ts';
 import { countVerdicts, findingTests } from './report/findings.ts';
 import { applyQuarantine } from './quarantine.ts';
@@ -121,6 +121,9 @@ async function deliver(settings: ActionSettings, found: Report, dirs: string[]):
     log: (line) => core.info(line),
   });
   for (const note of outcome.notes) core.info(note);
+  // Written after the report, so a publishing failure never costs the summary; the PR comment has these inline.
+  const known = outcome.historyNotes ? historyNotesSection(report, outcome.historyNotes) : undefined;
+  if (known) await writeSummary(`\n${known}\n`);
   if (outcome.notes.length) await writeSummary(`\n${outcome.notes.map((n) => `> ${mdText(n)}`).join('\n>\n')}\n`);
 
   const counts = countVerdicts(report);

@@ -39,8 +39,10 @@ export interface PublishOutcome {
   issueUrl?: string;
   /** Lines for the log and the job summary: what was published, or why not and what to do. */
   notes: string[];
-  /** The nightly history notes for each finding, when a tracking issue was read. */
+  /** The nightly history, when a tracking issue was read or written. */
   history?: NightlyHistory;
+  /** What the nightly history says of each finding of a PR run ("known flaky since ...", "new ..."). */
+  historyNotes?: Map<TestId, string>;
 }
 
 export const READ_ONLY_HINT =
@@ -119,9 +121,13 @@ async function publishPullRequest(client: GitHubClient, repository: Repository, 
   const history = await readNightlyHistory(client, repository, identity, settings.trackingLabel).catch(() => undefined);
   outcome.history = history;
   const notes = new Map<TestId, string>(input.markdown.notes ?? []);
+  outcome.historyNotes = new Map();
   for (const test of findingTests(report)) {
     const note = historyNote(history, test);
-    if (note) notes.set(test.id, note);
+    if (note) {
+      notes.set(test.id, note);
+      outcome.historyNotes.set(test.id, note);
+    }
   }
   const { context } = settings;
   const run = { sha: context.event.pullRequest?.headSha ?? context.event.workflowRun?.headSha ?? context.sha, runId: context.runId, at: input.now.slice(0, 16).replace('T', ' ') + ' UTC' };

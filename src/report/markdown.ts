@@ -492,6 +492,16 @@ function quarantineSection(view: View, max: number): string | undefined {
   return lines.join('\n');
 }
 
+/** "Known from the nightly runs": each finding with what the history says of it, for the job summary. */
+export function historyNotesSection(report: Report, notes: ReadonlyMap<TestId, string>, max = 30): string | undefined {
+  const tests = findingTests(report).filter((t) => notes.has(t.id));
+  if (!tests.length) return undefined;
+  const lines = ['**Nightly history** (from the tracking issue)', ''];
+  for (const test of tests.slice(0, max)) lines.push(`- ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, NAME_MAX))}: ${mdText(truncate(notes.get(test.id)!, 200))}`);
+  if (tests.length > max) lines.push(`- …and ${(tests.length - max).toLocaleString('en-US')} more`);
+  return lines.join('\n');
+}
+
 /**
  * The Kubernetes API error a Go failure wraps, moved to the front: Gomega prints the whole
  * StatusError struct ("<*errors.StatusError | 0xc...>: { ErrStatus: { ... Message: \"...\"") and

@@ -9,7 +9,7 @@ import { publish } from '../../src/github/publish.ts';
 import { readDigest } from '../../src/github/digest.ts';
 import { addNight, asHistory, decideTracking, emptyHistory, sparkline, type NightlyHistory } from '../../src/github/history.ts';
 import { boundedDigest, renderTrackingIssue, trackingMarker } from '../../src/github/tracking.ts';
-import { GITHUB_COMMENT_LIMIT } from '../../src/report/markdown.ts';
+import { GITHUB_COMMENT_LIMIT, historyNotesSection } from '../../src/report/markdown.ts';
 import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent, type TestSpec } from './github-fixtures.ts';
 import type { Report } from '../../src/model.ts';
 
@@ -91,7 +91,12 @@ test('ten nights open, update, close and reopen the tracking issue; its flake ra
   // A PR after those nights: A is known flaky, the new failure is new.
   const pr = server.addPullRequest(HEAD_SHA);
   const prReport = makeReport([{ name: A, verdict: 'flaky', failed: 1 }, { name: 'a brand new test', verdict: 'flaky', failed: 1 }]);
-  await publish({ report: prReport, settings: publishSettings(server, pullRequestEvent(pr)), markdown: {}, now: '2026-11-11T09:00:00Z', log: () => {} });
+  const prOutcome = await publish({ report: prReport, settings: publishSettings(server, pullRequestEvent(pr)), markdown: {}, now: '2026-11-11T09:00:00Z', log: () => {} });
+  // The job summary gets the same notes as a section of its own.
+  const section = historyNotesSection(prReport, prOutcome.historyNotes!)!;
+  assert.match(section, /^\*\*Nightly history\*\* \(from the tracking issue\)/);
+  assert.match(section, new RegExp(`<code>${A}</code>: known flaky since`));
+  assert.match(section, /<code>a brand new test<\/code>: new: not seen failing/);
   const comment = server.state.comments.find((c) => c.issue === pr)!;
   const a = expectedRate(reports, A);
   assert.ok(comment.body.includes(`known flaky since ${a.first}, failed ${a.failing} of ${a.seen} nights (${Math.round((a.failing / a.seen) * 100)}%)`), comment.body);
