@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Framework, ProbePlan, Report, Snapshot } from './model.ts';
 import type { Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
-import { files, runDir, runId, writeJson } from './results.ts';
+import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
 import { buildReport } from './build-report.ts';
 import { provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
@@ -142,6 +142,8 @@ function observer(context: ObserverContext) {
   const { settings, presenter, api, baseline, framework, log } = context;
   return async ({ id, seed, plan, label }: { id: string; seed: number; plan?: ProbePlan; label: string }): Promise<LoggedRun> => {
     const dir = runDir(settings.resultsDir, id);
+    // The watch writes the run's timeline into its folder from the first event on.
+    await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
       let watch: ClusterWatch | undefined;
       if (settings.watch) {

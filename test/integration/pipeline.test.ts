@@ -47,7 +47,7 @@ test('a hunt names the order-dependent victim, confirms its polluter by probe, a
   assert.equal(presenter.lines.filter((line) => /^run \d\/6 seed \d+ - \d+ failed - /.test(line)).length, 6, 'one progress line per run');
 
   // Everything is on disk, and the report rebuilds from the directory alone.
-  for (const file of ['hunt.json', 'baseline.json', 'report.json', 'report.md', 'report.html', 'runs/000/meta.json', 'runs/000/ginkgo.json', 'runs/000/log.txt', 'runs/000/after.json', 'runs/000/cleanup.json']) {
+  for (const file of ['hunt.json', 'baseline.json', 'report.json', 'report.md', 'report.html', 'runs/000/meta.json', 'runs/000/ginkgo.json', 'runs/000/log.txt', 'runs/000/after.json', 'runs/000/cleanup.json', 'runs/000/timeline.jsonl']) {
     assert.ok(existsSync(join(settings.resultsDir, file)), `${file} is kept`);
   }
   const rebuilt = await rebuildReport([settings.resultsDir]);
