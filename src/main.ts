@@ -36,6 +36,16 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 
 /** The hunt's report, or (mode report) the one rebuilt from the results directories it names. */
 async function produceReport(settings: ActionSettings): Promise<{ report: Report; dirs: string[] }> {
+  if (settings.hunt && settings.probeAfterMerge) {
+    // The merge job of matrix shards: their planned runs, probed here, in this job's cluster.
+    const dirs = await resultsDirectories(settings.resultsPatterns, settings.publish.context.workspace);
+    settings.hunt.mergeFrom = dirs;
+    core.saveState('results', settings.hunt.resultsDir);
+    const binaries = await restoreControlPlane(settings.hunt);
+    const report = await hunt(settings.hunt, actionsPresenter());
+    await saveControlPlane(binaries);
+    return { report, dirs };
+  }
   if (settings.hunt) {
     // The post step (src/post.ts) finds a kind cluster left behind through the results folder.
     core.saveState('results', settings.hunt.resultsDir);
@@ -116,7 +126,7 @@ async function deliver(settings: ActionSettings, found: Report, dirs: string[]):
     report,
     settings: settings.publish,
     markdown,
-    recorded: settings.hunt ? undefined : await recordedPullRequest(dirs),
+    recorded: settings.mode === 'report' ? await recordedPullRequest(dirs) : undefined,
     now: today,
     log: (line) => core.info(line),
   });

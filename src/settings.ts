@@ -169,7 +169,8 @@ export const INPUTS = {
   quarantine: { cli: false, actionDefault: '' },
   watch: { cli: false, actionDefault: undefined },
   verbose: { cli: 'boolean', actionDefault: undefined },
-  shard: { cli: 'string', actionDefault: undefined },
+  shard: { cli: 'string', actionDefault: '' },
+  'probe-after-merge': { cli: false, actionDefault: 'false' },
   'merge-from': { cli: 'strings', actionDefault: undefined },
 } as const satisfies Record<string, { cli: 'string' | 'strings' | 'boolean' | false; actionDefault: string | undefined }>;
 
@@ -270,6 +271,8 @@ export interface ActionSettings {
   /** Show a bug's stack (ACTIONS_STEP_DEBUG / a debug re-run). */
   verbose: boolean;
   publish: PublishSettings;
+  /** mode report: run the probes here from the shards' planned runs (the hunt's mergeFrom is the results directories). */
+  probeAfterMerge: boolean;
 }
 
 /** Where a quarantine file lives in the repository. */
@@ -290,11 +293,18 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
   const comment = oneOf('comment', raw.comment || 'always', ['always', 'on-findings', 'changes', 'off'] as const);
   const verbose = env.RUNNER_DEBUG === '1' || /^true$/i.test(env.ACTIONS_STEP_DEBUG ?? '');
   if (mode === 'run' && !raw.command) throw new SettingsError('the `command` input is empty: give the test command, e.g. `command: ginkgo ./...`, or use `mode: report` to publish results an earlier job made');
-  if (mode === 'report' && raw.command) throw new SettingsError('mode: report publishes results an earlier job made and runs no command: drop `command`, or use mode: run');
-  const hunt = mode === 'run'
+  const probeAfterMerge = flag('probe-after-merge', raw['probe-after-merge']);
+  if (probeAfterMerge && mode !== 'report') throw new SettingsError('probe-after-merge belongs to the merge job (mode: report), which probes from every shard\'s runs: drop it here, or set max-probes: 0 on the shards and mode: report on the merge job');
+  if (probeAfterMerge && !raw.command) throw new SettingsError('probe-after-merge runs the probes in this job\'s cluster: give the test command the shards ran (`command`)');
+  if (mode === 'report' && raw.command && !probeAfterMerge) throw new SettingsError('mode: report publishes results an earlier job made and runs no command: drop `command`, or use mode: run (or probe-after-merge: true to probe here)');
+  // Matrix shards share the workflow run's id as their seed unless one is given.
+  if (raw.shard && !raw.seed && env.GITHUB_RUN_ID) raw.seed = String(Number(env.GITHUB_RUN_ID) % 2 ** 31);
+  const hunt = mode === 'run' || probeAfterMerge
     ? parseSettings({ ...raw, command: splitCommand(raw.command ?? ''), json: undefined, watch: undefined, verbose: verbose ? 'true' : '' }, env)
     : undefined;
   const resultsPatterns = mode === 'report' ? list(raw.results || 'kubeflake-results') : [];
+  // Probing after the merge writes its own results beside the shards' directories.
+  if (hunt && probeAfterMerge) hunt.resultsDir = resolve(workspace, 'kubeflake-merged');
   const nightly = modeInput === 'nightly' || isNightlyEvent(event);
   const target: PublishTarget = nightly ? 'tracking-issue' : event.pullRequest || event.workflowRun ? 'pull-request' : 'summary';
   const context: GitHubContext = {
@@ -317,6 +327,7 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
     failOn,
     quarantine: readQuarantine(raw.quarantine ?? '', workspace),
     verbose,
+    probeAfterMerge,
     publish: {
       token: raw['github-token'] ?? '',
       context,

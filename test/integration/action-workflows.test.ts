@@ -44,6 +44,7 @@ test('each example workflow asks for exactly the permissions its job uses', () =
     'nightly.yml': { contents: 'read', issues: 'write' },
     'fork-check.yml': { contents: 'read' },
     'fork-publish.yml': { actions: 'read', 'pull-requests': 'write', issues: 'read' },
+    'shards.yml': { contents: 'read', 'pull-requests': 'write', issues: 'read' },
   };
   assert.deepEqual(workflows, Object.keys(expected).sort());
   for (const file of workflows) {

@@ -105,3 +105,18 @@ test('a user error is its message alone; a bug says so and shows its stack only 
   const loud = explainFailure(bug, true, 'use --verbose');
   assert.match(loud.detail!, /at TestContext/, 'the stack');
 });
+
+test('matrix shards share the workflow run id as their seed; the merge job probes only with a command and mode report', () => {
+  const dir = workspace();
+  const env = { GITHUB_WORKSPACE: dir, GITHUB_RUN_ID: '987654' };
+  const shard = parseActionSettings(reader({ command: 'ginkgo ./...', shard: '2/3', runs: '6' }), env);
+  assert.deepEqual(shard.hunt?.shard, { index: 1, count: 3 });
+  assert.equal(shard.hunt?.baseSeed, 987654, 'every leg of one workflow run derives the same seeds');
+  const merge = parseActionSettings(reader({ mode: 'report', 'probe-after-merge': 'true', command: 'ginkgo ./...', results: 'shard-*' }), env);
+  assert.equal(merge.probeAfterMerge, true);
+  assert.ok(merge.hunt, 'the merge job hunts (probes) in its own cluster');
+  assert.equal(merge.hunt.resultsDir, join(dir, 'kubeflake-merged'));
+  assert.throws(() => parseActionSettings(reader({ mode: 'report', 'probe-after-merge': 'true' }), env), /probe-after-merge runs the probes in this job's cluster: give the test command/);
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'probe-after-merge': 'true' }), env), /probe-after-merge belongs to the merge job \(mode: report\)/);
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', shard: '4/3' }), env), /shard must be k\/n/);
+});
