@@ -518,12 +518,3 @@ export function summarizeAttribution(leaks: readonly LeakReport[], timelines: re
 function isGuess(leak: LeakReport): boolean {
   return (leak.candidates?.length ?? 0) > 1;
 }
-
-/** One line for a person: who made a leak and how sure that is ("probably A (or B, C)"). */
-export function describeCreator(leak: LeakReport, label: (id: TestId) => string = testName): string {
-  if (!leak.createdBy) return 'unknown';
-  const who = label(leak.createdBy);
-  const others = (leak.candidates ?? []).filter((t) => t !== leak.createdBy);
-  const how = leak.evidence === 'creation-time' ? ', from its creation time only' : leak.evidence === 'namespace' ? ', by its namespace' : leak.evidence === 'owner' ? ', by its owner' : '';
-  return others.length > 0 ? `probably ${who} (or ${others.map(label).join(', ')}${how})` : `${who}${how ? ` (${how.slice(2)})` : ''}`;
-}

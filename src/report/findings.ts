@@ -122,3 +122,12 @@ export function location(test: Pick<TestReport, 'file' | 'line'>): string {
   if (!test.file) return '';
   return test.line > 0 ? `${test.file}:${test.line}` : test.file;
 }
+
+/** One line for a person: who made a leak and how sure that is ("probably A (or B, C)"). */
+export function describeCreator(leak: LeakReport, label: (id: TestId) => string): string {
+  if (!leak.createdBy) return 'unknown';
+  const who = label(leak.createdBy);
+  const others = (leak.candidates ?? []).filter((t) => t !== leak.createdBy);
+  const how = leak.evidence === 'creation-time' ? ', from its creation time only' : leak.evidence === 'namespace' ? ', by its namespace' : leak.evidence === 'owner' ? ', by its owner' : '';
+  return others.length > 0 ? `probably ${who} (or ${others.map(label).join(', ')}${how})` : `${who}${how ? ` (${how.slice(2)})` : ''}`;
+}

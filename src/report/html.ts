@@ -336,7 +336,10 @@ function leaksSection(report: Report, tests: TestIndex): string {
       : key.startsWith('d:') ? `deleted from the baseline by ${testName(tests, id, 100)}`
       : 'not attributed to a test';
     const rows = leaks.map((leak) => {
-      const how = leak.attribution && leak.attribution !== 'exact' ? ` <span class="muted">(${t(leak.attribution)} attribution)</span>` : '';
+      const others = (leak.candidates ?? []).filter((c) => c !== leak.createdBy);
+      const how = others.length > 0
+        ? ` <span class="muted">(a guess: ${others.map((c) => testName(tests, c, 60)).join(', ')} possible too)</span>`
+        : leak.attribution && leak.attribution !== 'exact' ? ` <span class="muted">(${t(leak.attribution)} attribution)</span>` : '';
       const state = `${leak.terminating ? '<span class="tag warn">terminating</span>' : '<span class="tag">live</span>'} ${leak.finalizers.map((f) => `<code>${t(f)}</code>`).join(' ')}`;
       return `<tr><td data-label="Object"><code class="obj">${t(leakName(leak))}</code><div class="loc">${t(leak.apiVersion)}${how}</div></td><td data-label="After runs">${leak.runs.map((r) => `<code>${t(r)}</code>`).join(' ')}</td><td data-label="State">${state}</td></tr>`;
     });

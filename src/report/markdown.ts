@@ -14,6 +14,7 @@ import {
   provingProbe,
   aloneProbe,
   viaLeaks,
+  describeCreator,
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
@@ -428,11 +429,12 @@ function leaksTable(view: View, max: number): string {
     const state = [leak.terminating ? 'terminating' : 'live', ...leak.finalizers.slice(0, 3).map((f) => mdCode(truncate(f, 100)))];
     if (leak.finalizers.length > 3) state.push(`and ${leak.finalizers.length - 3} more`);
     const creator = leak.createdBy
-      ? mdCode(truncate(view.tests.name(leak.createdBy), NAME_MAX))
+      ? mdText(truncate(describeCreator(leak, (id) => view.tests.name(id)), NAME_MAX * 2))
       : leak.deletedBy
         ? `deleted by ${mdCode(truncate(view.tests.name(leak.deletedBy), NAME_MAX))}`
         : 'unknown';
-    const attribution = leak.attribution && leak.attribution !== 'exact' && leak.createdBy ? ` <sub>(${mdText(leak.attribution)})</sub>` : '';
+    const guessed = (leak.candidates?.length ?? 0) > 1 || leak.evidence !== undefined && leak.evidence !== 'watch';
+    const attribution = !guessed && leak.attribution && leak.attribution !== 'exact' && leak.createdBy ? ` <sub>(${mdText(leak.attribution)})</sub>` : '';
     lines.push(
       `| ${mdCode(truncate(leakName(leak), NAME_MAX))}<br><sub>${mdText(truncate(leak.apiVersion, 80))}</sub> | ${creator}${attribution} | ${runList(leak.runs)} | ${state.join('<br>')} |`,
     );

@@ -3,7 +3,7 @@
 // names never reach the terminal with their control characters intact.
 
 import type { Report, Verdict } from '../model.ts';
-import { findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
+import { describeCreator, findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
 import { damageSentence } from '../junit/damage.ts';
 
@@ -90,7 +90,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     const nameWidth = Math.max(...names.map((n) => Array.from(n).length));
     shown.forEach((leak, i) => {
       const state = leak.terminating ? 'terminating' : 'live';
-      const origin = leak.createdBy ? `by ${tests.name(leak.createdBy)}` : leak.deletedBy ? `deleted by ${tests.name(leak.deletedBy)}` : 'by unknown test';
+      const origin = leak.createdBy ? `by ${describeCreator(leak, (id) => tests.name(id))}` : leak.deletedBy ? `deleted by ${tests.name(leak.deletedBy)}` : 'by unknown test';
       const rest = `${state.padEnd(12)}${plural(leak.runs.length, 'run').padEnd(8)} ${origin}`;
       out.push(`  ${padCodePoints(names[i]!, nameWidth)}  ${fit(rest, width - nameWidth - 4)}`);
     });

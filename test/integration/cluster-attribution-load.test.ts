@@ -20,7 +20,9 @@ import { connectKube } from '../../src/cluster/kube.ts';
 import { takeSnapshot } from '../../src/cluster/snapshot.ts';
 import { diffSnapshots } from '../../src/cluster/diff.ts';
 import { watchCluster } from '../../src/cluster/watch.ts';
-import { attribute, describeCreator, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { attribute, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { describeCreator } from '../../src/report/findings.ts';
+import { testName } from '../../src/model.ts';
 import { executeCleanup, planCleanup } from '../../src/cluster/cleanup.ts';
 import type { RunResult, TestCase, TimelineEntry, TimelineEvent } from '../../src/model.ts';
 
@@ -147,7 +149,7 @@ test('under CPU load, every creation of short specs is in the timeline, and ever
     // timestamp: named outright only when no other spec fits, otherwise a guess that says so and lists the spec that made it.
     const summary = summarizeAttribution(leaks, [timeline]);
     const mine = leaks.filter((l) => madeBy.has(l.uid));
-    const lines = mine.map((l) => `${l.kind} ${l.namespace}/${l.name} by "${madeBy.get(l.uid)}": ${describeCreator(l)} [${l.attribution}, ${l.evidence}]`);
+    const lines = mine.map((l) => `${l.kind} ${l.namespace}/${l.name} by "${madeBy.get(l.uid)}": ${describeCreator(l, testName)} [${l.attribution}, ${l.evidence}]`);
     const context = `\n${lines.join('\n')}\n${JSON.stringify(summary)}`;
     assert.equal(mine.length, madeBy.size, 'every object the suite made is a leak');
     for (const leak of mine) {

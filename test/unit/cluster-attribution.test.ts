@@ -1,7 +1,9 @@
 // attribute / attributeDeleted / mergeLeaks on plain runs and timelines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attribute, attributeDeleted, creatorsOf, describeCreator, mergeLeaks, settleAmbiguous, specWindows, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { attribute, attributeDeleted, creatorsOf, mergeLeaks, settleAmbiguous, specWindows, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { describeCreator } from '../../src/report/findings.ts';
+import { testName } from '../../src/model.ts';
 import type { LeakReport, RunResult, SnapshotObject, TestCase, TimelineEvent, WatchLagSample } from '../../src/model.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
@@ -191,7 +193,7 @@ test('measured lag: a creation seen after its spec ended, in the next one, is pr
   assert.equal(l!.ambiguousWith, 'S :: B');
   assert.equal(l!.attribution, 'approximate');
   assert.equal(l!.evidence, 'watch');
-  assert.equal(describeCreator(l!), 'probably A (or B)');
+  assert.equal(describeCreator(l!, testName), 'probably A (or B)');
 });
 
 test('measured lag: well inside a spec, or bounded below by a probe, the creation is exact', () => {
@@ -203,7 +205,7 @@ test('measured lag: well inside a spec, or bounded below by a probe, the creatio
     ['inside', 'S :: B', 'exact', undefined],
     ['bounded', 'S :: B', 'exact', undefined],
   ]);
-  assert.equal(describeCreator(leaks[0]!), 'B');
+  assert.equal(describeCreator(leaks[0]!, testName), 'B');
 });
 
 test('a namespace seen at a spec boundary is narrowed by what was made inside it; its contents belong to its maker', () => {
@@ -259,7 +261,7 @@ test('the summary counts exact, namespace, owner, fallback, guessed and unknown 
     objects: 6, exact: 1, byNamespace: 1, byOwner: 1, fellBack: 1, guessed: 2, unknown: 1,
     lagMs: { samples: 29, median: 12, max: 12 },
   });
-  assert.match(describeCreator(leaks[3]!), /from its creation time only/);
+  assert.match(describeCreator(leaks[3]!, testName), /from its creation time only/);
 });
 
 test('the order of changes settles a creation between two of the same spec: a cluster role made between its spec\'s config map and binding', () => {

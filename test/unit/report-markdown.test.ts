@@ -198,3 +198,14 @@ test('an error report leads with the error', () => {
   assert.match(md.split('\n')[1]!, /^### ⚠️ kubeflake · error: run 003 timed out after 10m: the suite hung in BeforeSuite \(/);
   assert.match(md, /\*\*Errors\*\*\n\n- run 003 timed out/);
 });
+
+test('a leak the watch could only guess names its creator as "probably", with the other candidates', () => {
+  const report = structuredClone(findings) as Report;
+  const leak = report.leaks.find((l) => l.createdBy)!;
+  const other = report.tests.find((t) => t.id !== leak.createdBy)!;
+  leak.candidates = [leak.createdBy!, other.id];
+  leak.evidence = 'watch';
+  const md = renderMarkdown(report);
+  const creator = report.tests.find((t) => t.id === leak.createdBy)!.name;
+  assert.ok(md.includes(`probably ${creator} (or ${other.name})`), 'the guess and its alternative are both named');
+});
