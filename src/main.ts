@@ -21,7 +21,7 @@ import { publish, type RecordedPullRequest } from './github/publish.ts';
 import { mdText } from './report/text.ts';
 
 /** Where a pull_request run records its PR, so a workflow_run publisher can find it (as data only). */
-export const RECORDED_EVENT_FILE = 'github-event.json';
+export const RECORDED_EVENT_FILE = files.githubEvent;
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let settings: ActionSettings | undefined;

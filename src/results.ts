@@ -9,6 +9,7 @@
 //     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
 //     baseline.json                                     a run taken over from a shard: that shard's baseline
 //   results/report.json, report.md, report.html
+//   results/github-event.json    the pull request a run was for (the fork-safe publisher reads it)
 
 import { mkdir, readFile, readdir, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -31,6 +32,8 @@ export const files = {
   after: 'after.json',
   timeline: 'timeline.jsonl',
   cleanup: 'cleanup.json',
+  /** A pull_request run's PR (number, head SHA), for a workflow_run publisher: data only, a fork wrote it. */
+  githubEvent: 'github-event.json',
 } as const;
 
 /** Files the runner owns in a run folder: a rerun with the same id clears them first. */
