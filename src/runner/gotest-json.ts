@@ -1,7 +1,9 @@
 // Converts the `go test -json` event stream (test2json) into a JUnit document, so plain Go
 // tests reach the same ingestion as every other framework. Pure: events in, XML text out.
 // The shape follows gotestsum's JUnit (classname = package, package failures as "TestMain"),
-// testcases in execution order (their "run" events), each with the time it started.
+// testcases in execution order (their "run" events), each with the time it started. Unlike
+// gotestsum (message="Failed"), the failure message is the test's own: its t.Fatalf/t.Errorf
+// text, a panic, or the compiler's error, so the report says what went wrong.
 // Why not wrap the command with gotestsum: it is often not installed, wrapping changes the
 // command the user sees, and `go test -json` is always there; the raw stream stays in
 // go-test.json, so nothing the conversion leaves out is lost.
@@ -203,7 +205,63 @@ function testcaseXml(pkg: string, name: string, elapsed: number, startedAt: stri
   const open = `    <testcase classname="${escapeXml(pkg)}" name="${escapeXml(name)}" time="${seconds(elapsed)}"${timestamp}>`;
   if (status === 'passed') return `${open}</testcase>\n`;
   if (status === 'skipped') return `${open}\n      <skipped message="${escapeAttribute(output)}"></skipped>\n    </testcase>\n`;
-  return `${open}\n      <failure message="Failed" type="">${escapeXml(output)}</failure>\n    </testcase>\n`;
+  const message = name === 'TestMain' ? packageFailureMessage(output) : testFailureMessage(output);
+  return `${open}\n      <failure message="${escapeAttribute(message)}" type="">${escapeXml(output)}</failure>\n    </testcase>\n`;
+}
+
+// The longest failure message kept in the attribute; the whole output stays in the body.
+const maxMessage = 2000;
+// `    file_test.go:42: text`: what t.Errorf, t.Fatalf and t.Log print; continuation lines are indented deeper.
+const testLogLine = /^ {4}(?:\S+\.go):\d+: (.*)$/;
+const continuation = /^ {8}(.*)$/;
+const panicLine = /^panic: (.*?)(?: \[recovered[^\]]*\])?$/;
+const kubeflakeNote = /^\[kubeflake: (.*)\]$/;
+
+/**
+ * A failed test's message from its output: a panic if there was one, else the last
+ * `file.go:N: text` entry (t.Fatalf ends the test, and t.Errorf is usually the last thing a test
+ * says before it fails; the text cannot tell t.Log from t.Error), with its continuation lines.
+ */
+export function testFailureMessage(output: string): string {
+  const lines = output.split('\n');
+  const panic = lines.map((line) => panicLine.exec(line)).find((m) => m);
+  if (panic) return cap(`panic: ${panic[1]}`);
+  let last: string[] | undefined;
+  let open = false;
+  for (const line of lines) {
+    const entry = testLogLine.exec(line);
+    if (entry) {
+      last = [entry[1]!];
+      open = true;
+      continue;
+    }
+    const more = open ? continuation.exec(line) : null;
+    if (more) last!.push(more[1]!);
+    else open = false;
+  }
+  if (last) return cap(last.join('\n'));
+  const note = lines.map((line) => kubeflakeNote.exec(line.trim())).find((m) => m);
+  return note ? cap(note[1]!) : 'Failed';
+}
+
+/**
+ * A package failure's message (build error, TestMain, a crash before any test): the compiler's
+ * first error, a panic, or the last line the package printed before go test's own summary.
+ */
+export function packageFailureMessage(output: string): string {
+  const lines = output.split('\n').map((line) => line.trimEnd());
+  const compile = lines.find((line) => /^\S+\.go:\d+:\d+: /.test(line));
+  if (compile) return cap(compile);
+  const panic = lines.map((line) => panicLine.exec(line)).find((m) => m);
+  if (panic) return cap(`panic: ${panic[1]}`);
+  const said = lines.filter((line) => line.trim() !== '' && !/^(FAIL|PASS|ok|exit status \d+|coverage: .*|# .*|testing: warning: .*)(\s|$)/.test(line));
+  const last = said.at(-1);
+  if (last === undefined) return 'Failed';
+  return cap(kubeflakeNote.exec(last.trim())?.[1] ?? last.trim());
+}
+
+function cap(text: string): string {
+  return text.length > maxMessage ? `${text.slice(0, maxMessage)}…` : text;
 }
 
 function seconds(value: number): string {

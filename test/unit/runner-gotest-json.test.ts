@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SaxesParser } from 'saxes';
-import { escapeXml, goTestJUnit, parseGoTestEvents, type GoTestEvent } from '../../src/runner/gotest-json.ts';
+import { escapeXml, goTestJUnit, packageFailureMessage, parseGoTestEvents, testFailureMessage, type GoTestEvent } from '../../src/runner/gotest-json.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/runner/go-test-json/${name}`, import.meta.url), 'utf8');
 
@@ -122,4 +122,61 @@ test('output beyond the cap is cut and marked', () => {
   const { cases } = junitCases(goTestJUnit(events, { maxOutput: 250 }));
   assert.equal(cases[0]!.failure!.replace(/\n.*$/s, '').length, 250);
   assert.match(cases[0]!.failure!, /output truncated/);
+});
+
+// Real `go test -json` streams of test/fixtures/gosrc/goexec (regenerate: in that folder,
+// `go test -count=1 -json -shuffle=1 ./plainorder`, `go test -count=1 -json ./testdata/mainfails`,
+// `go test -count=1 -json ./testdata/panics` with the checkout and GOROOT paths replaced).
+const goexecFixture = (name: string) => readFileSync(new URL(`../fixtures/gosrc/goexec/testdata/${name}`, import.meta.url), 'utf8');
+
+/** Failure message attributes by testcase name, read with a real XML parser. */
+function failureMessages(xml: string): Record<string, string> {
+  const parser = new SaxesParser();
+  const messages: Record<string, string> = {};
+  let name = '';
+  parser.on('opentag', (tag) => {
+    const attributes = tag.attributes as Record<string, string>;
+    if (tag.name === 'testcase') name = attributes.name!;
+    if (tag.name === 'failure') messages[name] = attributes.message!;
+  });
+  parser.write(xml).close();
+  return messages;
+}
+
+test("a plain test's t.Fatalf text is its failure message, continuation lines included, not 'Failed'", () => {
+  const { events } = parseGoTestEvents(goexecFixture('plain-victim-fails.json'));
+  assert.deepEqual(failureMessages(goTestJUnit(events)), {
+    TestVictim: 'creating secret: secrets "db-password" already exists\nleft by an earlier test',
+  });
+});
+
+test('a TestMain that exits before any test: the package failure carries what it printed', () => {
+  const { events } = parseGoTestEvents(goexecFixture('testmain-fails.json'));
+  assert.deepEqual(failureMessages(goTestJUnit(events)), {
+    TestMain: 'unable to start the control plane: fork/exec /usr/local/kubebuilder/bin/etcd: no such file or directory',
+  });
+});
+
+test('a panicking test: the panic is the message, not the t.Log line before it', () => {
+  const { events } = parseGoTestEvents(goexecFixture('panics.json'));
+  assert.equal(failureMessages(goTestJUnit(events)).TestPanics, 'panic: assignment to entry in nil map');
+});
+
+test('a build failure: the first compiler error is the message', () => {
+  const { events } = parseGoTestEvents(fixture('build-failed.json'));
+  assert.match(failureMessages(goTestJUnit(events)).TestMain!, /^\S+\.go:\d+:\d+: undefined: undefined$/);
+});
+
+test('failure messages from output shapes: last log entry wins, markers and summaries are skipped', () => {
+  const cases: [string, string, string][] = [
+    ['t.Errorf then t.Fatalf', '    a_test.go:3: first\n    a_test.go:4: second\n--- FAIL: TestX (0.00s)\n', 'second'],
+    ['t.Log before t.Fatalf', '=== RUN   TestX\n    a_test.go:3: creating\n    a_test.go:9: boom\n        detail\n--- FAIL: TestX (0.00s)\n', 'boom\ndetail'],
+    ['an indented line after a non-entry line is not a continuation', '    a_test.go:3: one\nother\n        stray\n', 'one'],
+    ['nothing said', '=== RUN   TestX\n--- FAIL: TestX (0.00s)\n', 'Failed'],
+    ['killed', '=== RUN   TestX\n\n[kubeflake: TestX did not finish: the run was killed at its timeout]\n', 'TestX did not finish: the run was killed at its timeout'],
+  ];
+  for (const [what, output, message] of cases) assert.equal(testFailureMessage(output), message, what);
+  assert.equal(packageFailureMessage('setting up\nreal error here\nFAIL\tp\t0.1s\nexit status 1\n'), 'real error here', 'package summary lines skipped');
+  assert.equal(packageFailureMessage('\n[kubeflake: package did not finish: stopped]\n'), 'package did not finish: stopped');
+  assert.equal(testFailureMessage(`    a_test.go:1: ${'x'.repeat(3000)}`).length, 2001);
 });
