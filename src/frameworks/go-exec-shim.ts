@@ -23,25 +23,8 @@ import {
   type GoExecPlan,
   type ShimInvocation,
   type TestBinary,
+  type TestBinaryRecord,
 } from './go-exec.ts';
-
-/** What the shim leaves in the report folder for each binary: `<label>.exec.json`. */
-export interface TestBinaryRecord {
-  importPath: string;
-  kind: TestBinary['kind'];
-  label: string;
-  /** The package folder, where the binary ran. */
-  dir: string;
-  /** The words the go command passed, and what the shim ran instead. */
-  args: string[];
-  argv: string[];
-  skipped?: string;
-  notes: string[];
-  exitCode: number | null;
-  signal: string | null;
-  startedAt: number;
-  endedAt: number;
-}
 
 async function main(argv: string[]): Promise<number> {
   const [planFile, binaryPath, ...args] = argv;

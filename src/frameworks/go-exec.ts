@@ -66,6 +66,24 @@ export interface TestBinary {
   label: string;
 }
 
+/** What the shim leaves in the report folder for each binary: `<label>.exec.json`. */
+export interface TestBinaryRecord {
+  importPath: string;
+  kind: TestBinaryKind;
+  label: string;
+  /** The package folder, where the binary ran. */
+  dir: string;
+  /** The words the go command passed, and what the shim ran instead. */
+  args: string[];
+  argv: string[];
+  skipped?: string;
+  notes: string[];
+  exitCode: number | null;
+  signal: string | null;
+  startedAt: number;
+  endedAt: number;
+}
+
 /** How the shim runs one binary and what it leaves in the report folder. */
 export interface ShimInvocation {
   /** What to spawn: the user's -exec program (if any), the binary, the arguments. */
