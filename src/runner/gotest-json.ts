@@ -255,7 +255,9 @@ export function packageFailureMessage(output: string): string {
   const panic = lines.map((line) => panicLine.exec(line)).find((m) => m);
   if (panic) return cap(`panic: ${panic[1]}`);
   const said = lines.filter((line) => line.trim() !== '' && !/^(FAIL|PASS|ok|exit status \d+|coverage: .*|# .*|testing: warning: .*)(\s|$)/.test(line));
-  const last = said.at(-1);
+  // What the package said itself comes before kubeflake's own note on how it ended.
+  const own = said.filter((line) => !kubeflakeNote.test(line.trim()));
+  const last = own.at(-1) ?? said.at(-1);
   if (last === undefined) return 'Failed';
   return cap(kubeflakeNote.exec(last.trim())?.[1] ?? last.trim());
 }

@@ -178,5 +178,6 @@ test('failure messages from output shapes: last log entry wins, markers and summ
   for (const [what, output, message] of cases) assert.equal(testFailureMessage(output), message, what);
   assert.equal(packageFailureMessage('setting up\nreal error here\nFAIL\tp\t0.1s\nexit status 1\n'), 'real error here', 'package summary lines skipped');
   assert.equal(packageFailureMessage('\n[kubeflake: package did not finish: stopped]\n'), 'package did not finish: stopped');
+  assert.equal(packageFailureMessage('etcd: not found\n[kubeflake: the test binary exited with code 1]\n'), 'etcd: not found', 'the package own words first');
   assert.equal(testFailureMessage(`    a_test.go:1: ${'x'.repeat(3000)}`).length, 2001);
 });
