@@ -7,7 +7,7 @@
 // the user's `go test` must never fail because of the shim.
 
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, writeFileSync, createWriteStream } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, openSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { once } from 'node:events';
 import {
@@ -25,6 +25,7 @@ import {
   type TestBinary,
   type TestBinaryRecord,
 } from './go-exec.ts';
+import { fileContains } from './go-exec-detect.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [planFile, binaryPath, ...args] = argv;
@@ -187,35 +188,10 @@ function copyUserReports(invocation: ShimInvocation, reportDir: string, label: s
   }
 }
 
-/** Whether the binary links Ginkgo's RunSpecs (v2 or v1), read in chunks so a large binary is never held whole. */
+/** Whether the binary links Ginkgo's RunSpecs (v2 or v1). */
 function binaryMarks(path: string): { ginkgoV2: boolean; ginkgoV1: boolean } {
-  const marks = { ginkgoV2: false, ginkgoV1: false };
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return marks;
-  }
-  try {
-    const v2 = Buffer.from(ginkgoV2Mark);
-    const v1 = Buffer.from(ginkgoV1Mark);
-    const overlap = Math.max(v1.length, v2.length);
-    const buffer = Buffer.alloc(1 << 20);
-    let kept = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, kept, buffer.length - kept, null);
-      if (read === 0) break;
-      const view = buffer.subarray(0, kept + read);
-      marks.ginkgoV2 ||= view.includes(v2);
-      marks.ginkgoV1 ||= view.includes(v1);
-      if (marks.ginkgoV2) break;
-      kept = Math.min(overlap, view.length);
-      view.copyWithin(0, view.length - kept);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return marks;
+  const [ginkgoV2, ginkgoV1] = fileContains(path, [ginkgoV2Mark, ginkgoV1Mark]);
+  return { ginkgoV2: ginkgoV2!, ginkgoV1: ginkgoV1! };
 }
 
 /** The package's import path from the nearest go.mod; the binary's name when there is none (GOPATH mode). */
