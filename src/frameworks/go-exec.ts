@@ -12,7 +12,7 @@
 // shim puts its flags first, where they can never land among positional arguments, and removes
 // the user's copies of the flags it replaces (the Go flag package keeps the last value).
 
-import { ginkgoFocusPattern, goRunPattern } from '../analysis/focus.ts';
+import { ginkgoFocusPattern, goRunPattern } from './patterns.ts';
 
 /** What kubeflake asks of every test binary one run starts: the shim reads it from the run folder. */
 export interface GoExecPlan {
