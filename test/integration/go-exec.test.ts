@@ -176,7 +176,7 @@ test("a wrapper script, the user's GOFLAGS and their own -exec: all kept, the bi
   assert.equal(run.collected.binaries.length, 3, run.output);
   assert.equal(readFileSync(marks, 'utf8').trim().split('\n').filter((line) => line.endsWith('.test')).length, 3);
   assert.equal(run.collected.junit.length, 3);
-  assert.match(run.output, /=== RUN   TestPolluter/);
+  assert.match(run.output, /=== RUN {3}TestPolluter/);
 });
 
 test('go test -json by the user: their stream stays valid JSON, the shim keeps its own copy', async () => {
