@@ -8,6 +8,7 @@ import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/att
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
 import { summarizeDamage } from './junit/damage.ts';
+import { stressedReproduce } from './runner/stress.ts';
 
 export const version = '0.1.0';
 
@@ -26,7 +27,9 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     framework,
     command: first?.record.command,
     leaks,
-  }).map((test) => relativePaths(test, first?.record.root));
+  })
+    .map((test) => relativePaths(test, first?.record.root))
+    .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test));
   return {
     schema: 'kubeflake/report@1',
     command: (first?.record.command ?? []).join(' '),

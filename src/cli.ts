@@ -14,7 +14,7 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
 
   kubeflake run [--runs N] [--framework F] [--cluster local|kind|existing] [--results DIR]
                 [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
-                [--seed S] [--max-probes N] [--run-timeout 15m] [--verbose]
+                [--seed S] [--max-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
                 [--kubeconfig F] [--cleanup-existing] [--shard k/n] [--merge-from DIR]...
                 -- <test command...>

@@ -34,6 +34,8 @@ export interface HuntRecord {
   errors: string[];
   /** Leak ignore rules in force. */
   ignore: string[];
+  /** The runs were made under CPU pressure (the stress option): reproduce lines say so. */
+  stress?: 'cpu';
   /** Where an earlier hunt found in this folder was moved, so the two never mix. */
   movedAside?: string;
   /** The shards' results directories whose planned runs this hunt took over to probe after merging. */

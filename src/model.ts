@@ -142,6 +142,10 @@ export interface RunMeta {
   reports: string[];
   /** Problems the runner saw: command not found, no report written, killed on timeout. */
   warnings: string[];
+  /** The run was made under CPU pressure (the stress option). */
+  stress?: 'cpu';
+  /** What the go test shim ran, one entry per test binary: how kubeflake knows what a `make test` really is. */
+  testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
 }
 
 /** One execution of the test command: a planned run or a probe. */

@@ -5,8 +5,8 @@
 
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import type { Framework, ProbePlan, Report, Snapshot } from './model.ts';
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Framework, ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
 import type { Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
@@ -21,7 +21,8 @@ import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
-import { detectFramework, selectionOf } from './frameworks/index.ts';
+import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
+import { driveStyleOf, firstRunStop, frameworkAfterFirstRun } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
 import { seedsFor } from './runner/seeds.ts';
 import { formatRunLine } from './report/run-line.ts';
@@ -31,7 +32,7 @@ import { renderTerminal } from './report/terminal.ts';
 
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
-  const framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command) : settings.framework;
+  let framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework;
   // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
   const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
@@ -48,6 +49,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     options,
     startedAt: Date.now(),
     ignore: settings.ignore,
+    ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
   });
   for (const source of sources) for (const error of source.errors) await log.fail(`${source.dir}: ${error}`);
   if (log.record.movedAside) presenter.warn(`${settings.resultsDir} held an earlier hunt: moved it to ${log.record.movedAside}`);
@@ -79,7 +81,31 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
-    const observe = observer({ settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log });
+    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log };
+    const observe = observer(context);
+    // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
+    const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
+      const decision = firstRunStop({
+        runDir: relative(log.record.root ?? settings.cwd, runDir(settings.resultsDir, entry.run.id)) || '.',
+        command: settings.command.join(' '),
+        style: driveStyleOf(commandStyle(framework, settings.command), settings.command),
+        started: meta.exitCode !== null || meta.signal !== null || meta.timedOut,
+        exitCode: meta.exitCode,
+        timedOut: meta.timedOut,
+        reports: entry.run.reports.length,
+        tests: entry.run.cases.length,
+        binaries: meta.testBinaries ?? [],
+        reportGlob: settings.reportGlob,
+      });
+      if (decision.stop) throw new Error(`${decision.reason}. ${decision.todo}`);
+      const seen = frameworkAfterFirstRun(framework, meta.testBinaries ?? []);
+      if (seen !== framework) {
+        presenter.info(`framework: ${seen} (the first run ran ${seen} suites through go test)`);
+        framework = seen;
+        log.record.framework = seen;
+        context.framework = seen;
+      }
+    };
     if (sources.length > 0) {
       // Probe after merge: the shards ran the planned runs; this hunt probes from all of them.
       const planned = sources.flatMap((source) => source.runs.filter((e) => !e.run.probe).map((entry) => ({ source, entry })));
@@ -88,9 +114,12 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       presenter.info(`merged ${log.runs.length} planned runs from ${sources.length} results directories`);
     } else {
       const seeds = seedsFor(settings.runs, settings.baseSeed);
+      let first = true;
       for (const [index, seed] of seeds.entries()) {
         if (settings.shard && index % settings.shard.count !== settings.shard.index) continue;
-        await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
+        const observed = await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
+        if (first) afterFirstRun(observed);
+        first = false;
       }
     }
 
@@ -139,8 +168,8 @@ interface ObserverContext {
 
 /** Runs the suite once while watching the cluster; snapshots and cleans up after it; appends it all to the log. */
 function observer(context: ObserverContext) {
-  const { settings, presenter, api, baseline, framework, log } = context;
-  return async ({ id, seed, plan, label }: { id: string; seed: number; plan?: ProbePlan; label: string }): Promise<LoggedRun> => {
+  const { settings, presenter, api, baseline, log } = context;
+  return async ({ id, seed, plan, label }: { id: string; seed: number; plan?: ProbePlan; label: string }): Promise<{ entry: LoggedRun; meta: RunMeta }> => {
     const dir = runDir(settings.resultsDir, id);
     // The watch writes the run's timeline into its folder from the first event on.
     await ensureDir(dir);
@@ -159,13 +188,15 @@ function observer(context: ObserverContext) {
           probe: plan !== undefined,
           plan,
           command: settings.command,
-          framework,
+          framework: context.framework,
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
           env: { ...settings.testEnv, KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', KUBEFLAKE_SEED: String(seed) },
           focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
           reportGlob: settings.reportGlob,
+          stress: settings.stress,
+          goflags: settings.goflags,
           onOutput: presenter.detail,
         });
         const events = (await watch?.stop()) ?? [];
@@ -205,7 +236,7 @@ function observer(context: ObserverContext) {
       const summary = `${cleanup.deleted.length} deleted, ${cleanup.finalizersRemoved.length} finalizers removed, ${cleanup.left.length} left`;
       if (cleanup.deleted.length + cleanup.finalizersRemoved.length + cleanup.left.length > 0) presenter.info(`  cleanup: ${summary}`);
     }
-    return entry;
+    return { entry, meta };
   };
 }
 

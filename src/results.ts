@@ -6,6 +6,8 @@
 //   results/baseline.json        the cluster before the first run
 //   results/runs/<id>/meta.json  one folder a run ("000") or probe ("probe-000"): the runner's record,
 //     log.txt, junit/*.xml, ginkgo.json, go-test.json   what the test command printed and wrote
+//     go-exec/                                          the go test shim's plan and script, and per test
+//                                                       binary its record and raw reports (frameworks/go-exec.ts)
 //     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
 //     baseline.json                                     a run taken over from a shard: that shard's baseline
 //   results/report.json, report.md, report.html
@@ -29,6 +31,7 @@ export const files = {
   ginkgoJson: 'ginkgo.json',
   goTestJson: 'go-test.json',
   ginkgoOutputDir: 'ginkgo-out',
+  goExecDir: 'go-exec',
   after: 'after.json',
   timeline: 'timeline.jsonl',
   cleanup: 'cleanup.json',
@@ -37,7 +40,7 @@ export const files = {
 } as const;
 
 /** Files the runner owns in a run folder: a rerun with the same id clears them first. */
-export const runnerFiles = [files.meta, files.log, files.junitDir, files.ginkgoJson, files.goTestJson, files.ginkgoOutputDir] as const;
+export const runnerFiles = [files.meta, files.log, files.junitDir, files.ginkgoJson, files.goTestJson, files.ginkgoOutputDir, files.goExecDir] as const;
 
 export function runDir(resultsDir: string, id: string): string {
   return join(resultsDir, files.runs, id);

@@ -59,6 +59,10 @@ export interface Settings {
   maxProbes: number;
   /** Glob of report files for the generic framework. */
   reportGlob?: string;
+  /** off, or cpu: the suite runs under CPU pressure (GOMAXPROCS=1 for the tests, the other cores busy) so timing-dependent order bugs fire more often. */
+  stress: 'off' | 'cpu';
+  /** The GOFLAGS the test command inherits: kubeflake's go test -exec shim is added to them, never replaces them. */
+  goflags?: string;
   /** Watch the cluster during runs to attribute leaks (costs one watch per resource type). */
   watch: boolean;
   /** Stream the test output, not only one line per run. */
@@ -159,6 +163,7 @@ export const INPUTS = {
   seed: { cli: 'string', actionDefault: '' },
   'max-probes': { cli: 'string', actionDefault: '20' },
   'report-glob': { cli: 'string', actionDefault: '' },
+  stress: { cli: 'string', actionDefault: 'off' },
   'fail-on': { cli: false, actionDefault: 'findings' },
   mode: { cli: false, actionDefault: 'run' },
   'github-token': { cli: false, actionDefault: '${{ github.token }}' },
@@ -221,6 +226,8 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     baseSeed: integer('seed', text('seed'), Date.now() % 1_000_000_007, 0, 2 ** 31 - 1),
     maxProbes: integer('max-probes', text('max-probes'), defaults.maxProbes, 0, 500),
     reportGlob: text('report-glob') || undefined,
+    stress: oneOf('stress', text('stress') || 'off', ['off', 'cpu'] as const),
+    goflags: env.GOFLAGS || undefined,
     watch: inputs.watch === undefined || inputs.watch === '' ? true : flag('watch', inputs.watch),
     verbose: flag('verbose', inputs.verbose),
     cacheDir: defaultCacheDir(env),

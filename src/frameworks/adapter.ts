@@ -9,11 +9,14 @@ export type CommandStyle =
   | 'ginkgo-binary' // go test ... -ginkgo.seed=S, or a compiled pkg.test binary with -ginkgo.* flags
   | 'go-test' // go test -shuffle=S -run=...
   | 'go-binary' // pkg.test -test.shuffle=S -test.run=...
-  | 'env'; // anything else (make test, scripts): the seed is passed as KUBEFLAKE_SEED
+  | 'go-exec' // make test, scripts: every go test they start is ordered through the -exec shim (go-exec.ts)
+  | 'env'; // anything else with framework generic: the seed is passed as KUBEFLAKE_SEED
 
 /** A test to select, by the full name its reports gave (Ginkgo: containers and leaf text). */
 export interface FocusTest {
   name: string;
+  /** The suite its reports gave (a plain Go test's package): the go test shim runs a package only when it holds a focused test. */
+  suite?: string;
 }
 
 /** Which seed to run with and, optionally, which tests only. */
@@ -38,8 +41,8 @@ export type ReportTarget =
   | { kind: 'ginkgo-output-dir'; dir: string; junit: string; json: string }
   /** `go test -ginkgo.*`: each test binary writes these names in its own package directory. */
   | { kind: 'package-files'; junit: string; json: string }
-  /** plain `go test`: the `-json` event stream on stdout, converted to JUnit by the runner. */
-  | { kind: 'go-test-json' }
+  /** anything that runs `go test`: GOFLAGS=-exec puts kubeflake's shim before every test binary, which reports per package. */
+  | { kind: 'go-exec' }
   /** generic: files the user's command writes, found by a glob. */
   | { kind: 'glob'; pattern: string }
   | { kind: 'none' };
@@ -63,4 +66,6 @@ export interface StyleAdapter {
   select(argv: readonly string[], selection: Selection): string[];
   /** Report flags on top of a selected argv. */
   addReports(argv: readonly string[], places: ReportPlaces): WithReports;
+  /** Variables the reproduce line sets for the selection, when flags cannot carry it (GOFLAGS for `make test`). */
+  reproduceEnv?(selection: Selection, env: Readonly<Record<string, string>>): Record<string, string>;
 }

@@ -63,7 +63,9 @@ export const ginkgoBinary: StyleAdapter = {
     return [...kept, '-ginkgo.randomize-all', `-ginkgo.seed=${selection.seed}`, ...names.map((n) => `-ginkgo.focus=${ginkgoFocusPattern(n)}`)];
   },
   addReports(argv, places) {
-    // Each package's test binary runs in its own directory: relative names keep one report each.
+    // `go test`: the exec shim adds report flags per binary (a plain package beside the suites gets none).
+    if (baseName(argv[0] ?? '') === 'go') return { argv: [...argv], reports: { kind: 'go-exec' }, notes: [] };
+    // A compiled binary runs in its own directory: relative names keep one report each.
     const reports = { kind: 'package-files', junit: `${places.packageFileStem}-junit.xml`, json: `${places.packageFileStem}-ginkgo.json` } as const;
     const kept = removeFlags(argv, [{ names: ['ginkgo.junit-report', 'ginkgo.json-report'], value: true }]).kept;
     return { argv: [...kept, `-ginkgo.junit-report=${reports.junit}`, `-ginkgo.json-report=${reports.json}`], reports, notes: [] };

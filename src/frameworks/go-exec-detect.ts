@@ -6,6 +6,9 @@
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import type { Framework } from '../model.ts';
+import type { CommandStyle } from './adapter.ts';
+import { baseName, parseCommandLine } from './command-line.ts';
 import type { TestBinaryKind } from './go-exec.ts';
 
 /** In every ginkgo CLI binary: the package that runs suites. Test binaries never link it. */
@@ -81,7 +84,32 @@ export function fileContains(file: string, strings: string[]): boolean[] {
 }
 
 /** How kubeflake drove the command in the run. */
-export type DriveStyle = 'ginkgo-cli' | 'go-exec' | 'generic';
+export type DriveStyle = 'ginkgo-cli' | 'go-exec' | 'test-binary' | 'generic';
+
+/** The way a command of this style runs: through the go test shim for anything that runs `go test`. */
+export function driveStyleOf(style: CommandStyle, command: readonly string[]): DriveStyle {
+  switch (style) {
+    case 'ginkgo-cli':
+      return 'ginkgo-cli';
+    case 'go-test':
+    case 'go-exec':
+      return 'go-exec';
+    case 'ginkgo-binary':
+      return baseName(parseCommandLine(command).argv[0] ?? '') === 'go' ? 'go-exec' : 'test-binary';
+    case 'go-binary':
+      return 'test-binary';
+    case 'env':
+      return 'generic';
+  }
+}
+
+/**
+ * The framework after the first run showed what really runs: a `go test ./...` or `make test`
+ * taken for plain Go that ran a Ginkgo suite is Ginkgo (its probes focus specs, not -run names).
+ */
+export function frameworkAfterFirstRun(framework: Framework, binaries: readonly { kind: TestBinaryKind }[]): Framework {
+  return framework === 'go' && binaries.some((binary) => binary.kind === 'ginkgo') ? 'ginkgo' : framework;
+}
 
 /** What the first run left, as the stop decision needs it. */
 export interface FirstRunFacts {
@@ -134,6 +162,8 @@ export function firstRunStop(facts: FirstRunFacts): FirstRunDecision {
           failed,
       );
     }
+    case 'test-binary':
+      return stop('a compiled test binary writes no report kubeflake can read', 'run it through `go test` (e.g. `go test ./pkg`), which kubeflake orders and reports through its exec shim');
     case 'generic':
       return facts.reportGlob
         ? stop(`nothing matched report-glob ${facts.reportGlob} after the run`, `point report-glob at the JUnit files the command writes (relative to working-directory); the output is in ${log}`)

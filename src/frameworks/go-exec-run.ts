@@ -1,6 +1,6 @@
-// The runner's side of the `go test -exec` shim: before a run, write the plan and the shim
-// script into the run folder and give the GOFLAGS that point the go command at it; after the
-// run, turn what the shim left (one set of files per test binary) into the run's reports.
+// The runner's side of the `go test -exec` shim, before a run: write the plan and the shim
+// script into the run folder and give the GOFLAGS that point the go command at it. (After the
+// run, runner/go-exec-reports.ts turns what the shim left into the run's reports.)
 //
 // Why a generated sh script that execs node on the shim entry: GOFLAGS cannot quote, so -exec
 // needs one path without spaces, and the script is that path whatever the node or checkout
@@ -8,14 +8,14 @@
 // the one implementation the unit tests check, and needs no build step on the user's machine.
 
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { goflagsWithShim, shimScript, type GoExecFocus, type GoExecPlan, type TestBinaryRecord } from './go-exec.ts';
-import { GoTestJUnitBuilder, parseGoTestEvent } from '../runner/gotest-json.ts';
+import { goflagsWithShim, shimScript, type GoExecFocus, type GoExecPlan } from './go-exec.ts';
+import { files } from '../results.ts';
 
-/** Files of the shim in a run folder. */
-export const goExecFiles = { dir: 'go-exec', plan: 'plan.json', script: 'shim' } as const;
+/** The shim's own files in the run's go-exec/ folder. */
+const shimFiles = { plan: 'plan.json', script: 'shim' } as const;
 
 export interface GoExecSetup {
   /** Set on the test command: GOFLAGS with kubeflake's -exec (and the user's own flags kept). */
@@ -32,10 +32,10 @@ export async function installGoExecShim(
   runDir: string,
   options: { seed: number; focus?: GoExecFocus[]; gomaxprocs?: number; goflags?: string; node?: string; entry?: string },
 ): Promise<GoExecSetup> {
-  const reportDir = join(runDir, goExecFiles.dir);
+  const reportDir = join(runDir, files.goExecDir);
   await mkdir(reportDir, { recursive: true });
-  const script = join(reportDir, goExecFiles.script);
-  const planFile = join(reportDir, goExecFiles.plan);
+  const script = join(reportDir, shimFiles.script);
+  const planFile = join(reportDir, shimFiles.plan);
   const { goflags, userExec } = goflagsWithShim(options.goflags, script);
   const plan: GoExecPlan = {
     version: 1,
@@ -61,57 +61,4 @@ export function goExecShimEntry(): string {
   const found = candidates.find((file) => existsSync(file));
   if (!found) throw new Error(`kubeflake's go test shim is missing (looked for ${candidates.join(', ')}): the installation is incomplete; reinstall kubeflake`);
   return found;
-}
-
-/** What the shim left for one run: the reports it gathered and what ran. */
-export interface GoExecCollected {
-  /** JUnit files placed in `junitDir`, by name. */
-  junit: string[];
-  /** Ginkgo JSON reports (absolute), one per Ginkgo suite that wrote one. */
-  ginkgoJson: string[];
-  /** One per test binary the go command ran, in the order they started. */
-  binaries: TestBinaryRecord[];
-  warnings: string[];
-}
-
-/**
- * Gathers the shim's files: a Ginkgo suite's JUnit goes to `junitDir` and its JSON report is
- * listed; a plain test binary's test2json stream (or a Ginkgo suite's, when the suite died
- * before writing its report) is converted to JUnit. The raw files stay in go-exec/.
- */
-export async function collectGoExecReports(reportDir: string, junitDir: string, interrupted?: string): Promise<GoExecCollected> {
-  const collected: GoExecCollected = { junit: [], ginkgoJson: [], binaries: [], warnings: [] };
-  const names = existsSync(reportDir) ? await readdir(reportDir) : [];
-  for (const name of names.filter((file) => file.endsWith('.exec.json'))) {
-    try {
-      collected.binaries.push(JSON.parse(await readFile(join(reportDir, name), 'utf8')) as TestBinaryRecord);
-    } catch {
-      // Claimed but never written: the shim was killed before the binary ended. Its stream still counts below.
-      const label = name.slice(0, -'.exec.json'.length);
-      collected.warnings.push(`the test binary of ${label} left no record (the shim was stopped before it ended): its report may be partial`);
-    }
-  }
-  collected.binaries.sort((a, b) => a.startedAt - b.startedAt || a.label.localeCompare(b.label));
-  const labels = new Set(names.filter((file) => file.endsWith('.exec.json')).map((file) => file.slice(0, -'.exec.json'.length)));
-  await mkdir(junitDir, { recursive: true });
-  for (const label of [...labels].sort()) {
-    const files = { ginkgoJson: `${label}.ginkgo.json`, junit: `${label}.junit.xml`, goTestJson: `${label}.go-test.json` };
-    const hasGinkgo = names.includes(files.ginkgoJson);
-    if (hasGinkgo) collected.ginkgoJson.push(join(reportDir, files.ginkgoJson));
-    if (hasGinkgo && names.includes(files.junit)) {
-      await rename(join(reportDir, files.junit), join(junitDir, `${label}.xml`));
-      collected.junit.push(`${label}.xml`);
-      continue;
-    }
-    if (hasGinkgo || !names.includes(files.goTestJson)) continue;
-    const builder = new GoTestJUnitBuilder();
-    for (const line of (await readFile(join(reportDir, files.goTestJson), 'utf8')).split('\n')) {
-      const event = parseGoTestEvent(line);
-      if (event) builder.add(event);
-    }
-    if (builder.events === 0) continue;
-    await writeFile(join(junitDir, `${label}.xml`), builder.toXml(interrupted));
-    collected.junit.push(`${label}.xml`);
-  }
-  return collected;
 }

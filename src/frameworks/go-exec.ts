@@ -13,6 +13,29 @@
 // the user's copies of the flags it replaces (the Go flag package keeps the last value).
 
 import { ginkgoFocusPattern, goRunPattern } from './patterns.ts';
+import type { StyleAdapter } from './adapter.ts';
+
+/**
+ * `make test`, a script: kubeflake cannot add flags, but every `go test` inside reads GOFLAGS,
+ * so the shim carries seed, focus and reports (the run folder's plan). The reproduce line sets
+ * the same order through GOFLAGS (`-shuffle`, `-run`): exact for plain Go tests; Ginkgo's flags
+ * have no GOFLAGS form, so a Ginkgo suite's line keeps the seed only in KUBEFLAKE_SEED.
+ */
+export const goExecCommand: StyleAdapter = {
+  style: 'go-exec',
+  focusable: true,
+  seedInEnv: true,
+  serves: ['go', 'ginkgo'],
+  select: (argv) => [...argv],
+  addReports: (argv) => ({ argv: [...argv], reports: { kind: 'go-exec' }, notes: [] }),
+  reproduceEnv(selection, env): Record<string, string> {
+    const names = (selection.tests ?? []).map((test) => test.name);
+    // GOFLAGS splits on spaces: a name with one (a Ginkgo spec) cannot be put in -run.
+    if (names.some((name) => /\s/.test(name))) return {};
+    const flags = [env.GOFLAGS ?? '', `-shuffle=${selection.seed}`, names.length > 0 ? `-run=${goRunPattern(names)}` : ''];
+    return { GOFLAGS: flags.filter((flag) => flag !== '').join(' ') };
+  },
+};
 
 /** What kubeflake asks of every test binary one run starts: the shim reads it from the run folder. */
 export interface GoExecPlan {
@@ -69,7 +92,7 @@ export interface TestBinary {
 /** What the shim leaves in the report folder for each binary: `<label>.exec.json`. */
 export interface TestBinaryRecord {
   importPath: string;
-  kind: TestBinaryKind;
+  kind: Exclude<TestBinaryKind, 'program'>;
   label: string;
   /** The package folder, where the binary ran. */
   dir: string;
@@ -154,6 +177,12 @@ export function shimInvocation(plan: GoExecPlan, binary: TestBinary, args: strin
 
   if (binary.kind === 'ginkgo-v1') {
     notes.push(`${binary.importPath} is a Ginkgo v1 suite: kubeflake orders Ginkgo v2 specs only, so its specs run in their written order as one Go test; upgrade to Ginkgo v2 to hunt inside it`);
+  }
+  // `go test ./... -ginkgo.v` hands Ginkgo's flags to every package; a plain one would refuse them and fail.
+  const foreign = unique(parsed.flags.filter((flag) => flag.name.startsWith('ginkgo.')).map((flag) => flag.name));
+  if (foreign.length > 0) {
+    for (const name of foreign) replaced.add(name);
+    notes.push(`${binary.importPath} is no Ginkgo v2 suite: kubeflake left out the Ginkgo flags it would have refused (${foreign.map((name) => `-${name}`).join(', ')})`);
   }
   replaced.add('test.shuffle');
   ours.push(`-test.shuffle=${seed}`);

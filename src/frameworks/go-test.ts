@@ -21,10 +21,8 @@ export const goTest: StyleAdapter = {
   seedInEnv: false,
   serves: ['go'],
   select: (argv, selection) => selectGo(argv, selection.seed, (selection.tests ?? []).map((t) => t.name), '', 2),
-  addReports(argv) {
-    const kept = removeFlags(argv, [{ names: ['json'], value: false }]).kept;
-    return { argv: [...kept.slice(0, 2), '-json', ...kept.slice(2)], reports: { kind: 'go-test-json' }, notes: [] };
-  },
+  // The exec shim gives every test binary its own test2json stream (and a Ginkgo suite its reports).
+  addReports: (argv) => ({ argv: [...argv], reports: { kind: 'go-exec' }, notes: [] }),
 };
 
 export const goBinary: StyleAdapter = {

@@ -7,6 +7,7 @@ import { baseName, hasFlag, parseCommandLine } from './command-line.ts';
 import { ginkgoBinary, ginkgoCli, ginkgoCliArgsAt } from './ginkgo.ts';
 import { goBinary, goTest } from './go-test.ts';
 import { envStyle } from './generic.ts';
+import { goExecCommand } from './go-exec.ts';
 import { shellQuote } from './patterns.ts';
 import type { CommandStyle, FocusTest, ReportPlaces, ReportTarget, Selection, StyleAdapter } from './adapter.ts';
 
@@ -27,9 +28,11 @@ function shapeOf(argv: readonly string[]): Shape {
 
 /**
  * The framework a command runs: the ginkgo CLI -> ginkgo; `go test` or `pkg.test` with
- * `-ginkgo.*` flags -> ginkgo, without -> go; anything else -> generic.
+ * `-ginkgo.*` flags -> ginkgo, without -> go; anything else (make test, a script) -> go, driven
+ * through the go test shim (what it really runs is known after the first run), unless a report
+ * glob says the command writes its own reports -> generic.
  */
-export function detectFramework(command: readonly string[]): Framework {
+export function detectFramework(command: readonly string[], options: { reportGlob?: string } = {}): Framework {
   const { argv } = parseCommandLine(command);
   switch (shapeOf(argv)) {
     case 'ginkgo-cli':
@@ -38,7 +41,7 @@ export function detectFramework(command: readonly string[]): Framework {
     case 'test-binary':
       return hasFlag(argv, /^--?ginkgo\./) ? 'ginkgo' : 'go';
     case 'other':
-      return 'generic';
+      return options.reportGlob ? 'generic' : 'go';
   }
 }
 
@@ -47,6 +50,7 @@ const adapters: Record<CommandStyle, StyleAdapter> = {
   'ginkgo-binary': ginkgoBinary,
   'go-test': goTest,
   'go-binary': goBinary,
+  'go-exec': goExecCommand,
   env: envStyle,
 };
 
@@ -61,7 +65,7 @@ export function commandStyle(framework: Framework, command: readonly string[]): 
     case 'test-binary':
       return framework === 'ginkgo' ? 'ginkgo-binary' : 'go-binary';
     case 'other':
-      return 'env';
+      return 'go-exec';
   }
 }
 
@@ -119,7 +123,7 @@ export function reproduceCommand(framework: Framework, command: readonly string[
   const line = parseCommandLine(command);
   const adapter = adapters[commandStyle(framework, command)];
   const argv = adapter.select(line.argv, adapter.focusable ? selection : { seed: selection.seed });
-  const env = { ...line.env, ...(adapter.seedInEnv ? { KUBEFLAKE_SEED: String(selection.seed) } : {}) };
+  const env = { ...line.env, ...(adapter.seedInEnv ? { KUBEFLAKE_SEED: String(selection.seed) } : {}), ...adapter.reproduceEnv?.(selection, line.env) };
   return [...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`), ...argv.map(shellQuote)].join(' ');
 }
 

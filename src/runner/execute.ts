@@ -11,7 +11,10 @@ import type { Framework, ProbePlan, RunMeta } from '../model.ts';
 import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts';
 import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
-import { GoTestJUnitBuilder, parseGoTestEvent } from './gotest-json.ts';
+import { installGoExecShim } from '../frameworks/go-exec-run.ts';
+import { collectGoExecReports } from './go-exec-reports.ts';
+import { startCpuLoad, stressEnv, stressPlan, type CpuLoad, type Stress } from './stress.ts';
+import { availableParallelism } from 'node:os';
 
 export interface RunSpec {
   /** "000", "001"... or "probe-003": also the folder name. */
@@ -35,6 +38,10 @@ export interface RunSpec {
   /** Generic framework: where the command writes its JUnit files (relative to cwd, or absolute). */
   reportGlob?: string;
   cwd?: string;
+  /** CPU pressure for timing-dependent order bugs: GOMAXPROCS=1 for the tests, busy threads beside them. */
+  stress?: Stress;
+  /** The GOFLAGS the command inherits: kubeflake's -exec is added to them, never replaces them. */
+  goflags?: string;
   /** Each output line as it comes, for verbose mode. */
   onOutput?: (line: string) => void;
 }
@@ -61,6 +68,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
     durationMs: 0,
     reports: [],
     warnings,
+    ...(spec.stress && spec.stress !== 'off' ? { stress: spec.stress } : {}),
   };
   await mkdir(runDir, { recursive: true });
   await clearRunnerFiles(runDir);
@@ -104,7 +112,9 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       }
     }
     try {
-      meta.reports = await collectReports(built.reports, runDir, cwd, startedAt, warnings, outcome.goTest, meta.timedOut ? 'the run was killed at its timeout' : undefined);
+      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined);
+      meta.reports = collected.reports;
+      if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
     } catch (error) {
       warnings.push(`collecting the reports of run ${spec.id} failed: ${(error as Error).message}`);
     }
@@ -127,78 +137,81 @@ async function clearRunnerFiles(runDir: string): Promise<void> {
 interface SpawnOutcome {
   result?: ProcessResult;
   error?: string;
-  goTest: GoTestJUnitBuilder;
 }
 
 async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd: string): Promise<SpawnOutcome> {
   const logFile = join(runDir, layout.log);
   await writeFile(logFile, `# kubeflake ${spec.id} seed ${spec.seed} in ${cwd}\n# ${built.display.join(' ')}\n`);
-  const goTest = new GoTestJUnitBuilder();
-  const jsonStream = built.reports.kind === 'go-test-json';
-  // `go test -json` output: raw events to go-test.json, their text to log.txt, so the log reads like `go test -v`.
-  let log: WriteStream | undefined;
-  let events: WriteStream | undefined;
-  if (jsonStream) {
-    log = createWriteStream(logFile, { flags: 'a' });
-    events = createWriteStream(join(runDir, layout.goTestJson));
-  }
-  const onLine = jsonStream
-    ? (line: string) => {
-        const event = parseGoTestEvent(line);
-        if (event) {
-          events!.write(`${line}\n`);
-          goTest.add(event);
-          if (event.Output !== undefined) {
-            log!.write(event.Output);
-            spec.onOutput?.(event.Output.replace(/\r?\n$/, ''));
-          }
-        } else {
-          log!.write(`${line}\n`);
-          spec.onOutput?.(line);
-        }
-      }
-    : spec.onOutput;
+  const stress = stressPlan(spec.stress ?? 'off', availableParallelism());
+  const env = { ...spec.env, ...built.env };
+  let load: CpuLoad | undefined;
   try {
+    if (built.reports.kind === 'go-exec') {
+      // The command's own GOFLAGS word wins over the inherited one, as in a shell.
+      const shim = await installGoExecShim(runDir, {
+        seed: spec.seed,
+        focus: spec.focus?.map((test) => ({ suite: test.suite ?? '', name: test.name })),
+        gomaxprocs: stress.gomaxprocs,
+        goflags: env.GOFLAGS ?? spec.goflags,
+      });
+      Object.assign(env, shim.env);
+    } else {
+      Object.assign(env, stressEnv(stress));
+    }
+    if (stress.loadThreads > 0) load = startCpuLoad(stress.loadThreads, spec.timeoutMs + (spec.killGraceMs ?? 10_000));
     const result = await runProcess(built.argv, {
       cwd,
-      extraEnv: { ...spec.env, ...built.env },
-      logFile: jsonStream ? undefined : logFile,
-      onLine,
+      extraEnv: env,
+      logFile,
+      onLine: spec.onOutput,
       timeoutMs: spec.timeoutMs,
       killGraceMs: spec.killGraceMs ?? 10_000,
     });
-    return { result, goTest };
+    return { result };
   } catch (error) {
     const message =
       error instanceof CommandNotFoundError
         ? `command not found: ${error.command} (in ${cwd}): install it or put it on PATH, or fix the test command \`${built.display.join(' ')}\``
         : `could not start \`${built.display.join(' ')}\`: ${(error as Error).message}`;
     await writeFile(logFile, `# ${message}\n`, { flag: 'a' });
-    return { error: message, goTest };
+    return { error: message };
   } finally {
-    await Promise.all([log, events].map((stream) => (stream ? new Promise((done) => stream.end(done)) : undefined)));
+    await load?.stop();
   }
 }
 
-/** Moves or converts what the command wrote into junit/ and ginkgo.json; returns their relative paths. */
+/** Moves or converts what the command wrote into junit/ and ginkgo.json; returns their relative paths (and, through the go test shim, what ran). */
 async function collectReports(
   target: ReportTarget,
   runDir: string,
   cwd: string,
   startedAt: number,
   warnings: string[],
-  goTest: GoTestJUnitBuilder,
   interrupted: string | undefined,
-): Promise<string[]> {
+): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries'] }> {
+  const junitDir = join(runDir, layout.junitDir);
+  if (target.kind === 'go-exec') {
+    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted);
+    warnings.push(...collected.warnings, ...collected.binaries.flatMap((binary) => binary.notes));
+    const reports = collected.junit.map((name) => `${layout.junitDir}/${name}`);
+    // Copied: each suite's own report stays in go-exec/ beside its record.
+    if (await combineGinkgoJson(collected.ginkgoJson, join(runDir, layout.ginkgoJson), warnings, true)) reports.push(layout.ginkgoJson);
+    const testBinaries = collected.binaries.map((binary) => ({
+      importPath: binary.importPath,
+      kind: binary.kind,
+      exitCode: binary.exitCode,
+      ...(binary.skipped ? { skipped: binary.skipped } : {}),
+    }));
+    return { reports, testBinaries };
+  }
+  return { reports: await collectFiles(target, runDir, cwd, startedAt, warnings) };
+}
+
+async function collectFiles(target: Exclude<ReportTarget, { kind: 'go-exec' }>, runDir: string, cwd: string, startedAt: number, warnings: string[]): Promise<string[]> {
   const junitDir = join(runDir, layout.junitDir);
   switch (target.kind) {
     case 'none':
       return [];
-    case 'go-test-json': {
-      if (goTest.events === 0) return [];
-      await writeFile(join(junitDir, 'junit.xml'), goTest.toXml(interrupted));
-      return [`${layout.junitDir}/junit.xml`];
-    }
     case 'ginkgo-output-dir': {
       // junit.xml / ginkgo.json merged by the CLI; <suite>_junit.xml... with --keep-separate-reports.
       const names = existsSync(target.dir) ? await readdir(target.dir) : [];
@@ -328,8 +341,8 @@ function noReportWarning(built: BuiltCommand, runDir: string, cwd: string): stri
       return `no JUnit report found at ${where}: did the test command accept --junit-report and --output-dir (ginkgo v2 CLI)? See log.txt`;
     case 'package-files':
       return `no JUnit report found at ${where}: did the test binaries accept -ginkgo.junit-report (are these Ginkgo v2 suites)? See log.txt`;
-    case 'go-test-json':
-      return `no JUnit report found at ${where}: \`go test -json\` printed no test events (did the build fail?). See log.txt`;
+    case 'go-exec':
+      return `no JUnit report found at ${where}: no test binary reported through kubeflake's go test shim (did the build fail, or does the command run no \`go test\`?). See log.txt and go-exec/`;
     case 'glob':
       return `no JUnit report found at ${where}: nothing matched report-glob ${built.reports.pattern} in ${cwd} after the run; does the command write its reports there?`;
     case 'none':

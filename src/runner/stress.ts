@@ -31,6 +31,17 @@ export function stressEnv(plan: StressPlan): Record<string, string> {
   return plan.gomaxprocs === undefined ? {} : { GOMAXPROCS: String(plan.gomaxprocs) };
 }
 
+/**
+ * A reproduce line for a hunt made under stress: the same GOMAXPROCS in front, and a shell
+ * comment saying the rest of the pressure (busy cores) is not in the line.
+ */
+export function stressedReproduce(line: string, stress: Stress): string {
+  const plan = stressPlan(stress, 2);
+  const env = Object.entries(stressEnv(plan)).map(([name, value]) => `${name}=${value}`);
+  if (env.length === 0) return line;
+  return `${env.join(' ')} ${line}  # found under stress ${stress}: keep the other cores busy, and it may take several tries`;
+}
+
 export interface CpuLoad {
   /** Ends every busy thread; resolves when they are gone. */
   stop(): Promise<void>;

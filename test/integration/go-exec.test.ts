@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess, type ProcessResult } from '../../src/exec.ts';
-import { collectGoExecReports, installGoExecShim, type GoExecCollected } from '../../src/frameworks/go-exec-run.ts';
+import { installGoExecShim } from '../../src/frameworks/go-exec-run.ts';
+import { collectGoExecReports, type GoExecCollected } from '../../src/runner/go-exec-reports.ts';
 import type { GoExecFocus } from '../../src/frameworks/go-exec.ts';
 import { fixtures } from '../support/paths.ts';
 

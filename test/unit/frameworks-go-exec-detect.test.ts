@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectExecutable, fileContains, firstRunStop, ginkgoCliMark, programWord, type FirstRunFacts } from '../../src/frameworks/go-exec-detect.ts';
+import { detectExecutable, driveStyleOf, fileContains, firstRunStop, frameworkAfterFirstRun, ginkgoCliMark, programWord, type FirstRunFacts } from '../../src/frameworks/go-exec-detect.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kf-detect-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,6 +70,7 @@ test('the first run decides whether the hunt can go on: a stop says why and what
     ['ginkgo CLI without reports', { style: 'ginkgo-cli', exitCode: 1 }, /ginkgo wrote no report/, /Ginkgo v2 CLI/],
     ['generic with a glob', { style: 'generic', reportGlob: 'out/*.xml' }, /nothing matched report-glob out\/\*\.xml/, /point report-glob/],
     ['generic without a glob', { style: 'generic' }, /no report-glob says where its reports are/, /set report-glob/],
+    ['a compiled test binary', { style: 'test-binary' }, /compiled test binary writes no report/, /run it through `go test`/],
   ];
   for (const [name, facts, reason, todo] of cases) {
     const decision = firstRunStop({ ...base, ...facts });
@@ -84,4 +85,21 @@ test('the first run decides whether the hunt can go on: a stop says why and what
     assert.match(decision.reason, reason, name);
     assert.match(decision.todo, todo!, name);
   }
+});
+
+test('what the first run ran refines the framework: plain go that ran a Ginkgo suite is Ginkgo', () => {
+  assert.equal(frameworkAfterFirstRun('go', [{ kind: 'go' }, { kind: 'ginkgo' }]), 'ginkgo');
+  assert.equal(frameworkAfterFirstRun('go', [{ kind: 'go' }, { kind: 'ginkgo-v1' }]), 'go');
+  assert.equal(frameworkAfterFirstRun('go', []), 'go');
+  assert.equal(frameworkAfterFirstRun('generic', [{ kind: 'ginkgo' }]), 'generic', 'a framework the user chose stays');
+});
+
+test('the drive style of every command style', () => {
+  assert.equal(driveStyleOf('ginkgo-cli', ['ginkgo', '-r']), 'ginkgo-cli');
+  assert.equal(driveStyleOf('go-test', ['go', 'test', './...']), 'go-exec');
+  assert.equal(driveStyleOf('go-exec', ['make', 'test']), 'go-exec');
+  assert.equal(driveStyleOf('ginkgo-binary', ['A=1', 'go', 'test', './...', '-ginkgo.v']), 'go-exec');
+  assert.equal(driveStyleOf('ginkgo-binary', ['./x.test', '-ginkgo.v']), 'test-binary');
+  assert.equal(driveStyleOf('go-binary', ['./x.test']), 'test-binary');
+  assert.equal(driveStyleOf('env', ['make', 'test']), 'generic');
 });

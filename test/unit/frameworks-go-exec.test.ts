@@ -126,6 +126,13 @@ test('plain Go test binaries: -test.shuffle and a test2json stream, -run replace
   }
 });
 
+test('a plain package beside Ginkgo suites: the Ginkgo flags go test hands every binary are left out, with a note', () => {
+  const invocation = shimInvocation(plan, plain, ['-test.timeout=10m0s', '-ginkgo.v', '-ginkgo.randomize-all', '-ginkgo.seed=7', '-ginkgo.focus', 'Widgets', '-test.count=1']);
+  assert.deepEqual(invocation.argv, [plain.path, '-test.v=test2json', '-test.shuffle=7', '-test.timeout=10m0s', '-test.count=1']);
+  assert.deepEqual(invocation.notes, ['example.com/op/util is no Ginkgo v2 suite: kubeflake left out the Ginkgo flags it would have refused (-ginkgo.v, -ginkgo.randomize-all, -ginkgo.seed, -ginkgo.focus)']);
+  assert.deepEqual(shimInvocation(plan, plain, ['-test.v=true']).notes, []);
+});
+
 test('a go run program and a Ginkgo v1 suite', () => {
   const program = shimInvocation({ ...plan, gomaxprocs: 1 }, { ...plain, path: '/tmp/go-build1/b001/exe/controller-gen', kind: 'program' }, ['-x', 'y']);
   assert.deepEqual(program, { argv: ['/tmp/go-build1/b001/exe/controller-gen', '-x', 'y'], env: {}, output: 'raw', notes: [] });

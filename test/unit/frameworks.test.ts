@@ -71,7 +71,8 @@ const shapes: Shape[] = [
   {
     line: 'go test ./... -ginkgo.v -ginkgo.seed=4 -ginkgo.junit-report=x.xml', framework: 'ginkgo', style: 'ginkgo-binary', seed: 11,
     reproduce: 'go test ./... -ginkgo.v -ginkgo.junit-report=x.xml -ginkgo.randomize-all -ginkgo.seed=11',
-    run: ['go', 'test', './...', '-ginkgo.v', '-ginkgo.randomize-all', '-ginkgo.seed=11', '-ginkgo.junit-report=.kubeflake-003-ab-junit.xml', '-ginkgo.json-report=.kubeflake-003-ab-ginkgo.json'],
+    // Reports come through the go test exec shim (GOFLAGS), not flags: the run is the reproduce line.
+    run: ['go', 'test', './...', '-ginkgo.v', '-ginkgo.junit-report=x.xml', '-ginkgo.randomize-all', '-ginkgo.seed=11'],
   },
   {
     line: 'KUBEBUILDER_ASSETS=/assets go test -count=1 ./internal/... -ginkgo.seed=9 -ginkgo.v', framework: 'ginkgo', style: 'ginkgo-binary', seed: 5, focus: ['A'],
@@ -84,7 +85,7 @@ const shapes: Shape[] = [
   {
     line: 'go test -count=1 -shuffle=on ./pkg', framework: 'go', style: 'go-test', seed: 1712,
     reproduce: 'go test -shuffle=1712 -count=1 ./pkg',
-    run: ['go', 'test', '-json', '-shuffle=1712', '-count=1', './pkg'],
+    run: ['go', 'test', '-shuffle=1712', '-count=1', './pkg'],
   },
   {
     line: 'go test -run TestOld -shuffle=on -v ./pkg', framework: 'go', style: 'go-test', seed: 11, focus: ['TestA', 'TestB'],
@@ -93,7 +94,7 @@ const shapes: Shape[] = [
   {
     line: 'go test ./pkg -args -kubeconfig=/k', framework: 'go', style: 'go-test', seed: 4,
     reproduce: 'go test -shuffle=4 ./pkg -args -kubeconfig=/k',
-    run: ['go', 'test', '-json', '-shuffle=4', './pkg', '-args', '-kubeconfig=/k'],
+    run: ['go', 'test', '-shuffle=4', './pkg', '-args', '-kubeconfig=/k'],
   },
   {
     line: './pkg.test -test.v', framework: 'go', style: 'go-binary', seed: 2, focus: ['TestA'],
@@ -107,6 +108,20 @@ const shapes: Shape[] = [
     line: 'FOO=a make test', framework: 'generic', style: 'env', seed: 3,
     reproduce: 'FOO=a KUBEFLAKE_SEED=3 make test',
   },
+  // make test, scripts: the go test exec shim orders every go test inside; the reproduce line does it through GOFLAGS.
+  {
+    line: 'make test', framework: 'go', style: 'go-exec', seed: 3,
+    reproduce: 'KUBEFLAKE_SEED=3 GOFLAGS=-shuffle=3 make test',
+    run: ['make', 'test'],
+  },
+  {
+    line: 'GOFLAGS=-mod=mod ./hack/test.sh -v', framework: 'go', style: 'go-exec', seed: 8, focus: ['TestA', 'TestB/sub'],
+    reproduce: "GOFLAGS='-mod=mod -shuffle=8 -run=^(TestA|TestB)$' KUBEFLAKE_SEED=8 ./hack/test.sh -v",
+  },
+  {
+    line: 'make test', framework: 'ginkgo', style: 'go-exec', seed: 6, focus: ['Widgets victim'],
+    reproduce: 'KUBEFLAKE_SEED=6 make test',
+  },
 ];
 
 test('every argv shape: style, reproduce line, and the run command built from the same flags', () => {
@@ -117,9 +132,11 @@ test('every argv shape: style, reproduce line, and the run command built from th
     assert.equal(reproduceCommand(shape.framework, command, selection), shape.reproduce, shape.line);
     const built = buildRunCommand(command, shape.framework, { ...selection, reports });
     if (shape.run) assert.deepEqual(built.argv, shape.run, shape.line);
-    // The run command is the reproduce command plus report flags: nothing of the selection differs.
+    // The run command is the reproduce command plus report flags: nothing of the selection differs
+    // (through the go test shim, the run's seed travels in its plan, the reproduce line's in GOFLAGS).
     const reproduced = buildRunCommand(command, shape.framework, selection);
-    assert.equal(shellJoin(reproduced.display), shape.reproduce.replace(/ ?KUBEFLAKE_SEED=\d+/, ''), shape.line);
+    const expected = shape.style === 'go-exec' ? shape.line : shape.reproduce.replace(/ ?KUBEFLAKE_SEED=\d+/, '');
+    assert.equal(shellJoin(reproduced.display), expected, shape.line);
     for (const word of reproduced.argv) {
       if (/(junit|json)-report|output-dir/.test(word)) continue; // the user's report flags give way to kubeflake's
       assert.ok(built.argv.includes(word), `${shape.line}: ${word} missing from the run command`);
@@ -128,7 +145,7 @@ test('every argv shape: style, reproduce line, and the run command built from th
   }
 });
 
-test('detectFramework reads what runs: the ginkgo CLI, go test with or without -ginkgo.* flags, else generic', () => {
+test('detectFramework reads what runs: the ginkgo CLI, go test with or without -ginkgo.* flags, else go through the shim (generic with a report glob)', () => {
   const cases: [string, Framework][] = [
     ['ginkgo -r', 'ginkgo'],
     ['ginkgo run -v ./pkg/...', 'ginkgo'],
@@ -142,18 +159,19 @@ test('detectFramework reads what runs: the ginkgo CLI, go test with or without -
     ['KUBECONFIG=/k USE_EXISTING_CLUSTER=true ginkgo -r', 'ginkgo'],
     ['env CGO_ENABLED=0 go test ./...', 'go'],
     ['GOFLAGS=-mod=mod go test ./... -ginkgo.v', 'ginkgo'],
-    ['make test', 'generic'],
-    ['bash -c go test ./...', 'generic'],
-    ['./hack/test.sh', 'generic'],
-    ['npm test', 'generic'],
+    ['make test', 'go'],
+    ['bash -c go test ./...', 'go'],
+    ['./hack/test.sh', 'go'],
   ];
   for (const [line, framework] of cases) assert.equal(detectFramework(split(line)), framework, line);
+  assert.equal(detectFramework(split('npm test'), { reportGlob: 'reports/*.xml' }), 'generic');
+  assert.equal(detectFramework(split('go test ./...'), { reportGlob: 'reports/*.xml' }), 'go', 'a report glob does not change what go test is');
 });
 
 test('a forced framework that does not fit the command is an error naming the command', () => {
-  assert.throws(() => buildRunCommand(split('make test'), 'ginkgo', { seed: 1 }), /framework ginkgo needs .*make test/);
-  assert.throws(() => buildRunCommand(split('make test'), 'go', { seed: 1 }), /framework go needs .*make test/);
+  assert.throws(() => buildRunCommand(split('ginkgo -r'), 'go', { seed: 1 }), /framework go needs .*ginkgo -r/);
   assert.equal(commandStyle('go', split('ginkgo -r')), 'env');
+  assert.equal(commandStyle('ginkgo', split('make test')), 'go-exec', 'make test runs go test: the shim serves both');
   assert.equal(commandStyle('generic', split('go test ./...')), 'env');
 });
 
@@ -165,8 +183,9 @@ test('report flags: the user\'s own report and output-dir flags are replaced, wi
   assert.equal(built.argv.at(-1), './...');
   assert.match(built.notes.join('\n'), /replaced the command's --output-dir/);
   assert.deepEqual(built.reports, { kind: 'ginkgo-output-dir', dir: '/r/runs/003/ginkgo-out', junit: 'junit.xml', json: 'ginkgo.json' });
-  assert.equal(buildRunCommand(split('go test ./...'), 'ginkgo', { seed: 1, reports }).reports.kind, 'package-files');
-  assert.equal(buildRunCommand(split('go test ./...'), 'go', { seed: 1, reports }).reports.kind, 'go-test-json');
+  assert.equal(buildRunCommand(split('go test ./...'), 'ginkgo', { seed: 1, reports }).reports.kind, 'go-exec');
+  assert.equal(buildRunCommand(split('go test ./...'), 'go', { seed: 1, reports }).reports.kind, 'go-exec');
+  assert.equal(buildRunCommand(split('./controller.test'), 'ginkgo', { seed: 1, reports }).reports.kind, 'package-files');
 });
 
 test('generic commands: untouched, the seed in KUBEFLAKE_SEED, reports by glob, no focus', () => {

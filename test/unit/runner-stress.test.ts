@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCpuLoad, stressEnv, stressPlan } from '../../src/runner/stress.ts';
+import { startCpuLoad, stressEnv, stressPlan, stressedReproduce } from '../../src/runner/stress.ts';
 
 test('stress cpu: tests on one core, every other core busy, at most four threads; off changes nothing', () => {
   assert.deepEqual(stressPlan('off', 8), { stress: 'off', loadThreads: 0 });
@@ -34,4 +34,12 @@ test('the CPU load ends at its deadline even if nobody stops it', async () => {
   const stuck = new Promise((_, fail) => (timer = setTimeout(() => fail(new Error('the load was still running 30 s after its 100 ms deadline')), 30_000)));
   await Promise.race([load.done, stuck]);
   clearTimeout(timer);
+});
+
+test('a reproduce line found under stress carries GOMAXPROCS and says what the line cannot', () => {
+  assert.equal(
+    stressedReproduce("go test -shuffle=5 '-run=^(TestA)$' ./pkg", 'cpu'),
+    "GOMAXPROCS=1 go test -shuffle=5 '-run=^(TestA)$' ./pkg  # found under stress cpu: keep the other cores busy, and it may take several tries",
+  );
+  assert.equal(stressedReproduce('go test ./pkg', 'off'), 'go test ./pkg');
 });

@@ -1,0 +1,61 @@
+// After a run through the go test shim: what it left in the run's go-exec/ folder (one set of
+// files per test binary) becomes the run's reports, and the records say what really ran.
+
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TestBinaryRecord } from '../frameworks/go-exec.ts';
+import { GoTestJUnitBuilder, parseGoTestEvent } from './gotest-json.ts';
+
+/** What the shim left for one run: the reports it gathered and what ran. */
+export interface GoExecCollected {
+  /** JUnit files placed in `junitDir`, by name. */
+  junit: string[];
+  /** Ginkgo JSON reports (absolute), one per Ginkgo suite that wrote one. */
+  ginkgoJson: string[];
+  /** One per test binary the go command ran, in the order they started. */
+  binaries: TestBinaryRecord[];
+  warnings: string[];
+}
+
+/**
+ * Gathers the shim's files: a Ginkgo suite's JUnit goes to `junitDir` and its JSON report is
+ * listed; a plain test binary's test2json stream (or a Ginkgo suite's, when the suite died
+ * before writing its report) is converted to JUnit. The raw files stay in go-exec/.
+ */
+export async function collectGoExecReports(reportDir: string, junitDir: string, interrupted?: string): Promise<GoExecCollected> {
+  const collected: GoExecCollected = { junit: [], ginkgoJson: [], binaries: [], warnings: [] };
+  const names = existsSync(reportDir) ? await readdir(reportDir) : [];
+  for (const name of names.filter((file) => file.endsWith('.exec.json'))) {
+    try {
+      collected.binaries.push(JSON.parse(await readFile(join(reportDir, name), 'utf8')) as TestBinaryRecord);
+    } catch {
+      // Claimed but never written: the shim was killed before the binary ended. Its stream still counts below.
+      const label = name.slice(0, -'.exec.json'.length);
+      collected.warnings.push(`the test binary of ${label} left no record (the shim was stopped before it ended): its report may be partial`);
+    }
+  }
+  collected.binaries.sort((a, b) => a.startedAt - b.startedAt || a.label.localeCompare(b.label));
+  const labels = new Set(names.filter((file) => file.endsWith('.exec.json')).map((file) => file.slice(0, -'.exec.json'.length)));
+  await mkdir(junitDir, { recursive: true });
+  for (const label of [...labels].sort()) {
+    const files = { ginkgoJson: `${label}.ginkgo.json`, junit: `${label}.junit.xml`, goTestJson: `${label}.go-test.json` };
+    const hasGinkgo = names.includes(files.ginkgoJson);
+    if (hasGinkgo) collected.ginkgoJson.push(join(reportDir, files.ginkgoJson));
+    if (hasGinkgo && names.includes(files.junit)) {
+      await rename(join(reportDir, files.junit), join(junitDir, `${label}.xml`));
+      collected.junit.push(`${label}.xml`);
+      continue;
+    }
+    if (hasGinkgo || !names.includes(files.goTestJson)) continue;
+    const builder = new GoTestJUnitBuilder();
+    for (const line of (await readFile(join(reportDir, files.goTestJson), 'utf8')).split('\n')) {
+      const event = parseGoTestEvent(line);
+      if (event) builder.add(event);
+    }
+    if (builder.events === 0) continue;
+    await writeFile(join(junitDir, `${label}.xml`), builder.toXml(interrupted));
+    collected.junit.push(`${label}.xml`);
+  }
+  return collected;
+}
