@@ -187,7 +187,8 @@ export function shimInvocation(plan: GoExecPlan, binary: TestBinary, args: strin
   replaced.add('test.shuffle');
   ours.push(`-test.shuffle=${seed}`);
   if (plan.focus?.length) {
-    const names = unique(plan.focus.filter((test) => test.suite === binary.importPath).map((test) => test.name));
+    // A focused test with no package named could be in any package.
+    const names = unique(plan.focus.filter((test) => test.suite === '' || test.suite === binary.importPath).map((test) => test.name));
     if (names.length === 0) {
       return { argv: [], env, output, notes, skip: `no focused test is in ${binary.importPath}` };
     }

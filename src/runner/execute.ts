@@ -13,6 +13,7 @@ import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
 import { installGoExecShim } from '../frameworks/go-exec-run.ts';
 import { collectGoExecReports } from './go-exec-reports.ts';
+import { BuildFailureScanner } from './gotest-json.ts';
 import { startCpuLoad, stressEnv, stressPlan, type CpuLoad, type Stress } from './stress.ts';
 import { availableParallelism } from 'node:os';
 
@@ -112,7 +113,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       }
     }
     try {
-      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined);
+      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined, outcome.buildFailures);
       meta.reports = collected.reports;
       if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
     } catch (error) {
@@ -137,6 +138,8 @@ async function clearRunnerFiles(runDir: string): Promise<void> {
 interface SpawnOutcome {
   result?: ProcessResult;
   error?: string;
+  /** Packages go test could not build, seen in its output. */
+  buildFailures: BuildFailureScanner;
 }
 
 async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd: string): Promise<SpawnOutcome> {
@@ -144,6 +147,13 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
   await writeFile(logFile, `# kubeflake ${spec.id} seed ${spec.seed} in ${cwd}\n# ${built.display.join(' ')}\n`);
   const stress = stressPlan(spec.stress ?? 'off', availableParallelism());
   const env = { ...spec.env, ...built.env };
+  const buildFailures = new BuildFailureScanner();
+  const onLine = built.reports.kind === 'go-exec'
+    ? (line: string) => {
+        buildFailures.add(line);
+        spec.onOutput?.(line);
+      }
+    : spec.onOutput;
   let load: CpuLoad | undefined;
   try {
     if (built.reports.kind === 'go-exec') {
@@ -163,18 +173,18 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
       cwd,
       extraEnv: env,
       logFile,
-      onLine: spec.onOutput,
+      onLine,
       timeoutMs: spec.timeoutMs,
       killGraceMs: spec.killGraceMs ?? 10_000,
     });
-    return { result };
+    return { result, buildFailures };
   } catch (error) {
     const message =
       error instanceof CommandNotFoundError
         ? `command not found: ${error.command} (in ${cwd}): install it or put it on PATH, or fix the test command \`${built.display.join(' ')}\``
         : `could not start \`${built.display.join(' ')}\`: ${(error as Error).message}`;
     await writeFile(logFile, `# ${message}\n`, { flag: 'a' });
-    return { error: message };
+    return { error: message, buildFailures };
   } finally {
     await load?.stop();
   }
@@ -188,10 +198,11 @@ async function collectReports(
   startedAt: number,
   warnings: string[],
   interrupted: string | undefined,
+  buildFailures: BuildFailureScanner,
 ): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries'] }> {
   const junitDir = join(runDir, layout.junitDir);
   if (target.kind === 'go-exec') {
-    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted);
+    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted, buildFailures.events());
     warnings.push(...collected.warnings, ...collected.binaries.flatMap((binary) => binary.notes));
     const reports = collected.junit.map((name) => `${layout.junitDir}/${name}`);
     // Copied: each suite's own report stays in go-exec/ beside its record.

@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TestBinaryRecord } from '../frameworks/go-exec.ts';
-import { GoTestJUnitBuilder, parseGoTestEvent } from './gotest-json.ts';
+import { labelOf, type TestBinaryRecord } from '../frameworks/go-exec.ts';
+import { GoTestJUnitBuilder, goTestJUnit, parseGoTestEvent, type GoTestEvent } from './gotest-json.ts';
 
 /** What the shim left for one run: the reports it gathered and what ran. */
 export interface GoExecCollected {
@@ -23,7 +23,12 @@ export interface GoExecCollected {
  * listed; a plain test binary's test2json stream (or a Ginkgo suite's, when the suite died
  * before writing its report) is converted to JUnit. The raw files stay in go-exec/.
  */
-export async function collectGoExecReports(reportDir: string, junitDir: string, interrupted?: string): Promise<GoExecCollected> {
+export async function collectGoExecReports(
+  reportDir: string,
+  junitDir: string,
+  interrupted?: string,
+  buildFailures: readonly { importPath: string; events: GoTestEvent[] }[] = [],
+): Promise<GoExecCollected> {
   const collected: GoExecCollected = { junit: [], ginkgoJson: [], binaries: [], warnings: [] };
   const names = existsSync(reportDir) ? await readdir(reportDir) : [];
   for (const name of names.filter((file) => file.endsWith('.exec.json'))) {
@@ -55,6 +60,13 @@ export async function collectGoExecReports(reportDir: string, junitDir: string, 
     }
     if (builder.events === 0) continue;
     await writeFile(join(junitDir, `${label}.xml`), builder.toXml(interrupted));
+    collected.junit.push(`${label}.xml`);
+  }
+  // A package that did not build ran no binary, so it left no files: its failure comes from go test's output.
+  for (const failure of buildFailures) {
+    const label = labelOf(failure.importPath);
+    if (labels.has(label)) continue;
+    await writeFile(join(junitDir, `${label}.xml`), goTestJUnit(failure.events));
     collected.junit.push(`${label}.xml`);
   }
   return collected;

@@ -285,3 +285,48 @@ export function escapeXml(text: string): string {
 function escapeAttribute(text: string): string {
   return escapeXml(text).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
 }
+
+/**
+ * Packages `go test` could not build (or set up), read from its text output: the compiler's
+ * `# pkg` block and the `FAIL pkg [build failed]` line. Through the exec shim no test binary runs
+ * for them, so this is the only trace; as events, they become a failed TestMain like any other.
+ */
+export class BuildFailureScanner {
+  readonly #output = new Map<string, CappedOutput>();
+  readonly #failed: string[] = [];
+  #current: string | undefined;
+
+  add(line: string): void {
+    const header = /^# (\S+)(?: \[[^\]]*\])?$/.exec(line);
+    if (header) {
+      this.#current = header[1]!;
+      if (!this.#output.has(this.#current)) this.#output.set(this.#current, new CappedOutput(64 * 1024));
+      this.#output.get(this.#current)!.add(`${line}\n`);
+      return;
+    }
+    const failed = /^FAIL\t(\S+) \[(build|setup) failed\]$/.exec(line);
+    if (failed) {
+      if (!this.#failed.includes(failed[1]!)) this.#failed.push(failed[1]!);
+      this.#current = undefined;
+      return;
+    }
+    // go test's own summary and test framing end a compiler block.
+    if (/^(ok|FAIL|PASS|\?)(\s|$)|^(===|---) /.test(line)) this.#current = undefined;
+    else if (this.#current) this.#output.get(this.#current)!.add(`${line}\n`);
+  }
+
+  /** One package's events each: start, what the compiler said, fail. */
+  events(): { importPath: string; events: GoTestEvent[] }[] {
+    return this.#failed.map((importPath) => {
+      const said = this.#output.get(importPath)?.text() ?? `FAIL\t${importPath} [build failed]\n`;
+      return {
+        importPath,
+        events: [
+          { Action: 'start', Package: importPath },
+          { Action: 'output', Package: importPath, Output: said },
+          { Action: 'fail', Package: importPath, FailedBuild: importPath },
+        ],
+      };
+    });
+  }
+}

@@ -128,8 +128,9 @@ test('ginkgo -r over several suites: one merged JUnit and one ginkgo.json with e
 test('go test with -ginkgo.* flags: one report per package collected, the same order as the ginkgo CLI for the seed', async () => {
   const before = filesUnder(runnerFixture);
   const viaGo = await run(['go', 'test', '-count=1', './ginkgo/...', '-ginkgo.v'], { seed: 17 });
-  assert.deepEqual(viaGo.meta.reports, ['junit/ginkgo_ordersuite.xml', 'junit/ginkgo_othersuite.xml', 'ginkgo.json']);
+  assert.deepEqual(viaGo.meta.reports, ['junit/kubeflake.test_runner_ginkgo_ordersuite.xml', 'junit/kubeflake.test_runner_ginkgo_othersuite.xml', 'ginkgo.json']);
   assert.ok(viaGo.meta.command.includes('-ginkgo.seed=17'));
+  assert.deepEqual(viaGo.meta.testBinaries?.map((binary) => binary.kind), ['ginkgo', 'ginkgo']);
   assert.deepEqual(filesUnder(runnerFixture), before, 'per-package reports were left in the project');
   const viaCli = await run(['ginkgo', './ginkgo/ordersuite'], { seed: 17 });
   assert.deepEqual(

@@ -1,6 +1,6 @@
-// The runner against real `go test` on plain Go tests (test/fixtures/runner/plain): `-json`
-// converted to JUnit, the raw stream kept, `-shuffle` reaching the tests, `-run` keeping the
-// recorded relative order. No cluster needed.
+// The runner against real `go test` on plain Go tests (test/fixtures/runner/plain): through the
+// exec shim each test binary's test2json stream is kept and converted to JUnit, `-shuffle`
+// reaches the tests, `-run` keeps the recorded relative order. No cluster needed.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ const results = mkdtempSync(join(tmpdir(), 'kf-runner-go-'));
 let runs = 0;
 after(() => rmSync(results, { recursive: true, force: true }));
 const pkg = 'kubeflake.test/runner/plain/order';
+const label = 'kubeflake.test_runner_plain_order';
 
 async function run(extra: Partial<RunSpec> = {}): Promise<{ meta: RunMeta; dir: string }> {
   const id = String(runs++).padStart(3, '0');
@@ -23,9 +24,9 @@ async function run(extra: Partial<RunSpec> = {}): Promise<{ meta: RunMeta; dir: 
   return { meta, dir };
 }
 
-/** Top-level tests in the order the raw `go test -json` stream started them. */
+/** Top-level tests in the order the shim's raw test2json stream started them. */
 function order(dir: string): string[] {
-  return readFileSync(join(dir, 'go-test.json'), 'utf8')
+  return readFileSync(join(dir, 'go-exec', `${label}.go-test.json`), 'utf8')
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { Action: string; Test?: string })
@@ -35,15 +36,16 @@ function order(dir: string): string[] {
 
 /** Testcase names of the converted JUnit, in document order, with failed ones marked. */
 function junitCases(dir: string): string[] {
-  const xml = readFileSync(join(dir, 'junit', 'junit.xml'), 'utf8');
+  const xml = readFileSync(join(dir, 'junit', `${label}.xml`), 'utf8');
   return [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"[^>]*>(\s*<failure)?/g)].map((m) => `${m[2]}${m[3] ? ' FAILED' : ''}`);
 }
 
-test('a go test run: JUnit converted into junit/, the raw -json kept, log.txt reads like go test -v', async () => {
+test('a go test run: JUnit converted into junit/, the raw test2json stream kept, log.txt reads like go test -v', async () => {
   const { meta, dir } = await run({ seed: 2_000_000_000 });
-  assert.deepEqual(meta.reports, ['junit/junit.xml']);
-  assert.deepEqual(readdirSync(dir).sort(), ['go-test.json', 'junit', 'log.txt', 'meta.json']);
-  assert.deepEqual(meta.command, ['go', 'test', '-json', '-shuffle=2000000000', '-count=1', './plain/order']);
+  assert.deepEqual(meta.reports, [`junit/${label}.xml`]);
+  assert.deepEqual(readdirSync(dir).sort(), ['go-exec', 'junit', 'log.txt', 'meta.json']);
+  assert.deepEqual(meta.command, ['go', 'test', '-shuffle=2000000000', '-count=1', './plain/order']);
+  assert.deepEqual(meta.testBinaries, [{ importPath: pkg, kind: 'go', exitCode: 1 }]);
   assert.equal(meta.exitCode, 1);
   const log = readFileSync(join(dir, 'log.txt'), 'utf8');
   assert.match(log, /^-test\.shuffle 2000000000$/m);
@@ -52,7 +54,7 @@ test('a go test run: JUnit converted into junit/, the raw -json kept, log.txt re
   const cases = junitCases(dir);
   assert.equal(cases.length, 12);
   assert.deepEqual(cases.filter((name) => name.endsWith('FAILED')), ['TestVictim FAILED']);
-  assert.match(readFileSync(join(dir, 'junit', 'junit.xml'), 'utf8'), new RegExp(`<testsuite [^>]*name="${pkg}"`));
+  assert.match(readFileSync(join(dir, 'junit', `${label}.xml`), 'utf8'), new RegExp(`<testsuite [^>]*name="${pkg}"`));
   // Document order is execution order.
   assert.deepEqual(cases.filter((name) => !name.includes('/')).map((name) => name.replace(' FAILED', '')), order(dir));
 });
@@ -92,9 +94,10 @@ test('a build failure still gives a report: TestMain failed with the compiler ou
   mkdirSync(join(broken, 'pkg'));
   writeFileSync(join(broken, 'pkg', 'x_test.go'), 'package pkg\nimport "testing"\nfunc TestX(t *testing.T) { undefined() }\n');
   const { meta, dir } = await run({ cwd: broken, command: ['go', 'test', './pkg'] });
-  assert.deepEqual(meta.reports, ['junit/junit.xml']);
+  // No test binary ran: the failure comes from go test's own output.
+  assert.deepEqual(meta.reports, ['junit/broken_pkg.xml']);
+  assert.deepEqual(meta.testBinaries, []);
   assert.equal(meta.exitCode, 1);
-  const xml = readFileSync(join(dir, 'junit', 'junit.xml'), 'utf8');
-  assert.match(xml, /name="TestMain"/);
-  assert.match(xml, /undefined: undefined/);
+  const xml = readFileSync(join(dir, 'junit', 'broken_pkg.xml'), 'utf8');
+  assert.match(xml, /name="TestMain"[^>]*>\s*<failure message="pkg\/x_test\.go:3:\d+: undefined: undefined"/);
 });

@@ -103,6 +103,12 @@ test('plain Go test binaries: -test.shuffle and a test2json stream, -run replace
       plan: { focus: [{ suite: plain.importPath, name: 'TestVictim' }, { suite: 'example.com/op/other', name: 'TestOther' }, { suite: plain.importPath, name: 'TestPolluter' }] },
     },
     {
+      name: 'a focused test with no package named may be in any package',
+      args: [],
+      argv: [plain.path, '-test.v=test2json', '-test.shuffle=7', '-test.run=^(TestVictim)$'],
+      plan: { focus: [{ suite: '', name: 'TestVictim' }] },
+    },
+    {
       name: 'a probe with nothing in this package does not run it at all',
       args: goTestWords,
       skip: true,
