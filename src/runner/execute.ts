@@ -3,7 +3,7 @@
 // the reports into the run folder and writes meta.json. Whatever happens (not found, crash,
 // timeout, no report) meta.json is written and says what went wrong: results are never lost.
 
-import { createWriteStream, existsSync, globSync, statSync, type WriteStream } from 'node:fs';
+import { existsSync, globSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
