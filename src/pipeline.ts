@@ -22,7 +22,7 @@ import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
-import { driveStyleOf, firstRunStop, frameworkAfterFirstRun } from './frameworks/go-exec-detect.ts';
+import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
 import { seedsFor } from './runner/seeds.ts';
 import { formatRunLine } from './report/run-line.ts';
@@ -96,6 +96,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         tests: entry.run.cases.length,
         binaries: meta.testBinaries ?? [],
         reportGlob: settings.reportGlob,
+        program: detectExecutable(programWord(settings.command) ?? '', settings.cwd, settings.testEnv.PATH ?? ''),
       });
       if (decision.stop) throw new Error(`${decision.reason}. ${decision.todo}`);
       const seen = frameworkAfterFirstRun(framework, meta.testBinaries ?? []);

@@ -15,7 +15,8 @@ const subcommands = new Set(['watch', 'build', 'bootstrap', 'generate', 'labels'
 /** Index of the first word after the program (`ginkgo`, or `go run <ginkgo package>`), or -1 when this is no ginkgo CLI. */
 export function ginkgoCliArgsAt(argv: readonly string[]): number {
   const program = baseName(argv[0] ?? '');
-  if (program === 'ginkgo') return 1;
+  // Tool folders often keep a version in the name: bin/ginkgo-v2.34.0, ginkgo2.
+  if (/^ginkgo([-_.]?v?\d[\w.-]*)?$/.test(program)) return 1;
   if (program !== 'go' || argv[1] !== 'run') return -1;
   const at = argv.findIndex((word, i) => i >= 2 && ginkgoPackage.test(word));
   return at < 0 ? -1 : at + 1;

@@ -30,11 +30,15 @@ export function detectExecutable(program: string, cwd: string, searchPath: strin
   const file = locate(program, cwd, searchPath);
   if (!file) return 'missing';
   const head = Buffer.alloc(2);
-  const fd = openSync(file, 'r');
   try {
-    readSync(fd, head, 0, 2, 0);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, head, 0, 2, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 'missing';
   }
   if (head.toString('latin1') === '#!') return 'script';
   return fileContains(file, [ginkgoCliMark])[0] ? 'ginkgo-cli' : 'binary';
@@ -127,6 +131,8 @@ export interface FirstRunFacts {
   /** What the go test shim ran (go-exec style): one entry per test binary. */
   binaries: { kind: TestBinaryKind; importPath: string }[];
   reportGlob?: string;
+  /** What the command's program is by its content, when known. */
+  program?: ExecutableKind;
 }
 
 export type FirstRunDecision = { stop: false } | { stop: true; reason: string; todo: string };
@@ -152,6 +158,12 @@ export function firstRunStop(facts: FirstRunFacts): FirstRunDecision {
         return stop(
           `${facts.binaries.length} test binaries ran through kubeflake's go test shim but none left a report`,
           `see ${facts.runDir}/go-exec/*.exec.json and ${log}; this is a kubeflake bug worth reporting with those files`,
+        );
+      }
+      if (facts.program === 'ginkgo-cli') {
+        return stop(
+          `\`${facts.command}\` is a ginkgo CLI under another name, which runs its suites without \`go test\``,
+          'give kubeflake the program under the name ginkgo (a link named ginkgo, or a name like ginkgo-v2.34.0), so it adds its seed and report flags, or run the suites with `go test`',
         );
       }
       const failed = facts.exitCode !== 0 ? ` It exited with code ${String(facts.exitCode)}: if the build failed, the errors are in ${log}.` : '';

@@ -65,6 +65,7 @@ test('the first run decides whether the hunt can go on: a stop says why and what
     ['timed out', { timedOut: true, exitCode: null }, /killed at the run timeout/, /raise run-timeout/],
     ['reports without tests', { reports: 1 }, /its reports hold no test/, /-run, --focus, --label-filter/],
     ['a script ran no go test', {}, /ran no Go test binary through `go test`/, /give kubeflake that ginkgo command/],
+    ['a renamed ginkgo CLI', { command: 'tools/gk -r', program: 'ginkgo-cli' }, /`tools\/gk -r` is a ginkgo CLI under another name/, /under the name ginkgo/],
     ['a failed build', { exitCode: 2 }, /ran no Go test binary/, /exited with code 2: if the build failed, the errors are in results\/runs\/000\/log\.txt/],
     ['binaries ran, no report', { binaries: [{ kind: 'go', importPath: 'x' }] }, /1 test binaries ran through kubeflake's go test shim/, /go-exec\/\*\.exec\.json/],
     ['ginkgo CLI without reports', { style: 'ginkgo-cli', exitCode: 1 }, /ginkgo wrote no report/, /Ginkgo v2 CLI/],
