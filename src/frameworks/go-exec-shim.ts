@@ -241,6 +241,8 @@ function signalExit(signal: NodeJS.Signals | null): number {
   return 128 + (signal ? (numbers[signal] ?? 1) : 1);
 }
 
+// The go command may be gone (killed at a timeout) while the binary still prints: never crash on a closed pipe.
+process.stdout.on('error', () => undefined);
 process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
   process.stderr.write(`kubeflake go-exec shim failed: ${(error as Error).stack ?? String(error)}\n`);
   return 1;

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
-import { runProcess } from '../../src/exec.ts';
+import { isAlive, runProcess } from '../../src/exec.ts';
 import { hunt } from '../../src/pipeline.ts';
 import { recordingPresenter } from '../../src/presenter.ts';
 import { parseSettings } from '../../src/settings.ts';
@@ -147,4 +147,24 @@ test('a hunt on `make test` names both victims, confirms their polluters by prob
   } finally {
     rmSync(settings.resultsDir, { recursive: true, force: true });
   }
+});
+
+test('a go test killed at the run timeout: the shim lets the suite write its report, and the run records the hang', async () => {
+  const runner = join(fixtures, 'runner');
+  await runProcess(['go', 'test', '-count=1', '-run=^$', './hang'], { cwd: runner, capture: true, timeoutMs: 600_000 });
+  const pidFile = join(results, 'hang.pid');
+  const { meta, dir } = await run(['go', 'test', '-count=1', './hang'], {
+    cwd: runner,
+    timeoutMs: 10_000,
+    killGraceMs: 5_000,
+    env: { KUBEFLAKE_FIXTURE_HANG: '1', KUBEFLAKE_FIXTURE_PIDFILE: pidFile },
+  });
+  assert.equal(meta.timedOut, true);
+  const sleeper = Number(readFileSync(pidFile, 'utf8'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(isAlive(sleeper), false, `the suite's child ${sleeper} outlived the timeout`);
+  // Ginkgo got the SIGTERM and wrote its report through the shim: the hung spec is named.
+  assert.deepEqual(meta.reports, ['junit/kubeflake.test_runner_hang.xml', 'ginkgo.json']);
+  const suites = JSON.parse(readFileSync(join(dir, 'ginkgo.json'), 'utf8')) as { SpecReports: { LeafNodeText: string; State: string }[] }[];
+  assert.equal(suites[0]?.SpecReports.find((spec) => spec.LeafNodeText === 'hangs when asked to')?.State, 'interrupted');
 });
