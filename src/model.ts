@@ -146,6 +146,8 @@ export interface RunMeta {
   stress?: 'cpu';
   /** What the go test shim ran, one entry per test binary: how kubeflake knows what a `make test` really is. */
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
+  /** Packages go test could not build: no test binary ran for them. */
+  unbuilt?: string[];
 }
 
 /** One execution of the test command: a planned run or a probe. */

@@ -95,6 +95,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         reports: entry.run.reports.length,
         tests: entry.run.cases.length,
         binaries: meta.testBinaries ?? [],
+        unbuilt: meta.unbuilt,
         reportGlob: settings.reportGlob,
         program: detectExecutable(programWord(settings.command) ?? '', settings.cwd, settings.testEnv.PATH ?? ''),
       });

@@ -130,6 +130,8 @@ export interface FirstRunFacts {
   tests: number;
   /** What the go test shim ran (go-exec style): one entry per test binary. */
   binaries: { kind: TestBinaryKind; importPath: string }[];
+  /** Packages go test could not build. */
+  unbuilt?: string[];
   reportGlob?: string;
   /** What the command's program is by its content, when known. */
   program?: ExecutableKind;
@@ -139,9 +141,14 @@ export type FirstRunDecision = { stop: false } | { stop: true; reason: string; t
 
 /** Whether the hunt can go on after its first run, and if not, why and what the user should do. */
 export function firstRunStop(facts: FirstRunFacts): FirstRunDecision {
-  if (facts.tests > 0) return { stop: false };
   const log = `${facts.runDir}/log.txt`;
   const stop = (reason: string, todo: string): FirstRunDecision => ({ stop: true, reason: `the first run gave no test results: ${reason}; every further run would do the same, so the hunt stops here`, todo });
+  // Only build failures (reported as failed TestMains) and no test binary: the same in every run.
+  const unbuilt = facts.unbuilt ?? [];
+  if (unbuilt.length > 0 && facts.binaries.length === 0) {
+    return stop(`${unbuilt.length === 1 ? 'its package' : `all ${unbuilt.length} of its packages`} did not build (${unbuilt.join(', ')})`, `fix the build; the compiler's errors are in the report and in ${log}`);
+  }
+  if (facts.tests > 0) return { stop: false };
   if (!facts.started) return stop(`\`${facts.command}\` could not be started`, `fix the test command or working-directory (the reason is in ${facts.runDir}/meta.json)`);
   if (facts.timedOut) return stop('it was killed at the run timeout before any test reported', `raise run-timeout, or find what hangs in ${log}`);
   if (facts.reports > 0) {

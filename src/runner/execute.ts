@@ -116,6 +116,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined, outcome.buildFailures);
       meta.reports = collected.reports;
       if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
+      if (collected.unbuilt) meta.unbuilt = collected.unbuilt;
     } catch (error) {
       warnings.push(`collecting the reports of run ${spec.id} failed: ${(error as Error).message}`);
     }
@@ -199,10 +200,11 @@ async function collectReports(
   warnings: string[],
   interrupted: string | undefined,
   buildFailures: BuildFailureScanner,
-): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries'] }> {
+): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries']; unbuilt?: string[] }> {
   const junitDir = join(runDir, layout.junitDir);
   if (target.kind === 'go-exec') {
-    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted, buildFailures.events());
+    const unbuilt = buildFailures.events();
+    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted, unbuilt);
     warnings.push(...collected.warnings, ...collected.binaries.flatMap((binary) => binary.notes));
     const reports = collected.junit.map((name) => `${layout.junitDir}/${name}`);
     // Copied: each suite's own report stays in go-exec/ beside its record.
@@ -213,7 +215,7 @@ async function collectReports(
       exitCode: binary.exitCode,
       ...(binary.skipped ? { skipped: binary.skipped } : {}),
     }));
-    return { reports, testBinaries };
+    return { reports, testBinaries, ...(unbuilt.length ? { unbuilt: unbuilt.map((failure) => failure.importPath) } : {}) };
   }
   return { reports: await collectFiles(target, runDir, cwd, startedAt, warnings) };
 }

@@ -97,6 +97,7 @@ test('a build failure still gives a report: TestMain failed with the compiler ou
   // No test binary ran: the failure comes from go test's own output.
   assert.deepEqual(meta.reports, ['junit/broken_pkg.xml']);
   assert.deepEqual(meta.testBinaries, []);
+  assert.deepEqual(meta.unbuilt, ['broken/pkg']);
   assert.equal(meta.exitCode, 1);
   const xml = readFileSync(join(dir, 'junit', 'broken_pkg.xml'), 'utf8');
   assert.match(xml, /name="TestMain"[^>]*>\s*<failure message="pkg\/x_test\.go:3:\d+: undefined: undefined"/);

@@ -65,6 +65,8 @@ test('the first run decides whether the hunt can go on: a stop says why and what
     ['timed out', { timedOut: true, exitCode: null }, /killed at the run timeout/, /raise run-timeout/],
     ['reports without tests', { reports: 1 }, /its reports hold no test/, /-run, --focus, --label-filter/],
     ['a script ran no go test', {}, /ran no Go test binary through `go test`/, /give kubeflake that ginkgo command/],
+    ['nothing built', { reports: 1, tests: 1, exitCode: 1, unbuilt: ['example.com/op/pkg'] }, /its package did not build \(example\.com\/op\/pkg\)/, /fix the build; the compiler's errors are in the report/],
+    ['some packages built and ran: go on', { reports: 2, tests: 5, exitCode: 1, unbuilt: ['example.com/op/a'], binaries: [{ kind: 'go', importPath: 'example.com/op/b' }] }, undefined, undefined],
     ['a renamed ginkgo CLI', { command: 'tools/gk -r', program: 'ginkgo-cli' }, /`tools\/gk -r` is a ginkgo CLI under another name/, /under the name ginkgo/],
     ['a failed build', { exitCode: 2 }, /ran no Go test binary/, /exited with code 2: if the build failed, the errors are in results\/runs\/000\/log\.txt/],
     ['binaries ran, no report', { binaries: [{ kind: 'go', importPath: 'x' }] }, /1 test binaries ran through kubeflake's go test shim/, /go-exec\/\*\.exec\.json/],
