@@ -292,7 +292,7 @@ function escapeAttribute(text: string): string {
  * for them, so this is the only trace; as events, they become a failed TestMain like any other.
  */
 export class BuildFailureScanner {
-  readonly #output = new Map<string, CappedOutput>();
+  readonly #output = new Map<string, CappedText>();
   readonly #failed: string[] = [];
   #current: string | undefined;
 
@@ -300,7 +300,7 @@ export class BuildFailureScanner {
     const header = /^# (\S+)(?: \[[^\]]*\])?$/.exec(line);
     if (header) {
       this.#current = header[1]!;
-      if (!this.#output.has(this.#current)) this.#output.set(this.#current, new CappedOutput(64 * 1024));
+      if (!this.#output.has(this.#current)) this.#output.set(this.#current, new CappedText(64 * 1024));
       this.#output.get(this.#current)!.add(`${line}\n`);
       return;
     }
@@ -318,7 +318,7 @@ export class BuildFailureScanner {
   /** One package's events each: start, what the compiler said, fail. */
   events(): { importPath: string; events: GoTestEvent[] }[] {
     return this.#failed.map((importPath) => {
-      const said = this.#output.get(importPath)?.text() ?? `FAIL\t${importPath} [build failed]\n`;
+      const said = this.#output.get(importPath)?.toStringMarked(outputCut) ?? `FAIL\t${importPath} [build failed]\n`;
       return {
         importPath,
         events: [
