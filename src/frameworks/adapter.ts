@@ -42,7 +42,7 @@ export type ReportTarget =
   /** `go test -ginkgo.*`: each test binary writes these names in its own package directory. */
   | { kind: 'package-files'; junit: string; json: string }
   /** anything that runs `go test`: GOFLAGS=-exec puts kubeflake's shim before every test binary, which reports per package. */
-  | { kind: 'go-exec' }
+  | { kind: 'go-exec'; userExec?: string }
   /** generic: files the user's command writes, found by a glob. */
   | { kind: 'glob'; pattern: string }
   | { kind: 'none' };

@@ -7,6 +7,7 @@
 
 import { baseName, hasFlag, removeFlags } from './command-line.ts';
 import { ginkgoFocusPattern } from './patterns.ts';
+import { takeExecFlag } from './go-exec.ts';
 import type { StyleAdapter } from './adapter.ts';
 
 const ginkgoPackage = /(^|\/)ginkgo(\/v\d+)?\/ginkgo(@\S+)?$/;
@@ -65,7 +66,10 @@ export const ginkgoBinary: StyleAdapter = {
   },
   addReports(argv, places) {
     // `go test`: the exec shim adds report flags per binary (a plain package beside the suites gets none).
-    if (baseName(argv[0] ?? '') === 'go') return { argv: [...argv], reports: { kind: 'go-exec' }, notes: [] };
+    if (baseName(argv[0] ?? '') === 'go') {
+      const { argv: kept, exec, notes } = takeExecFlag(argv);
+      return { argv: kept, reports: { kind: 'go-exec', ...(exec ? { userExec: exec } : {}) }, notes };
+    }
     // A compiled binary runs in its own directory: relative names keep one report each.
     const reports = { kind: 'package-files', junit: `${places.packageFileStem}-junit.xml`, json: `${places.packageFileStem}-ginkgo.json` } as const;
     const kept = removeFlags(argv, [{ names: ['ginkgo.junit-report', 'ginkgo.json-report'], value: true }]).kept;

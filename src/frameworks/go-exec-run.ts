@@ -30,13 +30,16 @@ export interface GoExecSetup {
  */
 export async function installGoExecShim(
   runDir: string,
-  options: { seed: number; focus?: GoExecFocus[]; gomaxprocs?: number; goflags?: string; node?: string; entry?: string },
+  options: { seed: number; focus?: GoExecFocus[]; gomaxprocs?: number; goflags?: string; userExec?: string; node?: string; entry?: string },
 ): Promise<GoExecSetup> {
   const reportDir = join(runDir, files.goExecDir);
   await mkdir(reportDir, { recursive: true });
   const script = join(reportDir, shimFiles.script);
   const planFile = join(reportDir, shimFiles.plan);
-  const { goflags, userExec } = goflagsWithShim(options.goflags, script);
+  const fromGoflags = goflagsWithShim(options.goflags, script);
+  const { goflags } = fromGoflags;
+  // The command line's -exec wins over GOFLAGS', as it does for the go command.
+  const userExec = options.userExec ?? fromGoflags.userExec;
   const plan: GoExecPlan = {
     version: 1,
     seed: options.seed,

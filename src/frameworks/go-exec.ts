@@ -141,7 +141,8 @@ export function reportFiles(reportDir: string, label: string): { ginkgoJson: str
 /** Decides the argv and report files for one binary; `args` are the words the go command passed after it. */
 export function shimInvocation(plan: GoExecPlan, binary: TestBinary, args: string[]): ShimInvocation {
   const env: Record<string, string> = {};
-  const prefix = plan.userExec ? [plan.userExec] : [];
+  // A command-line -exec may carry its own arguments (`-exec 'sudo -E'`).
+  const prefix = plan.userExec ? plan.userExec.split(/\s+/).filter((word) => word !== '') : [];
   if (binary.kind === 'program') return { argv: [...prefix, binary.path, ...args], env, output: 'raw', notes: [] };
   if (plan.gomaxprocs !== undefined) env.GOMAXPROCS = String(plan.gomaxprocs);
   const files = reportFiles(plan.reportDir, binary.label);
@@ -269,6 +270,31 @@ export function goflagsWithShim(existing: string | undefined, shimPath: string):
     return false;
   });
   return { goflags: [...kept, `-exec=${shimPath}`].join(' '), ...(userExec ? { userExec } : {}) };
+}
+
+/**
+ * A `go test` argv for the run: its own `-exec prog` (which would replace kubeflake's from GOFLAGS)
+ * taken out and handed to the shim, which still runs the test binaries through it.
+ */
+export function takeExecFlag(argv: readonly string[]): { argv: string[]; exec?: string; notes: string[] } {
+  let exec: string | undefined;
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === '-args' || word === '--args') {
+      kept.push(...argv.slice(i));
+      break;
+    }
+    const match = /^--?exec(?:=(.*))?$/.exec(word);
+    if (!match) {
+      kept.push(word);
+      continue;
+    }
+    exec = match[1] ?? argv[i + 1];
+    if (match[1] === undefined) i++;
+  }
+  if (exec === undefined) return { argv: kept, notes: [] };
+  return { argv: kept, exec, notes: [`kubeflake runs the test binaries through its go test shim, which runs them through your -exec ${exec}`] };
 }
 
 /** The generated shim: one path, no spaces, so GOFLAGS can carry it; it only hands over to node. */

@@ -5,6 +5,7 @@
 
 import { removeFlags } from './command-line.ts';
 import { goRunPattern } from './patterns.ts';
+import { takeExecFlag } from './go-exec.ts';
 import type { StyleAdapter } from './adapter.ts';
 
 function selectGo(argv: readonly string[], seed: number, names: string[], prefix: '' | 'test.', insertAt: number): string[] {
@@ -22,7 +23,10 @@ export const goTest: StyleAdapter = {
   serves: ['go'],
   select: (argv, selection) => selectGo(argv, selection.seed, (selection.tests ?? []).map((t) => t.name), '', 2),
   // The exec shim gives every test binary its own test2json stream (and a Ginkgo suite its reports).
-  addReports: (argv) => ({ argv: [...argv], reports: { kind: 'go-exec' }, notes: [] }),
+  addReports(argv) {
+    const { argv: kept, exec, notes } = takeExecFlag(argv);
+    return { argv: kept, reports: { kind: 'go-exec', ...(exec ? { userExec: exec } : {}) }, notes };
+  },
 };
 
 export const goBinary: StyleAdapter = {

@@ -164,6 +164,7 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
         focus: spec.focus?.map((test) => ({ suite: test.suite ?? '', name: test.name })),
         gomaxprocs: stress.gomaxprocs,
         goflags: env.GOFLAGS ?? spec.goflags,
+        userExec: built.reports.userExec,
       });
       Object.assign(env, shim.env);
     } else {

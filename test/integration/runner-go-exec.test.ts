@@ -84,6 +84,15 @@ test('a probe through a wrapper script: only the focused tests run, a package wi
   assert.match(ginkgoOnly.meta.testBinaries!.find((binary) => binary.importPath === pkg('plainorder'))!.skipped!, /no focused test is in/);
 });
 
+test("go test's own -exec on the command line: the binaries still run through it, inside kubeflake's shim", async () => {
+  const marks = join(results, 'command-line-exec-marks.txt');
+  const { meta } = await run(['go', 'test', '-exec', join(suite, 'testdata', 'user-exec.sh'), './plainorder', './ginkgoother'], { env: { USER_EXEC_MARKS: marks } });
+  assert.equal(meta.testBinaries?.length, 2, JSON.stringify(meta));
+  assert.equal(readFileSync(marks, 'utf8').trim().split('\n').length, 2);
+  assert.equal(meta.reports.length, 3);
+  assert.match(meta.warnings.join('\n'), /runs them through your -exec .*user-exec\.sh/);
+});
+
 test('stress cpu: recorded in meta, GOMAXPROCS=1 reaches the test process through the shim', async () => {
   const { meta, dir } = await run(['go', 'test', '-v', './plainorder'], { stress: 'cpu' });
   assert.equal(meta.stress, 'cpu');

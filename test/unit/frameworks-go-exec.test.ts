@@ -14,6 +14,7 @@ import {
   plainTestOutput,
   shimInvocation,
   shimScript,
+  takeExecFlag,
   type GoExecPlan,
   type TestBinary,
 } from '../../src/frameworks/go-exec.ts';
@@ -173,6 +174,23 @@ test("GOFLAGS keeps the user's flags and takes their -exec over into the shim", 
   assert.deepEqual(goflagsWithShim('-mod=mod -exec=/usr/bin/qemu-wrap -count=1', '/r/shim'), { goflags: '-mod=mod -count=1 -exec=/r/shim', userExec: '/usr/bin/qemu-wrap' });
   assert.deepEqual(goflagsWithShim('--exec=', '/r/shim'), { goflags: '-exec=/r/shim' });
   assert.throws(() => goflagsWithShim('', '/my results/shim'), /contains whitespace, which GOFLAGS cannot carry: use a results directory whose path has no spaces/);
+});
+
+test("a go test command's own -exec is taken out of the run and handed to the shim, in every form", () => {
+  const cases: [string[], string[], string | undefined][] = [
+    [['go', 'test', '-exec', 'sudo -E', './...'], ['go', 'test', './...'], 'sudo -E'],
+    [['go', 'test', '--exec=/bin/wrap', '-count=1', './...'], ['go', 'test', '-count=1', './...'], '/bin/wrap'],
+    [['go', 'test', './...', '-args', '-exec', 'x'], ['go', 'test', './...', '-args', '-exec', 'x'], undefined],
+    [['go', 'test', '-executor=1', './...'], ['go', 'test', '-executor=1', './...'], undefined],
+  ];
+  for (const [argv, kept, exec] of cases) {
+    const taken = takeExecFlag(argv);
+    assert.deepEqual(taken.argv, kept, argv.join(' '));
+    assert.equal(taken.exec, exec, argv.join(' '));
+    assert.equal(taken.notes.length, exec ? 1 : 0);
+  }
+  const withArgs = shimInvocation({ ...plan, userExec: 'sudo -E' }, plain, []);
+  assert.deepEqual(withArgs.argv.slice(0, 3), ['sudo', '-E', plain.path]);
 });
 
 test('the shim script quotes what it execs, so paths with spaces or quotes work', () => {

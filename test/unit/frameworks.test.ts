@@ -92,6 +92,12 @@ const shapes: Shape[] = [
     reproduce: "go test -shuffle=11 '-run=^(TestA|TestB)$' -v ./pkg",
   },
   {
+    // The command's own -exec would replace kubeflake's shim: the run hands it to the shim instead.
+    line: 'go test -exec /bin/wrap -count=1 ./pkg', framework: 'go', style: 'go-test', seed: 4,
+    reproduce: 'go test -shuffle=4 -exec /bin/wrap -count=1 ./pkg',
+    run: ['go', 'test', '-shuffle=4', '-count=1', './pkg'],
+  },
+  {
     line: 'go test ./pkg -args -kubeconfig=/k', framework: 'go', style: 'go-test', seed: 4,
     reproduce: 'go test -shuffle=4 ./pkg -args -kubeconfig=/k',
     run: ['go', 'test', '-shuffle=4', './pkg', '-args', '-kubeconfig=/k'],
@@ -139,6 +145,7 @@ test('every argv shape: style, reproduce line, and the run command built from th
     assert.equal(shellJoin(reproduced.display), expected, shape.line);
     for (const word of reproduced.argv) {
       if (/(junit|json)-report|output-dir/.test(word)) continue; // the user's report flags give way to kubeflake's
+      if (word === '-exec' || word === '/bin/wrap') continue; // the user's -exec runs inside kubeflake's shim
       assert.ok(built.argv.includes(word), `${shape.line}: ${word} missing from the run command`);
     }
     assert.equal(built.env.KUBEFLAKE_SEED, String(shape.seed));
