@@ -24,6 +24,8 @@ import { huntOptions, planProbes } from './analysis/index.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
+import { stressPlan } from './runner/stress.ts';
+import { availableParallelism } from 'node:os';
 import { seedsFor } from './runner/seeds.ts';
 import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -52,6 +54,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
   });
   for (const source of sources) for (const error of source.errors) await log.fail(`${source.dir}: ${error}`);
+  if (settings.stress !== 'off') {
+    const pressure = stressPlan(settings.stress, availableParallelism());
+    presenter.info(`stress: ${settings.stress} (the tests run with GOMAXPROCS=${String(pressure.gomaxprocs)}, ${pressure.loadThreads} busy thread(s) beside each run)`);
+  }
   if (log.record.movedAside) presenter.warn(`${settings.resultsDir} held an earlier hunt: moved it to ${log.record.movedAside}`);
 
   let cluster: ProvisionedCluster | undefined;

@@ -5,7 +5,7 @@
 //   results/hunt.json            what the hunt was asked to do, with the options it used
 //   results/baseline.json        the cluster before the first run
 //   results/runs/<id>/meta.json  one folder a run ("000") or probe ("probe-000"): the runner's record,
-//     log.txt, junit/*.xml, ginkgo.json, go-test.json   what the test command printed and wrote
+//     log.txt, junit/*.xml, ginkgo.json                 what the test command printed and wrote
 //     go-exec/                                          the go test shim's plan and script, and per test
 //                                                       binary its record and raw reports (frameworks/go-exec.ts)
 //     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
@@ -29,7 +29,6 @@ export const files = {
   log: 'log.txt',
   junitDir: 'junit',
   ginkgoJson: 'ginkgo.json',
-  goTestJson: 'go-test.json',
   ginkgoOutputDir: 'ginkgo-out',
   goExecDir: 'go-exec',
   after: 'after.json',
@@ -40,7 +39,7 @@ export const files = {
 } as const;
 
 /** Files the runner owns in a run folder: a rerun with the same id clears them first. */
-export const runnerFiles = [files.meta, files.log, files.junitDir, files.ginkgoJson, files.goTestJson, files.ginkgoOutputDir, files.goExecDir] as const;
+export const runnerFiles = [files.meta, files.log, files.junitDir, files.ginkgoJson, files.ginkgoOutputDir, files.goExecDir] as const;
 
 export function runDir(resultsDir: string, id: string): string {
   return join(resultsDir, files.runs, id);

@@ -5,8 +5,8 @@
 // gotestsum (message="Failed"), the failure message is the test's own: its t.Fatalf/t.Errorf
 // text, a panic, or the compiler's error, so the report says what went wrong.
 // Why not wrap the command with gotestsum: it is often not installed, wrapping changes the
-// command the user sees, and `go test -json` is always there; the raw stream stays in
-// go-test.json, so nothing the conversion leaves out is lost.
+// command the user sees, and test2json is always there; the go test shim keeps each binary's raw
+// stream in go-exec/<package>.go-test.json, so nothing the conversion leaves out is lost.
 
 import { CappedText } from '../junit/text-cap.ts';
 
