@@ -129,9 +129,12 @@ export class RunningProcess {
     const pid = this.child.pid;
     if (this.#exited || pid === undefined) return;
     signalGroup(pid, 'SIGTERM');
+    const deadline = Date.now() + this.#killGraceMs;
     const killer = setTimeout(() => signalGroup(pid, 'SIGKILL'), this.#killGraceMs);
     try {
       await Promise.race([this.done.catch(() => undefined), once(this.child, 'exit')]);
+      // `go test` dies at once while its test binary still writes its reports: the group gets the rest of the grace.
+      while (Date.now() < deadline && groupExists(pid)) await new Promise((wait) => setTimeout(wait, 50));
     } finally {
       clearTimeout(killer);
     }
@@ -154,6 +157,15 @@ export function runProcess(command: string[], options: ProcessOptions = {}): Pro
 export function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function groupExists(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
     return true;
   } catch {
     return false;

@@ -12,7 +12,7 @@ import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts
 import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
 import { installGoExecShim } from '../frameworks/go-exec-run.ts';
-import { collectGoExecReports } from './go-exec-reports.ts';
+import { collectGoExecReports, settleGoExecShims } from './go-exec-reports.ts';
 import { BuildFailureScanner } from './gotest-json.ts';
 import { startCpuLoad, stressEnv, stressPlan, type CpuLoad, type Stress } from './stress.ts';
 import { availableParallelism } from 'node:os';
@@ -113,7 +113,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       }
     }
     try {
-      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined, outcome.buildFailures);
+      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined, outcome.buildFailures, spec.killGraceMs ?? 10_000);
       meta.reports = collected.reports;
       if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
       if (collected.unbuilt) meta.unbuilt = collected.unbuilt;
@@ -201,9 +201,11 @@ async function collectReports(
   warnings: string[],
   interrupted: string | undefined,
   buildFailures: BuildFailureScanner,
+  shimGraceMs: number,
 ): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries']; unbuilt?: string[] }> {
   const junitDir = join(runDir, layout.junitDir);
   if (target.kind === 'go-exec') {
+    if (interrupted) await settleGoExecShims(join(runDir, layout.goExecDir), shimGraceMs);
     const unbuilt = buildFailures.events();
     const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted, unbuilt);
     warnings.push(...collected.warnings, ...collected.binaries.flatMap((binary) => binary.notes));

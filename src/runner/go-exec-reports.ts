@@ -2,7 +2,7 @@
 // files per test binary) becomes the run's reports, and the records say what really ran.
 
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labelOf, type TestBinaryRecord } from '../frameworks/go-exec.ts';
 import { GoTestJUnitBuilder, goTestJUnit, parseGoTestEvent, type GoTestEvent } from './gotest-json.ts';
@@ -23,6 +23,20 @@ export interface GoExecCollected {
  * listed; a plain test binary's test2json stream (or a Ginkgo suite's, when the suite died
  * before writing its report) is converted to JUnit. The raw files stay in go-exec/.
  */
+/**
+ * Waits (at most `ms`) until every shim that claimed a record has written it: after a timeout the
+ * go command is gone at once while a suite still writes its interrupted report.
+ */
+export async function settleGoExecShims(reportDir: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const names = existsSync(reportDir) ? (await readdir(reportDir)).filter((name) => name.endsWith('.exec.json')) : [];
+    const sizes = await Promise.all(names.map((name) => stat(join(reportDir, name)).then((info) => info.size, () => 1)));
+    if (sizes.every((size) => size > 0) || Date.now() >= deadline) return;
+    await new Promise((wait) => setTimeout(wait, 100));
+  }
+}
+
 export async function collectGoExecReports(
   reportDir: string,
   junitDir: string,
