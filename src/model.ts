@@ -5,18 +5,31 @@
 export type Framework = 'ginkgo' | 'go' | 'generic';
 export type ClusterKind = 'kind' | 'local' | 'existing';
 
-/** A test's stable identity across runs: suite + full name, never order or label position. */
+/**
+ * A test's stable identity across runs: suite + full name, never order or label position. The id
+ * is this serialised once (testId); nothing splits an id back apart: the parts travel on the
+ * TestCase (TestIdentity), and code that needs a name or the node kind reads them there.
+ */
 export type TestId = string;
 
-/** Builds the stable id of a test. Every dialect must go through here so ids agree. */
-export function testId(suite: string, name: string): TestId {
-  return suite ? `${suite} :: ${name}` : name;
+/** A Ginkgo spec (It, or a plain Go test), or a suite-level node that runs whatever the focus. */
+export type TestNodeKind = 'spec' | 'suite-setup';
+
+/** The parts of a test's identity, as the reports give them. */
+export interface TestIdentity {
+  suite: string;
+  /** The full name a framework selects by (Ginkgo: container texts and leaf text joined by spaces). */
+  name: string;
+  /** Container texts, then the leaf text, when the report gives them apart (Ginkgo JSON). */
+  path?: string[];
+  labels?: string[];
+  /** 'suite-setup' for Ginkgo's BeforeSuite, AfterSuite, DeferCleanup (Suite)...; 'spec' otherwise. */
+  node?: TestNodeKind;
 }
 
-/** A test id without its suite, for lines a person reads. */
-export function testName(id: TestId): string {
-  const at = id.indexOf(' :: ');
-  return at < 0 ? id : id.slice(at + 4);
+/** Builds the stable id of a test. Every dialect goes through here so ids agree. */
+export function testId(suite: string, name: string): TestId {
+  return suite ? `${suite} :: ${name}` : name;
 }
 
 /** Node types Ginkgo writes as a "[Type]" name prefix; every one but It is a suite-level node. */
@@ -24,13 +37,18 @@ export const ginkgoNodeTypePrefix =
   /^\[(It|BeforeSuite|AfterSuite|SynchronizedBeforeSuite|SynchronizedAfterSuite|ReportBeforeSuite|ReportAfterSuite|DeferCleanup(?: \((?:Each|All|Suite)\))?)\](?:\s+|$)/;
 
 /**
- * Whether a TestCase is a Ginkgo suite-level node ("[BeforeSuite]", "[DeferCleanup (Suite)]"...):
+ * Whether a test is a Ginkgo suite-level node ("[BeforeSuite]", "[DeferCleanup (Suite)]"...):
  * setup that runs whatever the focus, first or last. It is kept in runs (it creates objects and can
  * fail) but is no test: it never pollutes, is never a victim, and a probe may not exclude it.
  */
-export function isSuiteNodeName(name: string): boolean {
+export function isSuiteNode(test: Pick<TestIdentity, 'node'>): boolean {
+  return test.node === 'suite-setup';
+}
+
+/** The node kind of a Ginkgo spec name as the readers normalise it ("[BeforeSuite]" -> suite-setup): used once, at ingestion. */
+export function nodeKindOfName(name: string): TestNodeKind {
   const m = ginkgoNodeTypePrefix.exec(name);
-  return m !== null && m[1] !== 'It';
+  return m !== null && m[1] !== 'It' ? 'suite-setup' : 'spec';
 }
 
 export type TestStatus = 'passed' | 'failed' | 'skipped';
@@ -49,7 +67,7 @@ export interface Failure {
 }
 
 /** One test's outcome in one run, as a report gave it. */
-export interface TestCase {
+export interface TestCase extends TestIdentity {
   id: TestId;
   /** Full name without framework decoration: Ginkgo "[It] " prefix and "[labels]" removed. */
   name: string;

@@ -2,7 +2,7 @@
 // every planted role named as planted, and nothing else called a finding. Leaks are judged run by
 // run: each run's attribution must name the planted spec on its own, not most runs. Pure.
 
-import { testName, type LeakReport, type Report, type TestReport, type Verdict } from '../../src/model.ts';
+import type { LeakReport, Report, TestReport, Verdict } from '../../src/model.ts';
 
 export interface TruthObject {
   apiVersion: string;
@@ -45,6 +45,7 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
     if (!ok) mismatches += 1;
   };
   const byName = new Map(report.tests.map((test) => [test.name, test]));
+  const testName = namesIn(report);
   const idOf = (name: string) => truth.specs.find((spec) => spec.name === name)?.id ?? name;
 
   for (const spec of truth.specs) {
@@ -108,6 +109,7 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
  * objects leak in every run that ran it (nothing removes them).
  */
 function checkLeaks(spec: TruthSpec, test: TestReport, report: Report, check: (ok: boolean, line: string) => void): void {
+  const testName = namesIn(report);
   const ran = report.runs.filter((run) => run.order.includes(test.id)).map((run) => run.id);
   for (const object of spec.leaks ?? []) {
     const what = `${object.kind} ${object.name ?? object.namePattern}`;
@@ -132,6 +134,12 @@ function checkLeaks(spec: TruthSpec, test: TestReport, report: Report, check: (o
 }
 
 /** Whether a leak is the object the ground truth describes (exact names or name patterns). */
+/** A test's name by its id, from the report (ids are never split apart). */
+function namesIn(report: Report): (id: string) => string {
+  const names = new Map(report.tests.map((test) => [test.id, test.name]));
+  return (id) => names.get(id) ?? id;
+}
+
 export function matchesTruthObject(object: TruthObject, leak: LeakReport): boolean {
   if (object.apiVersion !== leak.apiVersion || object.kind !== leak.kind) return false;
   if (object.name !== undefined && object.name !== leak.name) return false;

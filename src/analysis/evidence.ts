@@ -2,7 +2,7 @@
 // from a run (the run crashed or timed out before it) has no outcome there: neither a pass nor
 // a fail. Positions exist only when the run's order is known.
 
-import { isSuiteNodeName, type RunResult, type TestCase, type TestId, type TestStatus } from '../model.ts';
+import { isSuiteNode, type RunResult, type TestCase, type TestId, type TestStatus } from '../model.ts';
 
 /** One run, indexed for lookups. */
 export interface RunView {
@@ -43,8 +43,8 @@ export function viewRun(full: RunResult): RunView {
 }
 
 function withoutSuiteNodesInOrder(run: RunResult): RunResult {
-  if (!run.cases.some((c) => isSuiteNodeName(c.name))) return run;
-  const setup = new Set(run.cases.filter((c) => isSuiteNodeName(c.name)).map((c) => c.id));
+  if (!run.cases.some(isSuiteNode)) return run;
+  const setup = new Set(run.cases.filter(isSuiteNode).map((c) => c.id));
   return { ...run, order: run.order.filter((id) => !setup.has(id)) };
 }
 

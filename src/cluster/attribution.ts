@@ -8,8 +8,7 @@
 // belongs to the test that made its owner; an object inside a namespace a test created during the
 // run belongs to that test.
 import {
-  isSuiteNodeName,
-  testName,
+  isSuiteNode,
   type AttributionSummary,
   type LeakReport,
   type ObjectRef,
@@ -44,7 +43,7 @@ export interface Windows {
 export function specWindows(run: RunResult): Windows | undefined {
   const timed = run.cases.filter((c) => c.status !== 'skipped' && c.startedAt !== undefined && c.endedAt !== undefined);
   if (timed.length > 0) {
-    const windows = timed.map((c) => window(c.id, c.name, c.startedAt as number, c.endedAt as number));
+    const windows = timed.map((c) => window(c.id, isSuiteNode(c), c.startedAt as number, c.endedAt as number));
     windows.sort((a, b) => a.start - b.start || a.end - b.end);
     return { windows, precision: 'exact' };
   }
@@ -58,15 +57,15 @@ export function specWindows(run: RunResult): Windows | undefined {
   for (let i = order.length - 1; i >= 0; i--) {
     const id = order[i] as TestId;
     const duration = Math.max(0, byId.get(id)?.durationMs ?? 0);
-    windows.unshift(window(id, byId.get(id)?.name ?? testName(id), end - duration, end));
+    windows.unshift(window(id, isSuiteNode(byId.get(id) ?? {}), end - duration, end));
     end -= duration;
   }
   return { windows, precision: 'approximate' };
 }
 
-function window(test: TestId, name: string, start: number, end: number): SpecWindow {
+function window(test: TestId, suiteNode: boolean, start: number, end: number): SpecWindow {
   const w: SpecWindow = { test, start, end };
-  if (isSuiteNodeName(name)) w.suiteNode = true;
+  if (suiteNode) w.suiteNode = true;
   return w;
 }
 

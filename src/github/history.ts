@@ -2,7 +2,7 @@
 // ran, and for each test that has been a finding, how many runs it failed each night. Pure:
 // a night's Report goes in, the next history and what to do with the issue come out.
 
-import { testName, type Report, type TestId, type TestReport, type Verdict } from '../model.ts';
+import type { Report, TestId, TestReport, Verdict } from '../model.ts';
 import { findingTests, leakName, viaLeaks, indexTests } from '../report/findings.ts';
 
 export interface NightRecord {
@@ -71,7 +71,7 @@ export function addNight(history: NightlyHistory, report: Report, night: Omit<Ni
   });
   const tracked = new Map(tests.map((t) => [t.name, t] as const));
   const index = indexTests(report);
-  const nameOf = (id: TestId) => index.get(id)?.name ?? testName(id);
+  const nameOf = (id: TestId) => index.get(id)?.name ?? id;
   for (const finding of findings) {
     let entry = tracked.get(finding.name);
     if (!entry) {

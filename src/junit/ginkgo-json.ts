@@ -2,7 +2,7 @@ import { testId, type Failure, type ParsedReport, type TestCase, type TestStatus
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { JsonSyntaxError, JsonTokenizer, type JsonEvents, type JsonScalar } from './json-tokenizer.ts';
-import { ginkgoSpecName } from './ginkgo-names.ts';
+import { ginkgoSpecName, nodeKind } from './ginkgo-names.ts';
 import { parseTimestamp } from './timestamps.ts';
 import { own } from './text-cap.ts';
 
@@ -242,7 +242,8 @@ class GinkgoReportReader implements JsonEvents {
     const name = ginkgoSpecName(nodeType, texts.join(' '));
     const status = specStatus(spec.State);
     const runTime = typeof spec.RunTime === 'number' ? spec.RunTime : 0;
-    const tc: TestCase = { id: '', name, suite: '', status, durationMs: Math.round(runTime / 1000) / 1000, index: this.index++ };
+    const tc: TestCase = { id: '', name, suite: '', status, durationMs: Math.round(runTime / 1000) / 1000, index: this.index++, node: nodeKind(nodeType) };
+    if (texts.length > 1) tc.path = texts;
 
     const labels = new Set<string>();
     for (const group of spec.ContainerHierarchyLabels ?? []) for (const l of group ?? []) labels.add(l);

@@ -1,9 +1,12 @@
 // Ginkgo spec naming shared by the JUnit and JSON readers. Both go through `ginkgoSpecName`, so
 // the same spec gets the same TestId whichever report it came from.
 
-import { ginkgoNodeTypePrefix as nodeTypePrefix, isSuiteNodeName } from '../model.ts';
+import { ginkgoNodeTypePrefix as nodeTypePrefix, nodeKindOfName, type TestNodeKind } from '../model.ts';
 
-export { isSuiteNodeName };
+/** Whether a normalised Ginkgo name is a suite-level node ("[AfterSuite]"). */
+export function isSuiteNodeName(name: string): boolean {
+  return nodeKindOfName(name) === 'suite-setup';
+}
 
 export interface GinkgoJUnitName {
   nodeType: string;
@@ -20,6 +23,10 @@ export function splitGinkgoJUnitName(raw: string): GinkgoJUnitName | undefined {
 
 export function isSuiteNodeType(nodeType: string): boolean {
   return nodeType !== 'It';
+}
+
+export function nodeKind(nodeType: string): TestNodeKind {
+  return isSuiteNodeType(nodeType) ? 'suite-setup' : 'spec';
 }
 
 

@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type ReportRecovery, type TestCase, type TestId, type TestStatus } from '../model.ts';
+import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type ReportRecovery, type TestCase, type TestId, type TestNodeKind, type TestStatus } from '../model.ts';
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { XmlGuard, XmlGuardError, cutMarker } from './xml-guard.ts';
@@ -12,6 +12,7 @@ import {
   ginkgoSpecLocation,
   ginkgoSpecName,
   ginkgoTimelineMarks,
+  nodeKind,
   splitGinkgoJUnitName,
   trailingGroups,
 } from './ginkgo-names.ts';
@@ -505,17 +506,20 @@ export function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number
   if (dialect === 'junit') suite = suite.replace(/-\d{14}$/, '');
   let status = raw.outcome;
   let labels: string[] | undefined;
+  let node: TestNodeKind | undefined;
   let classname = raw.classname;
 
   if (dialect === 'ginkgo-junit') {
     const split = splitGinkgoJUnitName(raw.name);
     if (split) {
       name = ginkgoSpecName(split.nodeType, split.text);
+      node = nodeKind(split.nodeType);
       const groups = split.nodeType === 'It' ? trailingGroups(split.text) : [];
       if (groups.length > 0 && groups[0]) labels = groups[0].split(', ');
     } else {
       // Written with OmitLeafNodeType: no "[It]" prefix, but labels may still trail the name.
       name = ginkgoSpecName('It', raw.name);
+      node = 'spec';
     }
     status = ginkgoStatus(raw.status, raw.outcome);
     if (classname === suite) classname = undefined;
@@ -531,6 +535,7 @@ export function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number
   if (name.length > maxText) name = name.slice(0, maxText);
 
   const tc: TestCase = { id: testId(suite, name), name, suite, status, durationMs: secondsToMs(raw.time) };
+  if (node) tc.node = node;
   if (classname) tc.classname = classname;
   const line = raw.line !== undefined ? Number(raw.line) : NaN;
   if (raw.file) {

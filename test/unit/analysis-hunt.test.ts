@@ -343,7 +343,7 @@ test('Ginkgo suite nodes that every focused probe runs do not make a probe incon
   const make = (runId: string, seed: number, order: string[], probe?: ProbePlan) => {
     const cases = ['[BeforeSuite]', ...order, '[AfterSuite]'].map((name, index) => {
       const failed = name === 'victim' && order.indexOf('polluter') >= 0 && order.indexOf('polluter') < order.indexOf('victim');
-      return { id: id(name), name, suite, status: failed ? 'failed' as const : 'passed' as const, durationMs: 1, index, ...(failed ? { failure: { message: 'boom' } } : {}) };
+      return { id: id(name), name, suite, node: name.startsWith('[') ? 'suite-setup' as const : 'spec' as const, status: failed ? 'failed' as const : 'passed' as const, durationMs: 1, index, ...(failed ? { failure: { message: 'boom' } } : {}) };
     });
     return { id: runId, seed, probe: probe !== undefined, ...(probe ? { plan: probe } : {}), command: ['ginkgo', './...'], exitCode: 0, timedOut: false, startedAt: 0, endedAt: 1, durationMs: 1, orderSource: 'ginkgo-json' as const, order: cases.map((c) => c.id), cases, reports: ['ginkgo.json'], warnings: [] };
   };

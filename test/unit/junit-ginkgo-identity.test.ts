@@ -90,3 +90,17 @@ test('a multi-suite Ginkgo JSON report keeps one index sequence across suites an
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the identity travels in parts: both readers set the node kind, Ginkgo JSON the container path, and the id is their one serialisation', async () => {
+  const junit = await parseReport(fixture('ginkgo-junit.xml'));
+  const json = await parseReport(fixture('ginkgo.json'));
+  for (const report of [junit, json]) {
+    const setup = report.cases.filter((c) => c.node === 'suite-setup');
+    assert.ok(setup.length > 0 && setup.every((c) => c.name.startsWith('[')), `${report.dialect}: suite nodes are marked at ingestion`);
+    assert.ok(report.cases.filter((c) => c.node === 'spec').every((c) => !c.name.startsWith('[')), `${report.dialect}: specs are specs`);
+    for (const c of report.cases) assert.equal(c.id, `${c.suite} :: ${c.name}`);
+  }
+  const nested = json.cases.find((c) => (c.path?.length ?? 0) > 1)!;
+  assert.equal(nested.path!.join(' '), nested.name, 'containers and leaf, as Ginkgo focus matches them');
+  assert.equal(junit.cases.find((c) => c.id === nested.id)?.node, 'spec');
+});
