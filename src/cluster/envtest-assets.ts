@@ -1,0 +1,526 @@
+// KUBEBUILDER_ASSETS for suites that start their own envtest control plane: where the binaries
+// come from (the user's folder, kubeflake's own build, or the envtest release archives that
+// setup-envtest uses, checksum-verified and cached), and the wrapped folder kubeflake hands the
+// suite instead, whose kube-apiserver is a shim that lets kubeflake watch that control plane.
+//
+// The shim is a small Node program behind a two-line sh launcher: Node is always there where
+// kubeflake runs (it is what runs kubeflake), and unlike sh it puts the real server in its own
+// process group and times the shutdown hold to the millisecond on every runner.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { chmod, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { arch as hostArch, platform as hostPlatform } from 'node:os';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { runProcess } from '../exec.ts';
+
+/** The binaries envtest starts; kubectl is optional (only envtest's kubectl helper needs it). */
+export const ENVTEST_BINARIES = ['etcd', 'kube-apiserver'] as const;
+const OPTIONAL_BINARIES = ['kubectl'] as const;
+
+/** The environment variable through which shims find the folder kubeflake reads them from. */
+export const INSTANCES_ENV = 'KUBEFLAKE_ENVTEST_DIR';
+/** Overrides the shutdown hold bound for one run (milliseconds). */
+export const HOLD_ENV = 'KUBEFLAKE_ENVTEST_HOLD_MS';
+/** The shim stops the real server at most this long after envtest asked: envtest waits 20 s, then kills. */
+export const DEFAULT_HOLD_MS = 5_000;
+const REAL_STOP_MS = 10_000;
+
+export const SHIM_SCRIPT = 'kube-apiserver.kubeflake.cjs';
+const TOKEN_FILE = '.kubeflake-token';
+
+// ---------------------------------------------------------------------------------------------
+// The shim's argument handling: pure, unit-tested here, and inlined into the generated shim.
+
+/**
+ * Where the API server envtest is starting will serve: https on --bind-address (loopback when it
+ * listens on every address) and --secure-port. Undefined when there is no secure port to reach
+ * (a `--help` call, an old insecure-only server): the shim then only passes through.
+ */
+export function apiServerEndpoint(args: readonly string[]): string | undefined {
+  // The last occurrence wins, as in pflag; `--flag=value` and `--flag value` both count.
+  const fv = (flag: string): string | undefined => {
+    let value: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i] as string;
+      if (arg === `--${flag}` && i + 1 < args.length) value = args[++i];
+      else if (arg.startsWith(`--${flag}=`)) value = arg.slice(flag.length + 3);
+    }
+    return value;
+  };
+  const port = fv('secure-port');
+  if (!port || !/^\d+$/.test(port) || port === '0') return undefined;
+  let host = fv('bind-address') ?? '127.0.0.1';
+  if (host === '' || host === '0.0.0.0' || host === '::') host = '127.0.0.1';
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The real server's arguments: the suite's, with kubeflake's token file in place of any
+ * --token-auth-file (whose lines the shim copies into kubeflake's file, so the suite's own
+ * tokens keep working). Returns the file the suite had, if any.
+ */
+export function withKubeflakeTokenFile(args: readonly string[], tokenFile: string): { args: string[]; suiteTokenFile?: string } {
+  const out: string[] = [];
+  let suiteTokenFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--token-auth-file' && i + 1 < args.length) {
+      suiteTokenFile = args[++i];
+      continue;
+    }
+    if (arg.startsWith('--token-auth-file=')) {
+      suiteTokenFile = arg.slice('--token-auth-file='.length);
+      continue;
+    }
+    out.push(arg);
+  }
+  out.push(`--token-auth-file=${tokenFile}`);
+  return suiteTokenFile === undefined ? { args: out } : { args: out, suiteTokenFile };
+}
+
+/** Calls that only ask the binary about itself (envtest runs `kube-apiserver --help` to probe flags). */
+export function isInformationalCall(args: readonly string[]): boolean {
+  return args.some((arg) => arg === '--help' || arg === '-h' || arg === '--version' || arg.startsWith('--version='));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shim program. Written into the wrapped folder as `(shimMain)(config, helpers)`: it may use
+// nothing from this module but its parameters, so it survives bundling and minification.
+
+export interface ShimConfig {
+  /** The real kube-apiserver. */
+  real: string;
+  /** File holding kubeflake's bearer token (mode 0600). */
+  tokenFile: string;
+  instancesEnv: string;
+  holdEnv: string;
+  holdMs: number;
+  realStopMs: number;
+}
+
+export interface ShimHelpers {
+  endpoint: typeof apiServerEndpoint;
+  withToken: typeof withKubeflakeTokenFile;
+  informational: typeof isInformationalCall;
+}
+
+/** What a shim writes into the instances folder when its server starts (`<id>.json`). */
+export interface EnvtestInstanceAnnouncement {
+  id: string;
+  server: string;
+  /** The real kube-apiserver, in its own process group. */
+  pid: number;
+  shimPid: number;
+  /** The test binary that started it. */
+  parentPid: number;
+  /** The test binary's working directory: `go test` runs it in the package folder. */
+  cwd: string;
+  startedAt: number;
+  holdMs: number;
+}
+
+/** What a shim writes when it has stopped (`<id>.stopped.json`): how long it held the server. */
+export interface EnvtestShimStop {
+  id: string;
+  /** When envtest (or the parent's death) asked the shim to stop. */
+  stopRequestedAt: number;
+  /** When kubeflake released it, if it did within the bound. */
+  releasedAt?: number;
+  /** How long the real server was held after the stop request. */
+  heldMs: number;
+  holdMs: number;
+  /** Why the hold ended. */
+  endedBy: 'released' | 'bound' | 'no-observer' | 'server-exited';
+  /** When the real server had exited. */
+  exitedAt: number;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export function shimMain(config: ShimConfig, helpers: ShimHelpers): void {
+  const childProcess = process.getBuiltinModule('node:child_process');
+  const fs = process.getBuiltinModule('node:fs');
+  const os = process.getBuiltinModule('node:os');
+  const path = process.getBuiltinModule('node:path');
+  const args = process.argv.slice(2);
+  const instancesDir = process.env[config.instancesEnv];
+  const endpoint = helpers.endpoint(args);
+
+  // Not under kubeflake, or a call that starts no server: behave exactly as the real binary.
+  if (!instancesDir || !endpoint || helpers.informational(args)) {
+    const passed = childProcess.spawnSync(config.real, args, { stdio: 'inherit' });
+    if (passed.error) {
+      process.stderr.write(`kubeflake envtest shim: cannot run ${config.real}: ${passed.error.message}\n`);
+      process.exit(127);
+    }
+    process.exit(passed.status ?? 1);
+  }
+
+  const holdMs = Number(process.env[config.holdEnv] ?? '') > 0 ? Number(process.env[config.holdEnv]) : config.holdMs;
+  const id = `${process.pid}-${Date.now()}`;
+  const file = (suffix: string): string => path.join(instancesDir, `${id}${suffix}`);
+  const writeAtomic = (target: string, text: string): void => {
+    fs.writeFileSync(`${target}.partial`, text, { mode: 0o600 });
+    fs.renameSync(`${target}.partial`, target);
+  };
+
+  // kubeflake's credential: a static token in group system:masters (cluster-admin), in a file
+  // only this user can read, removed when the server stops.
+  const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeflake-envtest-'));
+  const tokenAuthFile = path.join(privateDir, 'tokens.csv');
+  const token = fs.readFileSync(config.tokenFile, 'utf8').trim();
+  const { args: realArgs, suiteTokenFile } = helpers.withToken(args, tokenAuthFile);
+  const suiteTokens = suiteTokenFile ? fs.readFileSync(suiteTokenFile, 'utf8').trimEnd() + '\n' : '';
+  fs.writeFileSync(tokenAuthFile, `${suiteTokens}${token},kubeflake,kubeflake,"system:masters"\n`, { mode: 0o600 });
+
+  // Its own process group: envtest stops the API server by signalling the shim's whole group,
+  // and the real server must outlive that signal until kubeflake has taken its last snapshot.
+  const real = childProcess.spawn(config.real, realArgs, { stdio: 'inherit', detached: true });
+  const parentPid = process.ppid;
+  let exited: { code: number | null; signal: string | null; at: number } | undefined;
+  let stopping = false;
+  const cleanUp = (): void => fs.rmSync(privateDir, { recursive: true, force: true });
+  real.on('error', (error) => {
+    process.stderr.write(`kubeflake envtest shim: cannot start ${config.real}: ${error.message}\n`);
+    cleanUp();
+    process.exit(127);
+  });
+  real.on('exit', (code, signal) => {
+    exited = { code, signal, at: Date.now() };
+    if (!stopping) {
+      // The server stopped on its own (a bad flag, a crash): envtest sees it exit as it would.
+      cleanUp();
+      writeAtomic(file('.stopped.json'), JSON.stringify({ id, stopRequestedAt: exited.at, heldMs: 0, holdMs, endedBy: 'server-exited', exitedAt: exited.at, exitCode: code, signal }));
+      process.exit(code ?? 1);
+    }
+  });
+  if (real.pid !== undefined) {
+    const announcement: EnvtestInstanceAnnouncement = { id, server: endpoint, pid: real.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: Date.now(), holdMs };
+    writeAtomic(file('.json'), JSON.stringify(announcement));
+  }
+
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    const stopRequestedAt = Date.now();
+    let endedBy: EnvtestShimStop['endedBy'] = 'bound';
+    try {
+      writeAtomic(file('.stopping'), String(stopRequestedAt));
+    } catch {
+      endedBy = 'no-observer';
+    }
+    const finish = (releasedAt: number | undefined): void => {
+      const heldMs = Date.now() - stopRequestedAt;
+      const record = (): void => {
+        const done = exited ?? { code: null, signal: null, at: Date.now() };
+        const stopped: EnvtestShimStop = { id, stopRequestedAt, heldMs, holdMs, endedBy, exitedAt: done.at, exitCode: done.code, signal: done.signal };
+        if (releasedAt !== undefined) stopped.releasedAt = releasedAt;
+        try {
+          writeAtomic(file('.stopped.json'), JSON.stringify(stopped));
+        } catch {
+          // the observer's folder is gone: nobody is left to read it
+        }
+        cleanUp();
+        process.exit(0);
+      };
+      if (exited) return record();
+      try {
+        process.kill(-real.pid!, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const killer = setTimeout(() => {
+        try {
+          process.kill(-real.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, config.realStopMs);
+      real.once('exit', () => {
+        clearTimeout(killer);
+        record();
+      });
+      if (exited) {
+        clearTimeout(killer);
+        record();
+      }
+    };
+    if (endedBy === 'no-observer') return finish(undefined);
+    const deadline = stopRequestedAt + holdMs;
+    const poll = (): void => {
+      if (fs.existsSync(file('.released'))) {
+        endedBy = 'released';
+        return finish(Date.now());
+      }
+      if (exited) {
+        endedBy = 'server-exited';
+        return finish(undefined);
+      }
+      if (Date.now() >= deadline) return finish(undefined);
+      setTimeout(poll, 20);
+    };
+    poll();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // A test binary killed without stopping envtest would leave the real server behind for good.
+  setInterval(() => {
+    if (process.ppid !== parentPid) stop();
+  }, 1000).unref();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The wrapped folder.
+
+export interface WrappedAssets {
+  /** The folder to give the suite as KUBEBUILDER_ASSETS. */
+  dir: string;
+  /** Where the binaries really are. */
+  realDir: string;
+  /** Where shims announce instances; read by observeEnvtest. */
+  instancesDir: string;
+  /** kubeflake's bearer token for every instance started through this folder. Never log it. */
+  token: string;
+  /** Environment for the test command: KUBEBUILDER_ASSETS and the shim's folder. */
+  env: Record<string, string>;
+}
+
+export interface WrapOptions {
+  /** The real assets folder (etcd, kube-apiserver, optionally kubectl). */
+  realDir: string;
+  /** A folder kubeflake owns for this hunt; the wrapped assets and the instances folder go in it. */
+  workDir: string;
+  /** The Node binary that runs the shim. */
+  nodePath: string;
+  holdMs?: number;
+}
+
+/** Makes the wrapped assets folder: the shim as kube-apiserver, etcd and kubectl linked unchanged. */
+export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAssets> {
+  const missing = await missingBinaries(options.realDir);
+  if (missing.length > 0) {
+    throw new Error(`KUBEBUILDER_ASSETS folder ${options.realDir} has no ${missing.join(' or ')}: ` +
+      'point KUBEBUILDER_ASSETS at a folder from `setup-envtest use -p path`, or unset it to let kubeflake provide one');
+  }
+  const dir = join(options.workDir, 'assets');
+  const instancesDir = join(options.workDir, 'instances');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await mkdir(instancesDir, { recursive: true, mode: 0o700 });
+  for (const name of [...ENVTEST_BINARIES, ...OPTIONAL_BINARIES]) {
+    if (name === 'kube-apiserver' || !existsSync(join(options.realDir, name))) continue;
+    await symlink(join(options.realDir, name), join(dir, name));
+  }
+  const token = randomBytes(32).toString('hex');
+  await writeFile(join(dir, TOKEN_FILE), token + '\n', { mode: 0o600 });
+  const config: ShimConfig = {
+    real: join(options.realDir, 'kube-apiserver'),
+    tokenFile: join(dir, TOKEN_FILE),
+    instancesEnv: INSTANCES_ENV,
+    holdEnv: HOLD_ENV,
+    holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
+    realStopMs: REAL_STOP_MS,
+  };
+  const program = [
+    '// kubeflake: the real kube-apiserver with kubeflake\'s credential; generated, do not edit.',
+    `(${shimMain.toString()})(${JSON.stringify(config)}, {`,
+    `  endpoint: ${apiServerEndpoint.toString()},`,
+    `  withToken: ${withKubeflakeTokenFile.toString()},`,
+    `  informational: ${isInformationalCall.toString()},`,
+    '});',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, SHIM_SCRIPT), program, { mode: 0o600 });
+  const launcher = `#!/bin/sh\nexec ${shellQuote(options.nodePath)} ${shellQuote(join(dir, SHIM_SCRIPT))} "$@"\n`;
+  await writeFile(join(dir, 'kube-apiserver'), launcher, { mode: 0o700 });
+  await chmod(join(dir, 'kube-apiserver'), 0o700);
+  return { dir, realDir: options.realDir, instancesDir, token, env: { KUBEBUILDER_ASSETS: dir, [INSTANCES_ENV]: instancesDir } };
+}
+
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+async function missingBinaries(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const name of ENVTEST_BINARIES) {
+    const found = await stat(join(dir, name)).catch(() => undefined);
+    if (!found?.isFile()) missing.push(name);
+  }
+  return missing;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envtest release archives (what setup-envtest downloads), for runners without kubeflake's build.
+
+export const ENVTEST_INDEX_URL = 'https://raw.githubusercontent.com/kubernetes-sigs/controller-tools/HEAD/envtest-releases.yaml';
+
+/** The index setup-envtest reads: Kubernetes version -> archive name -> sha512 and URL. */
+export interface EnvtestIndex {
+  releases: Record<string, Record<string, { hash: string; selfLink: string }>>;
+}
+
+export interface EnvtestArchive {
+  version: string;
+  name: string;
+  url: string;
+  /** sha512, hex. */
+  sha512: string;
+}
+
+/** "1.33" from a go.mod requiring k8s.io/client-go (or api, apimachinery) v0.33.x: the envtest that matches the suite. */
+export function kubernetesVersionOfGoMod(goMod: string): string | undefined {
+  for (const module of ['k8s.io/client-go', 'k8s.io/api', 'k8s.io/apimachinery']) {
+    const escaped = module.replace(/[./]/g, (c) => `\\${c}`);
+    const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+v0\\.(\\d+)\\.\\d+`, 'm').exec(goMod);
+    if (match) return `1.${match[1]}`;
+  }
+  return undefined;
+}
+
+function parseVersion(text: string): number[] | undefined {
+  const match = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(text.trim());
+  return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? -1)] : undefined;
+}
+
+/**
+ * The archive for a wanted version ("1.33" picks the newest 1.33.x, "1.33.2" exactly that one,
+ * "latest" the newest) on an os/arch, from the index. Throws naming what is available.
+ */
+export function pickEnvtestArchive(index: EnvtestIndex, wanted: string, os: string, arch: string): EnvtestArchive {
+  const want = wanted === 'latest' ? undefined : parseVersion(wanted);
+  if (wanted !== 'latest' && !want) throw new Error(`kubernetes-version "${wanted}" is not a version: use 1.33, 1.33.2 or latest`);
+  const candidates: (EnvtestArchive & { parts: number[] })[] = [];
+  for (const archives of Object.values(index.releases ?? {})) {
+    for (const [name, archive] of Object.entries(archives ?? {})) {
+      const match = /^envtest-v(\d+\.\d+\.\d+)-([a-z0-9]+)-([a-z0-9]+)\.tar\.gz$/.exec(name);
+      if (!match || match[2] !== os || match[3] !== arch || !archive?.hash || !archive.selfLink) continue;
+      const parts = parseVersion(match[1] as string) as number[];
+      if (want && (parts[0] !== want[0] || parts[1] !== want[1] || (want[2] !== -1 && parts[2] !== want[2]))) continue;
+      candidates.push({ version: match[1] as string, name, url: archive.selfLink, sha512: archive.hash.toLowerCase(), parts });
+    }
+  }
+  candidates.sort((a, b) => b.parts[0]! - a.parts[0]! || b.parts[1]! - a.parts[1]! || b.parts[2]! - a.parts[2]!);
+  const best = candidates[0];
+  if (!best) {
+    const known = Object.keys(index.releases ?? {}).sort().slice(-5).join(', ');
+    throw new Error(`the envtest release index has no ${wanted} archive for ${os}/${arch} (newest releases: ${known || 'none'}): ` +
+      'set kubernetes-version to one of them, or set KUBEBUILDER_ASSETS yourself');
+  }
+  const { parts: _parts, ...archive } = best;
+  return archive;
+}
+
+/** Go's names for this machine, as the archive names use them. */
+export function goPlatform(): { os: string; arch: string } {
+  const arch = { x64: 'amd64', arm64: 'arm64', ppc64: 'ppc64le', s390x: 's390x' }[hostArch() as string] ?? hostArch();
+  return { os: hostPlatform(), arch };
+}
+
+export interface ReleaseOptions {
+  /** "1.33", "1.33.2" or "latest". */
+  version: string;
+  cacheDir: string;
+  indexUrl?: string;
+  os?: string;
+  arch?: string;
+  log?: (line: string) => void;
+}
+
+/**
+ * The envtest binaries of a release, from the cache or downloaded, sha512-checked against the
+ * index and unpacked. Returns the folder holding etcd, kube-apiserver and kubectl.
+ */
+export async function envtestReleaseAssets(options: ReleaseOptions): Promise<{ dir: string; version: string; cached: boolean }> {
+  const { os, arch } = { ...goPlatform(), ...(options.os ? { os: options.os } : {}), ...(options.arch ? { arch: options.arch } : {}) };
+  const log = options.log ?? (() => {});
+  const exact = parseVersion(options.version);
+  // An exact version already unpacked needs no network at all.
+  if (exact && exact[2] !== -1) {
+    const dir = join(options.cacheDir, 'envtest', `${exact.join('.')}-${os}-${arch}`);
+    if (existsSync(join(dir, '.verified'))) return { dir, version: exact.join('.'), cached: true };
+  }
+  const indexUrl = options.indexUrl ?? ENVTEST_INDEX_URL;
+  const index = parseYaml(await fetchText(indexUrl)) as EnvtestIndex;
+  if (!index || typeof index !== 'object' || !index.releases) throw new Error(`${indexUrl} is not an envtest release index (no "releases")`);
+  const archive = pickEnvtestArchive(index, options.version, os, arch);
+  const dir = join(options.cacheDir, 'envtest', `${archive.version}-${os}-${arch}`);
+  if (existsSync(join(dir, '.verified'))) return { dir, version: archive.version, cached: true };
+
+  log(`downloading envtest ${archive.version} (${archive.name})`);
+  await mkdir(join(options.cacheDir, 'envtest'), { recursive: true });
+  const download = join(options.cacheDir, 'envtest', `.${archive.name}.${process.pid}`);
+  const unpack = `${dir}.partial-${process.pid}`;
+  try {
+    await fetchToFile(archive.url, download);
+    const actual = await sha512File(download);
+    if (actual !== archive.sha512) {
+      throw new Error(`${archive.name} from ${archive.url} does not match the index's sha512 (expected ${archive.sha512.slice(0, 16)}..., got ${actual.slice(0, 16)}...): ` +
+        'the download is corrupt or was tampered with; it was not used');
+    }
+    await rm(unpack, { recursive: true, force: true });
+    await mkdir(unpack, { recursive: true });
+    const untar = await runProcess(['tar', '-xzf', download, '-C', unpack], { capture: true });
+    if (untar.exitCode !== 0) throw new Error(`cannot unpack ${archive.name}: ${untar.stderr.trim()}`);
+    // The archives hold controller-tools/envtest/<binary>: flatten, as setup-envtest does.
+    const flat = `${unpack}.flat`;
+    await rm(flat, { recursive: true, force: true });
+    await mkdir(flat, { recursive: true });
+    for (const file of await listFiles(unpack)) {
+      const name = basename(file);
+      if ((ENVTEST_BINARIES as readonly string[]).includes(name) || (OPTIONAL_BINARIES as readonly string[]).includes(name)) {
+        await rename(file, join(flat, name));
+        await chmod(join(flat, name), 0o755);
+      }
+    }
+    const missing = await missingBinaries(flat);
+    if (missing.length > 0) throw new Error(`${archive.name} holds no ${missing.join(' or ')}: is ${archive.url} an envtest archive?`);
+    await writeFile(join(flat, '.verified'), `${archive.name} sha512 ${archive.sha512}\n`);
+    await rm(dir, { recursive: true, force: true });
+    await rename(flat, dir);
+  } finally {
+    await rm(download, { force: true });
+    await rm(unpack, { recursive: true, force: true });
+    await rm(`${unpack}.flat`, { recursive: true, force: true });
+  }
+  return { dir, version: archive.version, cached: false };
+}
+
+async function fetchText(url: string): Promise<string> {
+  const response = await fetchOk(url);
+  return response.text();
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
+  } catch (error) {
+    throw new Error(`cannot download ${url}: ${(error as Error).message}. Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`);
+  }
+  if (!response.ok) throw new Error(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
+  return response;
+}
+
+async function fetchToFile(url: string, file: string): Promise<void> {
+  const response = await fetchOk(url);
+  await writeFile(file, Buffer.from(await response.arrayBuffer()));
+}
+
+async function sha512File(file: string): Promise<string> {
+  const hash = createHash('sha512');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}

@@ -1,0 +1,209 @@
+// The envtest pieces that decide on plain data: the shim's argument handling, the envtest
+// release index, the instance baseline, leaks per instance and package, package modes, and the
+// empty-timeline notice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  apiServerEndpoint,
+  isInformationalCall,
+  kubernetesVersionOfGoMod,
+  pickEnvtestArchive,
+  shellQuote,
+  withKubeflakeTokenFile,
+  type EnvtestIndex,
+} from '../../src/cluster/envtest-assets.ts';
+import {
+  emptyTimelineNotice,
+  envtestRunLeaks,
+  instanceBaseline,
+  packageModes,
+  relativePackage,
+  runOfPackage,
+  type EnvtestEvidence,
+  type EnvtestInstance,
+} from '../../src/cluster/envtest.ts';
+import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
+import type { RunResult, Snapshot, SnapshotObject, TestCase, TimelineEvent } from '../../src/model.ts';
+
+// The arguments controller-runtime v0.24 gives kube-apiserver (process.Arguments renders --key=value).
+const envtestArgs = [
+  '--advertise-address=127.0.0.1',
+  '--allow-privileged=true',
+  '--authorization-mode=RBAC',
+  '--bind-address=127.0.0.1',
+  '--cert-dir=/tmp/k8s_test_framework_1',
+  '--client-ca-file=/tmp/k8s_test_framework_1/client-cert-auth-ca.crt',
+  '--disable-admission-plugins=ServiceAccount',
+  '--etcd-servers=http://127.0.0.1:40001',
+  '--secure-port=40123',
+  '--service-account-issuer=https://127.0.0.1:40123/',
+  '--service-cluster-ip-range=10.0.0.0/24',
+];
+
+test('the shim finds the secure address envtest chose, in either flag form, the last one winning', () => {
+  assert.equal(apiServerEndpoint(envtestArgs), 'https://127.0.0.1:40123');
+  assert.equal(apiServerEndpoint(['--secure-port', '6443', '--bind-address', '0.0.0.0']), 'https://127.0.0.1:6443');
+  assert.equal(apiServerEndpoint(['--secure-port=1', '--secure-port=2']), 'https://127.0.0.1:2');
+  assert.equal(apiServerEndpoint(['--secure-port=7000', '--bind-address=::1']), 'https://[::1]:7000');
+  assert.equal(apiServerEndpoint(['--help']), undefined, 'no secure port: a call that starts no server');
+  assert.equal(apiServerEndpoint(['--secure-port=0']), undefined);
+});
+
+test('the shim adds kubeflake\'s token file and takes the suite\'s own out to merge it', () => {
+  const plain = withKubeflakeTokenFile(envtestArgs, '/private/tokens.csv');
+  assert.deepEqual(plain.args, [...envtestArgs, '--token-auth-file=/private/tokens.csv']);
+  assert.equal(plain.suiteTokenFile, undefined);
+  for (const suiteFlag of [['--token-auth-file=/suite/tokens.csv'], ['--token-auth-file', '/suite/tokens.csv']]) {
+    const merged = withKubeflakeTokenFile(['--secure-port=1', ...suiteFlag, '--v=1'], '/private/tokens.csv');
+    assert.deepEqual(merged.args, ['--secure-port=1', '--v=1', '--token-auth-file=/private/tokens.csv']);
+    assert.equal(merged.suiteTokenFile, '/suite/tokens.csv');
+  }
+  assert.ok(envtestArgs.every((arg) => plain.args.includes(arg)), 'every argument of the suite is kept');
+});
+
+test('flag probes (envtest runs `kube-apiserver --help`) pass straight through', () => {
+  assert.equal(isInformationalCall(['--help']), true);
+  assert.equal(isInformationalCall(['--version=raw']), true);
+  assert.equal(isInformationalCall(envtestArgs), false);
+});
+
+test('paths are quoted for the sh launcher, quotes included', () => {
+  assert.equal(shellQuote('/a b/node'), `'/a b/node'`);
+  assert.equal(shellQuote(`/it's/node`), `'/it'\\''s/node'`);
+});
+
+test('the envtest version matching a suite comes from its client-go (or api) requirement', () => {
+  assert.equal(kubernetesVersionOfGoMod('module x\n\nrequire (\n\tk8s.io/api v0.33.2\n\tk8s.io/client-go v0.34.1\n)\n'), '1.34');
+  assert.equal(kubernetesVersionOfGoMod('module x\nrequire k8s.io/apimachinery v0.31.0\n'), '1.31');
+  assert.equal(kubernetesVersionOfGoMod('module x\nrequire github.com/onsi/ginkgo/v2 v2.34.0\n'), undefined);
+});
+
+const index: EnvtestIndex = {
+  releases: {
+    'v1.33.0': {
+      'envtest-v1.33.0-linux-amd64.tar.gz': { hash: 'AA', selfLink: 'https://example.test/envtest-v1.33.0-linux-amd64.tar.gz' },
+      'envtest-v1.33.0-darwin-arm64.tar.gz': { hash: 'BB', selfLink: 'https://example.test/envtest-v1.33.0-darwin-arm64.tar.gz' },
+    },
+    'v1.33.2': { 'envtest-v1.33.2-linux-amd64.tar.gz': { hash: 'cc', selfLink: 'https://example.test/envtest-v1.33.2-linux-amd64.tar.gz' } },
+    'v1.34.1': { 'envtest-v1.34.1-linux-amd64.tar.gz': { hash: 'dd', selfLink: 'https://example.test/envtest-v1.34.1-linux-amd64.tar.gz' } },
+    'v1.9.10': { 'envtest-v1.9.10-linux-amd64.tar.gz': { hash: 'ee', selfLink: 'https://example.test/old.tar.gz' } },
+  },
+};
+
+test('a release is picked by minor (newest patch), exact version or latest, for this os/arch, hash lowercased', () => {
+  assert.deepEqual(pickEnvtestArchive(index, '1.33', 'linux', 'amd64'), {
+    version: '1.33.2', name: 'envtest-v1.33.2-linux-amd64.tar.gz', url: 'https://example.test/envtest-v1.33.2-linux-amd64.tar.gz', sha512: 'cc',
+  });
+  assert.equal(pickEnvtestArchive(index, '1.33.0', 'linux', 'amd64').sha512, 'aa');
+  assert.equal(pickEnvtestArchive(index, 'latest', 'linux', 'amd64').version, '1.34.1', 'numeric order, not string order');
+  assert.equal(pickEnvtestArchive(index, 'v1.33', 'darwin', 'arm64').version, '1.33.0');
+  assert.throws(() => pickEnvtestArchive(index, '1.35', 'linux', 'amd64'), /no 1\.35 archive for linux\/amd64 .*set kubernetes-version/);
+  assert.throws(() => pickEnvtestArchive(index, 'newest', 'linux', 'amd64'), /not a version/);
+});
+
+// --- leaks inside an instance -----------------------------------------------------------------
+
+const server = 'https://127.0.0.1:40123';
+function obj(p: Partial<SnapshotObject> & { kind: string; name: string }): SnapshotObject {
+  const resource = p.kind === 'Namespace' ? 'namespaces' : p.kind.toLowerCase() + 's';
+  return { apiVersion: 'v1', resource, namespaced: p.kind !== 'Namespace' && p.kind !== 'CustomResourceDefinition', uid: `uid-${p.namespace ?? ''}-${p.name}`, ...p };
+}
+function snap(objects: SnapshotObject[], takenAt = 0): Snapshot {
+  return { takenAt, server, objects, errors: [], complete: true };
+}
+function created(o: SnapshotObject, at: number, late = false): TimelineEvent {
+  const object: TimelineEvent['object'] = { apiVersion: o.apiVersion, kind: o.kind, name: o.name, uid: o.uid, resource: o.resource };
+  if (o.namespace) object.namespace = o.namespace;
+  return late ? { at, verb: 'created', object, late } : { at, verb: 'created', object };
+}
+function spec(id: string, startedAt: number, endedAt: number, file?: string): TestCase {
+  const c: TestCase = { id, name: id, suite: 'S', status: 'passed', durationMs: endedAt - startedAt, startedAt, endedAt };
+  if (file) c.file = file;
+  return c;
+}
+function run(cases: TestCase[]): RunResult {
+  return {
+    id: '000', seed: 1, probe: false, command: ['go', 'test', './...'], exitCode: 0, timedOut: false,
+    startedAt: 0, endedAt: 10_000, durationMs: 10_000, orderSource: 'ginkgo-json',
+    order: cases.map((c) => c.id), cases, reports: [], warnings: [],
+  };
+}
+function instance(p: Partial<EnvtestInstance> = {}): EnvtestInstance {
+  return { id: '1-1', server, package: './internal/controller', startedAt: 0, timelineEvents: 0, problems: [], ...p };
+}
+
+const crd = { ...obj({ kind: 'CustomResourceDefinition', name: 'modelcaches.cache.kubeflake.dev' }), apiVersion: 'apiextensions.k8s.io/v1', resource: 'customresourcedefinitions' };
+const system = obj({ kind: 'Namespace', name: 'kube-system' });
+
+test('the instance baseline leaves out what the watch saw created while it was being taken', () => {
+  const early = obj({ kind: 'ConfigMap', namespace: 'default', name: 'made-during-baseline' });
+  const lateSighting = obj({ kind: 'ConfigMap', namespace: 'default', name: 'listed-late' });
+  const evidence: EnvtestEvidence = {
+    instance: instance(),
+    baseline: snap([system, early, lateSighting]),
+    timeline: [created(early, 100), created(lateSighting, 120, true)],
+  };
+  assert.deepEqual(instanceBaseline(evidence)?.objects.map((o) => o.name), ['kube-system', 'listed-late']);
+  assert.equal(instanceBaseline({ instance: instance(), timeline: [] }), undefined);
+});
+
+test('an instance\'s leaks are what the suite left when envtest stopped it, each given to the spec running then; envtest\'s CRDs and the system namespaces are not leaks', () => {
+  const leftover = obj({ kind: 'ConfigMap', namespace: 'default', name: 'left' });
+  const tidy = obj({ kind: 'ConfigMap', namespace: 'default', name: 'tidy' });
+  const defaultNs = obj({ kind: 'Namespace', name: 'default' });
+  const nodeLease = obj({ kind: 'Namespace', name: 'kube-node-lease' });
+  const evidence: EnvtestEvidence = {
+    instance: instance(),
+    baseline: snap([system]),
+    after: snap([system, defaultNs, nodeLease, crd, leftover]),
+    timeline: [created(defaultNs, 50), created(nodeLease, 60), created(crd, 200), created(tidy, 1500), created(leftover, 2500)],
+  };
+  const r = run([spec('A', 1000, 2000), spec('B', 2000, 3000)]);
+  const [leaks, deleted] = envtestRunLeaks([evidence], r, DEFAULT_NOISE_RULES);
+  assert.deepEqual(leaks?.map((l) => [l.name, l.createdBy, l.attribution]), [['left', 'B', 'exact']]);
+  assert.deepEqual(deleted, []);
+  assert.deepEqual(envtestRunLeaks([{ ...evidence, after: undefined }], r, DEFAULT_NOISE_RULES), [], 'no last snapshot: nothing is claimed');
+});
+
+test('each instance is attributed among the specs of its own package when several packages ran at once', () => {
+  const a = obj({ kind: 'ConfigMap', namespace: 'default', name: 'from-a' });
+  const b = obj({ kind: 'ConfigMap', namespace: 'default', name: 'from-b' });
+  // Two packages' specs overlap in time; each instance only knows its own package's specs.
+  const r = run([spec('pkg-a spec', 1000, 3000, '/repo/pkg/a/a_test.go'), spec('pkg-b spec', 1500, 3500, '/repo/pkg/b/b_test.go')]);
+  const evidence: EnvtestEvidence[] = [
+    { instance: instance({ id: 'a', package: './pkg/a' }), baseline: snap([]), after: snap([a]), timeline: [created(a, 2000)] },
+    { instance: instance({ id: 'b', package: './pkg/b' }), baseline: snap([]), after: snap([b]), timeline: [created(b, 2000)] },
+  ];
+  const leaks = envtestRunLeaks(evidence, r, DEFAULT_NOISE_RULES, (i) => `/repo/${i.package.slice(2)}`).flat();
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy, l.attribution]), [['from-a', 'pkg-a spec', 'exact'], ['from-b', 'pkg-b spec', 'exact']]);
+  assert.equal(runOfPackage(r, '/repo/pkg/c').cases.length, 2, 'a package none of whose specs is known keeps them all');
+  assert.deepEqual(runOfPackage(r, '/repo/pkg/a').order, ['pkg-a spec']);
+});
+
+test('packages are named relative to the hunt\'s folder', () => {
+  assert.equal(relativePackage('/repo', '/repo/internal/controller'), './internal/controller');
+  assert.equal(relativePackage('/repo', '/repo'), '.');
+  assert.equal(relativePackage('/repo', '/elsewhere/pkg'), '/elsewhere/pkg');
+});
+
+test('a package that started its own control plane ran in envtest mode, the others on kubeflake\'s cluster', () => {
+  const modes = packageModes([
+    { id: '000', packages: ['./internal/controller', './api'], instances: [instance({ package: './internal/controller' })] },
+    { id: '001', packages: ['./internal/controller', './api'], instances: [instance({ package: './internal/controller' })] },
+  ]);
+  assert.deepEqual(modes, [
+    { package: './api', mode: 'cluster', runs: ['000', '001'], instances: 0 },
+    { package: './internal/controller', mode: 'envtest', runs: ['000', '001'], instances: 2 },
+  ]);
+});
+
+test('an empty timeline is explained: the suite did not touch what kubeflake watched', () => {
+  const none = emptyTimelineNotice({ run: '000', tests: 12, clusterEvents: 0, instances: [], watched: true });
+  assert.match(none ?? '', /^000: the timeline is empty: the suite did not touch the cluster kubeflake watched\. .*BinaryAssetsDirectory/);
+  const quiet = emptyTimelineNotice({ run: '001', tests: 12, clusterEvents: 0, instances: [instance({ problems: ['the API server never answered /readyz'] })], watched: true });
+  assert.match(quiet ?? '', /started 1 envtest control plane\(s\) but kubeflake saw nothing created in them \(the API server never answered/);
+  assert.equal(emptyTimelineNotice({ run: '002', tests: 12, clusterEvents: 0, instances: [instance({ timelineEvents: 40 })], watched: true }), undefined);
+  assert.equal(emptyTimelineNotice({ run: '003', tests: 12, clusterEvents: 5, instances: [], watched: true }), undefined);
+  assert.equal(emptyTimelineNotice({ run: '004', tests: 0, clusterEvents: 0, instances: [], watched: true }), undefined, 'no test ran: the run line already says so');
+  assert.equal(emptyTimelineNotice({ run: '005', tests: 3, clusterEvents: 0, instances: [], watched: false }), undefined, 'not watching: nothing to expect');
+});
