@@ -9,9 +9,9 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { arch as hostArch, platform as hostPlatform } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { runProcess } from '../exec.ts';
 
@@ -295,6 +295,12 @@ export interface WrapOptions {
   /** The Node binary that runs the shim. */
   nodePath: string;
   holdMs?: number;
+  /** The folder name inside workDir ("assets"); another folder of the same hunt shares its token. */
+  name?: string;
+  /** The hunt's token, when wrapping a second folder for it. */
+  token?: string;
+  /** Write the folder under this name; the caller renames it to `name` (concurrent wrappers). */
+  staging?: string;
 }
 
 /** Makes the wrapped assets folder: the shim as kube-apiserver, etcd and kubectl linked unchanged. */
@@ -304,17 +310,19 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
     throw new Error(`KUBEBUILDER_ASSETS folder ${options.realDir} has no ${missing.join(' or ')}: ` +
       'point KUBEBUILDER_ASSETS at a folder from `setup-envtest use -p path`, or unset it to let kubeflake provide one');
   }
-  const dir = join(options.workDir, 'assets');
+  // `dir` is where the folder is used from; `build` where it is written (the same, unless staged).
+  const dir = join(options.workDir, options.name ?? 'assets');
+  const build = options.staging ? join(options.workDir, options.staging) : dir;
   const instancesDir = join(options.workDir, 'instances');
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await rm(build, { recursive: true, force: true });
+  await mkdir(build, { recursive: true, mode: 0o700 });
   await mkdir(instancesDir, { recursive: true, mode: 0o700 });
   for (const name of [...ENVTEST_BINARIES, ...OPTIONAL_BINARIES]) {
     if (name === 'kube-apiserver' || !existsSync(join(options.realDir, name))) continue;
-    await symlink(join(options.realDir, name), join(dir, name));
+    await symlink(join(options.realDir, name), join(build, name));
   }
-  const token = randomBytes(32).toString('hex');
-  await writeFile(join(dir, TOKEN_FILE), token + '\n', { mode: 0o600 });
+  const token = options.token ?? randomBytes(32).toString('hex');
+  await writeFile(join(build, TOKEN_FILE), token + '\n', { mode: 0o600 });
   const config: ShimConfig = {
     real: join(options.realDir, 'kube-apiserver'),
     tokenFile: join(dir, TOKEN_FILE),
@@ -332,11 +340,35 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
     '});',
     '',
   ].join('\n');
-  await writeFile(join(dir, SHIM_SCRIPT), program, { mode: 0o600 });
+  await writeFile(join(build, SHIM_SCRIPT), program, { mode: 0o600 });
   const launcher = `#!/bin/sh\nexec ${shellQuote(options.nodePath)} ${shellQuote(join(dir, SHIM_SCRIPT))} "$@"\n`;
-  await writeFile(join(dir, 'kube-apiserver'), launcher, { mode: 0o700 });
-  await chmod(join(dir, 'kube-apiserver'), 0o700);
+  await writeFile(join(build, 'kube-apiserver'), launcher, { mode: 0o700 });
+  await chmod(join(build, 'kube-apiserver'), 0o700);
   return { dir, realDir: options.realDir, instancesDir, token, env: { KUBEBUILDER_ASSETS: dir, [INSTANCES_ENV]: instancesDir } };
+}
+
+/**
+ * For a test binary whose KUBEBUILDER_ASSETS the suite's own tooling set on the way (a scaffolded
+ * Makefile calls `setup-envtest use -p path`): the environment that wraps that folder too, with
+ * the hunt's token and instances folder, so its control planes are observed like any other.
+ * Empty when there is nothing to change (kubeflake's own folder, or no hunt is observing).
+ * Meant for the `go test -exec` shim, which sees each binary's final environment.
+ */
+export async function wrapAssetsOfBinary(env: Readonly<Record<string, string | undefined>>, nodePath: string): Promise<Record<string, string>> {
+  const assets = env.KUBEBUILDER_ASSETS;
+  const instancesDir = env[INSTANCES_ENV];
+  if (!assets || !instancesDir || existsSync(join(assets, SHIM_SCRIPT))) return {};
+  const workDir = dirname(instancesDir);
+  const name = `assets-${createHash('sha256').update(assets).digest('hex').slice(0, 12)}`;
+  if (existsSync(join(workDir, name, SHIM_SCRIPT))) return { KUBEBUILDER_ASSETS: join(workDir, name) };
+  const token = (await readFile(join(workDir, 'assets', TOKEN_FILE), 'utf8')).trim();
+  // Built aside and renamed: test binaries of several packages may ask for the same folder at once.
+  const partial = `${name}.partial-${process.pid}`;
+  await wrapEnvtestAssets({ realDir: assets, workDir, nodePath, name, staging: partial, token });
+  await rename(join(workDir, partial), join(workDir, name)).catch(async () => {
+    await rm(join(workDir, partial), { recursive: true, force: true });
+  });
+  return { KUBEBUILDER_ASSETS: join(workDir, name) };
 }
 
 export function shellQuote(text: string): string {
@@ -443,7 +475,8 @@ export async function envtestReleaseAssets(options: ReleaseOptions): Promise<{ d
     if (existsSync(join(dir, '.verified'))) return { dir, version: exact.join('.'), cached: true };
   }
   const indexUrl = options.indexUrl ?? ENVTEST_INDEX_URL;
-  const index = parseYaml(await fetchText(indexUrl)) as EnvtestIndex;
+  // Every scalar a string: a hex hash of digits only must not turn into a number.
+  const index = parseYaml(await fetchText(indexUrl), { schema: 'failsafe' }) as EnvtestIndex;
   if (!index || typeof index !== 'object' || !index.releases) throw new Error(`${indexUrl} is not an envtest release index (no "releases")`);
   const archive = pickEnvtestArchive(index, options.version, os, arch);
   const dir = join(options.cacheDir, 'envtest', `${archive.version}-${os}-${arch}`);

@@ -13,13 +13,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
-import type { LeakReport, RunResult, Snapshot, TestCase, TimelineEvent } from '../model.ts';
+import type { LeakReport, RunResult, Snapshot, SnapshotObject, TestCase, TimelineEvent } from '../model.ts';
 import { isAlive, signalGroup } from '../exec.ts';
 import type { EnvtestInstanceAnnouncement, EnvtestShimStop } from './envtest-assets.ts';
 import { connectKube, KubeApiError, type KubeApi } from './kube.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { watchCluster, readTimeline, type ClusterWatch } from './watch.ts';
-import { diffSnapshots } from './diff.ts';
+import { diffSnapshots, isNamespace } from './diff.ts';
 import type { NoiseRule } from './noise.ts';
 import { attribute, attributeDeleted } from './attribution.ts';
 
@@ -186,7 +186,9 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     // Watch first, then the baseline: what the suite makes meanwhile is seen created by the watch,
     // and an object seen created is never taken for part of the baseline (see envtestRunLeaks).
     if (context.watch ?? true) {
-      watch = await watchCluster(api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
+      // envtest installs the suite's CRDs right as the server is ready, often before their types
+      // are discoverable: look for new types often, or the first creations of them are missed.
+      watch = await watchCluster(api, { timelineFile: join(dir, files.timeline), rediscoverMs: 200 }).catch((error: Error) => {
         instance.problems.push(`cannot watch ${announcement.server} (${error.message}); leaks will be attributed from creation times`);
         return undefined;
       });
@@ -359,9 +361,21 @@ export function envtestRunLeaks(evidence: EnvtestEvidence[], run: RunResult, rul
     const diff = diffSnapshots(baseline, item.after, allRules);
     const packageDir = packageDirOf(item.instance);
     const scoped = packageDir ? runOfPackage(run, packageDir) : run;
-    out.push(attribute(diff.leaked, item.timeline, scoped), attributeDeleted(diff.deleted, item.timeline, scoped));
+    out.push(attribute(withoutDeletedNamespaces(diff.leaked, item.timeline), item.timeline, scoped), attributeDeleted(diff.deleted, item.timeline, scoped));
   }
   return out;
+}
+
+/**
+ * envtest runs no namespace controller: a namespace the suite deleted stays terminating, with
+ * everything in it, until the instance is thrown away. The suite did delete them, so they are no
+ * leak, unless the timeline shows namespaces really going away (a controller does run there).
+ */
+export function withoutDeletedNamespaces(leaked: SnapshotObject[], timeline: TimelineEvent[]): SnapshotObject[] {
+  if (timeline.some((e) => e.verb === 'deleted' && e.object.kind === 'Namespace' && e.object.apiVersion === 'v1')) return leaked;
+  const deleted = new Set(leaked.filter((o) => isNamespace(o) && o.deletionTimestamp).map((o) => o.name));
+  if (deleted.size === 0) return leaked;
+  return leaked.filter((o) => !(isNamespace(o) ? deleted.has(o.name) : o.namespace !== undefined && deleted.has(o.namespace)));
 }
 
 /** How a package reached a control plane in one run. */
