@@ -21,6 +21,16 @@ var _ = Describe("ModelCache serving", Label("serving"), func() {
 		Expect(mc.Status.ReadyShards).To(Equal(int32(2)))
 	})
 
+	It("batches inference through the mnist cache", func() {
+		mc := &cachev1alpha1.ModelCache{
+			ObjectMeta: metav1.ObjectMeta{Name: "mnist", Labels: map[string]string{modelLabel: "mnist"}},
+			Spec:       cachev1alpha1.ModelCacheSpec{Model: "mnist", Shards: 2},
+		}
+		createCache(mc)
+		waitReady(mc)
+		Expect(mc.Status.ReadyShards).To(Equal(int32(2)))
+	})
+
 	Context("when a cache is resharded", func() {
 		It("re-warms the cache with the new shard count", func() {
 			mc := newCache("llama-", "llama-7b", 2)

@@ -67,6 +67,10 @@ var _ = BeforeSuite(func() {
 		// The unfixed suite leaves its CRD installed, as most scaffolded suites do.
 		CRDInstallOptions: envtest.CRDInstallOptions{CleanUpAfterUse: fixed},
 	}
+	// As scaffolded: KUBEBUILDER_ASSETS wins; without it, the binaries `make test` put in bin/k8s.
+	if dir := getFirstFoundEnvTestBinaryDir(); dir != "" {
+		testEnv.BinaryAssetsDirectory = dir
+	}
 	var err error
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
@@ -174,4 +178,21 @@ func (c *createdObjects) namespaces() []client.Object {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]client.Object(nil), c.ns...)
+}
+
+// getFirstFoundEnvTestBinaryDir finds the envtest binaries setup-envtest installed under bin/k8s,
+// so the suite also runs from an IDE without KUBEBUILDER_ASSETS (the kubebuilder scaffold's helper).
+func getFirstFoundEnvTestBinaryDir() string {
+	basePath := filepath.Join("..", "..", "bin", "k8s")
+	entries, err := os.ReadDir(basePath)
+	if err != nil {
+		logf.Log.Error(err, "Failed to read directory", "path", basePath)
+		return ""
+	}
+	for _, entry := range entries {
+		if entry.IsDir() {
+			return filepath.Join(basePath, entry.Name())
+		}
+	}
+	return ""
 }
