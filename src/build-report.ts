@@ -9,6 +9,8 @@ import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
 import { summarizeDamage } from './junit/damage.ts';
 import { stressedReproduce } from './runner/stress.ts';
+import { timelineEvents } from './cluster/watch.ts';
+import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './cluster/envtest.ts';
 
 export const version = '0.1.0';
 
@@ -35,7 +37,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     command: (first?.record.command ?? []).join(' '),
     framework,
     cluster: first?.record.cluster ?? 'existing',
-    runs: runs.map((entry) => runReport(entry)),
+    runs: runs.map((entry) => runReport(entry, runNotices(entry, first?.record.watch ?? true))),
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
@@ -47,11 +49,31 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
+    ...controlPlanesOf(runs, first?.record.cwd),
   };
 }
 
 function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {
   return damage ? { damage } : {};
+}
+
+/** Which mode each package ran in; absent when no test says where it lives and no envtest started. */
+function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined): Pick<Report, 'controlPlanes'> {
+  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [] })));
+  return modes.length ? { controlPlanes: modes } : {};
+}
+
+/** What the report says about a run beyond its own warnings: an empty timeline, envtest problems. */
+function runNotices(entry: LoggedRun, watched: boolean): string[] {
+  const instances = entry.envtest ?? [];
+  const empty = emptyTimelineNotice({
+    run: entry.run.id,
+    tests: entry.run.cases.length,
+    clusterEvents: timelineEvents(entry.timeline).length,
+    instances,
+    watched,
+  });
+  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings];
 }
 
 /**
@@ -92,7 +114,8 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed }: LoggedRun): Report['runs'][number] {
+function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
+  const warnings = [...run.warnings, ...notices];
   return {
     id: run.id,
     seed: run.seed,
@@ -104,7 +127,7 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun): Report['runs'
     probe: run.probe,
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
-    ...(run.warnings.length ? { warnings: run.warnings } : {}),
+    ...(warnings.length ? { warnings } : {}),
     ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };

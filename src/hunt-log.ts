@@ -5,13 +5,14 @@
 
 import { cp, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
 import type { HuntOptions } from './analysis/index.ts';
 import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, runDir, writeJson } from './results.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
 import { attribute, attributeDeleted } from './cluster/attribution.ts';
+import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './cluster/envtest.ts';
 import { ingestRun, loadRun } from './junit/run.ts';
 
 /** What the hunt was asked to do and the options it ran under: `hunt.json`. */
@@ -40,6 +41,8 @@ export interface HuntRecord {
   movedAside?: string;
   /** The shards' results directories whose planned runs this hunt took over to probe after merging. */
   mergedFrom?: string[];
+  /** Whether runs were watched (a run's empty timeline means something only then). */
+  watch?: boolean;
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */
@@ -54,6 +57,8 @@ export interface LoggedRun {
   /** What the watch saw during the run: object events and its measured lag. */
   timeline: readonly TimelineEntry[];
   cleanup?: CleanupReport;
+  /** The envtest control planes the run started, as kubeflake observed them (runs/<id>/envtest/). */
+  envtest?: EnvtestInstance[];
 }
 
 /** The log's data, as buildReport reads it. */
@@ -176,7 +181,7 @@ export class HuntLog implements HuntData {
       });
       const timeline = await readTimeline(join(folder, files.timeline));
       if (timeline.skipped > 0) run.warnings.push(`${join(folder, files.timeline)}: ${timeline.skipped} torn line(s) skipped (the watch was stopped mid-write)`);
-      log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline);
+      log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline, await readEnvtestEvidence(folder));
     }
     return log;
   }
@@ -204,9 +209,9 @@ export class HuntLog implements HuntData {
    * Adds a run with what the cluster showed after it and during it (the watch's events, which the
    * watch wrote itself). Writes what nobody wrote yet: after.json.
    */
-  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEntry[] }): Promise<LoggedRun> {
+  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEntry[]; envtest?: EnvtestEvidence[] }): Promise<LoggedRun> {
     if (observation.after) await writeJson(join(runDir(this.dir, run.id), files.after), observation.after);
-    return this.#append(run, observation.after, observation.timeline, undefined, this.#baseline);
+    return this.#append(run, observation.after, observation.timeline, undefined, this.#baseline, observation.envtest);
   }
 
   /**
@@ -246,12 +251,17 @@ export class HuntLog implements HuntData {
     return tests;
   }
 
-  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEntry[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined): LoggedRun {
+  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEntry[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined, envtest: EnvtestEvidence[] = []): LoggedRun {
     const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined, timeline };
     if (after && baseline) {
       const earlier = this.#leftoverOf(baseline);
       Object.assign(entry, runLeaks({ baseline, after, timeline, run, rules: this.#rules, earlier }));
       for (const uid of entry.leftover) earlier.add(uid);
+    }
+    if (envtest.length > 0) {
+      // Each envtest control plane is its own small cluster, fresh for the run: its leaks join the run's.
+      entry.leaks.push(...envtestRunLeaks(envtest, run, this.#rules, (instance) => resolve(this.record.cwd, instance.package)).flat());
+      entry.envtest = envtest.map((evidence) => evidence.instance);
     }
     if (cleanup) entry.cleanup = cleanup;
     this.runs.push(entry);

@@ -453,6 +453,17 @@ export interface FailureClusterReport {
   count: number;
 }
 
+/** Extension: how one package reached a control plane during the hunt. */
+export interface PackageControlPlane {
+  /** The package folder, relative to the hunt's folder ("./internal/controller"). */
+  package: string;
+  /** envtest: it started its own control plane (kubeflake watched inside it); cluster: it used kubeflake's. */
+  mode: 'envtest' | 'cluster';
+  runs: string[];
+  /** envtest control planes it started over all runs. */
+  instances: number;
+}
+
 export interface Report {
   schema: 'kubeflake/report@1';
   command: string;
@@ -472,6 +483,8 @@ export interface Report {
   damage?: DamageReport;
   /** How the leaks of every run were attributed (fallbacks and guesses counted). */
   attribution?: AttributionSummary;
+  /** Extension: which mode each package ran in (its own envtest control plane, or kubeflake's cluster). */
+  controlPlanes?: PackageControlPlane[];
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

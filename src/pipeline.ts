@@ -18,6 +18,9 @@ import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
+import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './cluster/envtest-assets.ts';
+import { describeInstances, emptyTimelineNotice, observeEnvtest, readEnvtestEvidence } from './cluster/envtest.ts';
+import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
@@ -52,6 +55,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     startedAt: Date.now(),
     ignore: settings.ignore,
     ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
+    watch: settings.watch,
   });
   for (const source of sources) for (const error of source.errors) await log.fail(`${source.dir}: ${error}`);
   if (settings.stress !== 'off') {
@@ -61,6 +65,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
   if (log.record.movedAside) presenter.warn(`${settings.resultsDir} held an earlier hunt: moved it to ${log.record.movedAside}`);
 
   let cluster: ProvisionedCluster | undefined;
+  let envtest: ProvidedEnvtestAssets | undefined;
   try {
     cluster = await presenter.group(`cluster: ${settings.cluster}`, () => provisionCluster({
       cluster: settings.cluster,
@@ -87,7 +92,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
-    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log };
+    envtest = await envtestAssets(settings, presenter);
+    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log, envtest };
     const observe = observer(context);
     // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
     const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
@@ -156,6 +162,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
   } finally {
     const failed = log.errors.length > 0 || log.runs.some((entry) => entry.run.exitCode !== 0);
     await cluster?.teardown({ failed }).catch((error: Error) => presenter.warn(`cluster teardown: ${error.message}`));
+    await envtest?.remove();
     await log.finish(Date.now());
   }
 
@@ -172,6 +179,29 @@ interface ObserverContext {
   framework: Framework;
   kubeconfig: string;
   log: HuntLog;
+  /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
+  envtest?: ProvidedEnvtestAssets;
+}
+
+/** KUBEBUILDER_ASSETS kubeflake provides and wraps; a hunt goes on without it (only envtest suites lose sight). */
+async function envtestAssets(settings: Settings, presenter: Presenter): Promise<ProvidedEnvtestAssets | undefined> {
+  if (settings.envtest === 'off') return undefined;
+  try {
+    const assets = await provideEnvtestAssets({
+      given: settings.kubebuilderAssets,
+      ...(settings.cluster === 'local' ? { localBinaries: () => controlPlaneBinaries({ buildScript: join(settings.projectRoot, 'tools', 'build.sh'), cacheDir: settings.cacheDir }) } : {}),
+      kubernetesVersion: settings.kubernetesVersion,
+      cwd: settings.cwd,
+      cacheDir: settings.cacheDir,
+      nodePath: process.execPath,
+      log: presenter.detail,
+    });
+    if (assets) presenter.info(`envtest: KUBEBUILDER_ASSETS from ${assets.source}, wrapped so kubeflake sees inside every control plane the suite starts`);
+    return assets;
+  } catch (error) {
+    presenter.warn(`envtest: cannot provide KUBEBUILDER_ASSETS (${(error as Error).message}); a suite that starts its own control plane runs unobserved`);
+    return undefined;
+  }
 }
 
 /** Runs the suite once while watching the cluster; snapshots and cleans up after it; appends it all to the log. */
@@ -182,6 +212,7 @@ function observer(context: ObserverContext) {
     // The watch writes the run's timeline into its folder from the first event on.
     await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
+      const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
       let watch: ClusterWatch | undefined;
       if (settings.watch) {
         watch = await watchCluster(api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
@@ -200,7 +231,9 @@ function observer(context: ObserverContext) {
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
-          env: { ...settings.testEnv, KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', KUBEFLAKE_SEED: String(seed) },
+          // A suite honouring USE_EXISTING_CLUSTER uses kubeflake's cluster (the demo's envtest mode turns it off);
+          // one that starts its own control plane gets the wrapped assets.
+          env: { KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
           focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
           reportGlob: settings.reportGlob,
           stress: settings.stress,
@@ -210,9 +243,11 @@ function observer(context: ObserverContext) {
         const events = (await watch?.stop()) ?? [];
         for (const problem of watch?.problems ?? []) presenter.detail(`watch: ${problem}`);
         presenter.detail(`timeline: ${timelineEvents(events).length} events`);
+        for (const line of describeInstances(id, (await instances?.finish()) ?? []).lines) presenter.detail(line);
         return { meta, timeline: events };
       } catch (error) {
         await watch?.stop();
+        await instances?.finish();
         throw error;
       }
     });
@@ -223,7 +258,11 @@ function observer(context: ObserverContext) {
     const after = await takeSnapshot(api);
     const problem = snapshotProblem(after, join(files.runs, id, files.after));
     const clusterGone = after.errors.some((error) => error.resource === '*');
-    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline });
+    const envtestEvidence = await readEnvtestEvidence(dir);
+    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
+    const watched = settings.watch ? timelineEvents(timeline).length : undefined;
+    const empty = emptyTimelineNotice({ run: id, tests: run.cases.length, clusterEvents: watched ?? 0, instances: entry.envtest ?? [], watched: watched !== undefined });
+    for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
       // Without the API server there is nothing to clean, attribute or run against.

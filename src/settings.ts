@@ -75,6 +75,12 @@ export interface Settings {
   shard?: { index: number; count: number };
   /** Results directories of shards whose planned runs this hunt continues from: it runs only the probes. */
   mergeFrom: string[];
+  /** Provide and wrap KUBEBUILDER_ASSETS so kubeflake sees inside the envtest control planes a suite starts (auto), or not (off). */
+  envtest: 'auto' | 'off';
+  /** KUBEBUILDER_ASSETS the user set: used (wrapped) instead of kubeflake's binaries. */
+  kubebuilderAssets?: string;
+  /** The envtest release to use where kubeflake does not build its own binaries ("1.33", "1.33.2", "latest"). */
+  kubernetesVersion?: string;
 }
 
 /** A user's mistake (an input, a file, a missing directory): shown as its message alone. Anything else thrown is a bug. */
@@ -164,6 +170,8 @@ export const INPUTS = {
   'max-probes': { cli: 'string', actionDefault: '20' },
   'report-glob': { cli: 'string', actionDefault: '' },
   stress: { cli: 'string', actionDefault: 'off' },
+  envtest: { cli: 'string', actionDefault: 'auto' },
+  'kubernetes-version': { cli: 'string', actionDefault: '' },
   'fail-on': { cli: false, actionDefault: 'findings' },
   mode: { cli: false, actionDefault: 'run' },
   'github-token': { cli: false, actionDefault: '${{ github.token }}' },
@@ -234,6 +242,9 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     projectRoot: findProjectRoot(),
     ...(text('shard') ? { shard: parseShard(text('shard')) } : {}),
     mergeFrom: (inputs['merge-from'] ?? []).map((dir) => resolve(dir)),
+    envtest: oneOf('envtest', text('envtest') || 'auto', ['auto', 'off'] as const),
+    ...(env.KUBEBUILDER_ASSETS ? { kubebuilderAssets: resolve(env.KUBEBUILDER_ASSETS) } : {}),
+    ...(text('kubernetes-version') ? { kubernetesVersion: text('kubernetes-version') } : {}),
   };
 }
 

@@ -9,8 +9,8 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { arch as hostArch, platform as hostPlatform } from 'node:os';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { arch as hostArch, platform as hostPlatform, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { runProcess } from '../exec.ts';
@@ -382,6 +382,80 @@ async function missingBinaries(dir: string): Promise<string[]> {
     if (!found?.isFile()) missing.push(name);
   }
   return missing;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the assets come from, for a hunt.
+
+export interface EnvtestAssetsRequest {
+  /** KUBEBUILDER_ASSETS as the user set it: used as it is, only wrapped. */
+  given?: string;
+  /** kubeflake's own binaries (tools/build.sh), where it builds the local control plane. */
+  localBinaries?: () => Promise<string>;
+  /** The envtest release to download ("1.33", "1.33.2", "latest"); default: the one matching the suite's go.mod. */
+  kubernetesVersion?: string;
+  /** The test command's folder: its go.mod (or the nearest above) names the suite's Kubernetes version. */
+  cwd: string;
+  cacheDir: string;
+  nodePath: string;
+  holdMs?: number;
+  log?: (line: string) => void;
+  /** The release index, replaceable in tests. */
+  indexUrl?: string;
+}
+
+export interface ProvidedEnvtestAssets extends WrappedAssets {
+  /** Where the real binaries came from, for the log. */
+  source: string;
+  /** Removes the wrapped folder (and with it the token). */
+  remove(): Promise<void>;
+}
+
+/**
+ * KUBEBUILDER_ASSETS for the hunt, wrapped: the user's folder when set; else the release the user
+ * asked for; else kubeflake's own binaries where it builds them; else the envtest release that
+ * matches the suite's client-go, from the archives setup-envtest uses.
+ */
+export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promise<ProvidedEnvtestAssets | undefined> {
+  let realDir: string;
+  let source: string;
+  const goMod = await nearestGoMod(request.cwd);
+  if (!request.given && !request.kubernetesVersion && goMod !== undefined && !goMod.includes('sigs.k8s.io/controller-runtime')) {
+    return undefined; // a module without controller-runtime starts no envtest: nothing to download
+  }
+  if (request.given) {
+    realDir = request.given;
+    source = `KUBEBUILDER_ASSETS (${request.given})`;
+  } else if (!request.kubernetesVersion && request.localBinaries) {
+    realDir = await request.localBinaries();
+    source = `kubeflake's control-plane binaries (${realDir})`;
+  } else {
+    const version = request.kubernetesVersion ?? (goMod === undefined ? undefined : kubernetesVersionOfGoMod(goMod)) ?? 'latest';
+    const release = await envtestReleaseAssets({
+      version,
+      cacheDir: request.cacheDir,
+      ...(request.indexUrl ? { indexUrl: request.indexUrl } : {}),
+      ...(request.log ? { log: request.log } : {}),
+    });
+    realDir = release.dir;
+    source = `the envtest ${release.version} release${release.cached ? ' (cached)' : ''}`;
+  }
+  const workDir = await mkdtemp(join(tmpdir(), 'kubeflake-envtest-'));
+  try {
+    const wrapped = await wrapEnvtestAssets({ realDir, workDir, nodePath: request.nodePath, ...(request.holdMs ? { holdMs: request.holdMs } : {}) });
+    return { ...wrapped, source, remove: () => rm(workDir, { recursive: true, force: true }) };
+  } catch (error) {
+    await rm(workDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The text of the nearest go.mod at or above `dir`. */
+async function nearestGoMod(dir: string): Promise<string | undefined> {
+  for (let at = dir; ; at = dirname(at)) {
+    const goMod = await readFile(join(at, 'go.mod'), 'utf8').catch(() => undefined);
+    if (goMod !== undefined || dirname(at) === at) return goMod;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

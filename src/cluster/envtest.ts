@@ -12,13 +12,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
-import type { LeakReport, RunResult, Snapshot, SnapshotObject, TestCase, TimelineEvent } from '../model.ts';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import type { LeakReport, PackageControlPlane, RunResult, Snapshot, SnapshotObject, TestCase, TimelineEntry } from '../model.ts';
 import { isAlive, signalGroup } from '../exec.ts';
 import type { EnvtestInstanceAnnouncement, EnvtestShimStop } from './envtest-assets.ts';
 import { connectKube, KubeApiError, type KubeApi } from './kube.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { watchCluster, readTimeline, type ClusterWatch } from './watch.ts';
+import { timelineEvents, watchCluster, type ClusterWatch } from './watch.ts';
+import { readTimeline } from '../results.ts';
 import { diffSnapshots, isNamespace } from './diff.ts';
 import type { NoiseRule } from './noise.ts';
 import { attribute, attributeDeleted } from './attribution.ts';
@@ -211,7 +212,7 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     instance.problems.push(`observing ${announcement.server} failed: ${(error as Error).message}`);
   } finally {
     const events = await watch?.stop();
-    instance.timelineEvents = events?.length ?? 0;
+    instance.timelineEvents = events ? timelineEvents(events).length : 0;
     for (const problem of watch?.problems ?? []) instance.problems.push(`watch: ${problem}`);
     // Let the shim stop the real server now.
     await writeFile(marker('.released'), String(Date.now())).catch(() => {});
@@ -285,7 +286,7 @@ export interface EnvtestEvidence {
   instance: EnvtestInstance;
   baseline?: Snapshot;
   after?: Snapshot;
-  timeline: TimelineEvent[];
+  timeline: TimelineEntry[];
 }
 
 /** The evidence of every envtest instance of a run folder (none when the run started none). */
@@ -296,7 +297,7 @@ export async function readEnvtestEvidence(runDir: string): Promise<EnvtestEviden
     const dir = join(root, id);
     const instance = await readJsonFile<EnvtestInstance>(join(dir, files.instance));
     if (!instance) continue;
-    const evidence: EnvtestEvidence = { instance, timeline: existsSync(join(dir, files.timeline)) ? readTimeline(join(dir, files.timeline)).events : [] };
+    const evidence: EnvtestEvidence = { instance, timeline: (await readTimeline(join(dir, files.timeline))).entries };
     const baseline = await readJsonFile<Snapshot>(join(dir, files.baseline));
     const after = await readJsonFile<Snapshot>(join(dir, files.after));
     if (baseline) evidence.baseline = baseline;
@@ -334,7 +335,7 @@ export const ENVTEST_NOISE_RULES: readonly NoiseRule[] = [
 /** The baseline of an instance: its first snapshot, less what the watch saw the suite create meanwhile. */
 export function instanceBaseline(evidence: EnvtestEvidence): Snapshot | undefined {
   if (!evidence.baseline) return undefined;
-  const seenCreated = new Set(evidence.timeline.filter((e) => e.verb === 'created' && !e.late).map((e) => e.object.uid));
+  const seenCreated = new Set(timelineEvents(evidence.timeline).filter((e) => e.verb === 'created' && !e.late).map((e) => e.object.uid));
   return { ...evidence.baseline, objects: evidence.baseline.objects.filter((o) => !seenCreated.has(o.uid)) };
 }
 
@@ -371,26 +372,38 @@ export function envtestRunLeaks(evidence: EnvtestEvidence[], run: RunResult, rul
  * everything in it, until the instance is thrown away. The suite did delete them, so they are no
  * leak, unless the timeline shows namespaces really going away (a controller does run there).
  */
-export function withoutDeletedNamespaces(leaked: SnapshotObject[], timeline: TimelineEvent[]): SnapshotObject[] {
-  if (timeline.some((e) => e.verb === 'deleted' && e.object.kind === 'Namespace' && e.object.apiVersion === 'v1')) return leaked;
+export function withoutDeletedNamespaces(leaked: SnapshotObject[], timeline: readonly TimelineEntry[]): SnapshotObject[] {
+  if (timelineEvents(timeline).some((e) => e.verb === 'deleted' && e.object.kind === 'Namespace' && e.object.apiVersion === 'v1')) return leaked;
   const deleted = new Set(leaked.filter((o) => isNamespace(o) && o.deletionTimestamp).map((o) => o.name));
   if (deleted.size === 0) return leaked;
   return leaked.filter((o) => !(isNamespace(o) ? deleted.has(o.name) : o.namespace !== undefined && deleted.has(o.namespace)));
 }
 
-/** How a package reached a control plane in one run. */
-export type ControlPlaneMode = 'envtest' | 'cluster';
+/** The packages a run's tests live in (by their files), relative to the hunt's folder. */
+export function packagesOfRun(run: RunResult, cwd: string): string[] {
+  return [...new Set(run.cases.flatMap((test) => (test.file && isAbsolute(test.file) ? [relativePackage(cwd, dirname(test.file))] : [])))].sort();
+}
+
+/** The log lines of a run's instances: one line each, and warnings for their problems. */
+export function describeInstances(run: string, instances: readonly EnvtestInstance[]): { lines: string[]; warnings: string[] } {
+  const lines = instances.map((instance) => {
+    const held = instance.hold ? `, shutdown held ${instance.hold.heldMs} ms (${instance.hold.endedBy === 'released' ? 'until the last snapshot' : instance.hold.endedBy})` : '';
+    return `envtest ${instance.package}: ${instance.baselineObjects ?? 0} objects at start, ${instance.afterObjects ?? 0} at stop, ${instance.timelineEvents} timeline events${held}`;
+  });
+  const warnings = instances.flatMap((instance) => instance.problems.map((problem) => `${run}: envtest ${instance.package}: ${problem}`));
+  return { lines, warnings };
+}
 
 /**
  * Which mode each package ran in: a package that started an envtest instance ran in its own
  * control plane; the others used the cluster kubeflake provided (USE_EXISTING_CLUSTER).
  */
-export function packageModes(runs: { id: string; packages: string[]; instances: EnvtestInstance[] }[]): { package: string; mode: ControlPlaneMode; runs: string[]; instances: number }[] {
-  const byPackage = new Map<string, { package: string; mode: ControlPlaneMode; runs: string[]; instances: number }>();
+export function packageModes(runs: readonly { id: string; packages: readonly string[]; instances: readonly EnvtestInstance[] }[]): PackageControlPlane[] {
+  const byPackage = new Map<string, PackageControlPlane>();
   for (const run of runs) {
     const started = new Set(run.instances.map((instance) => instance.package));
     for (const name of new Set([...run.packages, ...started])) {
-      const entry = byPackage.get(name) ?? { package: name, mode: 'cluster' as ControlPlaneMode, runs: [], instances: 0 };
+      const entry: PackageControlPlane = byPackage.get(name) ?? { package: name, mode: 'cluster', runs: [], instances: 0 };
       if (started.has(name)) entry.mode = 'envtest';
       entry.runs.push(run.id);
       entry.instances += run.instances.filter((instance) => instance.package === name).length;
