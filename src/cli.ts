@@ -24,7 +24,7 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
   kubeflake snapshot [--out FILE] [--kubeconfig FILE]
   kubeflake diff A B
   kubeflake cluster up|down
-  kubeflake demo [--runs N] [--results DIR] [--fixed]
+  kubeflake demo [--runs N] [--results DIR] [--fixed] [--mode envtest|cluster]
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -142,11 +142,13 @@ async function demoCommand(args: string[]): Promise<number> {
     runs: { type: 'string' },
     results: { type: 'string' },
     fixed: { type: 'boolean' },
+    mode: { type: 'string' },
     seed: { type: 'string' },
     verbose: { type: 'boolean', short: 'v' },
   } });
+  if (values.mode !== undefined && values.mode !== 'envtest' && values.mode !== 'cluster') throw new SettingsError(`--mode must be envtest or cluster; got "${values.mode}"`);
   const { demo } = await import('../examples/harness/demo.ts');
-  const { report, check } = await demo({ runs: values.runs, results: values.results, fixed: values.fixed ?? false, seed: values.seed, verbose: values.verbose ?? false });
+  const { report, check } = await demo({ runs: values.runs, results: values.results, fixed: values.fixed ?? false, mode: values.mode, seed: values.seed, verbose: values.verbose ?? false });
   // The demo's job is to find exactly the planted flakes (or, fixed, none): fail when it did not.
   return report.verdict === 'error' ? 2 : check.ok ? 0 : 1;
 }

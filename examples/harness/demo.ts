@@ -16,6 +16,12 @@ export interface DemoOptions {
   runs?: string;
   results?: string;
   fixed: boolean;
+  /**
+   * envtest (default): the suite starts its own envtest control plane in every run, as its
+   * repository runs it; kubeflake provides and wraps KUBEBUILDER_ASSETS and watches inside.
+   * cluster: the suite runs against kubeflake's local control plane (USE_EXISTING_CLUSTER=true).
+   */
+  mode?: 'envtest' | 'cluster';
   seed?: string;
   verbose: boolean;
   /** Where the summary goes (stdout by default); progress goes to the presenter (stderr). */
@@ -43,11 +49,15 @@ export async function demo(options: DemoOptions): Promise<{ report: Report; chec
     'max-probes': '30',
     verbose: options.verbose,
   }, { ...process.env, KUBECONFIG: '' });
+  const mode = options.mode ?? 'envtest';
   settings.testEnv = {
     PATH: `${ginkgo.dir}${delimiter}${process.env.PATH ?? ''}`,
     MODELCACHE_FIXED: options.fixed ? 'true' : 'false',
+    // envtest mode: the suite is left to start its own control plane, as in its repository.
+    USE_EXISTING_CLUSTER: mode === 'cluster' ? 'true' : 'false',
   };
-  presenter.info(`kubeflake demo: ${settings.runs} runs of the ${options.fixed ? 'fixed' : 'planted'} example suite (${example})`);
+  if (mode === 'envtest') delete settings.kubebuilderAssets; // kubeflake's own binaries, whatever the shell says
+  presenter.info(`kubeflake demo: ${settings.runs} runs of the ${options.fixed ? 'fixed' : 'planted'} example suite in ${mode === 'envtest' ? 'its own envtest control plane' : 'kubeflake\'s local cluster'} (${example})`);
   const report = await hunt(settings, presenter);
   write(renderTerminal(report, { color: !options.write && process.stdout.isTTY }));
 

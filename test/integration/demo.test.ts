@@ -11,10 +11,31 @@ import { runProcess } from '../../src/exec.ts';
 import { projectRoot } from '../support/paths.ts';
 import { startPrivateCluster } from '../support/cluster.ts';
 
-test('demo --runs 6: every planted role is named as the ground truth says, and the victim\'s reproduce command fails it', { timeout: 40 * 60_000 }, async () => {
+test('demo --mode envtest --runs 6 (the suite starts its own control plane every run): every planted role is named as the ground truth says, leaks and links seen inside envtest', { timeout: 40 * 60_000 }, async () => {
+  let output = '';
+  const results = mkdtempSync(join(tmpdir(), 'kubeflake-demo-envtest-'));
+  const { report, check } = await demo({ runs: '6', results, fixed: false, mode: 'envtest', verbose: false, seed: '2026', write: (text) => (output += text) });
+  assert.ok(check.ok, `ground truth mismatches:\n${check.lines.filter((line) => line.startsWith('MISMATCH')).join('\n')}\n\n${output.slice(-4000)}`);
+  assert.deepEqual(report.controlPlanes?.map((plane) => [plane.package, plane.mode]), [['./internal/controller', 'envtest']]);
+  const victim = report.tests.find((test) => test.name === 'ModelCache serving warms the iris2 cache for inference')!;
+  const link = victim.polluters.flatMap((polluter) => polluter.via).map((index) => report.leaks[index]);
+  assert.ok(link.some((leak) => leak?.kind === 'ModelCache' && leak.name === 'iris2'), JSON.stringify(link));
+  assert.ok(!report.leaks.some((leak) => leak.kind === 'CustomResourceDefinition'), 'envtest installs the CRD: no leak');
+});
+
+test('demo --mode envtest --fixed --runs 5: clean, nothing leaked inside envtest', { timeout: 40 * 60_000 }, async () => {
+  let output = '';
+  const results = mkdtempSync(join(tmpdir(), 'kubeflake-demo-envtest-fixed-'));
+  const { report, check } = await demo({ runs: '5', results, fixed: true, mode: 'envtest', verbose: false, write: (text) => (output += text) });
+  assert.equal(report.verdict, 'clean', output.slice(-4000));
+  assert.equal(report.leaks.length, 0, JSON.stringify(report.leaks.slice(0, 3)));
+  assert.ok(check.ok, check.lines.filter((line) => line.startsWith('MISMATCH')).join('\n'));
+});
+
+test('demo --mode cluster --runs 6: every planted role is named as the ground truth says, and the victim\'s reproduce command fails it', { timeout: 40 * 60_000 }, async () => {
   let output = '';
   const results = mkdtempSync(join(tmpdir(), 'kubeflake-demo-'));
-  const { report, check } = await demo({ runs: '6', results, fixed: false, verbose: false, seed: '2026', write: (text) => (output += text) });
+  const { report, check } = await demo({ runs: '6', results, fixed: false, mode: 'cluster', verbose: false, seed: '2026', write: (text) => (output += text) });
   assert.ok(check.ok, `ground truth mismatches:\n${check.lines.filter((line) => line.startsWith('MISMATCH')).join('\n')}\n\n${output.slice(-4000)}`);
   assert.equal(report.verdict, 'findings');
 
@@ -33,10 +54,10 @@ test('demo --runs 6: every planted role is named as the ground truth says, and t
   }
 });
 
-test('demo --fixed --runs 20: verdict clean, zero findings, nothing left in the cluster', { timeout: 40 * 60_000 }, async () => {
+test('demo --mode cluster --fixed --runs 20: verdict clean, zero findings, nothing left in the cluster', { timeout: 40 * 60_000 }, async () => {
   let output = '';
   const results = mkdtempSync(join(tmpdir(), 'kubeflake-demo-fixed-'));
-  const { report, check } = await demo({ runs: '20', results, fixed: true, verbose: false, write: (text) => (output += text) });
+  const { report, check } = await demo({ runs: '20', results, fixed: true, mode: 'cluster', verbose: false, write: (text) => (output += text) });
   assert.equal(report.verdict, 'clean', output.slice(-4000));
   assert.deepEqual(report.tests.filter((test) => test.verdict !== 'stable' && test.verdict !== 'skipped').map((test) => test.name), []);
   assert.equal(report.leaks.length, 0);

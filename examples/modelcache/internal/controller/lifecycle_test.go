@@ -58,6 +58,7 @@ var _ = Describe("ModelCache lifecycle", Label("lifecycle"), func() {
 		if rand.IntN(2) == 0 {
 			shards = 160
 		}
+		AddReportEntry("mnist shards", shards)
 		mc := &cachev1alpha1.ModelCache{
 			ObjectMeta: metav1.ObjectMeta{Name: "mnist", Labels: map[string]string{modelLabel: "mnist"}},
 			Spec:       cachev1alpha1.ModelCacheSpec{Model: "mnist", Shards: shards},
