@@ -605,7 +605,7 @@ async function fetchOk(url: string): Promise<Response> {
   try {
     response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
   } catch (error) {
-    throw new Error(`cannot download ${url}: ${(error as Error).message}. Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`);
+    throw new Error(`cannot download ${url}: ${(error as Error).message}. Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`, { cause: error });
   }
   if (!response.ok) throw new Error(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
   return response;

@@ -39,6 +39,29 @@ func newCache(prefix, model string, shards int32) *cachev1alpha1.ModelCache {
 	}
 }
 
+// namedCache builds a cache with a fixed name, as the planted specs share one.
+func namedCache(name, model string, shards int32) *cachev1alpha1.ModelCache {
+	return &cachev1alpha1.ModelCache{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{modelLabel: model}},
+		Spec:       cachev1alpha1.ModelCacheSpec{Model: model, Shards: shards},
+	}
+}
+
+// createReadyToEvict creates a cache under a fixed name for a polluter to evict, and waits until
+// it is ready; it is not deleted when the spec ends. Fixed: a generated name cannot collide, and
+// the suite waits for every drain before it stops the manager.
+func createReadyToEvict(name, model string, shards int32) *cachev1alpha1.ModelCache {
+	GinkgoHelper()
+	mc := namedCache(name, model, shards)
+	if fixed {
+		mc.Name, mc.GenerateName = "", name+"-"
+	}
+	Expect(k8sClient.Create(ctx, mc)).To(Succeed())
+	created.addCache(mc)
+	waitReady(mc)
+	return mc
+}
+
 // createCache creates the cache and deletes it, waiting for the drain, when the spec ends.
 func createCache(mc *cachev1alpha1.ModelCache) {
 	GinkgoHelper()

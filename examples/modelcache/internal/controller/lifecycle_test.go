@@ -7,7 +7,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	cachev1alpha1 "github.com/kubeflake/kubeflake/examples/modelcache/api/v1alpha1"
@@ -34,17 +33,7 @@ var _ = Describe("ModelCache lifecycle", Label("lifecycle"), func() {
 
 	It("evicts the iris2 cache on delete", func() {
 		// iris2 is a large cache: its 200 shards take seconds to drain after the delete.
-		mc := &cachev1alpha1.ModelCache{
-			ObjectMeta: metav1.ObjectMeta{Name: "iris2", Labels: map[string]string{modelLabel: "iris"}},
-			Spec:       cachev1alpha1.ModelCacheSpec{Model: "iris", Shards: 200},
-		}
-		if fixed {
-			// Fixed: a generated name cannot collide, and the suite waits for the drain to end.
-			mc.Name, mc.GenerateName = "", "iris2-"
-		}
-		Expect(k8sClient.Create(ctx, mc)).To(Succeed())
-		created.addCache(mc)
-		waitReady(mc)
+		mc := createReadyToEvict("iris2", "iris", 200)
 
 		Expect(k8sClient.Delete(ctx, mc)).To(Succeed())
 		Eventually(cacheStatus(mc)).Should(HaveField("Phase", cachev1alpha1.PhaseDraining))
@@ -59,17 +48,7 @@ var _ = Describe("ModelCache lifecycle", Label("lifecycle"), func() {
 			shards = 160
 		}
 		AddReportEntry("mnist shards", shards)
-		mc := &cachev1alpha1.ModelCache{
-			ObjectMeta: metav1.ObjectMeta{Name: "mnist", Labels: map[string]string{modelLabel: "mnist"}},
-			Spec:       cachev1alpha1.ModelCacheSpec{Model: "mnist", Shards: shards},
-		}
-		if fixed {
-			// Fixed: a generated name cannot collide; the suite waits for every drain at the end.
-			mc.Name, mc.GenerateName = "", "mnist-"
-		}
-		Expect(k8sClient.Create(ctx, mc)).To(Succeed())
-		created.addCache(mc)
-		waitReady(mc)
+		mc := createReadyToEvict("mnist", "mnist", shards)
 
 		Expect(k8sClient.Delete(ctx, mc)).To(Succeed())
 		deadline := time.Now().Add(time.Second)

@@ -4,28 +4,19 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	cachev1alpha1 "github.com/kubeflake/kubeflake/examples/modelcache/api/v1alpha1"
 )
 
 var _ = Describe("ModelCache serving", Label("serving"), func() {
 	It("warms the iris2 cache for inference", func() {
-		mc := &cachev1alpha1.ModelCache{
-			ObjectMeta: metav1.ObjectMeta{Name: "iris2", Labels: map[string]string{modelLabel: "iris"}},
-			Spec:       cachev1alpha1.ModelCacheSpec{Model: "iris", Shards: 2},
-		}
+		mc := namedCache("iris2", "iris", 2)
 		createCache(mc)
 		waitReady(mc)
 		Expect(mc.Status.ReadyShards).To(Equal(int32(2)))
 	})
 
 	It("batches inference through the mnist cache", func() {
-		mc := &cachev1alpha1.ModelCache{
-			ObjectMeta: metav1.ObjectMeta{Name: "mnist", Labels: map[string]string{modelLabel: "mnist"}},
-			Spec:       cachev1alpha1.ModelCacheSpec{Model: "mnist", Shards: 2},
-		}
+		mc := namedCache("mnist", "mnist", 2)
 		createCache(mc)
 		waitReady(mc)
 		Expect(mc.Status.ReadyShards).To(Equal(int32(2)))
