@@ -301,11 +301,13 @@ export interface WrapOptions {
   token?: string;
   /** Write the folder under this name; the caller renames it to `name` (concurrent wrappers). */
   staging?: string;
+  /** The real kube-apiserver when it is not `<realDir>/kube-apiserver` (TEST_ASSET_KUBE_APISERVER). */
+  realApiServer?: string;
 }
 
 /** Makes the wrapped assets folder: the shim as kube-apiserver, etcd and kubectl linked unchanged. */
 export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAssets> {
-  const missing = await missingBinaries(options.realDir);
+  const missing = options.realApiServer ? [] : await missingBinaries(options.realDir);
   if (missing.length > 0) {
     throw new Error(`KUBEBUILDER_ASSETS folder ${options.realDir} has no ${missing.join(' or ')}: ` +
       'point KUBEBUILDER_ASSETS at a folder from `setup-envtest use -p path`, or unset it to let kubeflake provide one');
@@ -324,7 +326,7 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
   const token = options.token ?? randomBytes(32).toString('hex');
   await writeFile(join(build, TOKEN_FILE), token + '\n', { mode: 0o600 });
   const config: ShimConfig = {
-    real: join(options.realDir, 'kube-apiserver'),
+    real: options.realApiServer ?? join(options.realDir, 'kube-apiserver'),
     tokenFile: join(dir, TOKEN_FILE),
     instancesEnv: INSTANCES_ENV,
     holdEnv: HOLD_ENV,
@@ -355,20 +357,32 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
  * Meant for the `go test -exec` shim, which sees each binary's final environment.
  */
 export async function wrapAssetsOfBinary(env: Readonly<Record<string, string | undefined>>, nodePath: string): Promise<Record<string, string>> {
-  const assets = env.KUBEBUILDER_ASSETS;
   const instancesDir = env[INSTANCES_ENV];
-  if (!assets || !instancesDir || existsSync(join(assets, SHIM_SCRIPT))) return {};
+  if (!instancesDir) return {};
+  const out: Record<string, string> = {};
+  const assets = env.KUBEBUILDER_ASSETS;
+  if (assets && !existsSync(join(assets, SHIM_SCRIPT))) out.KUBEBUILDER_ASSETS = await wrappedFor(instancesDir, nodePath, assets);
+  // envtest prefers TEST_ASSET_KUBE_APISERVER to KUBEBUILDER_ASSETS: wrap that binary too.
+  const apiServer = env.TEST_ASSET_KUBE_APISERVER;
+  if (apiServer && !existsSync(join(dirname(apiServer), SHIM_SCRIPT))) {
+    out.TEST_ASSET_KUBE_APISERVER = join(await wrappedFor(instancesDir, nodePath, dirname(apiServer), apiServer), 'kube-apiserver');
+  }
+  return out;
+}
+
+/** The hunt's wrapped folder for a real one (made once, shared by every binary that asks). */
+async function wrappedFor(instancesDir: string, nodePath: string, realDir: string, realApiServer?: string): Promise<string> {
   const workDir = dirname(instancesDir);
-  const name = `assets-${createHash('sha256').update(assets).digest('hex').slice(0, 12)}`;
-  if (existsSync(join(workDir, name, SHIM_SCRIPT))) return { KUBEBUILDER_ASSETS: join(workDir, name) };
+  const name = `assets-${createHash('sha256').update(realApiServer ?? realDir).digest('hex').slice(0, 12)}`;
+  if (existsSync(join(workDir, name, SHIM_SCRIPT))) return join(workDir, name);
   const token = (await readFile(join(workDir, 'assets', TOKEN_FILE), 'utf8')).trim();
   // Built aside and renamed: test binaries of several packages may ask for the same folder at once.
   const partial = `${name}.partial-${process.pid}`;
-  await wrapEnvtestAssets({ realDir: assets, workDir, nodePath, name, staging: partial, token });
+  await wrapEnvtestAssets({ realDir, workDir, nodePath, name, staging: partial, token, ...(realApiServer ? { realApiServer } : {}) });
   await rename(join(workDir, partial), join(workDir, name)).catch(async () => {
     await rm(join(workDir, partial), { recursive: true, force: true });
   });
-  return { KUBEBUILDER_ASSETS: join(workDir, name) };
+  return join(workDir, name);
 }
 
 export function shellQuote(text: string): string {

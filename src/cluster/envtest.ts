@@ -426,7 +426,7 @@ export function emptyTimelineNotice(input: { run: string; tests: number; cluster
       `(${input.instances.flatMap((instance) => instance.problems).slice(0, 2).join('; ') || 'the specs may not create objects'}); no leak can be found or linked`;
   }
   return `${input.run}: the timeline is empty: the suite did not touch the cluster kubeflake watched. It may start its own control plane ` +
-    'without KUBEBUILDER_ASSETS from kubeflake (a hard-coded BinaryAssetsDirectory, or binaries it downloads itself), ' +
+    'without KUBEBUILDER_ASSETS from kubeflake (TEST_ASSET_KUBE_APISERVER set, a hard-coded BinaryAssetsDirectory, or binaries it downloads itself), ' +
     'set UseExistingCluster to a cluster of its own, read another kubeconfig than KUBECONFIG, or create no objects at all; ' +
     'leaks and failure->object links cannot be found until kubeflake sees the control plane the suite uses';
 }

@@ -170,6 +170,10 @@ test('a KUBEBUILDER_ASSETS the suite\'s tooling sets (a Makefile\'s setup-envtes
   assert.match(readFileSync(join(first.KUBEBUILDER_ASSETS, SHIM_SCRIPT), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
   assert.equal(readFileSync(join(first.KUBEBUILDER_ASSETS, '.kubeflake-token'), 'utf8').trim(), wrapped.token);
   assert.deepEqual(await wrapAssetsOfBinary(wrapped.env, process.execPath), {}, 'kubeflake\'s own folder is left as it is');
+  // envtest takes TEST_ASSET_KUBE_APISERVER over KUBEBUILDER_ASSETS: that binary is wrapped too.
+  const single = await wrapAssetsOfBinary({ ...wrapped.env, TEST_ASSET_KUBE_APISERVER: join(own, 'kube-apiserver') }, process.execPath);
+  assert.deepEqual(Object.keys(single), ['TEST_ASSET_KUBE_APISERVER']);
+  assert.match(readFileSync(join(single.TEST_ASSET_KUBE_APISERVER!, '..', SHIM_SCRIPT), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
   assert.deepEqual(await wrapAssetsOfBinary({ KUBEBUILDER_ASSETS: own }, process.execPath), {}, 'no hunt observing: nothing to do');
 });
 

@@ -207,3 +207,22 @@ test('an empty timeline is explained: the suite did not touch what kubeflake wat
   assert.equal(emptyTimelineNotice({ run: '004', tests: 0, clusterEvents: 0, instances: [], watched: true }), undefined, 'no test ran: the run line already says so');
   assert.equal(emptyTimelineNotice({ run: '005', tests: 3, clusterEvents: 0, instances: [], watched: false }), undefined, 'not watching: nothing to expect');
 });
+
+test('the report says which mode each package ran in, and why a run\'s timeline stayed empty', async () => {
+  const { buildReport } = await import('../../src/build-report.ts');
+  const cases = [spec('S :: a', 1000, 2000, '/repo/internal/controller/a_test.go'), spec('S :: b', 2000, 3000, '/repo/pkg/plain/b_test.go')];
+  const record = { command: ['go', 'test', './...'], framework: 'go' as const, cluster: 'local' as const, cwd: '/repo', baseSeed: 1, runs: 2, options: {}, startedAt: 0, errors: [], ignore: [], watch: true };
+  const logged = (id: string, timelineEvents: number, instances: EnvtestInstance[]) => ({ run: { ...run(cases), id }, leaks: [], leftover: [], observed: true, timelineEvents, envtest: instances });
+  const report = buildReport({
+    dir: '/results',
+    record,
+    errors: [],
+    runs: [logged('000', 0, [instance({ timelineEvents: 30 })]), logged('001', 0, [])],
+  });
+  assert.deepEqual(report.controlPlanes, [
+    { package: './internal/controller', mode: 'envtest', runs: ['000', '001'], instances: 1 },
+    { package: './pkg/plain', mode: 'cluster', runs: ['000', '001'], instances: 0 },
+  ]);
+  assert.equal(report.runs[0]?.warnings, undefined, 'events inside envtest: nothing to explain');
+  assert.match(report.runs[1]?.warnings?.[0] ?? '', /^001: the timeline is empty: the suite did not touch the cluster kubeflake watched/);
+});
