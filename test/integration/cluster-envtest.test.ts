@@ -140,6 +140,26 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   assert.deepEqual(readdirSync(wrapped.instancesDir), [], 'the instance\'s announcement files are gone');
 });
 
+test('`make test` (the kubebuilder Makefile: go test ./... -coverprofile cover.out) takes the wrapped KUBEBUILDER_ASSETS from the environment and is observed the same', { timeout: 600_000 }, async () => {
+  const runDir = join(work, 'runs', 'make');
+  mkdirSync(runDir, { recursive: true });
+  const cover = join(example, 'cover.out');
+  rmSync(cover, { force: true });
+  const observation = await observeEnvtest({ instancesDir: wrapped.instancesDir, token: wrapped.token, runDir, cwd: example });
+  try {
+    const result = await runProcess(['make', 'test'], { cwd: example, env: envtestEnv(wrapped.env), capture: true });
+    const instances = await observation.finish();
+    assert.match(result.stdout + result.stderr, /go test \.\/\.\.\. -coverprofile cover\.out/);
+    assert.equal(instances.length, 1, result.stdout.slice(-2000));
+    assert.equal(instances[0]?.package, './internal/controller');
+    assert.equal(instances[0]?.hold?.endedBy, 'released');
+    assert.ok((instances[0]?.timelineEvents ?? 0) > 10, `${instances[0]?.timelineEvents} events`);
+    assert.ok(existsSync(cover), 'the coverage profile was written');
+  } finally {
+    rmSync(cover, { force: true });
+  }
+});
+
 test('with nobody releasing it, the shim lets the server go at its bound, and the suite stops normally', { timeout: 300_000 }, async () => {
   const runDir = join(work, 'runs', '001');
   const { result } = await goTest(runDir, 11, ['-ginkgo.focus=adds the shard-drain finalizer'], { ...wrapped.env, [HOLD_ENV]: '1500' });
