@@ -140,6 +140,20 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   assert.deepEqual(readdirSync(wrapped.instancesDir), [], 'the instance\'s announcement files are gone');
 });
 
+test('the fixed variant leaves nothing behind in its envtest: deleted namespaces (no namespace controller there) and the CRD are no leaks', { timeout: 600_000 }, async () => {
+  const runDir = join(work, 'runs', 'fixed');
+  const observation = await observeEnvtest({ instancesDir: wrapped.instancesDir, token: wrapped.token, runDir, cwd: example });
+  const { result, startedAt, endedAt } = await goTest(runDir, 5, [], { ...wrapped.env, MODELCACHE_FIXED: 'true' });
+  const instances = await observation.finish();
+  assert.equal(result.exitCode, 0, (result.stdout + result.stderr).slice(-3000));
+  assert.equal(instances.length, 1);
+  const evidence = await readEnvtestEvidence(runDir);
+  const terminatingNamespaces = evidence[0]?.after?.objects.filter((o) => o.kind === 'Namespace' && o.deletionTimestamp).map((o) => o.name) ?? [];
+  assert.ok(terminatingNamespaces.length > 0, 'the fixed suite deleted its namespaces; envtest left them terminating');
+  const leaks = envtestRunLeaks(evidence, await runResult(runDir, startedAt, endedAt, result.exitCode), DEFAULT_NOISE_RULES).flat();
+  assert.deepEqual(leaks.map((l) => `${l.kind} ${l.namespace}/${l.name}`), []);
+});
+
 test('`make test` (the kubebuilder Makefile: go test ./... -coverprofile cover.out) takes the wrapped KUBEBUILDER_ASSETS from the environment and is observed the same', { timeout: 600_000 }, async () => {
   const runDir = join(work, 'runs', 'make');
   mkdirSync(runDir, { recursive: true });
