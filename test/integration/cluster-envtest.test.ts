@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envtestReleaseAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_SCRIPT, type EnvtestShimStop, type WrappedAssets } from '../../src/cluster/envtest-assets.ts';
+import { envtestReleaseAssets, goPlatform, provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_SCRIPT, type EnvtestShimStop, type WrappedAssets } from '../../src/cluster/envtest-assets.ts';
 import { envtestRunLeaks, observeEnvtest, readEnvtestEvidence, type EnvtestInstance } from '../../src/cluster/envtest.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import { readTimeline } from '../../src/cluster/watch.ts';
@@ -266,6 +266,21 @@ test('envtest release archives: picked from the index, sha512-verified, unpacked
     assert.ok(!existsSync(join(cacheDir, 'envtest', '1.33.0-linux-amd64')), 'nothing unverified is cached');
     assert.deepEqual(readdirSync(join(cacheDir, 'envtest')), ['1.34.1-linux-amd64'], 'no download or unpacking is left behind');
     await assert.rejects(envtestReleaseAssets({ version: '1.30', cacheDir, indexUrl, os: 'linux', arch: 'amd64' }), /no 1\.30 archive for linux\/amd64/);
+
+    // For a hunt: the release matching the suite's client-go, wrapped; nothing for a module without controller-runtime.
+    if (goPlatform().os === 'linux' && goPlatform().arch === 'amd64') {
+      const suite = mkdtempSync(join(work, 'suite-'));
+      writeFileSync(join(suite, 'go.mod'), 'module example.test/op\n\nrequire (\n\tk8s.io/client-go v0.34.3\n\tsigs.k8s.io/controller-runtime v0.22.0\n)\n');
+      mkdirSync(join(suite, 'internal', 'controller'), { recursive: true });
+      const provided = await provideEnvtestAssets({ cwd: join(suite, 'internal', 'controller'), cacheDir, indexUrl, nodePath: process.execPath });
+      assert.equal(provided?.source, 'the envtest 1.34.1 release (cached)');
+      assert.equal(provided?.realDir, got.dir);
+      assert.ok(existsSync(join(provided.dir, SHIM_SCRIPT)));
+      await provided.remove();
+      assert.ok(!existsSync(provided.dir), 'the wrapped folder and its token are gone');
+      writeFileSync(join(suite, 'go.mod'), 'module example.test/lib\n\nrequire k8s.io/client-go v0.34.3\n');
+      assert.equal(await provideEnvtestAssets({ cwd: suite, cacheDir, indexUrl, nodePath: process.execPath }), undefined);
+    }
   } finally {
     await new Promise((resolve) => server.close(resolve));
   }
