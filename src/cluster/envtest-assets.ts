@@ -26,6 +26,8 @@ export const HOLD_ENV = 'KUBEFLAKE_ENVTEST_HOLD_MS';
 /** The shim stops the real server at most this long after envtest asked: envtest waits 20 s, then kills. */
 export const DEFAULT_HOLD_MS = 5_000;
 const REAL_STOP_MS = 10_000;
+/** envtest waits 20 s for a new server to answer; the shim keeps its port closed for kubeflake's baseline at most this long. */
+const START_HOLD_MS = 12_000;
 
 export const SHIM_SCRIPT = 'kube-apiserver.kubeflake.cjs';
 const TOKEN_FILE = '.kubeflake-token';
@@ -80,6 +82,23 @@ export function withKubeflakeTokenFile(args: readonly string[], tokenFile: strin
   return suiteTokenFile === undefined ? { args: out } : { args: out, suiteTokenFile };
 }
 
+/** The arguments with another --secure-port: the real server listens there, behind envtest's port. */
+export function withSecurePort(args: readonly string[], port: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--secure-port' && i + 1 < args.length) {
+      out.push(arg, String(port));
+      i++;
+    } else if (arg.startsWith('--secure-port=')) {
+      out.push(`--secure-port=${port}`);
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /** Calls that only ask the binary about itself (envtest runs `kube-apiserver --help` to probe flags). */
 export function isInformationalCall(args: readonly string[]): boolean {
   return args.some((arg) => arg === '--help' || arg === '-h' || arg === '--version' || arg.startsWith('--version='));
@@ -98,11 +117,14 @@ export interface ShimConfig {
   holdEnv: string;
   holdMs: number;
   realStopMs: number;
+  /** At most this long after the real server was started, envtest's port opens even without kubeflake. */
+  startHoldMs: number;
 }
 
 export interface ShimHelpers {
   endpoint: typeof apiServerEndpoint;
   withToken: typeof withKubeflakeTokenFile;
+  withPort: typeof withSecurePort;
   informational: typeof isInformationalCall;
 }
 
@@ -137,6 +159,8 @@ export interface EnvtestShimStop {
   exitedAt: number;
   exitCode: number | null;
   signal: string | null;
+  /** How long envtest's port stayed closed after the real server started, and why it opened. */
+  start?: { heldMs: number; endedBy: 'observed' | 'bound'; openedAt: number };
 }
 
 export function shimMain(config: ShimConfig, helpers: ShimHelpers): void {
@@ -175,36 +199,22 @@ export function shimMain(config: ShimConfig, helpers: ShimHelpers): void {
   const suiteTokens = suiteTokenFile ? fs.readFileSync(suiteTokenFile, 'utf8').trimEnd() + '\n' : '';
   fs.writeFileSync(tokenAuthFile, `${suiteTokens}${token},kubeflake,kubeflake,"system:masters"\n`, { mode: 0o600 });
 
-  // Its own process group: envtest stops the API server by signalling the shim's whole group,
-  // and the real server must outlive that signal until kubeflake has taken its last snapshot.
-  const real = childProcess.spawn(config.real, realArgs, { stdio: 'inherit', detached: true });
   const parentPid = process.ppid;
+  let real: ReturnType<typeof childProcess.spawn> | undefined;
   let exited: { code: number | null; signal: string | null; at: number } | undefined;
   let stopping = false;
+  let start: EnvtestShimStop['start'];
   const cleanUp = (): void => fs.rmSync(privateDir, { recursive: true, force: true });
-  real.on('error', (error) => {
-    process.stderr.write(`kubeflake envtest shim: cannot start ${config.real}: ${error.message}\n`);
-    cleanUp();
-    process.exit(127);
-  });
-  real.on('exit', (code, signal) => {
-    exited = { code, signal, at: Date.now() };
-    if (!stopping) {
-      // The server stopped on its own (a bad flag, a crash): envtest sees it exit as it would.
-      cleanUp();
-      writeAtomic(file('.stopped.json'), JSON.stringify({ id, stopRequestedAt: exited.at, heldMs: 0, holdMs, endedBy: 'server-exited', exitedAt: exited.at, exitCode: code, signal }));
-      process.exit(code ?? 1);
-    }
-  });
-  if (real.pid !== undefined) {
-    const announcement: EnvtestInstanceAnnouncement = { id, server: endpoint, pid: real.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: Date.now(), holdMs };
-    writeAtomic(file('.json'), JSON.stringify(announcement));
-  }
 
   const stop = (): void => {
     if (stopping) return;
     stopping = true;
     const stopRequestedAt = Date.now();
+    const server = real;
+    if (!server) {
+      cleanUp();
+      process.exit(0);
+    }
     let endedBy: EnvtestShimStop['endedBy'] = 'bound';
     try {
       writeAtomic(file('.stopping'), String(stopRequestedAt));
@@ -217,6 +227,7 @@ export function shimMain(config: ShimConfig, helpers: ShimHelpers): void {
         const done = exited ?? { code: null, signal: null, at: Date.now() };
         const stopped: EnvtestShimStop = { id, stopRequestedAt, heldMs, holdMs, endedBy, exitedAt: done.at, exitCode: done.code, signal: done.signal };
         if (releasedAt !== undefined) stopped.releasedAt = releasedAt;
+        if (start) stopped.start = start;
         try {
           writeAtomic(file('.stopped.json'), JSON.stringify(stopped));
         } catch {
@@ -227,18 +238,18 @@ export function shimMain(config: ShimConfig, helpers: ShimHelpers): void {
       };
       if (exited) return record();
       try {
-        process.kill(-real.pid!, 'SIGTERM');
+        process.kill(-server.pid!, 'SIGTERM');
       } catch {
         // already gone
       }
       const killer = setTimeout(() => {
         try {
-          process.kill(-real.pid!, 'SIGKILL');
+          process.kill(-server.pid!, 'SIGKILL');
         } catch {
           // already gone
         }
       }, config.realStopMs);
-      real.once('exit', () => {
+      server.once('exit', () => {
         clearTimeout(killer);
         record();
       });
@@ -269,6 +280,77 @@ export function shimMain(config: ShimConfig, helpers: ShimHelpers): void {
   setInterval(() => {
     if (process.ppid !== parentPid) stop();
   }, 1000).unref();
+
+  const launch = (realPort: number): void => {
+    // Its own process group: envtest stops the API server by signalling the shim's whole group,
+    // and the real server must outlive that signal until kubeflake has taken its last snapshot.
+    const portArgs = helpers.withPort(realArgs, realPort);
+    const realEndpoint = helpers.endpoint(portArgs) ?? `https://127.0.0.1:${realPort}`;
+    const spawnedAt = Date.now();
+    const server = childProcess.spawn(config.real, portArgs, { stdio: 'inherit', detached: true });
+    real = server;
+    server.on('error', (error) => {
+      process.stderr.write(`kubeflake envtest shim: cannot start ${config.real}: ${error.message}\n`);
+      cleanUp();
+      process.exit(127);
+    });
+    server.on('exit', (code, signal) => {
+      exited = { code, signal, at: Date.now() };
+      if (!stopping) {
+        // The server stopped on its own (a bad flag, a crash): envtest sees it exit as it would.
+        cleanUp();
+        writeAtomic(file('.stopped.json'), JSON.stringify({ id, stopRequestedAt: exited.at, heldMs: 0, holdMs, endedBy: 'server-exited', exitedAt: exited.at, exitCode: code, signal }));
+        process.exit(code ?? 1);
+      }
+    });
+    if (server.pid === undefined) return;
+    const announcement: EnvtestInstanceAnnouncement = { id, server: realEndpoint, pid: server.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: spawnedAt, holdMs };
+    writeAtomic(file('.json'), JSON.stringify(announcement));
+
+    // envtest's own port opens only once kubeflake has its baseline and its watch in place (or
+    // after a bound): nothing the suite does can come before them. Bytes pass through untouched.
+    const realUrl = new URL(realEndpoint);
+    const upstreamHost = realUrl.hostname.replace(/^\[|\]$/g, '');
+    const envtestUrl = new URL(endpoint);
+    const gate = net.createServer((client) => {
+      const upstream = net.connect(realPort, upstreamHost);
+      const close = (): void => {
+        client.destroy();
+        upstream.destroy();
+      };
+      for (const socket of [client, upstream]) {
+        socket.on('error', close);
+        socket.on('close', close);
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    gate.on('error', (error) => process.stderr.write(`kubeflake envtest shim: cannot listen on ${endpoint} for envtest: ${error.message}\n`));
+    const deadline = spawnedAt + config.startHoldMs;
+    const open = (endedBy: NonNullable<EnvtestShimStop['start']>['endedBy']): void => {
+      start = { heldMs: Date.now() - spawnedAt, endedBy, openedAt: Date.now() };
+      gate.listen(Number(envtestUrl.port), envtestUrl.hostname.replace(/^\[|\]$/g, ''));
+    };
+    const waitForObserver = (): void => {
+      if (fs.existsSync(file('.observed'))) return open('observed');
+      if (exited || stopping) return;
+      if (Date.now() >= deadline) return open('bound');
+      setTimeout(waitForObserver, 20);
+    };
+    waitForObserver();
+  };
+
+  const net = process.getBuiltinModule('node:net');
+  const probe = net.createServer();
+  probe.on('error', (error) => {
+    process.stderr.write(`kubeflake envtest shim: cannot find a free port: ${error.message}\n`);
+    cleanUp();
+    process.exit(127);
+  });
+  probe.listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as { port: number };
+    probe.close(() => launch(port));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,12 +414,14 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
     holdEnv: HOLD_ENV,
     holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
     realStopMs: REAL_STOP_MS,
+    startHoldMs: START_HOLD_MS,
   };
   const program = [
     '// kubeflake: the real kube-apiserver with kubeflake\'s credential; generated, do not edit.',
     `(${shimMain.toString()})(${JSON.stringify(config)}, {`,
     `  endpoint: ${apiServerEndpoint.toString()},`,
     `  withToken: ${withKubeflakeTokenFile.toString()},`,
+    `  withPort: ${withSecurePort.toString()},`,
     `  informational: ${isInformationalCall.toString()},`,
     '});',
     '',

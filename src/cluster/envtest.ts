@@ -48,7 +48,7 @@ export interface EnvtestInstance {
   /** When kubeflake released the held server. */
   releasedAt?: number;
   /** The shim's own account: how long it held the server, and why it stopped holding. */
-  hold?: { heldMs: number; holdMs: number; endedBy: EnvtestShimStop['endedBy']; exitedAt: number };
+  hold?: { heldMs: number; holdMs: number; endedBy: EnvtestShimStop['endedBy']; exitedAt: number; start?: EnvtestShimStop['start'] };
   timelineEvents: number;
   /** Gaps: an instance never ready, a watch that failed, a server killed before its last snapshot. */
   problems: string[];
@@ -134,7 +134,7 @@ export async function observeEnvtest(options: EnvtestObserveOptions): Promise<En
       }
       for (const instance of instances) {
         await writeFile(join(options.runDir, ENVTEST_DIR, instance.id, files.instance), JSON.stringify(instance, null, 2) + '\n');
-        for (const suffix of ['.json', '.stopping', '.released', '.stopped.json']) await rm(join(options.instancesDir, `${instance.id}${suffix}`), { force: true });
+        for (const suffix of ['.json', '.observed', '.stopping', '.released', '.stopped.json']) await rm(join(options.instancesDir, `${instance.id}${suffix}`), { force: true });
       }
       if (instances.length > 0) await writeFile(join(options.runDir, ENVTEST_SUMMARY), JSON.stringify(instances, null, 2) + '\n');
       await rm(privateDir, { recursive: true, force: true });
@@ -198,6 +198,8 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     instance.baselineAt = Date.now();
     instance.baselineObjects = baseline.objects.length;
     await writeFile(join(dir, files.baseline), JSON.stringify(baseline, null, 2) + '\n');
+    // The shim opens envtest's port now: the suite's first request comes after the baseline.
+    await writeFile(marker('.observed'), String(Date.now()));
 
     while (!stopRequested()) await sleep(context.pollMs);
     if (existsSync(marker('.stopping'))) instance.stopRequestedAt = Number(await readFile(marker('.stopping'), 'utf8').catch(() => '')) || Date.now();
@@ -214,7 +216,8 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     const events = await watch?.stop();
     instance.timelineEvents = events ? timelineEvents(events).length : 0;
     for (const problem of watch?.problems ?? []) instance.problems.push(`watch: ${problem}`);
-    // Let the shim stop the real server now.
+    // Let the shim open envtest's port (if a failure came first) and stop the real server now.
+    await writeFile(marker('.observed'), String(Date.now())).catch(() => {});
     await writeFile(marker('.released'), String(Date.now())).catch(() => {});
     instance.releasedAt = Date.now();
     api?.close();
@@ -227,7 +230,10 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     await sleep(context.pollMs);
   }
   if (stopped) {
-    instance.hold = { heldMs: stopped.heldMs, holdMs: stopped.holdMs, endedBy: stopped.endedBy, exitedAt: stopped.exitedAt };
+    instance.hold = { heldMs: stopped.heldMs, holdMs: stopped.holdMs, endedBy: stopped.endedBy, exitedAt: stopped.exitedAt, ...(stopped.start ? { start: stopped.start } : {}) };
+    if (stopped.start?.endedBy === 'bound') {
+      instance.problems.push(`the shim opened envtest's port after its ${stopped.start.heldMs} ms bound, before kubeflake's baseline was taken: what the suite made first may count as baseline`);
+    }
     if (stopped.endedBy === 'bound') {
       instance.problems.push(`the shim let the server go after its ${stopped.holdMs} ms bound, before kubeflake's last snapshot was done; that snapshot may be partial`);
     }

@@ -19,7 +19,7 @@ import { mergeReports, parseReport } from '../../src/junit/index.ts';
 import { runProcess } from '../../src/exec.ts';
 import { testId, type LeakReport, type RunResult } from '../../src/model.ts';
 import { testBinaries } from '../support/cluster.ts';
-import { projectRoot } from '../support/paths.ts';
+import { fixtures, projectRoot } from '../support/paths.ts';
 
 const example = join(projectRoot, 'examples', 'modelcache');
 const suite = 'ModelCache Controller Suite';
@@ -85,6 +85,9 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   // the shim held no longer than that, and far less than its bound.
   const hold = instance.hold!;
   assert.equal(hold.endedBy, 'released');
+  // Startup: envtest's port opened only once kubeflake had its baseline and watch.
+  assert.equal(hold.start?.endedBy, 'observed');
+  assert.ok(hold.start.openedAt >= instance.baselineAt!, `opened ${hold.start.openedAt - instance.baselineAt!} ms after the baseline`);
   assert.ok(instance.stopRequestedAt! <= instance.lastSnapshotAt!, 'the last snapshot came after envtest asked to stop');
   assert.ok(instance.lastSnapshotAt! <= instance.releasedAt!);
   assert.ok(hold.exitedAt >= instance.releasedAt!, 'the real server outlived the last snapshot');
@@ -174,9 +177,44 @@ test('`make test` (the kubebuilder Makefile: go test ./... -coverprofile cover.o
   }
 });
 
+test('two packages that each start an envtest at once: both instances are observed, each leak given to its own package\'s spec', { timeout: 600_000 }, async () => {
+  const fixture = join(fixtures, 'gosrc', 'envtest');
+  const runDir = join(work, 'runs', 'two');
+  mkdirSync(runDir, { recursive: true });
+  const observation = await observeEnvtest({ instancesDir: wrapped.instancesDir, token: wrapped.token, runDir, cwd: fixture });
+  const startedAt = Date.now();
+  // -p 2: the go command runs both test binaries at the same time.
+  const result = await runProcess(['go', 'test', '-count=1', '-p', '2', './...', '-ginkgo.json-report=report.json'], { cwd: fixture, env: envtestEnv(wrapped.env), capture: true });
+  const endedAt = Date.now();
+  const instances = await observation.finish();
+  assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+  assert.deepEqual(instances.map((i) => i.package).sort(), ['./alpha', './beta']);
+  const [alpha, beta] = [...instances].sort((a, b) => a.package.localeCompare(b.package));
+  for (const instance of instances) assert.equal(instance.hold?.start?.endedBy, 'observed', 'each suite waited for kubeflake\'s baseline');
+  assert.ok(alpha!.startedAt < beta!.hold!.exitedAt && beta!.startedAt < alpha!.hold!.exitedAt, 'the two control planes ran at the same time');
+  for (const instance of instances) assert.equal(instance.hold?.endedBy, 'released');
+
+  const reports = await Promise.all(['alpha', 'beta'].map((pkg) => parseReport(join(fixture, pkg, 'report.json'))));
+  for (const pkg of ['alpha', 'beta']) rmSync(join(fixture, pkg, 'report.json'), { force: true });
+  const merged = mergeReports(reports);
+  const run: RunResult = {
+    id: '000', seed: 1, probe: false, command: ['go', 'test', './...'], exitCode: 0, timedOut: false, startedAt, endedAt,
+    durationMs: endedAt - startedAt, orderSource: merged.orderSource, order: merged.order, cases: merged.cases, reports: [], warnings: [],
+  };
+  const leaks = envtestRunLeaks(await readEnvtestEvidence(runDir), run, DEFAULT_NOISE_RULES, (instance) => join(fixture, instance.package)).flat();
+  assert.deepEqual(leaks.map((l) => [l.name, l.createdBy]).sort(), [
+    ['left-by-alpha', 'alpha suite :: alpha leaves its config map behind'],
+    ['left-by-beta', 'beta suite :: beta leaves its config map behind'],
+  ]);
+});
+
 test('with nobody releasing it, the shim lets the server go at its bound, and the suite stops normally', { timeout: 300_000 }, async () => {
   const runDir = join(work, 'runs', '001');
-  const { result } = await goTest(runDir, 11, ['-ginkgo.focus=adds the shard-drain finalizer'], { ...wrapped.env, [HOLD_ENV]: '1500' });
+  // An observer that lets the server start but never releases it.
+  const opener = setInterval(() => {
+    for (const name of readdirSync(wrapped.instancesDir)) if (/^\d+-\d+\.json$/.test(name)) writeFileSync(join(wrapped.instancesDir, name.replace(/\.json$/, '.observed')), '');
+  }, 50);
+  const { result } = await goTest(runDir, 11, ['-ginkgo.focus=adds the shard-drain finalizer'], { ...wrapped.env, [HOLD_ENV]: '1500' }).finally(() => clearInterval(opener));
   assert.equal(result.exitCode, 0, result.stdout + result.stderr);
   const stopped = readdirSync(wrapped.instancesDir).filter((name) => name.endsWith('.stopped.json'));
   assert.equal(stopped.length, 1, readdirSync(wrapped.instancesDir).join(','));

@@ -10,6 +10,7 @@ import {
   pickEnvtestArchive,
   shellQuote,
   withKubeflakeTokenFile,
+  withSecurePort,
   type EnvtestIndex,
 } from '../../src/cluster/envtest-assets.ts';
 import {
@@ -59,6 +60,13 @@ test('the shim adds kubeflake\'s token file and takes the suite\'s own out to me
     assert.equal(merged.suiteTokenFile, '/suite/tokens.csv');
   }
   assert.ok(envtestArgs.every((arg) => plain.args.includes(arg)), 'every argument of the suite is kept');
+});
+
+test('the real server listens on a port of the shim\'s, in the form envtest wrote; everything else is kept', () => {
+  const moved = withSecurePort(envtestArgs, 45000);
+  assert.deepEqual(moved, envtestArgs.map((arg) => (arg === '--secure-port=40123' ? '--secure-port=45000' : arg)));
+  assert.deepEqual(withSecurePort(['--secure-port', '6443', '--v=1'], 7), ['--secure-port', '7', '--v=1']);
+  assert.equal(apiServerEndpoint(moved), 'https://127.0.0.1:45000');
 });
 
 test('flag probes (envtest runs `kube-apiserver --help`) pass straight through', () => {
