@@ -15,7 +15,8 @@ import { envtestReleaseAssets, goPlatform, provideEnvtestAssets, wrapAssetsOfBin
 import { envtestRunLeaks, observeEnvtest, readEnvtestEvidence, type EnvtestInstance } from '../../src/cluster/envtest.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import { readTimeline } from '../../src/cluster/watch.ts';
-import { mergeReports, parseReport } from '../../src/junit/index.ts';
+import { parseReport } from '../../src/junit/parse.ts';
+import { mergeReports } from '../../src/junit/run.ts';
 import { runProcess } from '../../src/exec.ts';
 import { testId, type LeakReport, type RunResult } from '../../src/model.ts';
 import { testBinaries } from '../support/cluster.ts';
