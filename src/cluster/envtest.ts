@@ -419,6 +419,13 @@ export function packageModes(runs: readonly { id: string; packages: readonly str
   return [...byPackage.values()].sort((a, b) => a.package.localeCompare(b.package));
 }
 
+const EMPTY_TIMELINE = 'the timeline is empty';
+
+/** Whether a run warning is the empty-timeline notice (renderers give it a place of its own). */
+export function isEmptyTimelineNotice(warning: string): boolean {
+  return warning.includes(`: ${EMPTY_TIMELINE}: `);
+}
+
 /**
  * The line the report and the log give a run whose timeline stayed empty although tests ran:
  * kubeflake watched a control plane the suite never touched. Undefined when there is nothing to say.
@@ -431,7 +438,7 @@ export function emptyTimelineNotice(input: { run: string; tests: number; cluster
     return `${input.run}: the suite started ${input.instances.length} envtest control plane(s) but kubeflake saw nothing created in them ` +
       `(${input.instances.flatMap((instance) => instance.problems).slice(0, 2).join('; ') || 'the specs may not create objects'}); no leak can be found or linked`;
   }
-  return `${input.run}: the timeline is empty: the suite did not touch the cluster kubeflake watched. It may start its own control plane ` +
+  return `${input.run}: ${EMPTY_TIMELINE}: the suite did not touch the cluster kubeflake watched. It may start its own control plane ` +
     'without KUBEBUILDER_ASSETS from kubeflake (TEST_ASSET_KUBE_APISERVER set, a hard-coded BinaryAssetsDirectory, or binaries it downloads itself), ' +
     'set UseExistingCluster to a cluster of its own, read another kubeconfig than KUBECONFIG, or create no objects at all; ' +
     'leaks and failure->object links cannot be found until kubeflake sees the control plane the suite uses';

@@ -2,6 +2,7 @@
 // polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
 // limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
 
+import { isEmptyTimelineNotice } from '../cluster/envtest.ts';
 import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
 import {
   findingTests,
@@ -145,6 +146,8 @@ function compose(view: View, limits: Limits): string {
   const { report } = view;
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
+  const blind = report.runs.flatMap((run) => run.warnings ?? []).filter(isEmptyTimelineNotice);
+  if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
   if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);
   if (view.findings.length) {
     blocks.push(findingsTable(view, limits));
@@ -181,6 +184,8 @@ function heading(view: View): string {
 function context(view: View): string {
   const { report } = view;
   const parts = [mdCode(truncate(report.command, 200)), mdText(report.framework), `${mdText(report.cluster)} cluster`];
+  const envtest = (report.controlPlanes ?? []).filter((plane) => plane.mode === 'envtest').map((plane) => mdCode(truncate(plane.package, 80)));
+  if (envtest.length) parts.push(`own envtest in ${envtest.slice(0, 3).join(', ')}${envtest.length > 3 ? ` and ${envtest.length - 3} more` : ''}`);
   if (view.artifactUrl) parts.push(`[full report](${view.artifactUrl})`);
   return `<sub>${parts.join(' · ')}</sub>`;
 }

@@ -234,3 +234,16 @@ test('the report says which mode each package ran in, and why a run\'s timeline 
   assert.equal(report.runs[0]?.warnings, undefined, 'events inside envtest: nothing to explain');
   assert.match(report.runs[1]?.warnings?.[0] ?? '', /^001: the timeline is empty: the suite did not touch the cluster kubeflake watched/);
 });
+
+test('the markdown report names the packages that ran in their own envtest and shows an empty timeline once', async () => {
+  const { buildReport } = await import('../../src/build-report.ts');
+  const { renderMarkdown } = await import('../../src/report/markdown.ts');
+  const cases = [spec('S :: a', 1000, 2000, '/repo/internal/controller/a_test.go')];
+  const record = { command: ['go', 'test', './...'], framework: 'go' as const, cluster: 'local' as const, cwd: '/repo', baseSeed: 1, runs: 2, options: {}, startedAt: 0, errors: [], ignore: [], watch: true };
+  const logged = (id: string, instances: EnvtestInstance[]) => ({ run: { ...run(cases), id }, leaks: [], leftover: [], observed: true, timelineEvents: 0, envtest: instances });
+  const seen = renderMarkdown(buildReport({ dir: '/results', record, errors: [], runs: [logged('000', [instance({ timelineEvents: 9 })])] }));
+  assert.match(seen, /own envtest in <code>\.\/internal\/controller<\/code>/);
+  assert.doesNotMatch(seen, /\[!NOTE\]/);
+  const blind = renderMarkdown(buildReport({ dir: '/results', record, errors: [], runs: [logged('000', []), logged('001', [])] }));
+  assert.match(blind, /> \[!NOTE\]\n> 000: the timeline is empty: the suite did not touch the cluster kubeflake watched\..* \(2 runs\)/);
+});
