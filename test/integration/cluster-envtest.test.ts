@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import { envtestReleaseAssets, goPlatform, provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_SCRIPT, type EnvtestShimStop, type WrappedAssets } from '../../src/cluster/envtest-assets.ts';
 import { envtestRunLeaks, observeEnvtest, readEnvtestEvidence, type EnvtestInstance } from '../../src/cluster/envtest.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
-import { readTimeline } from '../../src/cluster/watch.ts';
+import { readTimeline } from '../../src/results.ts';
+import { timelineEvents } from '../../src/cluster/watch.ts';
 import { parseReport } from '../../src/junit/parse.ts';
 import { mergeReports } from '../../src/junit/run.ts';
 import { runProcess } from '../../src/exec.ts';
@@ -98,7 +99,7 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   assert.ok((evidence?.after?.objects.length ?? 0) > (evidence?.baseline?.objects.length ?? 0));
 
   // The timeline holds the suite's creations: caches (a type the suite's CRD brought mid-run), namespaces.
-  const timeline = readTimeline(join(runDir, 'envtest', instance.id, 'timeline.jsonl')).events;
+  const timeline = timelineEvents((await readTimeline(join(runDir, 'envtest', instance.id, 'timeline.jsonl'))).entries);
   assert.equal(instance.timelineEvents, timeline.length);
   const caches = timeline.filter((e) => e.verb === 'created' && e.object.kind === 'ModelCache').map((e) => e.object.name);
   for (const name of ['iris2', 'mnist']) assert.ok(caches.includes(name), `${name}: ${caches.join(',')}`);
