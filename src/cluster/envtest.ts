@@ -189,7 +189,8 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     if (context.watch ?? true) {
       // envtest installs the suite's CRDs right as the server is ready, often before their types
       // are discoverable: look for new types often, or the first creations of them are missed.
-      watch = await watchCluster(api, { timelineFile: join(dir, files.timeline), rediscoverMs: 200 }).catch((error: Error) => {
+      // The suite is over when envtest stops the server: a short settle keeps the shutdown hold short.
+      watch = await watchCluster(api, { timelineFile: join(dir, files.timeline), rediscoverMs: 200, settleMs: 300 }).catch((error: Error) => {
         instance.problems.push(`cannot watch ${announcement.server} (${error.message}); leaks will be attributed from creation times`);
         return undefined;
       });

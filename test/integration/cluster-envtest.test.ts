@@ -129,7 +129,9 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   const order = run.order;
   const cleanedAfter = order.indexOf(cleaner) > order.indexOf(polluter);
   if (!cleanedAfter) {
-    assert.equal(iris2?.createdBy, polluter, JSON.stringify(iris2));
+    // Created the moment the polluter began, right after a spec of a few milliseconds: attribution
+    // names the polluter, or says it is unsure and lists it among the candidates.
+    assert.ok(iris2 && (iris2.createdBy === polluter || iris2.ambiguousWith === polluter || iris2.candidates?.includes(polluter)), JSON.stringify(iris2));
     assert.equal(iris2?.terminating, true);
     assert.deepEqual(iris2?.finalizers, ['cache.kubeflake.dev/drain-shards']);
   }
