@@ -248,3 +248,28 @@ test('the markdown report names the packages that ran in their own envtest and s
   const blind = renderMarkdown(buildReport({ dir: '/results', record, errors: [], runs: [logged('000', []), logged('001', [])] }));
   assert.match(blind, /> \[!NOTE\]\n> 000: the timeline is empty: the suite did not touch the cluster kubeflake watched\..* \(2 runs\)/);
 });
+
+test('ground truth: a race victim that never fired, and the leak its polluter leaves only sometimes, are no mismatch; when it fired it must be confirmed', async () => {
+  const { compareWithGroundTruth } = await import('../../examples/harness/ground-truth.ts');
+  const victim = 'serving batches inference through the mnist cache';
+  const polluter = 'lifecycle evicts the mnist cache within its drain budget';
+  const mnist = { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'mnist', when: 'about one run in two' };
+  const truth = {
+    suite: 'S',
+    specs: [
+      { name: polluter, id: `S :: ${polluter}`, role: 'polluter' as const, verdict: 'stable' as const, fixedVerdict: 'stable' as const, leaks: [mnist] },
+      { name: victim, id: `S :: ${victim}`, role: 'victim' as const, verdict: 'order-dependent' as const, fixedVerdict: 'stable' as const, polluters: [polluter], failsWhen: { rate: 0.5 } },
+    ],
+  };
+  const testReport = (name: string, verdict: 'stable' | 'flaky', failed: number) => ({ id: `S :: ${name}`, name, suite: 'S', file: 'x_test.go', line: 1, verdict, passed: 6 - failed, failed, failureKinds: [], polluters: [], cleaners: [], stateSetters: [], reproduce: '' });
+  const report = (failed: number, verdict: 'stable' | 'flaky') => ({
+    schema: 'kubeflake/report@1' as const, command: 'ginkgo', framework: 'ginkgo' as const, cluster: 'local' as const, runs: [],
+    tests: [testReport(polluter, 'stable', 0), testReport(victim, verdict, failed)], leaks: [], cleanup: { dryRun: false, deleted: [], finalizersRemoved: [], left: [] }, verdict: 'clean' as const,
+  });
+  const quiet = compareWithGroundTruth(report(0, 'stable'), truth, { fixed: false });
+  assert.equal(quiet.ok, true, quiet.lines.join('\n'));
+  assert.ok(quiet.lines.some((line) => /did not fire in these runs \(a race: fails in about 50% of the runs after its polluter\)/.test(line)));
+  assert.ok(quiet.lines.some((line) => /^ok .*ModelCache mnist: not found among the leaks \(left about one run in two\)/.test(line)));
+  const fired = compareWithGroundTruth(report(1, 'flaky'), truth, { fixed: false });
+  assert.equal(fired.ok, false, 'it fired: it must be named order-dependent with its polluter confirmed');
+});
