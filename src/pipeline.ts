@@ -212,8 +212,6 @@ function observer(context: ObserverContext) {
     // The watch writes the run's timeline into its folder from the first event on.
     await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
-      // The watch writes timeline.jsonl from the first event: the run folder must exist before the run makes it.
-      await ensureDir(dir);
       const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
       let watch: ClusterWatch | undefined;
       if (settings.watch) {
