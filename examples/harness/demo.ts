@@ -35,7 +35,8 @@ export async function demo(options: DemoOptions): Promise<{ report: Report; chec
   const presenter = terminalPresenter(options.verbose, options.write);
   const ginkgo = await ensureGinkgo(example, defaultCacheDir(), presenter.info);
   const settings = parseSettings({
-    command: ['ginkgo', './...'],
+    // envtest mode runs the suite as its repository does, by plain go test; cluster mode by the ginkgo CLI.
+    command: (options.mode ?? 'envtest') === 'envtest' ? ['go', 'test', './...'] : ['ginkgo', './...'],
     'working-directory': example,
     runs: options.runs ?? (options.fixed ? '20' : '6'),
     cluster: 'local',

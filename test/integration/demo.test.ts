@@ -11,11 +11,13 @@ import { runProcess } from '../../src/exec.ts';
 import { projectRoot } from '../support/paths.ts';
 import { startPrivateCluster } from '../support/cluster.ts';
 
-test('demo --mode envtest --runs 6 (the suite starts its own control plane every run): every planted role is named as the ground truth says, leaks and links seen inside envtest', { timeout: 40 * 60_000 }, async () => {
+test('demo --mode envtest --runs 6 (plain go test ./...; the suite starts its own control plane every run): every planted role is named as the ground truth says, leaks and links seen inside envtest', { timeout: 40 * 60_000 }, async () => {
   let output = '';
   const results = mkdtempSync(join(tmpdir(), 'kubeflake-demo-envtest-'));
   const { report, check } = await demo({ runs: '6', results, fixed: false, mode: 'envtest', verbose: false, seed: '2026', write: (text) => (output += text) });
   assert.ok(check.ok, `ground truth mismatches:\n${check.lines.filter((line) => line.startsWith('MISMATCH')).join('\n')}\n\n${output.slice(-4000)}`);
+  assert.equal(report.command, 'go test ./...', 'run as its repository runs it');
+  assert.equal(report.framework, 'ginkgo', 'the Ginkgo suite was recognised through go test');
   assert.deepEqual(report.controlPlanes?.map((plane) => [plane.package, plane.mode]), [['./internal/controller', 'envtest']]);
   const victim = report.tests.find((test) => test.name === 'ModelCache serving warms the iris2 cache for inference')!;
   const link = victim.polluters.flatMap((polluter) => polluter.via).map((index) => report.leaks[index]);
