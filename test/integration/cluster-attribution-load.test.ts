@@ -106,7 +106,7 @@ function cpuHog(): { stop(): Promise<void> } {
 
 function asRun(specs: SuiteSpec[]): RunResult {
   const cases: TestCase[] = specs.map((s, index) => ({
-    id: `${SUITE} :: ${s.name}`, name: s.name, suite: SUITE, status: 'passed', durationMs: s.end - s.start, startedAt: s.start, endedAt: s.end, index,
+    id: `${SUITE} :: ${s.name}`, name: s.name, suite: SUITE, node: s.name.startsWith('[') ? 'suite-setup' : 'spec', status: 'passed', durationMs: s.end - s.start, startedAt: s.start, endedAt: s.end, index,
   }));
   const startedAt = specs[0]!.start;
   const endedAt = specs.at(-1)!.end;
