@@ -14,6 +14,7 @@ import { arch as hostArch, platform as hostPlatform, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { runProcess } from '../exec.ts';
+import { shellWord } from '../frameworks/patterns.ts';
 
 /** The binaries envtest starts; kubectl is optional (only envtest's kubectl helper needs it). */
 export const ENVTEST_BINARIES = ['etcd', 'kube-apiserver'] as const;
@@ -427,7 +428,7 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
     '',
   ].join('\n');
   await writeFile(join(build, SHIM_SCRIPT), program, { mode: 0o600 });
-  const launcher = `#!/bin/sh\nexec ${shellQuote(options.nodePath)} ${shellQuote(join(dir, SHIM_SCRIPT))} "$@"\n`;
+  const launcher = `#!/bin/sh\nexec ${shellWord(options.nodePath)} ${shellWord(join(dir, SHIM_SCRIPT))} "$@"\n`;
   await writeFile(join(build, 'kube-apiserver'), launcher, { mode: 0o700 });
   await chmod(join(build, 'kube-apiserver'), 0o700);
   return { dir, realDir: options.realDir, instancesDir, token, env: { KUBEBUILDER_ASSETS: dir, [INSTANCES_ENV]: instancesDir } };
@@ -469,9 +470,6 @@ async function wrappedFor(instancesDir: string, nodePath: string, realDir: strin
   return join(workDir, name);
 }
 
-export function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 async function missingBinaries(dir: string): Promise<string[]> {
   const missing: string[] = [];

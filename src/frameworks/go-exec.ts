@@ -12,7 +12,8 @@
 // shim puts its flags first, where they can never land among positional arguments, and removes
 // the user's copies of the flags it replaces (the Go flag package keeps the last value).
 
-import { ginkgoFocusPattern, goRunPattern } from './patterns.ts';
+import { ginkgoFocusPattern, goRunPattern, shellWord } from './patterns.ts';
+import { baseName } from './command-line.ts';
 import type { StyleAdapter } from './adapter.ts';
 
 /**
@@ -344,13 +345,7 @@ function trimSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
 
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
 
 function unique<T>(items: T[]): T[] {
   return [...new Set(items)];

@@ -31,6 +31,11 @@ export function goRunPattern(testNames: readonly string[]): string {
 /** Quotes one argument for a POSIX shell, leaving plain words readable. */
 export function shellQuote(arg: string): string {
   if (arg !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return shellWord(arg);
+}
+
+/** Quotes one argument for a POSIX shell always (generated scripts: every path quoted alike). */
+export function shellWord(arg: string): string {
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -8,7 +8,7 @@ import type { LeakReport, ProbePlan, RunResult, TestId } from '../../src/model.t
 import { analyze, reportVerdict } from '../../src/analysis/verdicts.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { DEFAULT_HUNT_OPTIONS, probeKey } from '../../src/analysis/hunt.ts';
-import { fail, id, pass, plannedRuns, runHunt, simulate, type Oracle } from './analysis-sim.ts';
+import { fail, id, pass, plannedRuns, runHunt, simulate, iris2Leak, type Oracle } from './analysis-sim.ts';
 
 const A = id('ModelCache when deleting removes iris2');
 const B = id('ModelCache when creating creates iris2');
@@ -16,17 +16,7 @@ const C = id('ModelCache cleanup deletes every ModelCache and waits');
 const FILLER = ['Pod watcher reports ready pods', 'Status conditions are set', 'Webhook defaults the size', 'Metrics are exported', 'Config map is rendered'].map(id);
 const BEING_DELETED = 'object is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists';
 
-const irisLeak: LeakReport = {
-  apiVersion: 'cache.kubeflake.dev/v1',
-  kind: 'ModelCache',
-  namespace: 'default',
-  name: 'iris2',
-  uid: '0b1c9d4e-1111-4222-8333-944455556666',
-  terminating: true,
-  finalizers: ['cache.kubeflake.dev/finalizer'],
-  createdBy: A,
-  runs: ['001'],
-};
+const irisLeak: LeakReport = iris2Leak(A, '001');
 
 /** B fails when A ran before it, unless C ran between them (C waits for iris2 to be gone). */
 const pollution: Oracle = (t, before) => {

@@ -10,24 +10,14 @@ import { analyze } from '../../src/analysis/verdicts.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { DEFAULT_HUNT_OPTIONS, huntOptions } from '../../src/analysis/hunt.ts';
 import { seriesStep, triesFor, type OrderChance } from '../../src/analysis/chance.ts';
-import { id, mulberry32, pass, plainFlake, plannedRuns, raceVictim, run, runHunt, type Oracle } from './analysis-sim.ts';
+import { id, mulberry32, pass, plainFlake, plannedRuns, raceVictim, run, runHunt, iris2Leak, type Oracle } from './analysis-sim.ts';
 
 const P = id('ModelCache lifecycle evicts the iris2 cache on delete');
 const V = id('ModelCache serving warms the iris2 cache for inference');
 const FILLERS = Array.from({ length: 10 }, (_, i) => id(`filler ${i}`));
 const ALL = [P, V, ...FILLERS];
 const BEING_DELETED = 'object is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists';
-const iris2: LeakReport = {
-  apiVersion: 'cache.kubeflake.dev/v1alpha1',
-  kind: 'ModelCache',
-  namespace: 'default',
-  name: 'iris2',
-  uid: 'u-iris2',
-  terminating: true,
-  finalizers: ['cache.kubeflake.dev/drain-shards'],
-  createdBy: P,
-  runs: ['000'],
-};
+const iris2: LeakReport = iris2Leak(P, '000');
 
 /** Suites (seeded) where the subject failed at least once in eight planned runs, hunted to the end with a budget of 30. */
 function hunted(oracle: Oracle, suites: number, leaks: LeakReport[]) {

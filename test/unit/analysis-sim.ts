@@ -2,7 +2,7 @@
 // filter (as Ginkgo --randomize-all and go test -shuffle do), and an oracle that decides each
 // test's outcome from what ran before it. Drives planProbes through a whole hunt.
 
-import { testId, type Failure, type ProbePlan, type RunResult, type TestCase, type TestId, type TestStatus } from '../../src/model.ts';
+import { testId, type Failure, type LeakReport, type ProbePlan, type RunResult, type TestCase, type TestId, type TestStatus } from '../../src/model.ts';
 import { planProbes, type ProbePlanInput } from '../../src/analysis/probes.ts';
 
 export const SUITE = 'Controller Suite';
@@ -167,4 +167,19 @@ function hash(s: string): number {
   let h = 0;
   for (let i = 0; i < s.length; i += 1) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
   return h >>> 0;
+}
+
+/** The motivating leak: the iris2 cache a polluter deleted without waiting, stuck on its finalizer. */
+export function iris2Leak(createdBy: TestId, run: string): LeakReport {
+  return {
+    apiVersion: 'cache.kubeflake.dev/v1alpha1',
+    kind: 'ModelCache',
+    namespace: 'default',
+    name: 'iris2',
+    uid: 'u-iris2',
+    terminating: true,
+    finalizers: ['cache.kubeflake.dev/drain-shards'],
+    createdBy,
+    runs: [run],
+  };
 }

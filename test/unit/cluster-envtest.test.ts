@@ -1,6 +1,7 @@
 // The envtest pieces that decide on plain data: the shim's argument handling, the envtest
 // release index, the instance baseline, leaks per instance and package, package modes, and the
 // empty-timeline notice.
+import { shellWord as shellQuote } from '../../src/frameworks/patterns.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -8,7 +9,6 @@ import {
   isInformationalCall,
   kubernetesVersionOfGoMod,
   pickEnvtestArchive,
-  shellQuote,
   withKubeflakeTokenFile,
   withSecurePort,
   type EnvtestIndex,
