@@ -254,8 +254,10 @@ class Walk {
   readonly cleaners: ConfirmedCleaner[] = [];
   readonly alone: Tally = { failed: [], passed: [] };
   bisect?: NonNullable<Hunt['bisect']>;
-  private aloneAttempts = 0;
-  private readonly alonePlan: (attempt: number) => ProbePlan;
+  /** Alone controls run so far, by seed. */
+  private readonly aloneAttempts = new Map<number, number>();
+  /** The seed of the latest failing planned run: the first alone control's. */
+  private readonly failingSeed: number;
 
   constructor(ctx: HuntContext, subject: TestId) {
     this.ctx = ctx;
@@ -266,30 +268,37 @@ class Walk {
     const text = (f: Failure): string => `${f.message}\n${f.text ?? ''}`;
     this.leakLinks = leaksByCreator(subject, failures.map(text), ctx.leaks);
     this.setterLinks = leaksByCreator(subject, failures.filter((f) => classifyFailure(f) === 'NotFound').map(text), ctx.leaks);
-    const latest = this.failing[this.failing.length - 1];
-    this.alonePlan = (attempt) =>
-      withAttempt(
-        {
-          purpose: 'alone',
-          subject,
-          tests: [subject],
-          seed: latest?.run.seed ?? 0,
-          expectedOrder: [subject],
-          hypothesis: `${subject} alone: if it passes, its failures need another test to run first; if it fails, it fails by itself`,
-        },
-        attempt,
-      );
+    this.failingSeed = this.failing[this.failing.length - 1]?.run.seed ?? 0;
+  }
+
+  private alonePlan(seed: number, attempt: number): ProbePlan {
+    return withAttempt(
+      {
+        purpose: 'alone',
+        subject: this.subject,
+        tests: [this.subject],
+        seed,
+        expectedOrder: [this.subject],
+        hypothesis: `${this.subject} alone: if it passes, its failures need another test to run first; if it fails, it fails by itself`,
+      },
+      attempt,
+    );
   }
 
   firstAlonePlan(): ProbePlan {
-    return this.alonePlan(1);
+    return this.alonePlan(this.failingSeed, 1);
   }
 
-  /** The next alone control, counted into the alone tally once it has run. */
-  aloneControl(): ProbeResult {
-    const r = obtain(this.ctx, this.alonePlan(this.aloneAttempts + 1));
+  /**
+   * The next alone control on a seed (the latest failing run's by default), counted into the
+   * alone tally once it has run. A confirmation series runs its controls on its pairs' seeds: a
+   * suite that draws test data from the seed must show the same outcome alone to be a plain flake.
+   */
+  aloneControl(seed = this.failingSeed): ProbeResult {
+    const attempt = (this.aloneAttempts.get(seed) ?? 0) + 1;
+    const r = obtain(this.ctx, this.alonePlan(seed, attempt));
     if (r.state === 'done') {
-      this.aloneAttempts += 1;
+      this.aloneAttempts.set(seed, attempt);
       this.alone[r.status].push(r.run.id);
     }
     return r;
@@ -490,7 +499,8 @@ function confirm(w: Walk, series: Series): SeriesEnd {
     if (step === 'confirmed') return { kind: 'confirmed', suspect: suspect() };
     if (step === 'refuted') return { kind: 'refuted', runs: [...after[other]] };
     if (step === 'weak') return { kind: 'weak', suspect: suspect() };
-    const r = step === 'pair' ? obtain(w.ctx, pairPlan(pairs)) : w.aloneControl();
+    // A control runs on the seed of the pair just run (the first pair's, before any ran).
+    const r = step === 'pair' ? obtain(w.ctx, pairPlan(pairs)) : w.aloneControl(pairPlan(Math.max(0, pairs - 1)).seed);
     if (r.state === 'pending') return { kind: 'pending', plan: r.plan, suspect: suspect() };
     if (r.state === 'inconclusive') return { kind: 'inconclusive', reason: r.reason, suspect: suspect() };
     spent += 1;
@@ -533,8 +543,12 @@ interface SeededOrder {
 }
 
 /**
- * Seeds of planned runs in which `tests` ran in the given relative order: runs where the subject
- * had the wanted outcome first, then the others; latest first. One entry per seed.
+ * Seeds of planned runs in which `tests` ran in the given relative order and the subject had the
+ * wanted outcome, latest first, one entry per seed; only when there are none, the other runs in
+ * that order. Pair probes repeat the seeds that showed the outcome: a suite that draws its test
+ * data from Ginkgo's seed (a size, a name, a coin flip) replays the failing draw with that seed,
+ * and for a race that ignores the seed any seed is as good. A plain flake gains nothing by it:
+ * the alone controls run on a failing seed too.
  */
 function seedsWithOrder(evidence: Evidence, tests: TestId[], subject: TestId, preferred: 'passed' | 'failed'): SeededOrder[] {
   const inOrder = (v: RunView): boolean => {
@@ -544,7 +558,8 @@ function seedsWithOrder(evidence: Evidence, tests: TestId[], subject: TestId, pr
     return true;
   };
   const views = evidence.planned.filter(inOrder).reverse();
-  const ranked = [...views.filter((v) => outcomeIn(v, subject) === preferred), ...views.filter((v) => outcomeIn(v, subject) !== preferred)];
+  const telling = views.filter((v) => outcomeIn(v, subject) === preferred);
+  const ranked = telling.length > 0 ? telling : views;
   const seen = new Set<number>();
   const out: SeededOrder[] = [];
   for (const v of ranked) {
@@ -678,12 +693,20 @@ function huntCleaners(w: Walk): Stop | undefined {
       const uncovered = w.passing.filter((v) => precedes(v, p, victim) && !w.cleaners.some((c) => c.polluter === p && between(v, c.test)));
       if (uncovered.length === 0) break;
       if (!uncovered.some((v) => between(v, candidate.test))) continue;
+      const seed = candidate.witness.run.seed;
+      // The control first: the pair alone on the witness's seed must fail, or a pass with the
+      // cleaner between proves nothing (a suite that draws its data from the seed may not fire
+      // on this seed at all).
+      const control = obtain(ctx, pairPlan('polluter', victim, [p, victim], { seed, run: candidate.witness.run.id, order: [p, victim] }, `${p} then ${victim}: the control for the cleaner ${candidate.test}, on the seed where it ran between them`));
+      if (control.state === 'pending') return { outcome: { kind: 'searching' }, next: { plan: control.plan, tier: TIER.cleaner } };
+      if (control.state === 'inconclusive') break;
+      if (control.status === 'passed') continue;
       const tests = [p, candidate.test, victim];
       const plan: ProbePlan = {
         purpose: 'cleaner',
         subject: victim,
         tests,
-        seed: candidate.witness.run.seed,
+        seed,
         expectedOrder: tests,
         hypothesis: `${p}, ${candidate.test}, ${victim}: if ${victim} passes, ${candidate.test} undoes what ${p} left (order of run ${candidate.witness.run.id})`,
       };

@@ -106,9 +106,9 @@ test('a victim that passes when a cleaner runs between: the cleaner is confirmed
 test('a polluter is confirmed though a timing flake exists in the same suite, and the flake stays flaky', () => {
   const T = id('Reconciler eventually sets Ready');
   const all = [A, B, T, ...FILLER];
-  const oracle: Oracle = (t, before, random) => {
+  const oracle: Oracle = (t, before, random, seed) => {
     if (t === T) return random() < 0.3 ? fail('Timed out after 10.001s.\nExpected\n    <bool>: false\nto be true') : pass;
-    return pollution(t, before, random);
+    return pollution(t, before, random, seed);
   };
   // Many suites with different seeds: the flake must never be called order-dependent.
   let confirmed = 0;
@@ -275,7 +275,7 @@ test('no probes for a generic framework or a command that cannot select tests', 
 test('the alone check of a test that failed every run comes before the hunts of tests that passed and failed', () => {
   const X = id('always broken');
   const all = [A, B, X, ...FILLER];
-  const oracle: Oracle = (t, before, r) => (t === X ? fail('panic: runtime error: invalid memory address or nil pointer dereference') : pollution(t, before, r));
+  const oracle: Oracle = (t, before, r, seed) => (t === X ? fail('panic: runtime error: invalid memory address or nil pointer dereference') : pollution(t, before, r, seed));
   const planned = plannedRuns(all, oracle, 12).filter((r) => r.order[0] !== X).slice(0, 6);
   assert.ok(planned.some((r) => r.cases.some((c) => c.id === B && c.status === 'failed')), 'precondition: B failed');
   const hunt = runHunt(all, oracle, planned);

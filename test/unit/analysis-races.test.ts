@@ -10,7 +10,7 @@ import { analyze } from '../../src/analysis/verdicts.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { DEFAULT_HUNT_OPTIONS, huntOptions } from '../../src/analysis/hunt.ts';
 import { seriesStep, triesFor, type OrderChance } from '../../src/analysis/chance.ts';
-import { id, mulberry32, pass, plainFlake, plannedRuns, raceVictim, run, runHunt, iris2Leak, type Oracle } from './analysis-sim.ts';
+import { id, mulberry32, pass, plainFlake, plannedRuns, raceVictim, run, runHunt, iris2Leak, seededFlake, seededRace, type Oracle } from './analysis-sim.ts';
 
 const P = id('ModelCache lifecycle evicts the iris2 cache on delete');
 const V = id('ModelCache serving warms the iris2 cache for inference');
@@ -73,6 +73,44 @@ test('a plain flake failing at the same rate alone is never confirmed, even when
       const failedAlone = (r: RunResult | undefined): boolean => r?.cases.some((c) => c.id === V && c.status === 'failed') ?? false;
       const later = alone.slice(1).find(failedAlone);
       if (!failedAlone(alone[0]) && later) assert.equal(later, hunt.runs[hunt.runs.length - 1], `rate ${rate} suite ${base}: probes after the alone failure`);
+    }
+  }
+});
+
+test('a race the suite draws from the seed is replayed by the seeds it failed with: confirmed in every suite, every pair probe on such a seed', () => {
+  const oracle = seededRace(V, P, 0.5, BEING_DELETED);
+  const results = hunted(oracle, 40, [iris2]);
+  assert.ok(results.length >= 10, `the race fired in ${results.length} of 40 suites`);
+  for (const { base, hunt, v } of results) {
+    assert.equal(v.verdict, 'order-dependent', `suite ${base}: ${v.why}`);
+    const p = v.polluters.find((x) => x.test === P);
+    assert.equal(p?.confirmed, true, `suite ${base}: P confirmed`);
+    // Each pair probe repeats the seed of a planned run where V failed after P, so each fails.
+    const failedAfterP = new Set(
+      hunt.runs.filter((r) => !r.probe && r.cases.some((c) => c.id === V && c.status === 'failed')).map((r) => r.seed),
+    );
+    // The confirmation's pairs; a cleaner's control (the pair on the cleaner's seed) is not one.
+    const pairs = hunt.runs.filter((r) => r.plan?.purpose === 'polluter' && r.plan.tests.join() === [P, V].join() && !r.plan.hypothesis.includes('control for the cleaner'));
+    assert.ok(pairs.length >= 2, `suite ${base}: ${pairs.length} pair probes`);
+    for (const pair of pairs) assert.ok(failedAfterP.has(pair.seed), `suite ${base}: ${pair.id} ran seed ${pair.seed}, on which V never failed after P`);
+    assert.deepEqual(p?.after, { failed: pairs.length, runs: pairs.length }, `suite ${base}: the pair failed every time`);
+    assert.equal(v.reproduceTries, 1, `suite ${base}: the failing seed reproduces it at the first try`);
+    // Nothing cleans up after P here: a pass with a bystander between P and V on a seed that
+    // draws no failure is not a cleaner (the control pair on that seed passes too).
+    assert.deepEqual(v.cleaners, [], `suite ${base}: ${v.why}`);
+    // Planned runs where it passed after P (the seed drew the small size) keep the race visible.
+    const passedAfterP = hunt.runs.filter((r) => !r.probe && r.order.indexOf(P) >= 0 && r.order.indexOf(P) < r.order.indexOf(V) && !failedAfterP.has(r.seed));
+    if (passedAfterP.length > 0) assert.match(v.why ?? '', /so it does not fail every time/, `suite ${base}`);
+  }
+});
+
+test('a plain flake the suite draws from the seed is never confirmed: its alone control runs on a failing seed too', () => {
+  for (const rate of [0.3, 0.5]) {
+    const results = hunted(seededFlake(V, rate, BEING_DELETED), 40, [iris2]);
+    assert.ok(results.length >= 10, `rate ${rate}: it failed in ${results.length} of 40 suites`);
+    for (const { base, v } of results) {
+      assert.ok(v.verdict === 'flaky' || v.verdict === 'broken', `rate ${rate} suite ${base}: ${v.verdict} (${v.why})`);
+      assert.deepEqual(v.polluters.filter((p) => p.confirmed), [], `rate ${rate} suite ${base}`);
     }
   }
 });
@@ -183,7 +221,7 @@ test('tries for a 95% chance to see a failure: 1 when it always fails, more as t
 test('a pass is a pass: the simulator\'s race victim never fails without its polluter before it', () => {
   const oracle = raceVictim(V, P, 0.5, BEING_DELETED);
   const random = mulberry32(3);
-  for (let i = 0; i < 200; i += 1) assert.deepEqual(oracle(V, [FILLERS[0] as string], random), pass);
-  const after = Array.from({ length: 200 }, () => oracle(V, [P], random)).filter((o) => o?.status === 'failed').length;
+  for (let i = 0; i < 200; i += 1) assert.deepEqual(oracle(V, [FILLERS[0] as string], random, i), pass);
+  const after = Array.from({ length: 200 }, (_, i) => oracle(V, [P], random, i)).filter((o) => o?.status === 'failed').length;
   assert.ok(after > 70 && after < 130, `failed ${after} of 200 times after P`);
 });

@@ -8,8 +8,11 @@ import { planProbes, type ProbePlanInput } from '../../src/analysis/probes.ts';
 export const SUITE = 'Controller Suite';
 export const id = (name: string): TestId => testId(SUITE, name);
 
-/** Decides a test's outcome given the tests that ran before it in this run. */
-export type Oracle = (test: TestId, before: TestId[], random: () => number) => { status: TestStatus; failure?: Failure } | undefined;
+/**
+ * Decides a test's outcome given the tests that ran before it in this run. `random` is the run's
+ * own luck; `seed` is the run's seed, which a suite may draw its test data from (GinkgoRandomSeed).
+ */
+export type Oracle = (test: TestId, before: TestId[], random: () => number, seed: number) => { status: TestStatus; failure?: Failure } | undefined;
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -52,7 +55,7 @@ export function simulate(all: TestId[], oracle: Oracle, spec: RunSpec): RunResul
   const random = mulberry32(spec.seed * 7919 + hash(spec.id));
   const cases: TestCase[] = [];
   order.forEach((t, i) => {
-    const outcome = oracle(t, order.slice(0, i), random) ?? { status: 'passed' as const };
+    const outcome = oracle(t, order.slice(0, i), random, spec.seed) ?? { status: 'passed' as const };
     const c: TestCase = { id: t, name: t.slice(SUITE.length + 4), suite: SUITE, status: outcome.status, durationMs: 10, index: i };
     if (outcome.failure) c.failure = outcome.failure;
     cases.push(c);
@@ -94,13 +97,17 @@ export function runHunt(
   all: TestId[],
   oracle: Oracle,
   planned: RunResult[],
-  options: Omit<ProbePlanInput, 'runs' | 'framework'> = {},
+  options: Omit<ProbePlanInput, 'runs' | 'framework'> & {
+    /** What the runs so far left behind, probes included (as the pipeline's log grows): instead of fixed `leaks`. */
+    leaksOf?: (runs: RunResult[]) => LeakReport[];
+  } = {},
 ): HuntResult {
   const runs = [...planned];
   const plans: ProbePlan[] = [];
+  const { leaksOf, ...input } = options;
   let batches = 0;
   for (;;) {
-    const batch = planProbes({ runs, framework: 'ginkgo', ...options });
+    const batch = planProbes({ runs, framework: 'ginkgo', ...input, ...(leaksOf ? { leaks: leaksOf(runs) } : {}) });
     if (batch.length === 0) break;
     batches += 1;
     if (batches > 100) throw new Error('planProbes never returned []');
@@ -121,15 +128,37 @@ export const pass = { status: 'passed' as const };
  * still draining), never otherwise. `rest` decides every other test.
  */
 export function raceVictim(victim: TestId, polluter: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
-  return (t, before, random) => {
-    if (t !== victim) return rest(t, before, random);
+  return (t, before, random, seed) => {
+    if (t !== victim) return rest(t, before, random, seed);
     return before.includes(polluter) && random() < rate ? fail(message) : pass;
   };
 }
 
+/**
+ * A race decided by the test data the suite draws from the seed (the example operator's mnist: a
+ * peak size, drawn from GinkgoRandomSeed, outlasts the rest of the suite): after its polluter the
+ * victim fails for `rate` of the seeds, and every time with such a seed.
+ */
+export function seededRace(victim: TestId, polluter: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
+  return (t, before, random, seed) => {
+    if (t !== victim) return rest(t, before, random, seed);
+    return before.includes(polluter) && seedDraw(seed) < rate ? fail(message) : pass;
+  };
+}
+
+/** A plain flake decided by the seed alone: fails for `rate` of the seeds, whatever ran before it. */
+export function seededFlake(test: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
+  return (t, before, random, seed) => (t === test ? (seedDraw(seed) < rate ? fail(message) : pass) : rest(t, before, random, seed));
+}
+
+/** The suite's draw from a seed, in [0, 1): the same for every run with that seed. */
+export function seedDraw(seed: number): number {
+  return mulberry32(seed ^ 0x6d6e6973)();
+}
+
 /** A plain flake: fails at `rate` whatever ran before it. */
 export function plainFlake(test: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
-  return (t, before, random) => (t === test ? (random() < rate ? fail(message) : pass) : rest(t, before, random));
+  return (t, before, random, seed) => (t === test ? (random() < rate ? fail(message) : pass) : rest(t, before, random, seed));
 }
 
 /** A hand-written run: tests in this order with these outcomes (ids given by name). */
