@@ -18,10 +18,12 @@ import (
 	cachev1alpha1 "github.com/kubeflake/kubeflake/examples/modelcache/api/v1alpha1"
 )
 
-// Defaults for ModelCacheReconciler fields left zero.
+// Defaults for ModelCacheReconciler fields left zero: a generation loads its shards from the
+// node's cache in 150 ms, or from cold storage in 700 ms, one time in three.
 const (
-	DefaultWarmupMin     = 150 * time.Millisecond
-	DefaultWarmupMax     = 450 * time.Millisecond
+	DefaultWarmup        = 150 * time.Millisecond
+	DefaultColdWarmup    = 700 * time.Millisecond
+	DefaultColdChance    = 1.0 / 3
 	DefaultDrainPerShard = 50 * time.Millisecond
 )
 
@@ -29,8 +31,10 @@ const (
 type ModelCacheReconciler struct {
 	client.Client
 
-	// WarmupMin and WarmupMax bound the random time a generation takes to load its shards.
-	WarmupMin, WarmupMax time.Duration
+	// Warmup is the time a generation takes to load its shards; ColdWarmup the time from cold
+	// storage, which happens with chance ColdChance.
+	Warmup, ColdWarmup time.Duration
+	ColdChance         float64
 	// DrainPerShard is how long each shard takes to drain once the cache is deleted.
 	DrainPerShard time.Duration
 
@@ -126,13 +130,13 @@ func (r *ModelCacheReconciler) warmupDeadline(uid types.UID, generation int64) t
 	if w, ok := r.warmups[uid]; ok && w.generation == generation {
 		return w.readyAt
 	}
-	lo, hi := r.WarmupMin, r.WarmupMax
-	if lo <= 0 && hi <= 0 {
-		lo, hi = DefaultWarmupMin, DefaultWarmupMax
+	warm, cold, chance := r.Warmup, r.ColdWarmup, r.ColdChance
+	if warm <= 0 && cold <= 0 {
+		warm, cold, chance = DefaultWarmup, DefaultColdWarmup, DefaultColdChance
 	}
-	delay := lo
-	if hi > lo {
-		delay += rand.N(hi - lo)
+	delay := warm
+	if rand.Float64() < chance {
+		delay = cold
 	}
 	if r.warmups == nil {
 		r.warmups = map[types.UID]warmup{}
