@@ -71,3 +71,28 @@ test('a leaker whose object is missing from a run that ran it is a mismatch', ()
   assert.equal(check.ok, false);
   assert.ok(check.lines.some((l) => l.startsWith('MISMATCH') && /leaked in each of the 3 run\(s\).*\(not in run 001\)/.test(l)), check.lines.join('\n'));
 });
+
+test('a victim no run placed after its polluter without the cleaner between must be stable; placed so and stable, it is a mismatch', () => {
+  const [P, V, C] = ['evicts iris2', 'warms iris2', 'counts every cache'];
+  const victimTruth: GroundTruth = {
+    suite: SUITE,
+    specs: [
+      { name: P, id: id(P), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable' },
+      { name: V, id: id(V), role: 'victim', verdict: 'order-dependent', fixedVerdict: 'stable', polluters: [P], cleaners: [C], failsWhen: { after: [P], unlessBetween: [C] } },
+      { name: C, id: id(C), role: 'cleaner', verdict: 'stable', fixedVerdict: 'stable' },
+    ],
+  };
+  const withOrders = (orders: string[][]): Report => ({
+    ...report([]),
+    tests: [testReport(P), testReport(V), testReport(C)],
+    runs: orders.map((order, i) => ({ ...runReport(String(i).padStart(3, '0')), order: order.map(id) })),
+  });
+  // Before its polluter, or with the cleaner between: no order that fails it.
+  const hidden = compareWithGroundTruth(withOrders([[V, P, C], [P, C, V], [C, V, P]]), victimTruth, { fixed: false });
+  assert.ok(hidden.ok, hidden.lines.join('\n'));
+  assert.ok(hidden.lines.some((line) => line === `ok       ${V}: stable, no run placed it after its polluter without a cleaner between`), hidden.lines.join('\n'));
+  // One run put it right after its polluter: stable there is missing a finding.
+  const shown = compareWithGroundTruth(withOrders([[V, P, C], [C, P, V]]), victimTruth, { fixed: false });
+  assert.equal(shown.ok, false);
+  assert.ok(shown.lines.some((line) => line.startsWith(`MISMATCH ${V}: stable`)), shown.lines.join('\n'));
+});
