@@ -119,7 +119,7 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
 }
 
 /** The run's order puts the victim after one of its polluters with none of its cleaners between: the order it fails in. */
-function exposes(order: readonly string[], victim: string, spec: TruthSpec, idOf: (name: string) => string): boolean {
+export function exposes(order: readonly string[], victim: string, spec: TruthSpec, idOf: (name: string) => string): boolean {
   const at = order.indexOf(victim);
   if (at === -1) return false;
   const cleaners = new Set((spec.failsWhen?.unlessBetween ?? spec.cleaners ?? []).map(idOf));

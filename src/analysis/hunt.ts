@@ -550,7 +550,7 @@ interface SeededOrder {
  * and for a race that ignores the seed any seed is as good. A plain flake gains nothing by it:
  * the alone controls run on a failing seed too.
  */
-function seedsWithOrder(evidence: Evidence, tests: TestId[], subject: TestId, preferred: 'passed' | 'failed'): SeededOrder[] {
+function seedsWithOrder(evidence: Evidence, tests: TestId[], subject: TestId, outcome: 'passed' | 'failed'): SeededOrder[] {
   const inOrder = (v: RunView): boolean => {
     for (let i = 1; i < tests.length; i += 1) {
       if (precedes(v, tests[i - 1] ?? '', tests[i] ?? '') !== true) return false;
@@ -558,7 +558,7 @@ function seedsWithOrder(evidence: Evidence, tests: TestId[], subject: TestId, pr
     return true;
   };
   const views = evidence.planned.filter(inOrder).reverse();
-  const telling = views.filter((v) => outcomeIn(v, subject) === preferred);
+  const telling = views.filter((v) => outcomeIn(v, subject) === outcome);
   const ranked = telling.length > 0 ? telling : views;
   const seen = new Set<number>();
   const out: SeededOrder[] = [];

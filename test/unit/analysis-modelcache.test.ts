@@ -11,27 +11,20 @@ import type { LeakReport, RunResult, TestId, TestReport } from '../../src/model.
 import { analyze } from '../../src/analysis/verdicts.ts';
 import { fail, pass, runHunt, seedDraw, simulate, type Oracle } from './analysis-sim.ts';
 import { DEMO_MAX_PROBES } from '../../examples/harness/demo.ts';
+import { exposes, type GroundTruth, type TruthSpec } from '../../examples/harness/ground-truth.ts';
 
-interface Spec {
-  name: string;
-  role: string;
-  verdict: string;
-  polluters?: string[];
-  cleaners?: string[];
-  failsWhen?: { rate?: number };
-  stateSetters?: string[];
-}
-
-const truth = JSON.parse(readFileSync(new URL('../../examples/modelcache/ground-truth.json', import.meta.url), 'utf8')) as { specs: Spec[] };
+const truth = JSON.parse(readFileSync(new URL('../../examples/modelcache/ground-truth.json', import.meta.url), 'utf8')) as GroundTruth;
 const SUITE = 'Controller Suite';
 const idOf = (name: string): TestId => `${SUITE} :: ${name}`;
-const byRole = (role: string): Spec => truth.specs.find((s) => s.role === role) as Spec;
+const byRole = (role: string): TruthSpec => truth.specs.find((s) => s.role === role) as TruthSpec;
 const [victim, polluter, cleaner, brittle, setter, flake, broken] = ['victim', 'polluter', 'cleaner', 'brittle', 'state-setter', 'timing-flake', 'broken'].map(
   (role) => idOf(byRole(role).name),
 ) as TestId[];
+const victimSpec = byRole('victim');
 /** The race pair: the victim fails after its polluter only when the polluter drew the peak size from the seed. */
-const raceVictim = idOf(truth.specs.find((s) => s.role === 'victim' && s.failsWhen?.rate !== undefined)?.name ?? '');
-const racePolluter = idOf(truth.specs.find((s) => s.name === truth.specs.find((v) => idOf(v.name) === raceVictim)?.polluters?.[0])?.name ?? '');
+const raceSpec = truth.specs.find((s) => s.role === 'victim' && s.failsWhen?.rate !== undefined) as TruthSpec;
+const raceVictim = idOf(raceSpec.name);
+const racePolluter = idOf(raceSpec.polluters?.[0] ?? '');
 const all = truth.specs.map((s) => idOf(s.name));
 
 const BEING_DELETED = 'object is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists';
@@ -40,11 +33,12 @@ const NOT_FOUND = 'configmaps "modelcache-defaults" not found';
 
 /** The mnist polluter drew the peak size (160 shards) from this seed: about one seed in two. */
 const peak = (seed: number): boolean => seedDraw(seed) < 0.5;
-/** `test` ran after `first` in `order` with no cleaner between them. */
-const uncleanedAfter = (order: TestId[], first: TestId, test: TestId): boolean => {
-  const at = order.indexOf(test);
-  const p = order.lastIndexOf(first, at === -1 ? order.length : at);
-  return p >= 0 && (at === -1 || p < at) && !order.slice(p + 1, at === -1 ? order.length : at).includes(cleaner as TestId);
+/** The victim's failing order, as the ground truth's check reads it (failsWhen: after its polluter, no cleaner between). */
+const failsAfter = (spec: TruthSpec, before: TestId[], t: TestId): boolean => exposes([...before, t], t, spec, idOf);
+/** `first` ran and no cleaner ran after it: what it left is still there when the run ends. */
+const leftBehind = (order: TestId[], first: TestId): boolean => {
+  const p = order.lastIndexOf(first);
+  return p >= 0 && !order.slice(p + 1).includes(cleaner as TestId);
 };
 
 /**
@@ -53,8 +47,8 @@ const uncleanedAfter = (order: TestId[], first: TestId, test: TestId): boolean =
  */
 export function modelcacheAt(flakeRate: number): Oracle {
   return (t, before, random, seed) => {
-    if (t === victim) return uncleanedAfter(before, polluter as TestId, t) ? fail(BEING_DELETED) : pass;
-    if (t === raceVictim) return peak(seed) && uncleanedAfter(before, racePolluter, t) ? fail(MNIST_BEING_DELETED) : pass;
+    if (t === victim) return failsAfter(victimSpec, before, t) ? fail(BEING_DELETED) : pass;
+    if (t === raceVictim) return peak(seed) && failsAfter(raceSpec, before, t) ? fail(MNIST_BEING_DELETED) : pass;
     if (t === brittle) return before.includes(setter as TestId) ? pass : fail(NOT_FOUND);
     if (t === flake) return random() < flakeRate ? fail('Timed out after 0.450s.\nExpected\n    <bool>: false\nto be true') : pass;
     if (t === broken) return fail('ModelCache.cache.kubeflake.dev "standby" is invalid: spec.shards: Invalid value: 0: spec.shards in body should be greater than or equal to 1');
@@ -65,8 +59,8 @@ export const modelcache = modelcacheAt(1 / 3);
 
 /** What the runs left behind, as attribution reports it: iris2 (and a peak mnist) unless the cleaner ran after its polluter, the defaults always. */
 export function modelcacheLeaks(runs: RunResult[]): LeakReport[] {
-  const iris2 = runs.filter((r) => r.order.includes(polluter as TestId) && uncleanedAfter(r.order, polluter as TestId, '\u0000'));
-  const mnist = runs.filter((r) => peak(r.seed) && r.order.includes(racePolluter) && uncleanedAfter(r.order, racePolluter, '\u0000'));
+  const iris2 = runs.filter((r) => leftBehind(r.order, polluter as TestId));
+  const mnist = runs.filter((r) => peak(r.seed) && leftBehind(r.order, racePolluter));
   const leak = (kind: string, apiVersion: string, namespace: string, name: string, createdBy: TestId, inRuns: RunResult[]): LeakReport => ({
     apiVersion, kind, namespace, name, uid: `uid-${name}`, terminating: kind === 'ModelCache', finalizers: [], createdBy, runs: inRuns.map((r) => r.id),
   });
