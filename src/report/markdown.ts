@@ -2,7 +2,7 @@
 // polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
 // limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
 
-import { isEmptyTimelineNotice } from '../cluster/envtest.ts';
+import { isEmptyTimelineNotice } from '../envtest/evidence.ts';
 import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
 import {
   findingTests,
