@@ -13,7 +13,7 @@ import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
 import { installGoExecShim } from '../frameworks/go-exec-run.ts';
 import { collectGoExecReports, settleGoExecShims } from './go-exec-reports.ts';
-import { BuildFailureScanner } from './gotest-json.ts';
+import { BuildFailureScanner } from '../ingest/gotest-json.ts';
 import { startCpuLoad, stressEnv, stressPlan, type CpuLoad, type Stress } from './stress.ts';
 import { availableParallelism } from 'node:os';
 

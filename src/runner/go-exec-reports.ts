@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { labelOf, type TestBinaryRecord } from '../frameworks/go-exec.ts';
-import { GoTestJUnitBuilder, goTestJUnit, parseGoTestEvent, type GoTestEvent } from './gotest-json.ts';
+import { GoTestJUnitBuilder, goTestJUnit, parseGoTestEvent, type GoTestEvent } from '../ingest/gotest-json.ts';
 
 /** What the shim left for one run: the reports it gathered and what ran. */
 export interface GoExecCollected {

@@ -16,8 +16,8 @@ import { envtestRunLeaks, observeEnvtest, readEnvtestEvidence, type EnvtestInsta
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import { readTimeline } from '../../src/results.ts';
 import { timelineEvents } from '../../src/cluster/watch.ts';
-import { parseReport } from '../../src/junit/parse.ts';
-import { mergeReports } from '../../src/junit/run.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { mergeReports } from '../../src/ingest/run.ts';
 import { runProcess } from '../../src/exec.ts';
 import { testId, type LeakReport, type RunResult } from '../../src/model.ts';
 import { testBinaries } from '../support/cluster.ts';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SaxesParser } from 'saxes';
-import { escapeXml, goTestJUnit, packageFailureMessage, parseGoTestEvents, testFailureMessage, type GoTestEvent } from '../../src/runner/gotest-json.ts';
+import { escapeXml, goTestJUnit, packageFailureMessage, parseGoTestEvents, testFailureMessage, type GoTestEvent } from '../../src/ingest/gotest-json.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/runner/go-test-json/${name}`, import.meta.url), 'utf8');
 

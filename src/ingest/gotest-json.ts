@@ -8,7 +8,7 @@
 // command the user sees, and test2json is always there; the go test shim keeps each binary's raw
 // stream in go-exec/<package>.go-test.json, so nothing the conversion leaves out is lost.
 
-import { CappedText } from '../junit/text-cap.ts';
+import { CappedText } from './text-cap.ts';
 
 /** One test2json event (`go doc cmd/test2json`). */
 export interface GoTestEvent {
