@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { Framework, ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
+import type { ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
 import type { Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
@@ -37,13 +37,13 @@ import { renderTerminal } from './report/terminal.ts';
 
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
-  let framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework;
   // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
   const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,
-    framework,
+    // The record owns the framework: the first run may correct it (afterFirstRun), and everything reads it there.
+    framework: settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework,
     cluster: settings.cluster,
     cwd: settings.cwd,
     root: repositoryRoot(settings.cwd),
@@ -93,14 +93,14 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log, envtest };
+    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, kubeconfig: cluster.kubeconfigPath, log, envtest };
     const observe = observer(context);
     // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
     const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
       const decision = firstRunStop({
         runDir: relative(log.record.root ?? settings.cwd, runDir(settings.resultsDir, entry.run.id)) || '.',
         command: settings.command.join(' '),
-        style: driveStyleOf(commandStyle(framework, settings.command), settings.command),
+        style: driveStyleOf(commandStyle(log.record.framework, settings.command), settings.command),
         started: meta.exitCode !== null || meta.signal !== null || meta.timedOut,
         exitCode: meta.exitCode,
         timedOut: meta.timedOut,
@@ -112,12 +112,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         program: detectExecutable(programWord(settings.command) ?? '', settings.cwd, settings.testEnv.PATH ?? ''),
       });
       if (decision.stop) throw new Error(`${decision.reason}. ${decision.todo}`);
-      const seen = frameworkAfterFirstRun(framework, meta.testBinaries ?? []);
-      if (seen !== framework) {
+      const seen = frameworkAfterFirstRun(log.record.framework, meta.testBinaries ?? []);
+      if (seen !== log.record.framework) {
         presenter.info(`framework: ${seen} (the first run ran ${seen} suites through go test)`);
-        framework = seen;
         log.record.framework = seen;
-        context.framework = seen;
       }
     };
     if (sources.length > 0) {
@@ -142,7 +140,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       const plans = planProbes({
         ...options,
         runs: log.runs.map((entry) => entry.run),
-        framework,
+        framework: log.record.framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
       });
@@ -176,7 +174,6 @@ interface ObserverContext {
   presenter: Presenter;
   api: KubeApi;
   baseline: Snapshot;
-  framework: Framework;
   kubeconfig: string;
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
@@ -227,7 +224,7 @@ function observer(context: ObserverContext) {
           probe: plan !== undefined,
           plan,
           command: settings.command,
-          framework: context.framework,
+          framework: log.record.framework,
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,

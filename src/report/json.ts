@@ -3,6 +3,7 @@
 // the v1 contract grows by extension; missing or mistyped known fields are not.
 
 import type { Report } from '../model.ts';
+import { ALL_VERDICTS } from '../verdict-table.ts';
 
 export type ReportValidation = { ok: true; report: Report } | { ok: false; errors: string[] };
 
@@ -79,7 +80,6 @@ function record(required: Record<string, Check>, optional: Record<string, Check>
   };
 }
 
-const VERDICTS = ['stable', 'flaky', 'order-dependent', 'brittle', 'broken', 'skipped'] as const;
 const FAILURE_KINDS = [
   'AlreadyExists', 'BeingDeleted', 'Conflict', 'NotFound', 'Forbidden', 'Unauthorized', 'Invalid', 'WebhookDenied',
   'NamespaceTerminating', 'EventuallyTimeout', 'ConsistentlyFailed', 'ContextDeadline', 'Timeout', 'Panic',
@@ -99,7 +99,7 @@ const run = record(
 
 const test = record(
   {
-    id: str, name: str, suite: str, file: str, line: count, verdict: oneOf(VERDICTS), passed: count, failed: count,
+    id: str, name: str, suite: str, file: str, line: count, verdict: oneOf(ALL_VERDICTS), passed: count, failed: count,
     failureKinds: list(oneOf(FAILURE_KINDS)),
     polluters: list(record({ test: str, confirmed: bool, via: list(count) })),
     cleaners: list(str), stateSetters: list(str), reproduce: str,

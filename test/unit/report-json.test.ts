@@ -30,7 +30,7 @@ test('wrong types and missing fields are named by path', () => {
   value.cleanup.dryRun = 'no';
   value.tests[0].polluters = [{ test: 'x', confirmed: 'yes', via: [0] }];
   const errors = errorsOf(value);
-  assert.ok(errors.includes('report.tests[1].verdict: expected one of stable, flaky, order-dependent, brittle, broken, skipped, got "wobbly"'), errors.join('\n'));
+  assert.ok(errors.includes('report.tests[1].verdict: expected one of order-dependent, brittle, broken, flaky, stable, skipped, got "wobbly"'), errors.join('\n'));
   assert.ok(errors.includes('report.runs[2].seed: missing'));
   assert.ok(errors.includes('report.leaks[0].finalizers: expected an array, got "cache.kubeflake.dev/evict"'));
   assert.ok(errors.includes('report.cleanup.dryRun: expected true or false, got "no"'));
