@@ -11,7 +11,7 @@ import type { Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
-import { buildReport } from './build-report.ts';
+import { buildReport, runNotices } from './build-report.ts';
 import { provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
@@ -19,7 +19,7 @@ import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
 import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './cluster/envtest-assets.ts';
-import { describeInstances, emptyTimelineNotice, observeEnvtest, readEnvtestEvidence } from './cluster/envtest.ts';
+import { describeInstances, observeEnvtest, readEnvtestEvidence } from './cluster/envtest.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
@@ -257,9 +257,7 @@ function observer(context: ObserverContext) {
     const clusterGone = after.errors.some((error) => error.resource === '*');
     const envtestEvidence = await readEnvtestEvidence(dir);
     const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
-    const watched = settings.watch ? timelineEvents(timeline).length : undefined;
-    const empty = emptyTimelineNotice({ run: id, tests: run.cases.length, clusterEvents: watched ?? 0, instances: entry.envtest ?? [], watched: watched !== undefined });
-    for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
+    for (const notice of runNotices(entry, settings.watch)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
       // Without the API server there is nothing to clean, attribute or run against.

@@ -94,7 +94,11 @@ const cleanupAct = record({ object: objectRef, run: str }, { reason: str });
 
 const run = record(
   { id: str, seed: int, exitCode: nullable(int), durationMs: nonNegative, timedOut: bool, order: list(str), failed: list(str), probe: bool },
-  { orderSource: oneOf(ORDER_SOURCES), purpose: oneOf(PURPOSES), subject: str, warnings: list(str), skipped: list(str) },
+  {
+    orderSource: oneOf(ORDER_SOURCES), purpose: oneOf(PURPOSES), subject: str, warnings: list(str), skipped: list(str),
+    // Any kind string: a later version may add kinds, which this one's renderers pass over.
+    notices: list(record({ kind: str, message: str })),
+  },
 );
 
 const test = record(

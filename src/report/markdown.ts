@@ -2,7 +2,6 @@
 // polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
 // limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
 
-import { isEmptyTimelineNotice } from '../cluster/envtest.ts';
 import type { LeakReport, Report, RunReport, TestId, TestReport } from '../model.ts';
 import { VERDICTS } from '../verdict-table.ts';
 import {
@@ -138,8 +137,8 @@ function compose(view: View, limits: Limits): string {
   const { report } = view;
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
-  const blind = report.runs.flatMap((run) => run.warnings ?? []).filter(isEmptyTimelineNotice);
-  if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
+  const blind = report.runs.flatMap((run) => run.notices ?? []).filter((notice) => notice.kind === 'empty-timeline');
+  if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!.message, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
   if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);
   if (view.findings.length) {
     blocks.push(findingsTable(view, limits));
