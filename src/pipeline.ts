@@ -4,10 +4,10 @@
 // `kubeflake report DIR` builds it from the log on disk.
 
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
-import type { Settings } from './settings.ts';
+import { SettingsError, type Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
@@ -34,6 +34,7 @@ import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTerminal } from './report/terminal.ts';
+import { validateReport } from './report/validate.ts';
 
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
@@ -295,6 +296,19 @@ export async function rebuildReport(dirs: string[]): Promise<Report> {
   const logs: HuntLog[] = [];
   for (const dir of dirs) logs.push(await HuntLog.load(dir));
   return buildReport(logs);
+}
+
+/** A report.json someone wrote (another kubeflake, a shard, a hand edit), checked against the v1 contract before anything renders it. */
+export async function readReportFile(file: string): Promise<Report> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new SettingsError(`cannot read ${file} as a report: ${(error as Error).message}`);
+  }
+  const checked = validateReport(value);
+  if (!checked.ok) throw new SettingsError(`${file} is not a kubeflake report:\n  ${checked.errors.join('\n  ')}`);
+  return checked.report;
 }
 
 export async function writeReportFiles(report: Report, resultsDir: string, jsonFile?: string): Promise<void> {

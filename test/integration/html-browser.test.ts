@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { renderHtml } from '../../src/report/html.ts';
-import { validateReport } from '../../src/report/json.ts';
+import { validateReport } from '../../src/report/validate.ts';
 import type { Report } from '../../src/model.ts';
 import { loadReport } from '../fixtures/reports/load.ts';
 import { HOSTILE, hostileReport } from '../fixtures/reports/hostile.ts';

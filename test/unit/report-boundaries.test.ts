@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { projectRoot } from '../support/paths.ts';
 import { buildReport } from '../../src/build-report.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
-import { validateReport } from '../../src/report/json.ts';
+import { validateReport } from '../../src/report/validate.ts';
 import type { HuntData, LoggedRun } from '../../src/hunt-log.ts';
 import type { Report, RunResult, TestCase, TimelineEvent } from '../../src/model.ts';
 import type { EnvtestInstance } from '../../src/cluster/envtest.ts';

@@ -14,7 +14,7 @@ import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
 import { renderAnnotations } from '../../src/report/annotations.ts';
-import { validateReport } from '../../src/report/json.ts';
+import { validateReport } from '../../src/report/validate.ts';
 import { countVerdicts, findingTests, headline } from '../../src/report/findings.ts';
 import { renderReportAs } from '../../src/pipeline.ts';
 import { deliverReport, type ActionsStep } from '../../src/github/deliver.ts';

@@ -1,5 +1,6 @@
 // Structural check of a report.json written by someone else (another kubeflake version, a
-// matrix shard, a hand edit) before any renderer trusts it. Unknown fields are allowed, since
+// matrix shard, a hand edit) before any renderer trusts it: `kubeflake report report.json`
+// (pipeline.ts readReportFile) renders one only after this. Unknown fields are allowed, since
 // the v1 contract grows by extension; missing or mistyped known fields are not.
 
 import type { Report } from '../model.ts';
