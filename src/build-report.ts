@@ -2,7 +2,7 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, TestReport } from './model.ts';
+import type { LeakReport, Report, RunNotice, TestReport } from './model.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
@@ -63,8 +63,11 @@ function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined): P
   return modes.length ? { controlPlanes: modes } : {};
 }
 
-/** What the report says about a run beyond its own warnings: an empty timeline, envtest problems. */
-function runNotices(entry: LoggedRun, watched: boolean): string[] {
+/**
+ * What the report says about a run beyond its runner's warnings, each with its kind: an empty
+ * timeline, envtest control planes seen empty, envtest problems. The live hunt logs the same.
+ */
+export function runNotices(entry: LoggedRun, watched: boolean): RunNotice[] {
   const instances = entry.envtest ?? [];
   const empty = emptyTimelineNotice({
     run: entry.run.id,
@@ -73,7 +76,12 @@ function runNotices(entry: LoggedRun, watched: boolean): string[] {
     instances,
     watched,
   });
-  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings];
+  // The envtest module words the notice for a person; which case it is follows from what it was given.
+  const emptyKind: RunNotice['kind'] = instances.length > 0 ? 'envtest-unseen' : 'empty-timeline';
+  return [
+    ...(empty ? [{ kind: emptyKind, message: empty }] : []),
+    ...describeInstances(entry.run.id, instances).warnings.map((message): RunNotice => ({ kind: 'envtest-problem', message })),
+  ];
 }
 
 /**
@@ -114,8 +122,9 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
-  const warnings = [...run.warnings, ...notices];
+function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly RunNotice[] = []): Report['runs'][number] {
+  // Notices stay in `warnings` too, where readers of earlier reports find them.
+  const warnings = [...run.warnings, ...notices.map((notice) => notice.message)];
   return {
     id: run.id,
     seed: run.seed,
@@ -128,6 +137,7 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: reado
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(notices.length ? { notices: [...notices] } : {}),
     ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };

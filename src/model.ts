@@ -1,5 +1,5 @@
 // The shared vocabulary of kubeflake. Every stage reads and writes these shapes; nothing here
-// does I/O. The Report at the bottom is the public JSON contract (ARCHITECTURE.md): extend it,
+// does I/O. The Report at the bottom is the public JSON contract (docs/architecture.md): extend it,
 // never rename a field.
 
 export type Framework = 'ginkgo' | 'go' | 'generic';
@@ -290,7 +290,7 @@ export interface ProbePlan {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report JSON, version 1 (ARCHITECTURE.md)
+// Report JSON, version 1 (docs/architecture.md)
 
 export type Verdict = 'stable' | 'flaky' | 'order-dependent' | 'brittle' | 'broken' | 'skipped';
 
@@ -382,6 +382,25 @@ export interface RunReport {
   skipped?: TestId[];
   /** Extension: how this run's leaks were attributed (fallbacks and guesses counted). */
   attribution?: AttributionSummary;
+  /**
+   * Extension: what the report says about the run beyond its runner's warnings, by kind, so a
+   * renderer places each without reading its words. Their messages are in `warnings` too.
+   */
+  notices?: RunNotice[];
+}
+
+/**
+ * Extension: the kinds of run notice. `empty-timeline`: tests ran but the cluster kubeflake
+ * watched saw nothing (the suite used another control plane); `envtest-unseen`: the suite
+ * started envtest control planes and nothing was seen created in them; `envtest-problem`: one
+ * envtest instance could not be observed fully (each problem a notice).
+ */
+export type RunNoticeKind = 'empty-timeline' | 'envtest-unseen' | 'envtest-problem';
+
+/** Extension: one run notice: its kind for renderers, its message for people. */
+export interface RunNotice {
+  kind: RunNoticeKind;
+  message: string;
 }
 
 export interface LeakReport {

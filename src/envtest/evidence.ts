@@ -187,11 +187,6 @@ export function packageModes(runs: readonly { id: string; packages: readonly str
 
 const EMPTY_TIMELINE = 'the timeline is empty';
 
-/** Whether a run warning is the empty-timeline notice (renderers give it a place of its own). */
-export function isEmptyTimelineNotice(warning: string): boolean {
-  return warning.includes(`: ${EMPTY_TIMELINE}: `);
-}
-
 /**
  * The line the report and the log give a run whose timeline stayed empty although tests ran:
  * kubeflake watched a control plane the suite never touched. Undefined when there is nothing to say.

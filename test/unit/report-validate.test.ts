@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { validateReport } from '../../src/report/json.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateReport } from '../../src/report/validate.ts';
 import { hostileReport } from '../fixtures/reports/hostile.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/reports/${name}.json`, import.meta.url), 'utf8'));
@@ -30,7 +32,7 @@ test('wrong types and missing fields are named by path', () => {
   value.cleanup.dryRun = 'no';
   value.tests[0].polluters = [{ test: 'x', confirmed: 'yes', via: [0] }];
   const errors = errorsOf(value);
-  assert.ok(errors.includes('report.tests[1].verdict: expected one of stable, flaky, order-dependent, brittle, broken, skipped, got "wobbly"'), errors.join('\n'));
+  assert.ok(errors.includes('report.tests[1].verdict: expected one of order-dependent, brittle, broken, flaky, stable, skipped, got "wobbly"'), errors.join('\n'));
   assert.ok(errors.includes('report.runs[2].seed: missing'));
   assert.ok(errors.includes('report.leaks[0].finalizers: expected an array, got "cache.kubeflake.dev/evict"'));
   assert.ok(errors.includes('report.cleanup.dryRun: expected true or false, got "no"'));
@@ -74,4 +76,18 @@ test('a badly broken file stops after 50 problems', () => {
   const errors = errorsOf(value);
   assert.equal(errors.length, 51);
   assert.match(errors[50]!, /stopped after 50 problems/);
+});
+
+test('kubeflake report renders a report.json only after the check: a bad file is refused with each problem named', async () => {
+  const { readReportFile } = await import('../../src/pipeline.ts');
+  const { SettingsError } = await import('../../src/settings.ts');
+  const good = new URL('../fixtures/reports/findings.json', import.meta.url).pathname;
+  assert.deepEqual(await readReportFile(good), fixture('findings'));
+  const dir = mkdtempSync(join(tmpdir(), 'kf-validate-'));
+  const bad = join(dir, 'report.json');
+  writeFileSync(bad, JSON.stringify({ ...fixture('findings'), runs: 'all of them' }));
+  await assert.rejects(readReportFile(bad), (e: unknown) => e instanceof SettingsError && e.message === `${bad} is not a kubeflake report:\n  report.runs: expected an array, got "all of them"`);
+  writeFileSync(bad, '{"schema": "kubeflake/report@1",');
+  await assert.rejects(readReportFile(bad), (e: unknown) => e instanceof SettingsError && e.message.startsWith(`cannot read ${bad} as a report: `));
+  rmSync(dir, { recursive: true });
 });

@@ -1,8 +1,10 @@
 // Structural check of a report.json written by someone else (another kubeflake version, a
-// matrix shard, a hand edit) before any renderer trusts it. Unknown fields are allowed, since
+// matrix shard, a hand edit) before any renderer trusts it: `kubeflake report report.json`
+// (pipeline.ts readReportFile) renders one only after this. Unknown fields are allowed, since
 // the v1 contract grows by extension; missing or mistyped known fields are not.
 
 import type { Report } from '../model.ts';
+import { ALL_VERDICTS } from '../verdict-table.ts';
 
 export type ReportValidation = { ok: true; report: Report } | { ok: false; errors: string[] };
 
@@ -79,7 +81,6 @@ function record(required: Record<string, Check>, optional: Record<string, Check>
   };
 }
 
-const VERDICTS = ['stable', 'flaky', 'order-dependent', 'brittle', 'broken', 'skipped'] as const;
 const FAILURE_KINDS = [
   'AlreadyExists', 'BeingDeleted', 'Conflict', 'NotFound', 'Forbidden', 'Unauthorized', 'Invalid', 'WebhookDenied',
   'NamespaceTerminating', 'EventuallyTimeout', 'ConsistentlyFailed', 'ContextDeadline', 'Timeout', 'Panic',
@@ -94,12 +95,16 @@ const cleanupAct = record({ object: objectRef, run: str }, { reason: str });
 
 const run = record(
   { id: str, seed: int, exitCode: nullable(int), durationMs: nonNegative, timedOut: bool, order: list(str), failed: list(str), probe: bool },
-  { orderSource: oneOf(ORDER_SOURCES), purpose: oneOf(PURPOSES), subject: str, warnings: list(str), skipped: list(str) },
+  {
+    orderSource: oneOf(ORDER_SOURCES), purpose: oneOf(PURPOSES), subject: str, warnings: list(str), skipped: list(str),
+    // Any kind string: a later version may add kinds, which this one's renderers pass over.
+    notices: list(record({ kind: str, message: str })),
+  },
 );
 
 const test = record(
   {
-    id: str, name: str, suite: str, file: str, line: count, verdict: oneOf(VERDICTS), passed: count, failed: count,
+    id: str, name: str, suite: str, file: str, line: count, verdict: oneOf(ALL_VERDICTS), passed: count, failed: count,
     failureKinds: list(oneOf(FAILURE_KINDS)),
     polluters: list(record({ test: str, confirmed: bool, via: list(count) })),
     cleaners: list(str), stateSetters: list(str), reproduce: str,
