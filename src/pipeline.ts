@@ -14,6 +14,7 @@ import { HuntLog, type LoggedRun } from './hunt-log.ts';
 import { buildReport, runNotices } from './build-report.ts';
 import { provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
+import { markAuditLogs, sliceAuditLogs, type AuditLogMark } from './cluster/audit-log.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
@@ -86,7 +87,9 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     }));
     presenter.info(`cluster: ${cluster.description}`);
     if (cluster.warning) presenter.warn(cluster.warning);
-    const api = await connectKube(cluster.kubeconfigPath);
+    // kubeflake's own identity where it has one: the record then holds the suite's requests only.
+    const api = await connectKube(cluster.ownKubeconfigPath ?? cluster.kubeconfigPath);
+    if (cluster.auditLogs?.length) log.record.auditRecord = true;
     const baseline = await takeSnapshot(api);
     await log.setBaseline(baseline);
     const baselineProblem = snapshotProblem(baseline, files.baseline);
@@ -95,7 +98,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, kubeconfig: cluster.kubeconfigPath, log, envtest };
+    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, kubeconfig: cluster.kubeconfigPath, log, envtest, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
     const observe = observer(context);
     // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
     const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
@@ -180,6 +183,8 @@ interface ObserverContext {
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
   envtest?: ProvidedEnvtestAssets;
+  /** The provisioned cluster's audit logs on this host: each run's slice goes into its folder. */
+  auditLogs?: string[];
 }
 
 /** KUBEBUILDER_ASSETS kubeflake provides and wraps; a hunt goes on without it (only envtest suites lose sight). */
@@ -212,6 +217,7 @@ function observer(context: ObserverContext) {
     await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
       const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
+      const auditMarks = context.auditLogs && (await markAuditLogs(context.auditLogs));
       let watch: ClusterWatch | undefined;
       if (settings.watch) {
         watch = await watchCluster(api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
@@ -241,6 +247,7 @@ function observer(context: ObserverContext) {
         });
         const events = (await watch?.stop()) ?? [];
         for (const problem of watch?.problems ?? []) presenter.detail(`watch: ${problem}`);
+        if (auditMarks) await recordSlice(auditMarks, dir, id, presenter);
         presenter.detail(`timeline: ${timelineEvents(events).length} events`);
         for (const line of describeInstances(id, (await instances?.finish()) ?? []).lines) presenter.detail(line);
         return { meta, timeline: events };
@@ -282,6 +289,17 @@ function observer(context: ObserverContext) {
     }
     return { entry, meta };
   };
+}
+
+/** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */
+async function recordSlice(marks: AuditLogMark[], dir: string, id: string, presenter: Presenter): Promise<void> {
+  try {
+    const slice = await sliceAuditLogs(marks, join(dir, files.audit));
+    presenter.detail(`record: ${slice.bytes} bytes of the API server's audit log`);
+    for (const note of slice.notes) presenter.warn(`${id}: record: ${note}`);
+  } catch (error) {
+    presenter.warn(`${id}: cannot copy the API server's audit record (${(error as Error).message}); this run is known from the watch alone`);
+  }
 }
 
 /** The folder holding `.git` above the test command's folder (report paths are relative to it), else that folder. */
