@@ -245,7 +245,7 @@ export class JUnitDocument {
   }
 
   /** The ParsedReport, once the input is exhausted: a case cut off is kept when its outcome was read. */
-  finish(guard: XmlGuard): ParsedReport {
+  finish(guard: Pick<XmlGuard, 'openElements' | 'insideMarkup' | 'caseTags' | 'cuts'>): ParsedReport {
     if (!this.rootSeen) {
       const first = this.prologueErrors[0];
       if (first) {
