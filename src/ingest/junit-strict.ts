@@ -7,10 +7,9 @@
 // the recovering reader (parseJUnitXml), so every repair, cut, line/column and refusal is exactly
 // what that reader says. Recovery costs only the files that need it.
 
-import type { ParsedReport } from '../model.ts';
 import { ReportError } from './report-error.ts';
 import type { ParseLimits } from './limits.ts';
-import { JUnitDocument } from './junit-xml.ts';
+import { JUnitDocument, type StreamedReport } from './junit-xml.ts';
 import { RecoveryLog } from './recovery.ts';
 import { allowedCodePoint, forbiddenChars, skimWindows } from './xml-guard.ts';
 import { ginkgoTimelineMarks } from './ginkgo-names.ts';
@@ -18,8 +17,6 @@ import { ginkgoTimelineMarks } from './ginkgo-names.ts';
 /** Thrown inside the reader when the document needs the recovering reader; never escapes it. */
 class HandOver extends Error {}
 
-const nameAt = /[A-Za-z_:][A-Za-z0-9_:.-]*/y;
-const spaceAt = /[ \t\r\n]*/y;
 const entityAt = /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([\da-fA-F]{1,6}));/y;
 const xmlDeclaration = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.0\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][\w.-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>$/;
 const xmlSpace = /^[ \t\r\n]*$/;
@@ -29,10 +26,10 @@ const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', a
 const maxHeld = 4 * 1024 * 1024;
 
 /**
- * Reads a well-formed JUnit document from decoded chunks into a ParsedReport, or returns
- * undefined when it must be read in recovery mode (parseJUnitXml) instead.
+ * Reads a well-formed JUnit document from decoded chunks into a report (its cases made as they
+ * are taken), or returns undefined when it must be read in recovery mode (readJUnitXml) instead.
  */
-export async function readWellFormedJUnit(file: string, chunks: AsyncIterable<string>, limits: ParseLimits): Promise<ParsedReport | undefined> {
+export async function readWellFormedJUnit(file: string, chunks: AsyncIterable<string>, limits: ParseLimits): Promise<StreamedReport | undefined> {
   const reader = new StrictReader(new JUnitDocument(file, limits, new RecoveryLog()), limits);
   try {
     for await (const chunk of chunks) reader.write(chunk);
@@ -83,12 +80,12 @@ class StrictReader {
     }
   }
 
-  end(): ParsedReport {
+  end(): StreamedReport {
     if (this.inCdata) throw new HandOver();
     if (this.carry.length > 0) this.text(this.carry, 0, this.carry.length, true);
     // Cut short, or no root at all: the recovering reader says which and keeps what it can.
     if (this.open.length > 0 || !this.rootClosed) throw new HandOver();
-    return this.document.finish({ openElements: [], insideMarkup: false, caseTags: this.caseTags, cuts: 0 });
+    return this.document.finishStreamed({ openElements: [], insideMarkup: false, caseTags: this.caseTags, cuts: 0 });
   }
 
   /** Reads s as far as it can; returns where the part held back for the next chunk begins. */
@@ -192,10 +189,9 @@ class StrictReader {
       if (s.length - lt > this.maxTag) throw new HandOver();
       return -1;
     }
-    nameAt.lastIndex = lt + 2;
-    const m = nameAt.exec(s);
-    if (!m || !xmlSpace.test(s.slice(nameAt.lastIndex, gt))) throw new HandOver();
-    const name = m[0];
+    const nameEnd = nameEndAt(s, lt + 2);
+    if (nameEnd === lt + 2 || skipSpace(s, nameEnd) !== gt) throw new HandOver();
+    const name = s.slice(lt + 2, nameEnd);
     if (this.open[this.open.length - 1] !== name) throw new HandOver();
     if (this.inOutput) {
       this.flushOutput(false);
@@ -254,20 +250,16 @@ class StrictReader {
   }
 
   private startTag(s: string, lt: number): number {
-    nameAt.lastIndex = lt + 1;
-    const m = nameAt.exec(s);
-    if (!m) throw new HandOver();
-    const name = m[0];
-    let i = nameAt.lastIndex;
+    let i = nameEndAt(s, lt + 1);
+    if (i === lt + 1) throw new HandOver();
+    const name = s.slice(lt + 1, i);
     const n = s.length;
     const attrs: Record<string, string> = {};
     // Characters of attribute values: the guard's tag limit leaves them out.
     let values = 0;
     for (;;) {
-      spaceAt.lastIndex = i;
-      spaceAt.exec(s);
-      const spaced = spaceAt.lastIndex > i;
-      i = spaceAt.lastIndex;
+      const spaced = isSpace(s.charCodeAt(i));
+      i = skipSpace(s, i);
       if (i - lt - values > this.maxTag) throw new HandOver();
       if (i >= n) return this.incompleteTag(s, lt);
       const c = s.charCodeAt(i);
@@ -282,19 +274,13 @@ class StrictReader {
         return i + 2;
       }
       if (!spaced) throw new HandOver();
-      nameAt.lastIndex = i;
-      const a = nameAt.exec(s);
-      if (!a) throw new HandOver();
-      const attr = a[0];
-      i = nameAt.lastIndex;
-      spaceAt.lastIndex = i;
-      spaceAt.exec(s);
-      i = spaceAt.lastIndex;
+      const attrEnd = nameEndAt(s, i);
+      if (attrEnd === i) throw new HandOver();
+      const attr = s.slice(i, attrEnd);
+      i = skipSpace(s, attrEnd);
       if (i >= n) return this.incompleteTag(s, lt);
       if (s.charCodeAt(i) !== 0x3d /* = */) throw new HandOver();
-      spaceAt.lastIndex = i + 1;
-      spaceAt.exec(s);
-      i = spaceAt.lastIndex;
+      i = skipSpace(s, i + 1);
       if (i >= n) return this.incompleteTag(s, lt);
       const quote = s[i];
       if (quote !== '"' && quote !== "'") throw new HandOver();
@@ -331,6 +317,31 @@ class StrictReader {
     this.open.push(name);
     this.inOutput = outputElement.test(name);
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
+}
+
+function skipSpace(s: string, i: number): number {
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** End of the XML name at s[i] (i when there is none): ASCII names only; others go to the recovering reader. */
+function nameEndAt(s: string, i: number): number {
+  const n = s.length;
+  if (i >= n) return i;
+  const c = s.charCodeAt(i);
+  // A-Z a-z _ :
+  if (!((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x3a)) return i;
+  let j = i + 1;
+  for (; j < n; j++) {
+    const d = s.charCodeAt(j);
+    // A-Z a-z 0-9 _ : . -
+    if (!((d >= 0x41 && d <= 0x5a) || (d >= 0x61 && d <= 0x7a) || (d >= 0x30 && d <= 0x39) || d === 0x5f || d === 0x3a || d === 0x2e || d === 0x2d)) break;
+  }
+  return j;
 }
 
 /** An attribute value as saxes gives it: literal whitespace as spaces, references decoded. */

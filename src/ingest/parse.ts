@@ -2,7 +2,7 @@ import type { ParsedReport } from '../model.ts';
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, type ParseOptions, resolveLimits } from './limits.ts';
 import { readReportText } from './decode.ts';
-import { parseJUnitXml } from './junit-xml.ts';
+import { collectCases, readJUnitXml, type StreamedReport } from './junit-xml.ts';
 import { readWellFormedJUnit } from './junit-strict.ts';
 import { parseGinkgoJson } from './ginkgo-json.ts';
 import { type GoTestContext, looksLikeGoTestJson, parseGoTestJson } from './gotest-json.ts';
@@ -11,20 +11,27 @@ import { type GoTestContext, looksLikeGoTestJson, parseGoTestJson } from './gote
  * Parses one test report, JUnit XML (any dialect), Ginkgo JSON or a `go test -json` stream, told
  * apart by content. Streams the file; throws ReportError (naming the file and what to do) when it
  * cannot be read as a report, and returns warnings for problems it read past (truncation, cut text).
- * `context` says what a go test -json stream cannot say itself (the run was killed).
+ * `context` says what a go test -json stream cannot say itself (the run was killed). JUnit XML is
+ * read by the strict reader and, only when it is not well-formed (or past a cap), again from the
+ * start by the recovering one.
  */
 export async function parseReport(file: string, options?: ParseOptions, context?: GoTestContext): Promise<ParsedReport> {
+  return collectCases(await streamReport(file, options, context));
+}
+
+/** parseReport, the cases of a JUnit report made one at a time as they are taken (`kubeflake parse` lets each go once written). */
+export async function streamReport(file: string, options?: ParseOptions, context?: GoTestContext): Promise<StreamedReport> {
   const limits = resolveLimits(options);
   let read = await openReport(file, limits);
   const { head } = read;
-  let report: ParsedReport;
+  let report: StreamedReport;
   if (head.startsWith('<')) {
     const wellFormed = await readWellFormedJUnit(file, read.chunks, limits);
     if (wellFormed) report = wellFormed;
     else {
       // Not well-formed (or past a cap): read again from the start, in recovery mode.
       read = await openReport(file, limits);
-      report = await parseJUnitXml(file, read.chunks, limits);
+      report = await readJUnitXml(file, read.chunks, limits);
     }
   } else if (looksLikeGoTestJson(head)) report = await parseGoTestJson(file, read.chunks, limits, context);
   else if (head.startsWith('[') || head.startsWith('{')) report = await parseGinkgoJson(file, read.chunks, limits);

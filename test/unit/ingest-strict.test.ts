@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { readWellFormedJUnit } from '../../src/ingest/junit-strict.ts';
-import { parseJUnitXml } from '../../src/ingest/junit-xml.ts';
+import { collectCases, parseJUnitXml } from '../../src/ingest/junit-xml.ts';
 import { parseReport } from '../../src/ingest/parse.ts';
 import { ReportError } from '../../src/ingest/report-error.ts';
 import { defaultLimits, type ParseLimits } from '../../src/ingest/limits.ts';
@@ -20,6 +20,12 @@ const seed = Number(process.env.KUBEFLAKE_FUZZ_SEED ?? 20261207);
 
 async function* chunked(text: string, size: number): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+}
+
+/** The strict reader's report, its cases collected, or undefined when it hands over. */
+async function strict(chunks: AsyncIterable<string>, limits: ParseLimits): Promise<ParsedReport | undefined> {
+  const report = await readWellFormedJUnit('f.xml', chunks, limits);
+  return report && collectCases(report);
 }
 
 /** The recovering reader's result, or the ReportError it throws. */
@@ -34,9 +40,9 @@ async function recovering(text: string, size: number, limits: ParseLimits): Prom
 
 /** The strict reader either hands over or agrees with the recovering reader, field by field. */
 async function agree(text: string, size: number, limits: ParseLimits = defaultLimits): Promise<boolean> {
-  const strict = await readWellFormedJUnit('f.xml', chunked(text, size), limits);
-  if (strict === undefined) return false;
-  assert.deepEqual(strict, await recovering(text, size, limits));
+  const report = await strict(chunked(text, size), limits);
+  if (report === undefined) return false;
+  assert.deepEqual(report, await recovering(text, size, limits));
   return true;
 }
 
@@ -81,11 +87,11 @@ test('damage, refusals and caps are handed over: the strict reader never reads p
     ['text before the root', base.replace('<testsuites', 'words <testsuites')],
   ];
   for (const [what, text] of cases) {
-    assert.equal(await readWellFormedJUnit('f.xml', chunked(text, 64), defaultLimits), undefined, what);
+    assert.equal(await strict(chunked(text, 64), defaultLimits), undefined, what);
   }
   assert.equal(await agree(base, 64), true, 'the undamaged file is read');
   const long = base.replace('<testcase', `<testcase note="${'x'.repeat(200)}"`);
-  assert.equal(await readWellFormedJUnit('f.xml', chunked(long, 64), { ...defaultLimits, maxTextChars: 100 }), undefined, 'an attribute past the cap');
+  assert.equal(await strict(chunked(long, 64), { ...defaultLimits, maxTextChars: 100 }), undefined, 'an attribute past the cap');
   assert.equal(await agree(long, 64, { ...defaultLimits, maxTextChars: 300 }), true, 'an attribute within the cap');
 });
 
@@ -95,7 +101,7 @@ test('line ends and whitespace as saxes gives them: CRLF in text, literal whites
     '<testcase name="a\tb\r\nc" classname="k&#10;l"><failure message="m&#13;n\r\no">line 1\r\nline 2\rline 3 &lt;x&gt; &#x41;</failure></testcase>\r\n' +
     '<testcase name="ok"><system-out><![CDATA[raw\r\n<out>]]></system-out></testcase>\r\n</testsuite>\r\n</testsuites>\r\n';
   for (const size of [text.length, 5, 1]) assert.equal(await agree(text, size), true, `chunks of ${size}`);
-  const report = (await readWellFormedJUnit('f.xml', chunked(text, 3), defaultLimits))!;
+  const report = (await strict(chunked(text, 3), defaultLimits))!;
   assert.equal(report.cases[0]!.failure!.text, 'line 1\nline 2\nline 3 <x> A');
   assert.equal(report.cases[0]!.failure!.message, 'm\rn o');
 });
@@ -109,7 +115,7 @@ test("Ginkgo's captured timeline is skimmed as the guard skims it: the spec's fi
     '<testcase name="[It] B" classname="S" status="passed" time="0.2"><system-out><![CDATA[> Enter [It] B - /src/b_test.go:20 @ now\n]]></system-out></testcase>\n' +
     '</testsuite></testsuites>\n';
   for (const size of [text.length, 65536, 4096, 333]) assert.equal(await agree(text, size), true, `chunks of ${size}`);
-  const report = (await readWellFormedJUnit('f.xml', chunked(text, 4096), defaultLimits))!;
+  const report = (await strict(chunked(text, 4096), defaultLimits))!;
   assert.equal(report.dialect, 'ginkgo-junit');
   assert.deepEqual([report.cases[0]!.file, report.cases[0]!.line, report.cases[0]!.retries?.length], ['/src/a_test.go', 10, 2]);
   assert.deepEqual([report.cases[1]!.file, report.cases[1]!.line], ['/src/b_test.go', 20]);
