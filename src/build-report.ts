@@ -7,10 +7,10 @@ import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
-import { summarizeDamage } from './junit/damage.ts';
+import { summarizeDamage } from './ingest/damage.ts';
 import { stressedReproduce } from './runner/stress.ts';
 import { timelineEvents } from './cluster/watch.ts';
-import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './cluster/envtest.ts';
+import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './envtest/evidence.ts';
 
 export const version = '0.1.0';
 

@@ -90,7 +90,7 @@ async function reportCommand(args: string[]): Promise<number> {
 /** `kubeflake parse`: test report files (JUnit XML, Ginkgo JSON) to the TestCases kubeflake reads from them. */
 async function parseReportsCommand(args: string[]): Promise<number> {
   if (args.length === 0) throw new SettingsError('parse needs at least one report file: kubeflake parse junit.xml');
-  const { parseCommand } = await import('./junit/cli.ts');
+  const { parseCommand } = await import('./ingest/cli.ts');
   return parseCommand(args, (text) => (process.stdout.write(text) ? undefined : once(process.stdout, 'drain').then(() => undefined)), undefined, (line) => process.stderr.write(line + '\n'));
 }
 

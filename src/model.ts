@@ -100,7 +100,9 @@ export type ReportDialect =
   | 'jest-junit'
   | 'pytest'
   | 'surefire'
-  | 'junit';
+  | 'junit'
+  /** Extension: a `go test -json` (test2json) event stream, read as it is (the go test shim keeps one per test binary). */
+  | 'go-test-json';
 
 /** A report file normalized: what `kubeflake parse` prints, one per file. */
 export interface ParsedReport {
@@ -156,7 +158,7 @@ export interface RunMeta {
   startedAt: number;
   endedAt: number;
   durationMs: number;
-  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json...). */
+  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json, go-exec/*.go-test.json...). */
   reports: string[];
   /** Problems the runner saw: command not found, no report written, killed on timeout. */
   warnings: string[];
@@ -166,6 +168,11 @@ export interface RunMeta {
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
   /** Packages go test could not build: no test binary ran for them. */
   unbuilt?: string[];
+  /**
+   * Extension: what go test printed for each package in `unbuilt` (the compiler's errors, capped).
+   * No report file exists for them: ingestion reads each as a failed TestMain from this record.
+   */
+  buildFailures?: { importPath: string; output: string }[];
 }
 
 /** One execution of the test command: a planned run or a probe. */

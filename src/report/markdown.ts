@@ -21,7 +21,7 @@ import {
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
-import { damageSentence } from '../junit/damage.ts';
+import { damageSentence } from '../ingest/damage.ts';
 
 /** GitHub rejects issue and PR comment bodies longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;

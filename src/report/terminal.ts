@@ -6,7 +6,7 @@ import type { Report } from '../model.ts';
 import { VERDICTS } from '../verdict-table.ts';
 import { describeCreator, findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
-import { damageSentence } from '../junit/damage.ts';
+import { damageSentence } from '../ingest/damage.ts';
 
 export interface TerminalOptions {
   /** Use ANSI colours (the CLI decides from isTTY / NO_COLOR and passes it in). */

@@ -11,7 +11,7 @@ import { renderMarkdown } from '../../src/report/markdown.ts';
 import { validateReport } from '../../src/report/validate.ts';
 import type { HuntData, LoggedRun } from '../../src/hunt-log.ts';
 import type { Report, RunResult, TestCase, TimelineEvent } from '../../src/model.ts';
-import type { EnvtestInstance } from '../../src/cluster/envtest.ts';
+import type { EnvtestInstance } from '../../src/envtest/evidence.ts';
 import { loadReport } from '../fixtures/reports/load.ts';
 
 const FORBIDDEN = ['cluster', 'runner', 'github', 'envtest'];

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadRun, mergeReports } from '../../src/junit/run.ts';
-import { parseCommand } from '../../src/junit/cli.ts';
-import { ReportError } from '../../src/junit/report-error.ts';
+import { loadRun, mergeReports } from '../../src/ingest/run.ts';
+import { parseCommand } from '../../src/ingest/cli.ts';
+import { ReportError } from '../../src/ingest/report-error.ts';
 import type { ParsedReport, RunMeta, TestCase } from '../../src/model.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));

@@ -1,14 +1,16 @@
-// Converts the `go test -json` event stream (test2json) into a JUnit document, so plain Go
-// tests reach the same ingestion as every other framework. Pure: events in, XML text out.
-// The shape follows gotestsum's JUnit (classname = package, package failures as "TestMain"),
-// testcases in execution order (their "run" events), each with the time it started. Unlike
-// gotestsum (message="Failed"), the failure message is the test's own: its t.Fatalf/t.Errorf
-// text, a panic, or the compiler's error, so the report says what went wrong.
+// Reads the `go test -json` event stream (test2json) as a report dialect of its own: events in,
+// TestCases out, with no JUnit in between. The shape follows gotestsum's JUnit (suite = package,
+// package failures as "TestMain"), cases in execution order (their "run" events), each with the
+// time it started. Unlike gotestsum (message="Failed"), the failure message is the test's own:
+// its t.Fatalf/t.Errorf text, a panic, or the compiler's error, so the report says what went wrong.
 // Why not wrap the command with gotestsum: it is often not installed, wrapping changes the
 // command the user sees, and test2json is always there; the go test shim keeps each binary's raw
-// stream in go-exec/<package>.go-test.json, so nothing the conversion leaves out is lost.
+// stream in go-exec/<package>.go-test.json, and that file is the report.
 
-import { CappedText } from '../junit/text-cap.ts';
+import { testId, type Failure, type ParsedReport, type TestCase } from '../model.ts';
+import { CappedText } from './text-cap.ts';
+import { type ParseLimits, kib } from './limits.ts';
+import { parseTimestamp, secondsToMs } from './timestamps.ts';
 
 /** One test2json event (`go doc cmd/test2json`). */
 export interface GoTestEvent {
@@ -24,11 +26,52 @@ export interface GoTestEvent {
   FailedBuild?: string;
 }
 
-export interface ConvertOptions {
+/** What the stream cannot say itself: why tests still running never finished. */
+export interface GoTestContext {
   /** The run was stopped (timeout, signal): tests still running are failures of that cause. */
   interrupted?: string;
-  /** Cap on the output kept a testcase, in characters. */
-  maxOutput?: number;
+}
+
+/** How ingestion says a run killed at its timeout stopped its tests (RunMeta.timedOut). */
+export const killedAtTimeout = 'the run was killed at its timeout';
+
+/** A line longer than this is not an event test2json writes (it splits long output): skipped. */
+const maxEventChars = 16 * 1024 * 1024;
+
+/**
+ * Reads a `go test -json` stream from decoded text chunks, line by line, into a ParsedReport.
+ * Lines that are not events (a build's text output mixed in) are passed over.
+ */
+export async function parseGoTestJson(file: string, chunks: AsyncIterable<string>, limits: ParseLimits, context: GoTestContext = {}): Promise<ParsedReport> {
+  const stream = new GoTestStream();
+  let carry = '';
+  let overlong = 0;
+  // Inside a line over maxEventChars: the text up to its end is dropped.
+  let skipping = false;
+  for await (const chunk of chunks) {
+    const text = carry.length > 0 ? carry + chunk : chunk;
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+      if (!skipping) stream.line(text.slice(from, nl));
+      skipping = false;
+      from = nl + 1;
+    }
+    carry = skipping ? '' : text.slice(from);
+    if (carry.length > maxEventChars) {
+      overlong++;
+      skipping = true;
+      carry = '';
+    }
+  }
+  if (!skipping) stream.line(carry);
+  const report = stream.toReport(file, limits.maxTextChars, context.interrupted);
+  if (overlong > 0) report.warnings.push(`${file}: ${overlong} lines longer than ${kib(maxEventChars)} were skipped: go test -json writes no such event`);
+  return report;
+}
+
+/** Whether text (a report's first characters) begins as a `go test -json` stream: an event's first key. */
+export function looksLikeGoTestJson(head: string): boolean {
+  return /^\{\s*"(Time|Action|Package|ImportPath)"\s*:/.test(head);
 }
 
 /** Splits `go test -json` output into events and the lines that are not events (build errors, vet). */
@@ -55,36 +98,32 @@ export function parseGoTestEvent(line: string): GoTestEvent | undefined {
   return undefined;
 }
 
+type Outcome = 'passed' | 'failed' | 'skipped';
+
 interface CaseState {
   name: string;
   startedAt?: string;
-  status?: 'passed' | 'failed' | 'skipped';
+  status?: Outcome;
   elapsed: number;
-  output: CappedText;
+  /** Released once the test passed or was skipped: only a failure's output is kept. */
+  output?: CappedText;
 }
 
 interface PackageState {
   name: string;
   startedAt?: string;
-  status?: 'passed' | 'failed' | 'skipped';
+  status?: Outcome;
   elapsed: number;
   failedBuild?: string;
   cases: Map<string, CaseState>;
   output: CappedText;
 }
 
-/** The JUnit XML for a `go test -json` event stream. */
-export function goTestJUnit(events: GoTestEvent[], options: ConvertOptions = {}): string {
-  const builder = new GoTestJUnitBuilder(options.maxOutput);
-  for (const event of events) builder.add(event);
-  return builder.toXml(options.interrupted);
-}
-
 /**
- * Folds events one at a time, keeping at most `maxOutput` characters of output per test and
- * per package, so a long, chatty run never holds its whole event stream in memory.
+ * Folds events one at a time, keeping at most `maxOutput` characters of output per running or
+ * failed test and per package, so a long, chatty run never holds its whole event stream in memory.
  */
-export class GoTestJUnitBuilder {
+export class GoTestStream {
   readonly #maxOutput: number;
   readonly #packages = new Map<string, PackageState>();
   readonly #buildOutput = new Map<string, CappedText>();
@@ -97,6 +136,12 @@ export class GoTestJUnitBuilder {
   /** Events seen so far: zero means `go test -json` printed nothing usable. */
   get events(): number {
     return this.#events;
+  }
+
+  /** One line of the stream; a line that is not an event is passed over. */
+  line(text: string): void {
+    const event = parseGoTestEvent(text);
+    if (event) this.add(event);
   }
 
   add(event: GoTestEvent): void {
@@ -121,92 +166,110 @@ export class GoTestJUnitBuilder {
     }
     let testCase = pkg.cases.get(event.Test);
     if (!testCase) {
-      testCase = { name: event.Test, elapsed: 0, output: new CappedText(this.#maxOutput) };
-      pkg.cases.set(event.Test, testCase);
+      testCase = { name: event.Test, elapsed: 0 };
+      pkg.cases.set(testCase.name, testCase);
     }
     if (event.Action === 'run') testCase.startedAt ??= event.Time;
-    else if (event.Action === 'output' && event.Output !== undefined) testCase.output.add(event.Output);
+    else if (event.Action === 'output' && event.Output !== undefined) (testCase.output ??= new CappedText(this.#maxOutput)).add(event.Output);
     else if (isEnd(event.Action)) {
       testCase.status = endStatus(event.Action);
       testCase.elapsed = event.Elapsed ?? 0;
+      if (testCase.status !== 'failed') testCase.output = undefined;
     }
   }
 
-  /** The JUnit document; `interrupted` names why tests still running never finished. */
-  toXml(interrupted?: string): string {
-    let totalTests = 0;
-    let totalFailures = 0;
-    let totalTime = 0;
-    const suites: string[] = [];
+  /** The report: `interrupted` names why tests still running never finished; failure text is cut at `maxText`. */
+  toReport(file: string, maxText: number, interrupted?: string): ParsedReport {
+    const cases: TestCase[] = [];
+    const suites: ParsedReport['suites'] = [];
+    const cuts = { count: 0 };
     for (const pkg of this.#packages.values()) {
-      const cases: string[] = [];
       let failures = 0;
-      let skipped = 0;
       for (const testCase of pkg.cases.values()) {
         let status = testCase.status;
-        let output = testCase.output.toStringMarked(outputCut);
+        let output = testCase.output?.toStringMarked(outputCut) ?? '';
         if (status === undefined) {
           // Started, never finished: the binary panicked, timed out or was stopped.
           status = 'failed';
           output += `\n[kubeflake: ${testCase.name} did not finish${interrupted ? `: ${interrupted}` : ': its package failed before it ended'}]\n`;
         }
         if (status === 'failed') failures++;
-        if (status === 'skipped') skipped++;
-        cases.push(testcaseXml(pkg.name, testCase.name, testCase.elapsed, testCase.startedAt, status, output));
+        cases.push(goTestCase(pkg.name, testCase.name, testCase.elapsed, testCase.startedAt, status, output, maxText, cuts));
       }
       if ((pkg.status === 'failed' || (pkg.status === undefined && interrupted)) && failures === 0) {
         // A failure no test owns (build error, TestMain, init panic) still has to show.
         const build = pkg.failedBuild ? (this.#buildOutput.get(pkg.failedBuild)?.toStringMarked(outputCut) ?? '') : '';
         const reason = pkg.status === undefined ? `\n[kubeflake: package did not finish: ${interrupted}]\n` : '';
-        failures++;
-        cases.push(testcaseXml(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.toStringMarked(outputCut) + reason));
+        cases.push(goTestCase(pkg.name, 'TestMain', pkg.elapsed, pkg.startedAt, 'failed', build + pkg.output.toStringMarked(outputCut) + reason, maxText, cuts));
       }
-      totalTests += cases.length;
-      totalFailures += failures;
-      totalTime += pkg.elapsed;
-      const timestamp = pkg.startedAt ? ` timestamp="${escapeXml(pkg.startedAt)}"` : '';
-      suites.push(
-        `  <testsuite tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(pkg.elapsed)}" name="${escapeXml(pkg.name)}"${timestamp}>\n` +
-          cases.join('') +
-          '  </testsuite>\n',
-      );
+      const startedAt = parseTimestamp(pkg.startedAt);
+      suites.push(startedAt === undefined ? { name: pkg.name } : { name: pkg.name, startedAt });
     }
-    return (
-      '<?xml version="1.0" encoding="UTF-8"?>\n' +
-      `<testsuites tests="${totalTests}" failures="${totalFailures}" errors="0" time="${seconds(totalTime)}">\n` +
-      suites.join('') +
-      '</testsuites>\n'
-    );
+    const warnings =
+      cuts.count > 0 ? [`${file}: ${cuts.count} failure outputs were longer than ${kib(maxText)} and were cut (Failure.truncated marks them); raise maxTextChars to keep more`] : [];
+    return { file, dialect: 'go-test-json', cases, suites, warnings };
   }
 
   #packageOf(name: string): PackageState {
     let state = this.#packages.get(name);
     if (!state) {
       state = { name, elapsed: 0, cases: new Map(), output: new CappedText(this.#maxOutput) };
-      this.#packages.set(name, state);
+      this.#packages.set(state.name, state);
     }
     return state;
   }
 }
 
+/** The failed TestMain of each package go test could not build, from what the compiler said (RunMeta.buildFailures). */
+export function buildFailureReport(file: string, failures: readonly { importPath: string; output: string }[], maxText: number): ParsedReport {
+  const stream = new GoTestStream();
+  for (const { importPath, output } of failures) {
+    stream.add({ Action: 'start', Package: importPath });
+    stream.add({ Action: 'output', Package: importPath, Output: output });
+    stream.add({ Action: 'fail', Package: importPath, FailedBuild: importPath });
+  }
+  return stream.toReport(file, maxText);
+}
+
 /** Ends captured output that was cut at the cap, for a person reading the failure. */
 const outputCut = '\n[kubeflake: output truncated]\n';
+/** `file.go:42` in a failure's output: where it failed. */
+const goFileLine = /(?:^|\s)([\w./-]+\.go):(\d+)/;
 
 function isEnd(action: string): boolean {
   return action === 'pass' || action === 'fail' || action === 'skip';
 }
 
-function endStatus(action: string): 'passed' | 'failed' | 'skipped' {
+function endStatus(action: string): Outcome {
   return action === 'pass' ? 'passed' : action === 'fail' ? 'failed' : 'skipped';
 }
 
-function testcaseXml(pkg: string, name: string, elapsed: number, startedAt: string | undefined, status: 'passed' | 'failed' | 'skipped', output: string): string {
-  const timestamp = startedAt ? ` timestamp="${escapeXml(startedAt)}"` : '';
-  const open = `    <testcase classname="${escapeXml(pkg)}" name="${escapeXml(name)}" time="${seconds(elapsed)}"${timestamp}>`;
-  if (status === 'passed') return `${open}</testcase>\n`;
-  if (status === 'skipped') return `${open}\n      <skipped message="${escapeAttribute(output)}"></skipped>\n    </testcase>\n`;
-  const message = name === 'TestMain' ? packageFailureMessage(output) : testFailureMessage(output);
-  return `${open}\n      <failure message="${escapeAttribute(message)}" type="">${escapeXml(output)}</failure>\n    </testcase>\n`;
+function goTestCase(pkg: string, name: string, elapsed: number, startedAt: string | undefined, status: Outcome, output: string, maxText: number, cuts: { count: number }): TestCase {
+  const durationMs = secondsToMs(elapsed.toFixed(6));
+  const tc: TestCase = { id: testId(pkg, name), name, suite: pkg, status, durationMs };
+  const start = parseTimestamp(startedAt);
+  if (start !== undefined) {
+    tc.startedAt = start;
+    tc.endedAt = start + durationMs;
+  }
+  if (status !== 'failed') return tc;
+  const failure: Failure = { message: readable(name === 'TestMain' ? packageFailureMessage(output) : testFailureMessage(output)) };
+  let text = readable(output).replace(/\r\n?/g, '\n');
+  if (text.length > maxText) {
+    text = text.slice(0, maxText);
+    failure.truncated = true;
+    cuts.count++;
+  }
+  if (text.trim().length > 0) failure.text = text;
+  const at = goFileLine.exec(text);
+  if (at) failure.location = { file: at[1]!, line: Number(at[2]) };
+  tc.failure = failure;
+  return tc;
+}
+
+/** Output as a person reads it: ANSI colour codes dropped, characters no report may hold (C0 controls) as U+FFFD. */
+export function readable(text: string): string {
+  return text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD');
 }
 
 // The longest failure message kept in the attribute; the whole output stays in the body.
@@ -266,30 +329,10 @@ function cap(text: string): string {
   return text.length > maxMessage ? `${text.slice(0, maxMessage)}…` : text;
 }
 
-function seconds(value: number): string {
-  return value.toFixed(6);
-}
-
-/** Escapes text for XML 1.0: markup characters, ANSI colour codes and characters XML forbids. */
-export function escapeXml(text: string): string {
-  return text
-    .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
-    .replace(/[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
-
-// Parsers turn raw newlines in attributes into spaces; a character reference keeps them.
-function escapeAttribute(text: string): string {
-  return escapeXml(text).replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
-}
-
 /**
  * Packages `go test` could not build (or set up), read from its text output: the compiler's
  * `# pkg` block and the `FAIL pkg [build failed]` line. Through the exec shim no test binary runs
- * for them, so this is the only trace; as events, they become a failed TestMain like any other.
+ * for them, so this is the only trace; ingestion makes each a failed TestMain (buildFailureReport).
  */
 export class BuildFailureScanner {
   readonly #output = new Map<string, CappedText>();
@@ -315,18 +358,11 @@ export class BuildFailureScanner {
     else if (this.#current) this.#output.get(this.#current)!.add(`${line}\n`);
   }
 
-  /** One package's events each: start, what the compiler said, fail. */
-  events(): { importPath: string; events: GoTestEvent[] }[] {
-    return this.#failed.map((importPath) => {
-      const said = this.#output.get(importPath)?.toStringMarked(outputCut) ?? `FAIL\t${importPath} [build failed]\n`;
-      return {
-        importPath,
-        events: [
-          { Action: 'start', Package: importPath },
-          { Action: 'output', Package: importPath, Output: said },
-          { Action: 'fail', Package: importPath, FailedBuild: importPath },
-        ],
-      };
-    });
+  /** What go test printed for each package it could not build (RunMeta.buildFailures). */
+  failures(): { importPath: string; output: string }[] {
+    return this.#failed.map((importPath) => ({
+      importPath,
+      output: this.#output.get(importPath)?.toStringMarked(outputCut) ?? `FAIL\t${importPath} [build failed]\n`,
+    }));
   }
 }

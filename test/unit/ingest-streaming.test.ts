@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
-import { XmlGuard, XmlGuardError } from '../../src/junit/xml-guard.ts';
-import { JsonTokenizer, JsonSyntaxError, type JsonEvents, type JsonScalar } from '../../src/junit/json-tokenizer.ts';
-import { parseJUnitXml } from '../../src/junit/junit-xml.ts';
-import { parseGinkgoJson } from '../../src/junit/ginkgo-json.ts';
-import { defaultLimits } from '../../src/junit/limits.ts';
+import { XmlGuard, XmlGuardError } from '../../src/ingest/xml-guard.ts';
+import { JsonTokenizer, JsonSyntaxError, type JsonEvents, type JsonScalar } from '../../src/ingest/json-tokenizer.ts';
+import { parseJUnitXml } from '../../src/ingest/junit-xml.ts';
+import { parseGinkgoJson } from '../../src/ingest/ginkgo-json.ts';
+import { defaultLimits } from '../../src/ingest/limits.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 

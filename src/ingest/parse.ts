@@ -4,13 +4,15 @@ import { type ParseOptions, resolveLimits } from './limits.ts';
 import { readReportText } from './decode.ts';
 import { parseJUnitXml } from './junit-xml.ts';
 import { parseGinkgoJson } from './ginkgo-json.ts';
+import { type GoTestContext, looksLikeGoTestJson, parseGoTestJson } from './gotest-json.ts';
 
 /**
- * Parses one test report, JUnit XML (any dialect) or Ginkgo JSON, told apart by content.
- * Streams the file; throws ReportError (naming the file and what to do) when it cannot be read
- * as a report, and returns warnings for problems it read past (truncation, cut text).
+ * Parses one test report, JUnit XML (any dialect), Ginkgo JSON or a `go test -json` stream, told
+ * apart by content. Streams the file; throws ReportError (naming the file and what to do) when it
+ * cannot be read as a report, and returns warnings for problems it read past (truncation, cut text).
+ * `context` says what a go test -json stream cannot say itself (the run was killed).
  */
-export async function parseReport(file: string, options?: ParseOptions): Promise<ParsedReport> {
+export async function parseReport(file: string, options?: ParseOptions, context?: GoTestContext): Promise<ParsedReport> {
   const limits = resolveLimits(options);
   const warnings: string[] = [];
   const chunks = readReportText(file, limits, (w) => warnings.push(w));
@@ -22,10 +24,11 @@ export async function parseReport(file: string, options?: ParseOptions): Promise
   const all = prepend(head, rest);
   let report: ParsedReport;
   if (head.startsWith('<')) report = await parseJUnitXml(file, all, limits);
+  else if (looksLikeGoTestJson(head)) report = await parseGoTestJson(file, all, limits, context);
   else if (head.startsWith('[') || head.startsWith('{')) report = await parseGinkgoJson(file, all, limits);
   else {
     const sample = JSON.stringify(head.slice(0, 40));
-    throw new ReportError(file, `is neither XML nor JSON (it starts with ${sample}): pass a JUnit XML or Ginkgo JSON report`);
+    throw new ReportError(file, `is neither XML nor JSON (it starts with ${sample}): pass a JUnit XML, Ginkgo JSON or go test -json report`);
   }
   report.warnings.unshift(...warnings);
   return report;

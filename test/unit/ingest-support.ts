@@ -1,4 +1,4 @@
-// What the junit tests share: fixture paths and a scratch folder that is always removed.
+// What the ingestion tests share: fixture paths and a scratch folder that is always removed.
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ export const fixture = (name: string): string => fileURLToPath(new URL(`../fixtu
 
 /** Runs `fn` in a fresh folder under the OS temp dir, removed afterwards whatever happens. */
 export async function withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-junit-'));
+  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-ingest-'));
   try {
     return await fn(dir);
   } finally {

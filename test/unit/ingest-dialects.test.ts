@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { parseReport } from '../../src/junit/parse.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
 import type { ParsedReport, TestCase } from '../../src/model.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));

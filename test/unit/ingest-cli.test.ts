@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixture, withTemp } from './junit-support.ts';
-import { parseCommand, parseExit } from '../../src/junit/cli.ts';
+import { fixture, withTemp } from './ingest-support.ts';
+import { parseCommand, parseExit } from '../../src/ingest/cli.ts';
 
 
 

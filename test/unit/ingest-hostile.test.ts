@@ -5,12 +5,12 @@ import { promisify } from 'node:util';
 import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixture, withTemp } from './junit-support.ts';
-import { parseReport } from '../../src/junit/parse.ts';
-import { ReportError } from '../../src/junit/report-error.ts';
+import { fixture, withTemp } from './ingest-support.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { ReportError } from '../../src/ingest/report-error.ts';
 
 const hostile = (name: string): string => fixture(`hostile/${name}`);
-const parseUrl = new URL('../../src/junit/parse.ts', import.meta.url).href;
+const parseUrl = new URL('../../src/ingest/parse.ts', import.meta.url).href;
 const run = promisify(execFile);
 
 

@@ -9,10 +9,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { XMLParser } from 'fast-xml-parser';
-import { parseJUnitXml } from '../../src/junit/junit-xml.ts';
-import { ReportError } from '../../src/junit/report-error.ts';
-import { defaultLimits, type ParseLimits } from '../../src/junit/limits.ts';
-import { listedRecoveries } from '../../src/junit/recovery.ts';
+import { parseJUnitXml } from '../../src/ingest/junit-xml.ts';
+import { ReportError } from '../../src/ingest/report-error.ts';
+import { defaultLimits, type ParseLimits } from '../../src/ingest/limits.ts';
+import { listedRecoveries } from '../../src/ingest/recovery.ts';
 import type { ParsedReport } from '../../src/model.ts';
 
 const runs = Number(process.env.KUBEFLAKE_FUZZ_RUNS ?? 150);

@@ -4,7 +4,8 @@ import type { OrderSource, ParsedReport, RunMeta, RunResult, TestCase, TestId } 
 import { parseReport } from './parse.ts';
 import { runDamage } from './damage.ts';
 import { ReportError } from './report-error.ts';
-import type { ParseOptions } from './limits.ts';
+import { type ParseOptions, resolveLimits } from './limits.ts';
+import { buildFailureReport, killedAtTimeout } from './gotest-json.ts';
 
 import { files as layout } from '../results.ts';
 
@@ -14,7 +15,9 @@ const ginkgoJson = layout.ginkgoJson;
 
 /**
  * Builds a RunResult from one run folder: meta.json (the runner's record) plus every report in
- * it (junit/*.xml, ginkgo.json, and the reports meta.json lists). A bad or missing report never
+ * it (junit/*.xml, ginkgo.json, and the reports meta.json lists: go-exec/*.go-test.json streams
+ * since kubeflake reads them as they are; a folder an older kubeflake wrote has their JUnit
+ * conversion in junit/ instead, and loads the same). A bad or missing report never
  * stops the load: it becomes a warning naming the file, so a results directory always loads.
  * Throws ReportError only when the folder itself does not exist.
  */
@@ -31,15 +34,18 @@ export async function loadRun(runDir: string, options?: ParseOptions): Promise<R
 
 /**
  * Builds a RunResult from the runner's record (in memory, as the live hunt has it) and the reports
- * the test command wrote into the run folder.
+ * the test command wrote into the run folder. Packages go test could not build have no report
+ * file: their failed TestMains come from the record (`buildFailures`), listed as meta.json.
  */
 export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOptions): Promise<RunResult> {
   const warnings = [...meta.warnings];
   const files = await reportFiles(runDir, meta, warnings);
   const parsed: { rel: string; report: ParsedReport }[] = [];
+  // A go test -json stream cut by the timeout: its running tests failed of that.
+  const context = meta.timedOut ? { interrupted: killedAtTimeout } : {};
   for (const rel of files) {
     try {
-      const report = await parseReport(join(runDir, rel), options);
+      const report = await parseReport(join(runDir, rel), options, context);
       warnings.push(...report.warnings);
       parsed.push({ rel, report });
     } catch (err) {
@@ -47,8 +53,11 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
       warnings.push(`${message}; its test cases are missing from run ${meta.id}`);
     }
   }
-  if (files.length === 0 && !meta.probe) {
-    warnings.push(`${runDir}: no report found (no ${junitDir}/*.xml or ${ginkgoJson}): did the test command write a JUnit or Ginkgo JSON report?`);
+  if (meta.buildFailures?.length) {
+    parsed.push({ rel: metaFile, report: buildFailureReport(join(runDir, metaFile), meta.buildFailures, resolveLimits(options).maxTextChars) });
+  }
+  if (parsed.length === 0 && files.length === 0 && !meta.probe) {
+    warnings.push(`${runDir}: no report found (no ${junitDir}/*.xml, ${ginkgoJson} or go test -json stream): did the test command write a JUnit or Ginkgo JSON report?`);
   }
   const merged = mergeReports(parsed.map((p) => p.report));
   const damage = runDamage(parsed);
@@ -128,7 +137,13 @@ async function readMeta(runDir: string, warnings: string[]): Promise<RunMeta> {
     durationMs: num(m.durationMs, 0),
     reports: Array.isArray(m.reports) ? m.reports.filter((r): r is string => typeof r === 'string') : [],
     warnings: Array.isArray(m.warnings) ? m.warnings.filter((w): w is string => typeof w === 'string') : [],
+    ...(Array.isArray(m.buildFailures) ? { buildFailures: m.buildFailures.filter(isBuildFailure) } : {}),
   };
+}
+
+function isBuildFailure(value: unknown): value is { importPath: string; output: string } {
+  const f = value as { importPath?: unknown; output?: unknown } | null;
+  return typeof f === 'object' && f !== null && typeof f.importPath === 'string' && typeof f.output === 'string';
 }
 
 /** Report files of the run, relative to its folder: ginkgo.json first, then junit/*.xml, then others meta lists. */

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseReport } from '../../src/junit/parse.ts';
-import { ginkgoSpecName, isSuiteNodeName, splitGinkgoJUnitName } from '../../src/junit/ginkgo-names.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { ginkgoSpecName, isSuiteNodeName, splitGinkgoJUnitName } from '../../src/ingest/ginkgo-names.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/junit/${name}`, import.meta.url));
 

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixture, withTemp } from './junit-support.ts';
-import { parseReport } from '../../src/junit/parse.ts';
-import { ReportError } from '../../src/junit/report-error.ts';
+import { fixture, withTemp } from './ingest-support.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { ReportError } from '../../src/ingest/report-error.ts';
 import type { ParsedReport, TestCase } from '../../src/model.ts';
 
 

@@ -2,11 +2,11 @@
 // start-tag readers, the dialect rules and the cut-case rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JUnitDocument, caseFromTag, decideDialect, failureFromTag, outcomeKnown, type DialectSignals } from '../../src/junit/junit-xml.ts';
-import { XmlGuard } from '../../src/junit/xml-guard.ts';
-import { RecoveryLog } from '../../src/junit/recovery.ts';
-import { ReportError } from '../../src/junit/report-error.ts';
-import { defaultLimits } from '../../src/junit/limits.ts';
+import { JUnitDocument, caseFromTag, decideDialect, failureFromTag, outcomeKnown, type DialectSignals } from '../../src/ingest/junit-xml.ts';
+import { XmlGuard } from '../../src/ingest/xml-guard.ts';
+import { RecoveryLog } from '../../src/ingest/recovery.ts';
+import { ReportError } from '../../src/ingest/report-error.ts';
+import { defaultLimits } from '../../src/ingest/limits.ts';
 
 /** A guard that saw a whole, well-formed document: nothing open, nothing cut. */
 function finishedGuard(): XmlGuard {

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { parseReport } from '../../src/junit/parse.ts';
-import { mergeAttempts } from '../../src/junit/junit-xml.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { mergeAttempts } from '../../src/ingest/junit-xml.ts';
 import { analyze } from '../../src/analysis/verdicts.ts';
 import type { RunResult, TestCase, TestStatus } from '../../src/model.ts';
 
