@@ -64,6 +64,8 @@ export class RecordIndex {
   readonly #nameless = new Map<string, RecordEntry[]>();
   /** Every request naming an object, by collection|name, in time order. */
   readonly #mentions = new Map<string, RecordEntry[]>();
+  /** When each namespace was first used by a request inside it. */
+  readonly #firstUse = new Map<string, number>();
   /** The claims of nameless creates, by collection: name -> the creates that may be its. */
   readonly #claims = new Map<string, Map<string, RecordEntry[]>>();
 
@@ -72,8 +74,12 @@ export class RecordIndex {
     for (const e of sorted) {
       const o = e.object;
       if (!o) continue;
-      const collection = collectionKey(o.apiGroup, o.resource, o.namespace);
+      const namespaceObject = o.apiGroup === '' && o.resource === 'namespaces';
+      // A request about namespace X carries X as its namespace too: a namespace lives in none.
+      const collection = collectionKey(o.apiGroup, o.resource, namespaceObject ? undefined : o.namespace);
       if (o.name) push(this.#mentions, `${collection}|${o.name}`, e);
+      // A request inside a namespace names that namespace too: a generateName namespace is first named so.
+      if (o.namespace && !namespaceObject && !this.#firstUse.has(o.namespace)) this.#firstUse.set(o.namespace, e.requestReceivedTimestamp);
       if (!isCreation(e)) continue;
       if (o.name) push(this.#named, `${collection}|${o.name}`, e);
       else push(this.#nameless, collection, e);
@@ -121,16 +127,20 @@ export class RecordIndex {
     this.#claims.set(collection, claims);
     const creates = this.#nameless.get(collection) ?? [];
     if (creates.length === 0) return claims;
-    const firsts: { name: string; at: number }[] = [];
+    const first = new Map<string, number>();
     const prefix = `${collection}|`;
     for (const [key, mentions] of this.#mentions) {
       if (!key.startsWith(prefix) || key.indexOf('|', prefix.length) !== -1) continue;
-      const name = key.slice(prefix.length);
       // A name that was created under that name is no generated one.
       if (this.#named.has(key)) continue;
-      const first = mentions[0];
-      if (first) firsts.push({ name, at: first.requestReceivedTimestamp });
+      if (mentions[0]) first.set(key.slice(prefix.length), mentions[0].requestReceivedTimestamp);
     }
+    if (collection === collectionKey('', 'namespaces', undefined)) {
+      for (const [name, at] of this.#firstUse) {
+        if (!this.#named.has(`${prefix}${name}`)) first.set(name, Math.min(at, first.get(name) ?? Infinity));
+      }
+    }
+    const firsts = [...first].map(([name, at]) => ({ name, at }));
     firsts.sort((a, b) => a.at - b.at);
     const taken = new Set<RecordEntry>();
     for (const { name, at } of firsts) {
