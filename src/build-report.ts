@@ -81,7 +81,15 @@ export function runNotices(entry: LoggedRun, watched: boolean): RunNotice[] {
   return [
     ...(empty ? [{ kind: emptyKind, message: empty }] : []),
     ...describeInstances(entry.run.id, instances).warnings.map((message): RunNotice => ({ kind: 'envtest-problem', message })),
+    ...parallelGuessNotice(entry),
   ];
+}
+
+/** Said once a run: where specs ran in parallel, the record places a create among several specs by a guess. */
+function parallelGuessNotice(entry: LoggedRun): RunNotice[] {
+  const guessed = entry.leaks.filter((leak) => leak.recordCreate?.placement === 'parallel');
+  if (guessed.length === 0) return [];
+  return [{ kind: 'parallel-guess', message: `${entry.run.id}: specs ran in parallel: ${guessed.length} leaked object(s) are given to the likeliest of the specs running when the API server received their create (a guess; the candidates are listed with each)` }];
 }
 
 /**
@@ -122,7 +130,9 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly RunNotice[] = []): Report['runs'][number] {
+function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notices: readonly RunNotice[] = []): Report['runs'][number] {
+  // Leaks were looked for after the run: in kubeflake's cluster, or inside the envtest instances the run started.
+  const lookedForLeaks = observed || (envtest?.length ?? 0) > 0;
   // Notices stay in `warnings` too, where readers of earlier reports find them.
   const warnings = [...run.warnings, ...notices.map((notice) => notice.message)];
   return {
@@ -138,7 +148,7 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: reado
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(warnings.length ? { warnings } : {}),
     ...(notices.length ? { notices: [...notices] } : {}),
-    ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
+    ...(lookedForLeaks ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };
 }

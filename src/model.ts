@@ -395,7 +395,7 @@ export interface RunReport {
  * started envtest control planes and nothing was seen created in them; `envtest-problem`: one
  * envtest instance could not be observed fully (each problem a notice).
  */
-export type RunNoticeKind = 'empty-timeline' | 'envtest-unseen' | 'envtest-problem';
+export type RunNoticeKind = 'empty-timeline' | 'envtest-unseen' | 'envtest-problem' | 'parallel-guess';
 
 /** Extension: one run notice: its kind for renderers, its message for people. */
 export interface RunNotice {
@@ -431,16 +431,30 @@ export interface LeakReport {
    * in (made by that test during the run), its owner, or only its creationTimestamp (the watch
    * missed the creation; one-second resolution: a fallback).
    */
-  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time';
+  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time' | 'record';
   /** Extension: every test that may have made it when the evidence does not decide; `createdBy` is then the likeliest ("probably"). */
   candidates?: TestId[];
+  /**
+   * Extension: the create request in the API server's record that named `createdBy` (evidence
+   * "record", or "owner" when it is the owner's create): the server time it was received, and
+   * how it was matched to the object: by its name, or (a generateName create, whose record
+   * names no object) as the nameless create of that resource and namespace just before the
+   * first request naming the object.
+   */
+  recordCreate?: { at: number; match: 'name' | 'generate-name'; placement: 'window' | 'gap' | 'setup' | 'parallel' };
+  /**
+   * Extension: left inside a namespace the suite deleted, under envtest (no namespace controller
+   * there: the namespace stays terminating with what is in it, and cluster-wide managers and
+   * caches of later specs still see it). The namespace itself is not reported; its contents are.
+   */
+  inDeletedNamespace?: boolean;
 }
 
 /** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
 export interface AttributionSummary {
   /** Leaked objects attributed (destroyed baseline objects not counted). */
   objects: number;
-  /** Named by their own creation event, one test possible. */
+  /** Named by their own creation event (in the record, or seen by the watch), one test possible. */
   exact: number;
   /** Named by the namespace they are in or by their owner. */
   byNamespace: number;
@@ -451,6 +465,8 @@ export interface AttributionSummary {
   guessed: number;
   /** Nobody could be named. */
   unknown: number;
+  /** Extension: of `exact`, those named by their own create in the API server's record (the rest by the watch's creation event); absent when none. */
+  byRecord?: number;
   /** The watch's lag as measured during the runs, in ms (upper bounds), when it was measured. */
   lagMs?: { samples: number; median: number; max: number };
 }

@@ -22,6 +22,7 @@ import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch
 import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
 import { describeInstances, readEnvtestEvidence } from './envtest/evidence.ts';
 import { observeEnvtest } from './envtest/observe.ts';
+import { readRunRecord } from './record/read.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
@@ -265,7 +266,8 @@ function observer(context: ObserverContext) {
     const problem = snapshotProblem(after, join(files.runs, id, files.after));
     const clusterGone = after.errors.some((error) => error.resource === '*');
     const envtestEvidence = await readEnvtestEvidence(dir);
-    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
+    const record = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
+    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(record ? { record } : {}) });
     for (const notice of runNotices(entry, settings.watch)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
