@@ -4,7 +4,7 @@
 
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import type { LeakReport, PackageControlPlane, RunResult, Snapshot, SnapshotObject, TestCase, TimelineEntry } from '../model.ts';
+import type { LeakReport, PackageControlPlane, RunResult, Snapshot, TestCase, TimelineEntry } from '../model.ts';
 import { attribute, attributeDeleted, markInDeletedNamespace, splitDeletedNamespaces } from '../cluster/attribution.ts';
 import { diffSnapshots } from '../cluster/diff.ts';
 import type { NoiseRule } from '../cluster/noise.ts';
