@@ -14,6 +14,7 @@ import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/
 import { attribute, attributeDeleted } from './cluster/attribution.ts';
 import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './cluster/envtest.ts';
 import { ingestRun, loadRun } from './junit/run.ts';
+import type { RunRecord } from './record/run-record.ts';
 
 /** What the hunt was asked to do and the options it ran under: `hunt.json`. */
 export interface HuntRecord {
@@ -59,6 +60,8 @@ export interface LoggedRun {
   cleanup?: CleanupReport;
   /** The envtest control planes the run started, as kubeflake observed them (runs/<id>/envtest/). */
   envtest?: EnvtestInstance[];
+  /** The API server's record of the run, from every control plane that kept one (absent: none did, e.g. an existing cluster). */
+  record?: RunRecord;
 }
 
 /** The log's data, as buildReport reads it. */

@@ -496,9 +496,23 @@ export interface LeakReport {
    * in (made by that test during the run), its owner, or only its creationTimestamp (the watch
    * missed the creation; one-second resolution: a fallback).
    */
-  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time';
+  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time' | 'record';
   /** Extension: every test that may have made it when the evidence does not decide; `createdBy` is then the likeliest ("probably"). */
   candidates?: TestId[];
+  /**
+   * Extension: the create request in the API server's record that named `createdBy` (evidence
+   * "record", or "owner" when it is the owner's create): the server time it was received, and
+   * how it was matched to the object: by its name, or (a generateName create, whose record
+   * names no object) as the nameless create of that resource and namespace just before the
+   * first request naming the object.
+   */
+  recordCreate?: { at: number; match: 'name' | 'generate-name'; placement: 'window' | 'gap' | 'setup' | 'parallel' };
+  /**
+   * Extension: left inside a namespace the suite deleted, under envtest (no namespace controller
+   * there: the namespace stays terminating with what is in it, and cluster-wide managers and
+   * caches of later specs still see it). The namespace itself is not reported; its contents are.
+   */
+  inDeletedNamespace?: boolean;
 }
 
 /** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
@@ -516,6 +530,8 @@ export interface AttributionSummary {
   guessed: number;
   /** Nobody could be named. */
   unknown: number;
+  /** Extension: named by their own create in the API server's record (one of `exact`'s kind: no guess). */
+  byRecord?: number;
   /** The watch's lag as measured during the runs, in ms (upper bounds), when it was measured. */
   lagMs?: { samples: number; median: number; max: number };
 }
