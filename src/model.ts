@@ -326,12 +326,14 @@ export interface PolluterReport {
 }
 
 /** Extension: an object as the API server's record names it (the REST resource, not the kind). */
-export interface RecordObject {
+export interface RecordedObject {
   /** API group; "" for the core group. */
   group: string;
   resource: string;
   namespace?: string;
   name: string;
+  /** The envtest instance whose API server it lives in; absent for kubeflake's own cluster. */
+  plane?: string;
 }
 
 /**
@@ -344,7 +346,7 @@ export interface RecordLink {
   victim: TestId;
   /** The spec whose request made the object stand in the victim's way. */
   polluter: TestId;
-  object: RecordObject;
+  object: RecordedObject;
   /**
    * What the object was when the victim's request was refused: 'terminating' (the polluter deleted
    * it and a finalizer still held it), 'present' (the polluter created it and never deleted it),
@@ -380,7 +382,7 @@ export interface HazardReport {
   first: TestId;
   /** The spec that touches the same name. */
   second: TestId;
-  object: RecordObject;
+  object: RecordedObject;
   /** 'terminating': first leaves it held past its end; 'state-dependence': second reads what first created. */
   kind: 'terminating' | 'state-dependence';
   /** How the second spec touches the name. */

@@ -11,7 +11,7 @@
 // nothing before it) ends the hunt: a plain flake.
 
 import type { Failure, LeakReport, ProbePlan, RecordLink, RunResult, TestId } from '../model.ts';
-import { findReadMisses, findRecordLinks, type ReadMiss, type RunRecord } from '../record/links.ts';
+import { findReadMisses, findRecordLinks, type ReadMiss, type PlacedRecord } from '../record/links.ts';
 import { outcomeIn, precedes, runsWhere, testsBefore, type Evidence, type RunView } from './evidence.ts';
 import { DEFAULT_FALSE_ALARM_BOUND, boundAfterMisses, flakeChance, orderChance, seriesStep, type OrderChance } from './chance.ts';
 import { leaksByCreator } from './leaks.ts';
@@ -190,14 +190,14 @@ export interface HuntContext {
   leaks: readonly LeakReport[];
   probesByKey: Map<string, RunView[]>;
   /** The API server's record of each run that has one. */
-  records: readonly RunRecord[];
+  records: readonly PlacedRecord[];
   /** Record links of every failure in the planned runs. */
   links: RecordLink[];
   /** Reads that found nothing in runs the reader failed, with the specs that create the name elsewhere. */
   readMisses: ReadMiss[];
 }
 
-export function huntContext(evidence: Evidence, options: Partial<HuntOptions> = {}, leaks: readonly LeakReport[] = [], records: readonly RunRecord[] = []): HuntContext {
+export function huntContext(evidence: Evidence, options: Partial<HuntOptions> = {}, leaks: readonly LeakReport[] = [], records: readonly PlacedRecord[] = []): HuntContext {
   const probesByKey = new Map<string, RunView[]>();
   for (const view of evidence.probes) {
     if (!view.run.plan) continue;

@@ -9,7 +9,7 @@ import { canFocus } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntContext, type HuntOptions } from './hunt.ts';
 import { candidateChance } from './chance.ts';
 import { hazardKey, huntHazards } from './hazards.ts';
-import type { RunRecord } from '../record/links.ts';
+import type { PlacedRecord } from '../record/links.ts';
 
 /** The evidence so far, and the hunt's options (the same record analyze is given, spread in). */
 export interface ProbePlanInput extends Partial<HuntOptions> {
@@ -19,7 +19,7 @@ export interface ProbePlanInput extends Partial<HuntOptions> {
   command?: string[];
   leaks?: LeakReport[];
   /** The API server's record of each run that has one: record links, read misses and latent hazards come from it. */
-  records?: readonly RunRecord[];
+  records?: readonly PlacedRecord[];
 }
 
 /** The next probe (at most one), most decisive first; [] when the hunt is over or the budget is spent. */

@@ -18,7 +18,7 @@ import type {
   Verdict,
   RecordLink,
 } from '../model.ts';
-import type { RunRecord } from '../record/links.ts';
+import type { PlacedRecord } from '../record/links.ts';
 import { recordObjectName } from '../record/links.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
@@ -35,7 +35,7 @@ export interface AnalysisInput extends Partial<HuntOptions> {
   command?: string[];
   leaks?: LeakReport[];
   /** The API server's record of each run that has one: links failures to the objects' histories. */
-  records?: readonly RunRecord[];
+  records?: readonly PlacedRecord[];
 }
 
 const VERDICT_ORDER: Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky', 'stable', 'skipped'];

@@ -4,8 +4,8 @@
 // state dependence). In every run where the two met, the near-miss margin says how close it came:
 // the time from the object gone to the second spec's request. Pure: runs and records in, data out.
 
-import { isSuiteNode, type HazardMeeting, type HazardReport, type RecordObject, type RunResult, type TestId } from '../model.ts';
-import { goneAfter, objectKey, succeeded, type RecordRequest, type RunRecord } from './links.ts';
+import { isSuiteNode, type HazardMeeting, type HazardReport, type RecordedObject, type RunResult, type TestId } from '../model.ts';
+import { goneAfter, objectKey, plainObject, succeeded, type RecordRequest, type PlacedRecord } from './links.ts';
 
 /** A hazard as the record shows it, before probes: what HazardReport holds but the probes. */
 export type HazardCandidate = Omit<HazardReport, 'probes' | 'outcome'> & {
@@ -31,11 +31,11 @@ interface Hold {
 }
 
 /** Hazards shown by these runs' records, closest call first. */
-export function findHazards(runs: readonly RunResult[], records: readonly RunRecord[]): HazardCandidate[] {
+export function findHazards(runs: readonly RunResult[], records: readonly PlacedRecord[]): HazardCandidate[] {
   const byRun = new Map(runs.map((r) => [r.id, r]));
   const holds = new Map<string, Hold[]>();
   const touches = new Map<string, Touch[]>();
-  const objects = new Map<string, RecordObject>();
+  const objects = new Map<string, RecordedObject>();
   const reads: { key: string; creator: TestId; touch: Touch }[] = [];
   const meetings = new Map<string, HazardMeeting[]>();
   for (const record of records) {
@@ -46,7 +46,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly RunRec
     for (const [key, history] of named) {
       const object = history[0]?.object;
       if (!object) continue;
-      objects.set(key, { group: object.group, resource: object.resource, ...(object.namespace ? { namespace: object.namespace } : {}), name: object.name });
+      objects.set(key, plainObject(object));
       const firstTouch = new Map<TestId, Touch>();
       for (const r of history) {
         if (r.actor !== 'test' || !r.spec || !specs.has(r.spec) || r.object?.subresource || firstTouch.has(r.spec)) continue;
@@ -56,7 +56,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly RunRec
       for (const t of firstTouch.values()) touches.set(key, [...(touches.get(key) ?? []), t]);
       // Deletes by one spec, and what came of them.
       for (const del of history) {
-        if (del.verb !== 'delete' || !succeeded(del) || del.actor !== 'test' || !del.spec || !specs.has(del.spec)) continue;
+        if (del.verb !== 'delete' || !succeeded(del) || del.deleted === 'gone' || del.actor !== 'test' || !del.spec || !specs.has(del.spec)) continue;
         const gone = goneAfter(record, history, del.at, del.at);
         const ended = specs.get(del.spec)?.endedAt;
         if (!gone || gone.by === 'next-create' || ended === undefined) continue;
@@ -82,7 +82,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly RunRec
 
   const out = new Map<string, HazardCandidate>();
   for (const [key, list] of holds) {
-    const object = objects.get(key) as RecordObject;
+    const object = objects.get(key) as RecordedObject;
     for (const hold of list) {
       for (const t of touches.get(key) ?? []) {
         if (t.spec === hold.spec) continue;
@@ -114,7 +114,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly RunRec
     out.set(pair, {
       first: creator,
       second: touch.spec,
-      object: objects.get(key) as RecordObject,
+      object: objects.get(key) as RecordedObject,
       kind: 'state-dependence',
       access: 'read',
       meetings: together.map((r) => ({ run: r.run, probe: byRun.get(r.run)?.probe ?? false, fired: false })),

@@ -4,31 +4,34 @@
 // delete and the write that finally removed the finalizer. Such a link proves the polluter from
 // that one run. Pure: the record comes in as data.
 
-import type { FailureKind, RecordLink, RecordObject, RunResult, TestId } from '../model.ts';
+import type { FailureKind, RecordLink, RecordedObject, RunResult, TestId } from '../model.ts';
 import { isSuiteNode } from '../model.ts';
 import { classifyFailure, extractObjectRefs, type MentionedObject } from '../analysis/taxonomy.ts';
 
-/** What the link-finding reads of one request in the record (the record core's entry carries more). */
+/** What the hunt reads of one request in the record (placed.ts makes it from the record core's RecordEntry). */
 export interface RecordRequest {
-  /** Server time the request was answered, epoch ms (microseconds as the fraction). */
+  /** Server time the request was received, epoch ms (microseconds as the fraction). */
   at: number;
   verb: string;
-  /** Who sent it: the test process, kubeflake itself, a controller, or the API server itself. */
-  actor: 'test' | 'kubeflake' | 'controller' | 'apiserver';
-  object?: RecordObject & { subresource?: string };
+  /** Who sent it: the test process (its specs and in-process controllers), kubeflake itself, the cluster's controllers, the API server itself. */
+  actor: 'test' | 'kubeflake' | 'controller' | 'apiserver' | 'other';
+  /** The object; `plane` tells apart the control planes of one run (envtest instances: "" for kubeflake's cluster). */
+  object?: RecordedObject & { subresource?: string };
   code: number;
   reason?: string;
   message?: string;
-  /** The spec running when it was answered (suite setup included), when the record placed it. */
+  /** A successful delete: whether the object went at once or stayed terminating (a finalizer held it). */
+  deleted?: 'gone' | 'stayed';
+  /** The spec running when it was received (suite setup included), when the record placed it. */
   spec?: TestId;
 }
 
-/** One run's record as the hunt reads it: its requests in server order, and the watch's deletions. */
-export interface RunRecord {
+/** One run's record as the hunt reads it: its requests placed in specs, and the watch's deletions. */
+export interface PlacedRecord {
   run: string;
   requests: readonly RecordRequest[];
-  /** Deletion events the watch saw in the run, an upper bound for when an object was gone. */
-  deletions?: readonly { at: number; object: Pick<RecordObject, 'namespace' | 'name'> & { apiVersion: string; resource?: string } }[];
+  /** Deletion events the watch saw in the run (kubeflake's cluster): an upper bound for when an object was gone. */
+  deletions?: readonly { at: number; object: Pick<RecordedObject, 'namespace' | 'name'> & { apiVersion: string; resource?: string } }[];
 }
 
 /** Failure kinds that name an object the record can follow. */
@@ -40,12 +43,12 @@ export function succeeded(r: Pick<RecordRequest, 'code'>): boolean {
 }
 
 /** One key per object name: group, resource, namespace and name. */
-export function objectKey(o: RecordObject): string {
-  return [o.group, o.resource, o.namespace ?? '', o.name].join('\u0000');
+export function objectKey(o: RecordedObject): string {
+  return [o.plane ?? '', o.group, o.resource, o.namespace ?? '', o.name].join('\u0000');
 }
 
 /** The requests on one named object (its subresources included: a status write changes it too), in time order. */
-export function historyOf(record: RunRecord, object: RecordObject): RecordRequest[] {
+export function historyOf(record: PlacedRecord, object: RecordedObject): RecordRequest[] {
   const key = objectKey(object);
   return record.requests.filter((r) => r.object?.name && objectKey(r.object) === key).sort((a, b) => a.at - b.at);
 }
@@ -54,20 +57,20 @@ export function historyOf(record: RunRecord, object: RecordObject): RecordReques
  * Every record link of every failure in these runs: for each failed case that names an object,
  * the spec whose request put that object in its way. Runs without a record give none.
  */
-export function findRecordLinks(runs: readonly RunResult[], records: readonly RunRecord[]): RecordLink[] {
+export function findRecordLinks(runs: readonly RunResult[], records: readonly PlacedRecord[]): RecordLink[] {
   const byRun = new Map(records.map((r) => [r.run, r]));
   const links: RecordLink[] = [];
   for (const run of runs) {
     const record = byRun.get(run.id);
     if (!record) continue;
-    const setup = new Set(run.cases.filter(isSuiteNode).map((c) => c.id));
+    const specs = new Set(run.cases.filter((c) => !isSuiteNode(c)).map((c) => c.id));
     for (const c of run.cases) {
       if (c.status !== 'failed' || !c.failure || isSuiteNode(c)) continue;
       const kind = classifyFailure(c.failure);
       if (!LINKABLE.has(kind)) continue;
       const text = `${c.failure.message}\n${c.failure.text ?? ''}`;
       for (const mention of extractObjectRefs(text)) {
-        const link = linkMention(record, c.id, kind, mention, setup);
+        const link = linkMention(record, c.id, kind, mention, specs);
         if (link && !links.some((l) => l.run === link.run && l.victim === link.victim && l.polluter === link.polluter && objectKey(l.object) === objectKey(link.object))) {
           links.push(link);
         }
@@ -84,7 +87,7 @@ function refusedWith(kind: FailureKind, r: RecordRequest): boolean {
   return r.code === 409 && r.reason !== 'Conflict';
 }
 
-function linkMention(record: RunRecord, victim: TestId, kind: FailureKind, mention: MentionedObject, setup: ReadonlySet<TestId>): RecordLink | undefined {
+function linkMention(record: PlacedRecord, victim: TestId, kind: FailureKind, mention: MentionedObject, specs: ReadonlySet<TestId>): RecordLink | undefined {
   // The victim's own requests on an object the message names, refused as the failure says.
   const refused = record.requests
     .filter((r) => r.spec === victim && r.actor === 'test' && r.object?.name && mentions(mention, r.object) && refusedWith(kind, r))
@@ -94,7 +97,8 @@ function linkMention(record: RunRecord, victim: TestId, kind: FailureKind, menti
   const object = plainObject(first.object);
   const history = historyOf(record, object);
   const before = history.filter((r) => r.at < first.at);
-  const isSpec = (spec: TestId | undefined): spec is TestId => spec !== undefined && spec !== victim && !setup.has(spec);
+  // Only another spec of the run pollutes: suite setup runs whatever the order.
+  const isSpec = (spec: TestId | undefined): spec is TestId => spec !== undefined && spec !== victim && specs.has(spec);
   const lastCreate = findLast(before, (r) => r.verb === 'create' && succeeded(r));
   const deletion = findLast(before, (r) => r.verb === 'delete' && succeeded(r) && (!lastCreate || r.at > lastCreate.at));
   const base = {
@@ -124,7 +128,8 @@ function linkMention(record: RunRecord, victim: TestId, kind: FailureKind, menti
 
   // AlreadyExists / being deleted: the object in the way was terminating (deleted, held by a
   // finalizer) or simply still there.
-  if (deletion) {
+  // A delete that removed the object at once left nothing in the way.
+  if (deletion && deletion.deleted !== 'gone') {
     const polluter = deletion.actor === 'test' && isSpec(deletion.spec) ? deletion.spec : lastCreate?.actor === 'test' && isSpec(lastCreate.spec) ? lastCreate.spec : undefined;
     if (!polluter) return undefined;
     const gone = goneAfter(record, history, deletion.at, first.at);
@@ -149,14 +154,15 @@ function linkMention(record: RunRecord, victim: TestId, kind: FailureKind, menti
  * next successful create of its name (an upper bound). Undefined when nothing shows it gone.
  */
 export function goneAfter(
-  record: RunRecord,
+  record: PlacedRecord,
   history: readonly RecordRequest[],
   deletedAt: number,
   after: number,
 ): { at: number; by: NonNullable<RecordLink['goneBy']> } | undefined {
   const object = history[0]?.object;
   const recreated = history.find((r) => r.at > after && r.verb === 'create' && succeeded(r));
-  const watched = object
+  // The watch follows kubeflake's own cluster only.
+  const watched = object && !object.plane
     ? record.deletions?.find((d) => d.at > deletedAt && d.object.name === object.name && (d.object.namespace ?? '') === (object.namespace ?? '') && resourceAgrees(d.object, object))
     : undefined;
   const seenGone = Math.min(recreated?.at ?? Infinity, watched?.at ?? Infinity);
@@ -167,14 +173,14 @@ export function goneAfter(
   return { at: seenGone, by: 'next-create' };
 }
 
-function resourceAgrees(watched: { apiVersion: string; resource?: string }, object: RecordObject): boolean {
+function resourceAgrees(watched: { apiVersion: string; resource?: string }, object: RecordedObject): boolean {
   const slash = watched.apiVersion.indexOf('/');
   const group = slash >= 0 ? watched.apiVersion.slice(0, slash) : '';
   return group === object.group && (watched.resource === undefined || watched.resource === object.resource);
 }
 
 /** Whether a failure's mention of an object names this one (the type may be the resource, its kind, or a plural of it). */
-export function mentions(mention: MentionedObject, object: RecordObject): boolean {
+export function mentions(mention: MentionedObject, object: RecordedObject): boolean {
   if (mention.name !== object.name) return false;
   if (mention.group && mention.group !== object.group) return false;
   if (mention.namespace && object.namespace && mention.namespace !== object.namespace) return false;
@@ -183,8 +189,8 @@ export function mentions(mention: MentionedObject, object: RecordObject): boolea
   return type === resource || [`${type}s`, `${type}es`, type.endsWith('y') ? `${type.slice(0, -1)}ies` : ''].includes(resource);
 }
 
-function plainObject(o: RecordObject): RecordObject {
-  return { group: o.group, resource: o.resource, ...(o.namespace ? { namespace: o.namespace } : {}), name: o.name };
+export function plainObject(o: RecordedObject): RecordedObject {
+  return { group: o.group, resource: o.resource, ...(o.namespace ? { namespace: o.namespace } : {}), name: o.name, ...(o.plane ? { plane: o.plane } : {}) };
 }
 
 function findLast<T>(items: readonly T[], test: (item: T) => boolean): T | undefined {
@@ -198,7 +204,7 @@ function ms(n: number): number {
 }
 
 /** "modelcaches.cache.kubeflake.dev default/iris2": how the record names an object in a sentence. */
-export function recordObjectName(o: RecordObject): string {
+export function recordObjectName(o: RecordedObject): string {
   return `${o.resource}${o.group ? `.${o.group}` : ''} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
 }
 
@@ -206,7 +212,7 @@ export function recordObjectName(o: RecordObject): string {
 export interface ReadMiss {
   run: string;
   reader: TestId;
-  object: RecordObject;
+  object: RecordedObject;
   at: number;
   /** Specs whose own request created that name (successfully) in some run. */
   creators: TestId[];
@@ -217,7 +223,7 @@ export interface ReadMiss {
  * create that name in other runs, may need one of them to run first (a state-setter candidate
  * from the record).
  */
-export function findReadMisses(runs: readonly RunResult[], records: readonly RunRecord[]): ReadMiss[] {
+export function findReadMisses(runs: readonly RunResult[], records: readonly PlacedRecord[]): ReadMiss[] {
   const byRun = new Map(records.map((r) => [r.run, r]));
   // Who creates each name, over every run's record.
   const creators = new Map<string, Set<TestId>>();
