@@ -144,7 +144,7 @@ function linkMention(record: PlacedRecord, victim: TestId, kind: FailureKind, me
       margins: { deletedToRefusedMs: ms(first.at - deletion.at), ...(gone ? { refusedToGoneMs: ms(gone.at - first.at) } : {}) },
     };
   }
-  if (!lastCreate || lastCreate.actor !== 'test' || !isSpec(lastCreate.spec)) return undefined;
+  if (deletion || !lastCreate || lastCreate.actor !== 'test' || !isSpec(lastCreate.spec)) return undefined;
   return { ...base, polluter: lastCreate.spec, state: 'present', margins: {} };
 }
 
