@@ -79,7 +79,14 @@ function runNotices(entry: LoggedRun, watched: boolean): string[] {
     instances,
     watched,
   });
-  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings];
+  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings, ...parallelGuessNotice(entry)];
+}
+
+/** Said once a run: where specs ran in parallel, the record places a create among several specs by a guess. */
+function parallelGuessNotice(entry: LoggedRun): string[] {
+  const guessed = entry.leaks.filter((leak) => leak.recordCreate?.placement === 'parallel');
+  if (guessed.length === 0) return [];
+  return [`${entry.run.id}: specs ran in parallel: ${guessed.length} leaked object(s) are given to the likeliest of the specs running when the API server received their create (a guess; the candidates are listed with each)`];
 }
 
 /**
@@ -120,7 +127,9 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
+function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
+  // Leaks were looked for after the run: in kubeflake's cluster, or inside the envtest instances the run started.
+  const lookedForLeaks = observed || (envtest?.length ?? 0) > 0;
   const warnings = [...run.warnings, ...notices];
   return {
     id: run.id,
@@ -134,7 +143,7 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: reado
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(warnings.length ? { warnings } : {}),
-    ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
+    ...(lookedForLeaks ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };
 }

@@ -521,7 +521,7 @@ export interface LeakReport {
 export interface AttributionSummary {
   /** Leaked objects attributed (destroyed baseline objects not counted). */
   objects: number;
-  /** Named by their own creation event, one test possible. */
+  /** Named by their own creation event (in the record, or seen by the watch), one test possible. */
   exact: number;
   /** Named by the namespace they are in or by their owner. */
   byNamespace: number;
@@ -532,7 +532,7 @@ export interface AttributionSummary {
   guessed: number;
   /** Nobody could be named. */
   unknown: number;
-  /** Extension: named by their own create in the API server's record (one of `exact`'s kind: no guess). */
+  /** Extension: of `exact`, those named by their own create in the API server's record (the rest by the watch's creation event); absent when none. */
   byRecord?: number;
   /** The watch's lag as measured during the runs, in ms (upper bounds), when it was measured. */
   lagMs?: { samples: number; median: number; max: number };

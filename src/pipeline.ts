@@ -20,6 +20,7 @@ import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
 import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './cluster/envtest-assets.ts';
 import { describeInstances, emptyTimelineNotice, observeEnvtest, readEnvtestEvidence } from './cluster/envtest.ts';
+import { readRunRecord } from './record/read.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
@@ -262,7 +263,8 @@ function observer(context: ObserverContext) {
     const problem = snapshotProblem(after, join(files.runs, id, files.after));
     const clusterGone = after.errors.some((error) => error.resource === '*');
     const envtestEvidence = await readEnvtestEvidence(dir);
-    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
+    const record = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
+    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(record ? { record } : {}) });
     const watched = settings.watch ? timelineEvents(timeline).length : undefined;
     const empty = emptyTimelineNotice({ run: id, tests: run.cases.length, clusterEvents: watched ?? 0, instances: entry.envtest ?? [], watched: watched !== undefined });
     for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
