@@ -364,9 +364,9 @@ export interface RecordLink {
   refusedAt: number;
   refusal: { verb: string; code: number; reason?: string; message?: string };
   refusals: number;
-  /** When the object was finally gone: the write that removed its last finalizer, its watch deletion event, or (an upper bound) the next successful create. */
+  /** When the object was finally gone: the write that removed its last finalizer, or (upper bounds) its watch deletion event, a request on it answered 404, the next successful create. */
   goneAt?: number;
-  goneBy?: 'finalizer-removed' | 'watch' | 'next-create';
+  goneBy?: 'finalizer-removed' | 'watch' | 'not-found' | 'next-create';
   /** Milliseconds from the delete to the victim's refusal, and from the refusal to the object gone. */
   margins: { deletedToRefusedMs?: number; refusedToGoneMs?: number };
 }

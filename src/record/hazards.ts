@@ -59,7 +59,8 @@ export function findHazards(runs: readonly RunResult[], records: readonly Placed
         if (del.verb !== 'delete' || !succeeded(del) || del.deleted === 'gone' || del.actor !== 'test' || !del.spec || !specs.has(del.spec)) continue;
         const gone = goneAfter(record, history, del.at, del.at);
         const ended = specs.get(del.spec)?.endedAt;
-        if (!gone || gone.by === 'next-create' || ended === undefined) continue;
+        // Only a write or the watch dates the end; a later 404 or create is only an upper bound.
+        if (!gone || (gone.by !== 'finalizer-removed' && gone.by !== 'watch') || ended === undefined) continue;
         const windowMs = gone.at - ended;
         if (windowMs > 0) holds.set(key, [...(holds.get(key) ?? []), { run: record.run, spec: del.spec, deletedAt: del.at, goneAt: gone.at, windowMs }]);
         // Who met it: every other spec whose first request on the name came after the delete.

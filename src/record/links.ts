@@ -150,8 +150,9 @@ function linkMention(record: PlacedRecord, victim: TestId, kind: FailureKind, me
 
 /**
  * When an object deleted at `deletedAt` was finally gone: the last write to it before it was
- * seen gone (that write removed its last finalizer), else the watch's deletion event, else the
- * next successful create of its name (an upper bound). Undefined when nothing shows it gone.
+ * seen gone (that write removed its last finalizer), else (upper bounds) the watch's deletion
+ * event, a request answered 404, or the next successful create of its name. Undefined when
+ * nothing shows it gone.
  */
 export function goneAfter(
   record: PlacedRecord,
@@ -165,11 +166,14 @@ export function goneAfter(
   const watched = object && !object.plane
     ? record.deletions?.find((d) => d.at > deletedAt && d.object.name === object.name && (d.object.namespace ?? '') === (object.namespace ?? '') && resourceAgrees(d.object, object))
     : undefined;
-  const seenGone = Math.min(recreated?.at ?? Infinity, watched?.at ?? Infinity);
+  // A request on the name answered 404 (an Eventually waiting for NotFound, a controller's late write) saw it gone too.
+  const missed = history.find((r) => r.at > deletedAt && r.code === 404 && !r.object?.subresource);
+  const seenGone = Math.min(recreated?.at ?? Infinity, watched?.at ?? Infinity, missed?.at ?? Infinity);
   if (seenGone === Infinity) return undefined;
   const lastWrite = findLast(history, (r) => r.at > deletedAt && r.at < seenGone && (r.verb === 'update' || r.verb === 'patch') && succeeded(r));
   if (lastWrite) return { at: lastWrite.at, by: 'finalizer-removed' };
   if (watched && watched.at === seenGone) return { at: watched.at, by: 'watch' };
+  if (missed && missed.at === seenGone) return { at: missed.at, by: 'not-found' };
   return { at: seenGone, by: 'next-create' };
 }
 

@@ -56,7 +56,9 @@ function goneHow(link: RecordLink): string {
     case 'finalizer-removed':
       return 'its finalizer removed';
     case 'watch':
-      return 'the watch saw it deleted';
+      return 'at the latest: the watch saw it deleted';
+    case 'not-found':
+      return 'at the latest: a request on it was answered 404';
     default:
       return 'at the latest: the next create of the name succeeded';
   }
