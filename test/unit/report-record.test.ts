@@ -72,6 +72,15 @@ function withRecordEvidence(): Report {
 test('the JSON contract accepts the record extensions', () => {
   const result = validateReport(JSON.parse(JSON.stringify(withRecordEvidence())));
   assert.equal(result.ok, true, JSON.stringify(result));
+  // And checks them: a hazard without its outcome, a link with a state it does not know.
+  const broken = JSON.parse(JSON.stringify(withRecordEvidence())) as Report;
+  delete (broken.hazards?.[0] as Partial<HazardReport>).outcome;
+  const victim = broken.tests.find((t) => t.id === VICTIM);
+  if (victim?.polluters[0]?.link) (victim.polluters[0].link as { state: string }).state = 'vanished';
+  const checked = validateReport(broken);
+  const errors: string[] = checked.ok ? [] : checked.errors;
+  assert.ok(errors.some((e) => e.startsWith('report.hazards[0].outcome: missing')), errors.join('\n'));
+  assert.ok(errors.some((e) => /report\.tests\[\d+\]\.polluters\[0\]\.link\.state/.test(e)), errors.join('\n'));
 });
 
 test('markdown: the polluter says the record decided it, the chain has its timings, the diagram carries them, hazards have their section', () => {
