@@ -6,6 +6,8 @@
 //   (the controller's patch, the test's get or delete); its create is the nameless create of that
 //   resource and namespace just before it, each create going to one object only (names in the
 //   order they were first named), within the object's creation second when that is known.
+//   An object no request ever names (made and left alone) takes the nameless creates no named
+//   object took, within its creation second.
 //   Where several creates could be it, all are kept: the caller says whether they agree.
 
 import { succeeded, type RecordEntry } from './entry.ts';
@@ -64,16 +66,22 @@ export class RecordIndex {
   readonly #nameless = new Map<string, RecordEntry[]>();
   /** Every request naming an object, by collection|name, in time order. */
   readonly #mentions = new Map<string, RecordEntry[]>();
-  /** The claims of nameless creates, by collection: name -> the creates that may be its. */
-  readonly #claims = new Map<string, Map<string, RecordEntry[]>>();
+  /** When each namespace was first used by a request inside it. */
+  readonly #firstUse = new Map<string, number>();
+  /** The claims of nameless creates, by collection: name -> the creates that may be its; and the creates no name took. */
+  readonly #claims = new Map<string, { byName: Map<string, RecordEntry[]>; unclaimed: RecordEntry[] }>();
 
   constructor(entries: readonly RecordEntry[]) {
     const sorted = [...entries].sort((a, b) => a.requestReceivedTimestamp - b.requestReceivedTimestamp);
     for (const e of sorted) {
       const o = e.object;
       if (!o) continue;
-      const collection = collectionKey(o.apiGroup, o.resource, o.namespace);
+      const namespaceObject = o.apiGroup === '' && o.resource === 'namespaces';
+      // A request about namespace X carries X as its namespace too: a namespace lives in none.
+      const collection = collectionKey(o.apiGroup, o.resource, namespaceObject ? undefined : o.namespace);
       if (o.name) push(this.#mentions, `${collection}|${o.name}`, e);
+      // A request inside a namespace names that namespace too: a generateName namespace is first named so.
+      if (o.namespace && !namespaceObject && !this.#firstUse.has(o.namespace)) this.#firstUse.set(o.namespace, e.requestReceivedTimestamp);
       if (!isCreation(e)) continue;
       if (o.name) push(this.#named, `${collection}|${o.name}`, e);
       else push(this.#nameless, collection, e);
@@ -89,8 +97,10 @@ export class RecordIndex {
     const byName = fitting.at(-1) ?? (second ? undefined : named.at(-1));
     if (byName) return { entry: byName, match: 'name' };
     // Without the creation second, only the likeliest: every older unclaimed create would be "possible".
-    const claimed = this.#claimsOf(collection).get(o.name) ?? [];
-    const possible = second ? claimed.filter((e) => fitsSecond(e, second)) : claimed.slice(0, 1);
+    const claims = this.#claimsOf(collection);
+    const claimed = claims.byName.get(o.name);
+    // Never named by any request (made and left alone): the nameless creates no named object took, in its creation second.
+    const possible = claimed ? (second ? claimed.filter((e) => fitsSecond(e, second)) : claimed.slice(0, 1)) : second ? claims.unclaimed.filter((e) => fitsSecond(e, second)).reverse() : [];
     const first = possible[0];
     if (!first) return undefined;
     const create: RecordCreate = { entry: first, match: 'generate-name' };
@@ -114,23 +124,28 @@ export class RecordIndex {
    * they were first named; each takes the creates before its first mention that no earlier-named
    * object took, the latest first (the one it most likely is).
    */
-  #claimsOf(collection: string): Map<string, RecordEntry[]> {
+  #claimsOf(collection: string): { byName: Map<string, RecordEntry[]>; unclaimed: RecordEntry[] } {
     const cached = this.#claims.get(collection);
     if (cached) return cached;
-    const claims = new Map<string, RecordEntry[]>();
-    this.#claims.set(collection, claims);
+    const byName = new Map<string, RecordEntry[]>();
     const creates = this.#nameless.get(collection) ?? [];
+    const claims = { byName, unclaimed: creates };
+    this.#claims.set(collection, claims);
     if (creates.length === 0) return claims;
-    const firsts: { name: string; at: number }[] = [];
+    const first = new Map<string, number>();
     const prefix = `${collection}|`;
     for (const [key, mentions] of this.#mentions) {
       if (!key.startsWith(prefix) || key.indexOf('|', prefix.length) !== -1) continue;
-      const name = key.slice(prefix.length);
       // A name that was created under that name is no generated one.
       if (this.#named.has(key)) continue;
-      const first = mentions[0];
-      if (first) firsts.push({ name, at: first.requestReceivedTimestamp });
+      if (mentions[0]) first.set(key.slice(prefix.length), mentions[0].requestReceivedTimestamp);
     }
+    if (collection === collectionKey('', 'namespaces', undefined)) {
+      for (const [name, at] of this.#firstUse) {
+        if (!this.#named.has(`${prefix}${name}`)) first.set(name, Math.min(at, first.get(name) ?? Infinity));
+      }
+    }
+    const firsts = [...first].map(([name, at]) => ({ name, at }));
     firsts.sort((a, b) => a.at - b.at);
     const taken = new Set<RecordEntry>();
     for (const { name, at } of firsts) {
@@ -138,8 +153,9 @@ export class RecordIndex {
       const likeliest = before[0];
       if (!likeliest) continue;
       taken.add(likeliest);
-      claims.set(name, before);
+      byName.set(name, before);
     }
+    claims.unclaimed = creates.filter((c) => !taken.has(c));
     return claims;
   }
 }

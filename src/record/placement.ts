@@ -65,9 +65,18 @@ export function requestPlacer(run: RunResult): RequestPlacer | undefined {
   return placerOf(w, suiteSetupId(run));
 }
 
-/** A window holding another entirely (a parent test around its subtests) is setup, not a spec beside them. */
+/**
+ * A parent test around its subtests (`TestX` around `TestX/case`), or a `Test_` function around the
+ * whole suite it runs, is setup, not a spec beside them. A long spec merely overlapping shorter
+ * ones in parallel is neither.
+ */
 function isParent(s: SpecWindow, all: readonly SpecWindow[]): boolean {
-  return all.some((o) => o !== s && o.test !== s.test && s.start <= o.start && o.end <= s.end && (s.start < o.start || o.end < s.end));
+  const inside = (o: SpecWindow) => o !== s && o.test !== s.test && s.start <= o.start && o.end <= s.end;
+  const held = all.filter(inside);
+  if (held.length === 0) return false;
+  if (held.some((o) => o.test.startsWith(`${s.test}/`))) return true;
+  const others = all.filter((o) => o !== s && o.test !== s.test && !o.suiteNode);
+  return others.length > 1 && others.every(inside);
 }
 
 export function placerOf(w: Windows, setupId: TestId): RequestPlacer {

@@ -79,3 +79,21 @@ test('the hint tells what to do', () => {
   assert.match(DELETED_NAMESPACE_HINT, /stop the manager and wait/);
   assert.match(DELETED_NAMESPACE_HINT, /scope the manager's cache to the spec's namespace/);
 });
+
+test('specs that ran in parallel: the record\'s creator is a guess with its candidates, and the run says so once', () => {
+  const tenancyCase = entry.run.cases.find((c) => c.id === leaker);
+  const previous = [...entry.run.cases].filter((c) => c.node !== 'suite-setup' && (c.endedAt ?? 0) <= (tenancyCase?.startedAt ?? 0)).sort((a, b) => (b.endedAt ?? 0) - (a.endedAt ?? 0))[0];
+  assert.ok(tenancyCase && previous);
+  // The spec before the tenancy spec stretched over it, as if the two ran on two Ginkgo processes.
+  const parallel = { ...entry.run, cases: entry.run.cases.map((c) => (c.id === previous.id ? { ...c, endedAt: (tenancyCase.endedAt as number) - 1 } : c)) };
+  const recordOf = () => Object.values(entry.record?.envtest ?? {})[0]?.entries;
+  const guessed = envtestRunLeaks(evidence, parallel, DEFAULT_NOISE_RULES, () => undefined, recordOf).flat();
+  const tenancyLeaks = guessed.filter((l) => l.namespace.startsWith('modelcache-tenant-'));
+  assert.ok(tenancyLeaks.length === 3 && tenancyLeaks.every((l) => l.recordCreate?.placement === 'parallel' && l.attribution === 'approximate' && l.candidates?.length === 2));
+  assert.deepEqual(tenancyLeaks[0]?.candidates, [leaker, previous.id], 'the latest to start first');
+  const report = buildReport({ ...log, runs: [{ ...entry, run: parallel, leaks: guessed }] }, new Date(0));
+  const notices = report.runs[0]?.warnings?.filter((w) => w.includes('specs ran in parallel')) ?? [];
+  assert.equal(notices.length, 1);
+  assert.match(notices[0] ?? '', /3 leaked object\(s\) are given to the likeliest/);
+  assert.equal(report.attribution?.guessed, 3);
+});

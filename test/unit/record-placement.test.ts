@@ -73,6 +73,11 @@ test('parallel specs (overlapping windows): the latest to start is the guess, ev
   const inA = requests.find((e) => isMutating(e) && e.requestReceivedTimestamp > (a.startedAt as number) + 1 && e.requestReceivedTimestamp < (a.endedAt as number)) as RecordEntry;
   assert.ok(inA, 'the first spec sent a mutating request');
   assert.deepEqual(placer?.entry(inA), { test: b.id, basis: 'parallel', certain: false, candidates: [b.id, a.id] });
+  // A long spec holding a short one entirely is still a parallel spec, not a parent test.
+  const held: RunResult = { ...run, cases: run.cases.map((c) => (c.id === b.id ? { ...c, startedAt: (a.startedAt as number) + 1, endedAt: (a.endedAt as number) - 1 } : c)) };
+  const heldPlacer = requestPlacer(held);
+  assert.equal(heldPlacer?.parallel, true);
+  assert.equal(heldPlacer?.entry(inA).basis, 'parallel');
 });
 
 test('a request just after a spec ended (its in-process manager still at work) is that spec\'s, approximate; long after the last, the teardown\'s', () => {
