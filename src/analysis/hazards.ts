@@ -28,11 +28,22 @@ export function huntHazards(ctx: HuntContext): HazardHunt[] {
   const candidates = findHazards(runs, ctx.records).slice(0, MAX_REPORTED_HAZARDS);
   let probing = 0;
   return candidates.map((candidate) => {
-    const firedBefore = candidate.meetings.some((m) => m.fired && !m.probe) || ctx.links.some((l) => l.victim === candidate.second && l.polluter === candidate.first && objectKey(l.object) === objectKey(candidate.object));
+    const firedBefore = candidate.meetings.some((m) => m.fired && !m.probe) || firedInPlannedRuns(ctx, candidate);
     const plan = firedBefore || probing >= ctx.options.maxHazards ? undefined : planFor(ctx, candidate);
     if (plan) probing += 1;
     return replay(ctx, candidate, firedBefore, plan);
   });
+}
+
+/**
+ * Whether a planned run already showed it: the record links the second spec's failure to the
+ * first through this object, or (a state dependence) the second spec failed after its read of
+ * the name found nothing, where the first creates it.
+ */
+function firedInPlannedRuns(ctx: HuntContext, h: HazardCandidate): boolean {
+  const key = objectKey(h.object);
+  if (h.kind === 'state-dependence') return ctx.readMisses.some((m) => m.reader === h.second && m.creators.includes(h.first) && objectKey(m.object) === key);
+  return ctx.links.some((l) => l.victim === h.second && l.polluter === h.first && objectKey(l.object) === key);
 }
 
 /** The planner's key of a hazard probe (its share of the budget is counted by it). */

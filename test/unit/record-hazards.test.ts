@@ -133,4 +133,12 @@ test('a spec that reads a name another spec created is a state dependence, probe
   const [plan] = planProbes({ runs: [r], framework: 'ginkgo', records, maxProbes: 5 });
   assert.equal(plan?.purpose, 'hazard');
   assert.deepEqual(plan?.tests, [V]);
+
+  // In another run V ran without P, its read found nothing, and it failed: the hazard has fired, no probe needed.
+  const without = withTimes(run('001', 8, [['ModelCache serving warms the iris2 cache for inference', 'failed'], ['filler', 'passed']]));
+  const missed: PlacedRecord = { run: '001', requests: [{ at: (without.cases[0]?.startedAt ?? 0) + 5, spec: V, verb: 'get', code: 404, actor: 'test', object: cm }] };
+  const [fired] = analyzeHazards({ runs: [r, without], records: [...records, missed] });
+  assert.equal(fired?.kind, 'state-dependence');
+  assert.equal(fired?.outcome, 'fired');
+  assert.deepEqual(fired?.probes.runs, []);
 });
