@@ -275,7 +275,9 @@ function timeline(report: Report, tests: TestIndex, victim: TestReport, run: Run
       const left = viaLeaks(report, polluter.via)
         .map((leak) => `<div class="leaked">left ${leakChip(leak)}${leak.runs.includes(run.id) ? ' <span class="muted">still there after this run</span>' : ''}</div>`)
         .join('');
-      items.push(`<li><div class="step polluter"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag ${polluter.confirmed ? 'confirmed' : 'suspected'}">polluter${polluter.confirmed ? ', confirmed' : ''}</span></div>${left}</div></li>`);
+      // The run whose record proved the link shows the chain under the polluter.
+      const chain = polluter.link?.run === run.id ? `<div class="leaked"><span class="muted">the record:</span> ${t(chainText(polluter.link))}</div>` : '';
+      items.push(`<li><div class="step polluter"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag ${polluter.confirmed ? 'confirmed' : 'suspected'}">polluter${polluter.confirmed ? ', confirmed' : ''}</span></div>${left}${chain}</div></li>`);
     } else if (cleaners.has(id)) {
       fold();
       items.push(`<li><div class="step cleaner"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag">cleaner</span></div></div></li>`);

@@ -18,7 +18,7 @@ const QUOTA = 'Controller Suite :: Tenant quota creates the default ResourceQuot
 const T = Date.UTC(2026, 11, 7, 5, 0, 0);
 
 const link: RecordLink = {
-  run: '003',
+  run: '001',
   victim: VICTIM,
   polluter: POLLUTER,
   object: { group: 'cache.kubeflake.dev', resource: 'modelcaches', namespace: 'default', name: 'iris2' },
@@ -85,8 +85,8 @@ test('the JSON contract accepts the record extensions', () => {
 
 test('markdown: the polluter says the record decided it, the chain has its timings, the diagram carries them, hazards have their section', () => {
   const md = renderMarkdown(withRecordEvidence());
-  assert.match(md, /\*\*Polluter\*\* \(proven from the record of run 003; probes: fails 4 of 6 after it\): <code>ModelCache lifecycle evicts the iris2 cache on delete<\/code>/);
-  assert.match(md, /\*\*Chain\*\* \(record of run <code>003<\/code>\): <code>ModelCache lifecycle evicts the iris2 cache on delete<\/code> deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms; the victim's create was refused at \+40 ms \(409 AlreadyExists, 2 refusals\) while it was terminating; gone at \+180 ms \(its finalizer removed\)/);
+  assert.match(md, /\*\*Polluter\*\* \(proven from the record of run 001; probes: fails 4 of 6 after it\): <code>ModelCache lifecycle evicts the iris2 cache on delete<\/code>/);
+  assert.match(md, /\*\*Chain\*\* \(record of run <code>001<\/code>\): <code>ModelCache lifecycle evicts the iris2 cache on delete<\/code> deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms; the victim's create was refused at \+40 ms \(409 AlreadyExists, 2 refusals\) while it was terminating; gone at \+180 ms \(its finalizer removed\)/);
   const diagram = /```mermaid\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
   assert.match(diagram, /\|deletes, held 180 ms\|/);
   assert.doesNotMatch(diagram, /ModelCache default\/iris2/, 'the leaked iris2 is the record object: drawn once');
@@ -99,17 +99,19 @@ test('markdown: the polluter says the record decided it, the chain has its timin
 
 test('html: a Chain row with the timings, the deciding evidence, and a Hazards section in the navigation', () => {
   const html = renderHtml(withRecordEvidence());
-  assert.match(html, /<span class="muted">proven from the record of run 003; probes: fails 4 of 6 after it<\/span>/);
-  assert.match(html, /<dt>Chain<\/dt><dd><span class="muted">record of run <code>003<\/code>:<\/span> <span class="name"[^>]*>ModelCache lifecycle evicts the iris2 cache on delete<\/span> deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms; the victim&#39;s create was refused at \+40 ms/);
+  assert.match(html, /<span class="muted">proven from the record of run 001; probes: fails 4 of 6 after it<\/span>/);
+  assert.match(html, /<dt>Chain<\/dt><dd><span class="muted">record of run <code>001<\/code>:<\/span> <span class="name"[^>]*>ModelCache lifecycle evicts the iris2 cache on delete<\/span> deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms; the victim&#39;s create was refused at \+40 ms/);
   assert.match(html, /<a href="#hazards">Hazards<\/a>/);
   assert.match(html, /<section id="hazards"><h2>Hazards<\/h2>/);
   assert.match(html, /<span class="tag fail">fired<\/span>/);
   assert.match(html, /<span class="tag suspected">never fired<\/span>/);
+  // The failing order of run 001 shows the chain under its polluter.
+  assert.match(html, /<b>run 001<\/b>[\s\S]*?<div class="leaked"><span class="muted">the record:<\/span> deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms/);
 });
 
 test('terminal: one chain line under the polluter, and the hazards', () => {
   const text = renderTerminal(withRecordEvidence(), { color: false, width: 400 });
-  assert.match(text, /after {2}ModelCache lifecycle evicts the iris2 cache on delete \(proven from the record of run 003; probes: fails 4 of 6 after it\)/);
+  assert.match(text, /after {2}ModelCache lifecycle evicts the iris2 cache on delete \(proven from the record of run 001; probes: fails 4 of 6 after it\)/);
   const chain = text.split('\n').filter((l) => /^\s+chain {2}/.test(l));
   assert.equal(chain.length, 1);
   assert.match(chain[0] ?? '', /deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms; the victim's create was refused at \+40 ms/);
