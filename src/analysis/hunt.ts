@@ -3,7 +3,11 @@
 // the verdicts (to read the conclusion) consume the same replay, so they never disagree. A probe
 // is only planned when no probe run with the same plan exists.
 //
-// Conservative by design: a polluter (or state-setter) is confirmed only by the alone control
+// The record first: when the API server's record of a failing run shows another spec put the
+// object the failure names in the victim's way (record/links.ts), that run proves the polluter;
+// probes then only measure the rates (huntByRecord).
+//
+// Otherwise conservative by design: a polluter (or state-setter) is confirmed only by the alone control
 // (the victim passes alone; the brittle test fails alone), at least two pair probes showing the
 // telling outcome, and enough evidence that a plain flake would produce it with chance below a
 // bound (chance.ts). A race need not fire in every pair probe: the pair's rate is compared with
