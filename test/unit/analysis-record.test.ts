@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import type { RunResult } from '../../src/model.ts';
 import { analyze } from '../../src/analysis/verdicts.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
-import { DEFAULT_HUNT_OPTIONS } from '../../src/analysis/hunt.ts';
+import { DEFAULT_HUNT_OPTIONS, huntContext, huntFor } from '../../src/analysis/hunt.ts';
+import { gatherEvidence } from '../../src/analysis/evidence.ts';
 import { triesFor } from '../../src/analysis/chance.ts';
 import type { PlacedRecord } from '../../src/record/links.ts';
 import { id, pass, plannedRuns, plainFlake, raceVictim, simulate, type Oracle } from './analysis-sim.ts';
@@ -128,4 +129,29 @@ test('a failure the record does not link is hunted by probes as before, and says
   assert.equal(v?.verdict, 'order-dependent');
   assert.equal(v?.polluters[0]?.decidedBy, 'probes');
   assert.equal(v?.polluters[0]?.link, undefined);
+});
+
+test('reads count: a spec whose GET of a name found nothing in its failing runs has the spec that creates that name as a linked state-setter candidate', () => {
+  const S = id('ModelCache platform defaults publishes the default shard count for tenants');
+  const B = id('ModelCache provisioning sizes a new cache from the platform defaults');
+  const tests = [S, B, ...FILLERS.slice(0, 4)];
+  const brittle: Oracle = (t, before) => (t === B && !before.includes(S) ? { status: 'failed', failure: { message: 'Expected <int>: 0 to equal <int>: 3' } } : pass);
+  const runs = plannedRuns(tests, brittle, 8, 321).map(withTimes);
+  const cm = { group: '', resource: 'configmaps', namespace: 'modelcache-system', name: 'modelcache-defaults' };
+  const records: PlacedRecord[] = runs.map((r) => {
+    const at = (t: string) => r.cases.find((c) => c.id === t)?.startedAt ?? 0;
+    const sRan = r.order.indexOf(S) >= 0 && r.order.indexOf(S) < r.order.indexOf(B);
+    return {
+      run: r.id,
+      requests: [
+        { at: at(S) + 5, spec: S, verb: 'create', code: 201, actor: 'test' as const, object: cm },
+        { at: at(B) + 5, spec: B, verb: 'get', code: sRan ? 200 : 404, actor: 'test' as const, object: cm },
+      ].sort((a, b) => a.at - b.at),
+    };
+  });
+  assert.ok(runs.some((r) => r.cases.some((c) => c.id === B && c.status === 'failed')) && runs.some((r) => r.cases.some((c) => c.id === B && c.status === 'passed')));
+  const withRecord = huntFor(huntContext(gatherEvidence(runs), {}, [], records), B);
+  const blind = huntFor(huntContext(gatherEvidence(runs)), B);
+  assert.equal(withRecord.setterCandidates.find((c) => c.test === S)?.leakLinked, true);
+  assert.equal(blind.setterCandidates.find((c) => c.test === S)?.leakLinked, false);
 });
