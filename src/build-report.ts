@@ -3,7 +3,8 @@
 
 import { isAbsolute, relative, sep } from 'node:path';
 import type { LeakReport, Report, RunNotice, TestReport } from './model.ts';
-import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
+import { analyze, analyzeHazards, clusterFailures, reportVerdict } from './analysis/index.ts';
+import { placedRecords } from './record/placed.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
@@ -23,13 +24,17 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const runs = mergeRuns(all);
   const leaks = mergeLeaks(settleAmbiguous(runs.map((entry) => entry.leaks)));
   const framework = first?.record.framework ?? 'generic';
-  const tests = analyze({
+  const input = {
     ...first?.record.options,
     runs: runs.map((entry) => entry.run),
     framework,
     command: first?.record.command,
     leaks,
-  })
+    // The API server's record: links failures to objects' histories, and shows latent hazards.
+    records: placedRecords(runs),
+  };
+  const hazards = analyzeHazards(input);
+  const tests = analyze(input)
     .map((test) => relativePaths(test, first?.record.root))
     .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test));
   return {
@@ -41,7 +46,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
-    verdict: reportVerdict(tests, errors),
+    verdict: reportVerdict(tests, errors, hazards),
     version,
     generatedAt: now.toISOString(),
     ...(errors.length ? { errors } : {}),
@@ -50,6 +55,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
     ...controlPlanesOf(runs, first?.record.cwd, first?.record.auditRecord ?? false),
+    ...(hazards.length ? { hazards } : {}),
   };
 }
 

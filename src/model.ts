@@ -274,7 +274,7 @@ export type TimelineEntry = TimelineEvent | WatchLagSample;
 /** A plan for a focused rerun that analysis asks the pipeline to execute. */
 export interface ProbePlan {
   /** Why: confirm a polluter, a state-setter or a cleaner; check the victim alone; bisect. */
-  purpose: 'polluter' | 'alone' | 'cleaner' | 'state-setter' | 'bisect';
+  purpose: 'polluter' | 'alone' | 'cleaner' | 'state-setter' | 'bisect' | 'hazard';
   /** The victim (or brittle test) the probe is about. */
   subject: TestId;
   /** The tests to run (focus). The subject is always one of them. */
@@ -287,6 +287,8 @@ export interface ProbePlan {
   hypothesis: string;
   /** Repetition of the same probe (same tests and seed) to confirm a result; 1 when absent. */
   attempt?: number;
+  /** Extension: run this probe under CPU pressure (a latent hazard whose window is short fires more often so). */
+  stress?: 'cpu';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,6 +323,97 @@ export interface PolluterReport {
   via: number[];
   /** Extension: the victim's outcomes in the probes that ran this polluter then it (a race fails in some only). */
   after?: ProbeRate;
+  /**
+   * Extension: what confirmed it. 'record': the API server's record of one failing run links the
+   * two through an object (`link`); 'probes': the statistics of pair probes and alone controls.
+   */
+  decidedBy?: 'record' | 'probes';
+  /** Extension: the record's link between polluter and victim, from the failing run that proves it. */
+  link?: RecordLink;
+}
+
+/** Extension: an object as the API server's record names it (the REST resource, not the kind). */
+export interface RecordedObject {
+  /** API group; "" for the core group. */
+  group: string;
+  resource: string;
+  namespace?: string;
+  name: string;
+  /** The envtest instance whose API server it lives in; absent for kubeflake's own cluster. */
+  plane?: string;
+}
+
+/**
+ * Extension: a failure linked, through the API server's record of the run it happened in, to the
+ * history of the object it names. Times are the server's, epoch milliseconds (microseconds as the fraction).
+ */
+export interface RecordLink {
+  /** The run whose record shows it. */
+  run: string;
+  victim: TestId;
+  /** The spec whose request made the object stand in the victim's way. */
+  polluter: TestId;
+  object: RecordedObject;
+  /**
+   * What the object was when the victim's request was refused: 'terminating' (the polluter deleted
+   * it and a finalizer still held it), 'present' (the polluter created it and never deleted it),
+   * 'deleted' (the polluter deleted it: the victim's request found nothing), 'modified' (the
+   * polluter wrote it between the victim's read and its write).
+   */
+  state: 'terminating' | 'present' | 'deleted' | 'modified';
+  /** The failure kind of the victim's failure that named the object. */
+  failure: FailureKind;
+  createdBy?: TestId;
+  createdAt?: number;
+  /** When the polluter's delete (or, for 'modified', its write) was answered. */
+  deletedAt?: number;
+  /** The victim's own refused request: its first, and how many were refused in all. */
+  refusedAt: number;
+  refusal: { verb: string; code: number; reason?: string; message?: string };
+  refusals: number;
+  /** When the object was finally gone: the write that removed its last finalizer, or (upper bounds) its watch deletion event, a request on it answered 404, the next successful create. */
+  goneAt?: number;
+  goneBy?: 'finalizer-removed' | 'watch' | 'not-found' | 'next-create';
+  /** Milliseconds from the delete to the victim's refusal, and from the refusal to the object gone. */
+  margins: { deletedToRefusedMs?: number; refusedToGoneMs?: number };
+}
+
+/**
+ * Extension: a latent hazard found in the record of passing runs: `first` leaves an object held
+ * (terminating, a finalizer pending) past its own end, or creates a name, and `second` creates,
+ * reads, or expects absent that same name. Reported as a warning while it never fired; one that
+ * fired is a finding with its evidence.
+ */
+export interface HazardReport {
+  /** The spec that leaves the object (held past its end, or created). */
+  first: TestId;
+  /** The spec that touches the same name. */
+  second: TestId;
+  object: RecordedObject;
+  /** 'terminating': first leaves it held past its end; 'state-dependence': second reads what first created. */
+  kind: 'terminating' | 'state-dependence';
+  /** How the second spec touches the name. */
+  access: 'create' | 'read' | 'expects-absent';
+  /** The longest time the object stayed held after the first spec ended, over the runs that showed it (ms). */
+  windowMs?: number;
+  /** Every run where the two met (first before second), with the near-miss margin: ms from the object gone to the second's request (negative: it hit the held object). */
+  meetings: HazardMeeting[];
+  /** The probes spent on it (the pair back to back, repeated), and how they came out. */
+  probes: { runs: string[]; failed: string[]; stress: boolean };
+  /** 'fired': the second spec hit the held object (or failed after the first in a probe); 'held-off': it met it and never fired; 'unmet': never met. */
+  outcome: 'fired' | 'held-off' | 'unmet';
+}
+
+/** Extension: one run in which the two specs of a hazard met. */
+export interface HazardMeeting {
+  run: string;
+  probe: boolean;
+  /** ms from the first spec's end to the object gone (its window in this run), when both are known. */
+  windowMs?: number;
+  /** ms from the object gone to the second spec's request; negative when the request came while it was held. */
+  marginMs?: number;
+  /** The second spec's request hit the held object (refused) in this run. */
+  fired: boolean;
 }
 
 /** Extension: how often a test failed in a series of probes. */
@@ -533,6 +626,8 @@ export interface Report {
   attribution?: AttributionSummary;
   /** Extension: which mode each package ran in (its own envtest control plane, or kubeflake's cluster). */
   controlPlanes?: PackageControlPlane[];
+  /** Extension: latent hazards found in the API server's record (pairs of specs meeting on one object name), with their windows, margins and probes. */
+  hazards?: HazardReport[];
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

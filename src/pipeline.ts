@@ -27,6 +27,7 @@ import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
+import { placedRecords } from './record/placed.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
@@ -149,6 +150,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         framework: log.record.framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
+        records: placedRecords(log.runs),
       });
       if (plans.length === 0) break;
       for (const plan of plans) {
@@ -156,7 +158,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         const id = settings.shard ? `probe-s${settings.shard.index + 1}-${runId(probeIndex++)}` : runId(probeIndex++, true);
         presenter.detail(`${id}: ${plan.hypothesis}`);
         const subject = log.tests().get(plan.subject)?.name ?? plan.subject;
-        await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject})` });
+        await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject}${plan.stress ? `, under stress ${plan.stress}` : ''})` });
       }
     }
   } catch (error) {
@@ -242,7 +244,8 @@ function observer(context: ObserverContext) {
           env: { KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
           focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
           reportGlob: settings.reportGlob,
-          stress: settings.stress,
+          // A hazard probe asks for CPU pressure when its window is short.
+          stress: plan?.stress ?? settings.stress,
           goflags: settings.goflags,
           onOutput: presenter.detail,
         });

@@ -458,19 +458,19 @@ export function attribute(
     const rootUid = born.has(o.uid) ? rootOwner(o.uid, born) : o.uid;
     const root = born.get(rootUid);
     const recorded = fromRecord(rootUid);
-    if (!root && !recorded) return leak;
-    if (!root && recorded) {
+    if (!root) {
+      if (!recorded) return leak;
       // No creation time nor watch event, but the record holds its create.
       name(leak, creatorsOfRecord(recorded), 'exact');
       leak.evidence = 'record';
       leak.recordCreate = recordCreateOf(recorded);
       return leak;
     }
-    const rootRef = (root as Birth).ref;
+    const rootRef = root.ref;
     const maker = rootRef.namespace ? makers.get(rootRef.namespace) : undefined;
     const own = rootRef.kind === 'Namespace' && !rootRef.namespace ? makers.get(rootRef.name) : undefined;
     // The record's own create of the root decides before the namespace it lies in.
-    const who = recorded ? creatorsOfRecord(recorded) : maker ?? own ?? place(root as Birth);
+    const who = recorded ? creatorsOfRecord(recorded) : maker ?? own ?? place(root);
     if (!who) return leak;
     if (rootUid !== o.uid) {
       name(leak, who, 'owner');
@@ -486,9 +486,8 @@ export function attribute(
       name(leak, who, w.precision);
       leak.evidence = 'namespace';
     } else {
-      const rough = (root as Birth).rough;
-      name(leak, who, rough ? 'approximate' : w.precision);
-      leak.evidence = rough ? 'creation-time' : 'watch';
+      name(leak, who, root.rough ? 'approximate' : w.precision);
+      leak.evidence = root.rough ? 'creation-time' : 'watch';
     }
     return leak;
   });

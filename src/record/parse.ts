@@ -34,6 +34,7 @@ export interface RecordParserOptions {
 const MAX_PROBLEMS = 5;
 /** A line longer than this is no Metadata-level event (those are a few kB): counted, not held. */
 const MAX_LINE = 1 << 20;
+const OVERLONG = 'a line over 1 MiB (no Metadata-level audit event is that long)';
 
 export class RecordParser {
   readonly #keep: ((entry: RecordEntry) => boolean) | undefined;
@@ -59,7 +60,7 @@ export class RecordParser {
         this.#overlong = false;
         this.#lineNumber += 1;
         this.#record.lines += 1;
-        this.#bad('a line over 1 MiB (no Metadata-level audit event is that long)');
+        this.#bad(OVERLONG);
         continue;
       }
       this.#line(line);
@@ -94,6 +95,7 @@ export class RecordParser {
     this.#lineNumber += 1;
     if (!line.trim()) return;
     this.#record.lines += 1;
+    if (line.length > MAX_LINE) return this.#bad(OVERLONG);
     const event = parseEvent(line);
     if (!event) return this.#bad('not JSON');
     const entry = entryOf(event);

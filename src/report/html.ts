@@ -24,6 +24,7 @@ import {
   type TestIndex,
 } from './findings.ts';
 import { escapeHtml, formatDuration, oneLine, plural, truncate, visibleControls } from './text.ts';
+import { chainText, decidedText, hazardText } from './record-text.ts';
 
 /** Rows in the matrix: every finding and related test, then stable tests up to this many rows. */
 const MATRIX_ROWS = 400;
@@ -40,6 +41,20 @@ function pre(text: string): string {
   return escapeHtml(visibleControls(text.replace(/\r\n|\r/g, '\n')));
 }
 
+/** Latent hazards from the record: warnings while they never fired, findings once they did. */
+function hazardsSection(report: Report, tests: TestIndex): string {
+  const hazards = report.hazards ?? [];
+  if (!hazards.length) return '';
+  const name = (id: string): string => tests.name(id);
+  const rows = hazards.map((h) => {
+    const tag = h.outcome === 'fired' ? '<span class="tag fail">fired</span>' : `<span class="tag suspected">${h.outcome === 'held-off' ? 'never fired' : 'never met'}</span>`;
+    return `<li>${tag} ${testName(tests, h.first, 80)} → ${testName(tests, h.second, 80)}<br><span class="muted">${t(hazardText(h, name))}</span></li>`;
+  });
+  return `<section><h2>Hazards</h2>
+<p class="muted">Pairs of specs that meet on one object name, found in the API server's record of the runs: one leaves the object held (terminating) past its own end, or creates what the other reads. A hazard that never fired is a warning, with its measured window and margins; one that fired is a finding.</p>
+<ul class="hazards">${rows.join('\n')}</ul></section>`;
+}
+
 export function renderHtml(report: Report): string {
   const tests = indexTests(report);
   const findings = findingTests(report);
@@ -50,6 +65,7 @@ export function renderHtml(report: Report): string {
     ['heatmap', 'Heatmap', matrixSection(report, tests, findings)],
     ['timelines', 'Failing orders', timelinesSection(report, tests, findings)],
     ['details', 'Details', findings.length ? cardsSection(report, tests, findings) : ''],
+    ['hazards', 'Hazards', hazardsSection(report, tests)],
     ['leaks', 'Leaks', report.leaks.length ? leaksSection(report, tests) : ''],
     ['cleanup', 'Cleanup', cleanupSection(report)],
     ['runs', 'Runs', runsSection(report, tests)],
@@ -259,7 +275,9 @@ function timeline(report: Report, tests: TestIndex, victim: TestReport, run: Run
       const left = viaLeaks(report, polluter.via)
         .map((leak) => `<div class="leaked">left ${leakChip(leak)}${leak.runs.includes(run.id) ? ' <span class="muted">still there after this run</span>' : ''}</div>`)
         .join('');
-      items.push(`<li><div class="step polluter"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag ${polluter.confirmed ? 'confirmed' : 'suspected'}">polluter${polluter.confirmed ? ', confirmed' : ''}</span></div>${left}</div></li>`);
+      // The run whose record proved the link shows the chain under the polluter.
+      const chain = polluter.link?.run === run.id ? `<div class="leaked"><span class="muted">the record:</span> ${t(chainText(polluter.link))}</div>` : '';
+      items.push(`<li><div class="step polluter"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag ${polluter.confirmed ? 'confirmed' : 'suspected'}">polluter${polluter.confirmed ? ', confirmed' : ''}</span></div>${left}${chain}</div></li>`);
     } else if (cleaners.has(id)) {
       fold();
       items.push(`<li><div class="step cleaner"><div><span class="pos">#${index + 1}</span> ${testName(tests, id, 90)} <span class="tag">cleaner</span></div></div></li>`);
@@ -289,7 +307,8 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
   for (const p of test.polluters) {
     const probe = provingProbe(report, test.id, p.test, 'polluter');
     const proof = probe ? ` — probe <code>${t(probe.id)}</code> (seed ${probe.seed}) ran it first, then this test ${probe.failed.includes(test.id) ? 'failed' : 'passed'}` : '';
-    rows.push(['Polluter', `${testName(tests, p.test)} <span class="tag ${p.confirmed ? 'confirmed' : 'suspected'}">${p.confirmed ? 'confirmed' : 'suspected'}</span>${proof}`]);
+    rows.push(['Polluter', `${testName(tests, p.test)} <span class="tag ${p.confirmed ? 'confirmed' : 'suspected'}">${p.confirmed ? 'confirmed' : 'suspected'}</span>${p.decidedBy === 'record' || p.after ? ` <span class="muted">${t(decidedText(p))}</span>` : ''}${p.decidedBy === 'record' ? '' : proof}`]);
+    if (p.link) rows.push(['Chain', `<span class="muted">record of run <code>${t(p.link.run)}</code>:</span> ${testName(tests, p.test, 80)} ${t(chainText(p.link))}`]);
     for (const leak of viaLeaks(report, p.via)) rows.push(['Leaked object', leakDetail(leak)]);
   }
   for (const s of test.stateSetters) {

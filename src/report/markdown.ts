@@ -22,6 +22,7 @@ import {
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
 import { damageSentence } from '../ingest/damage.ts';
+import { chainEdges, chainText, decidedText, hazardText } from './record-text.ts';
 
 /** GitHub rejects issue and PR comment bodies longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -150,6 +151,8 @@ function compose(view: View, limits: Limits): string {
     }
     if (limits.victims > 0) blocks.push(...victimSections(view, limits));
   }
+  const hazards = hazardsSection(view, limits.victims);
+  if (hazards) blocks.push(hazards);
   if (report.leaks.length && limits.leaks > 0) blocks.push(leaksTable(view, limits.leaks));
   else if (report.leaks.length) blocks.push(`**Leaked objects:** ${report.leaks.length.toLocaleString('en-US')}; ${fullReport(view)}.`);
   const quarantine = quarantineSection(view, limits.findings);
@@ -294,8 +297,17 @@ function mermaid(view: View, maxEdges: number): string | undefined {
     const v = testNode(victim.id, 'victim');
     for (const p of victim.polluters) {
       const arrow = p.confirmed ? '-->' : '-.->';
-      const leaks = viaLeaks(view.report, p.via);
-      if (!leaks.length) add({ from: testNode(p.test, 'polluter'), to: v, arrow, label: 'pollutes' });
+      // A leak that is the record's own object is drawn once, as the record's (with its timings).
+      const leaks = viaLeaks(view.report, p.via).filter((l) => !p.link || l.name !== p.link.object.name || (l.namespace || '') !== (p.link.object.namespace ?? ''));
+      // The record's transient object, with its timings: polluter -> object -> victim.
+      if (p.link) {
+        const o = p.link.object;
+        const node: DiagramNode = { key: `r:${o.plane ?? ''}/${o.resource}/${o.namespace ?? ''}/${o.name}`, label: `${o.resource} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`, shape: 'object', role: 'leak' };
+        const timing = chainEdges(p.link);
+        add({ from: testNode(p.test, 'polluter'), to: node, arrow, label: timing.fromPolluter });
+        add({ from: node, to: v, arrow, label: timing.toVictim });
+      }
+      if (!leaks.length && !p.link) add({ from: testNode(p.test, 'polluter'), to: v, arrow, label: 'pollutes' });
       for (const leak of leaks) {
         const l: DiagramNode = { key: `l:${view.report.leaks.indexOf(leak)}`, label: leakName(leak), shape: 'object', role: 'leak' };
         add({ from: testNode(p.test, 'polluter'), to: l, arrow, label: leak.terminating ? 'leaves terminating' : 'leaves' });
@@ -333,6 +345,23 @@ function mermaid(view: View, maxEdges: number): string | undefined {
   return hidden > 0 ? `${out.join('\n')}\n\n_The diagram shows ${shown.length} of ${edges.size.toLocaleString('en-US')} links._` : out.join('\n');
 }
 
+/** Latent hazards from the record: warnings while they never fired, findings once they did. */
+function hazardsSection(view: View, max: number): string | undefined {
+  const hazards = view.report.hazards ?? [];
+  if (!hazards.length) return undefined;
+  const fired = hazards.filter((h) => h.outcome === 'fired').length;
+  const head = `**Hazards** (${hazards.length.toLocaleString('en-US')}${fired ? `, ${fired} fired` : ''}): pairs of specs that meet on one object name, from the API server's record`;
+  if (max <= 0) return `${head}; ${fullReport(view)}.`;
+  const name = (id: string): string => view.tests.name(id);
+  const lines = [head, ''];
+  for (const h of hazards.slice(0, max)) {
+    const mark = h.outcome === 'fired' ? '❌ **fired**' : '⚠️';
+    lines.push(`- ${mark} ${mdCode(truncate(name(h.first), 120))} → ${mdCode(truncate(name(h.second), 120))}: ${mdText(truncate(hazardText(h, name), 600))}`);
+  }
+  if (hazards.length > max) lines.push('', more(view, hazards.length - max, 'hazards'));
+  return lines.join('\n');
+}
+
 function victimSections(view: View, limits: Limits): string[] {
   const shown = view.findings.slice(0, limits.victims);
   const sections = shown.map((t) => victimSection(view, t, limits.message));
@@ -363,7 +392,8 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   const items: string[] = [];
   for (const p of test.polluters.slice(0, 5)) {
     const probe = provingProbe(report, test.id, p.test, 'polluter');
-    items.push(`- **Polluter** (${p.confirmed ? 'confirmed' : 'suspected'}): ${mdCode(truncate(view.tests.name(p.test), 200))}${probe ? ` — ${probeProof(probe, test, 'before')}` : ''}`);
+    items.push(`- **Polluter** (${mdText(decidedText(p))}): ${mdCode(truncate(view.tests.name(p.test), 200))}${probe && p.decidedBy !== 'record' ? ` — ${probeProof(probe, test, 'before')}` : ''}`);
+    if (p.link) items.push(`  - **Chain** (record of run ${mdCode(p.link.run)}): ${mdCode(truncate(view.tests.name(p.test), 120))} ${mdText(truncate(chainText(p.link), 400))}`);
     for (const leak of viaLeaks(report, p.via)) items.push(`  - **Leaked object:** ${leakDescription(leak)}`);
   }
   for (const s of test.stateSetters.slice(0, 5)) {

@@ -7,6 +7,7 @@ import { VERDICTS } from '../verdict-table.ts';
 import { describeCreator, findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
 import { damageSentence } from '../ingest/damage.ts';
+import { chainText, decidedText, hazardText } from './record-text.ts';
 
 export interface TerminalOptions {
   /** Use ANSI colours (the CLI decides from isTTY / NO_COLOR and passes it in). */
@@ -55,7 +56,8 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     if (loc) detail('at', loc);
     for (const p of test.polluters.slice(0, 3)) {
       const probe = provingProbe(report, test.id, p.test, 'polluter');
-      detail('after', `${tests.name(p.test)} (${p.confirmed ? `confirmed${probe ? ` by ${probe.id}` : ''}` : 'suspected'})`);
+      detail('after', `${tests.name(p.test)} (${p.decidedBy === 'record' ? decidedText(p) : p.confirmed ? `confirmed${probe ? ` by ${probe.id}` : ''}` : 'suspected'})`);
+      if (p.link) detail('chain', chainText(p.link));
       for (const leak of viaLeaks(report, p.via)) {
         const state = [leak.terminating ? 'terminating' : '', leak.finalizers.length ? `finalizers ${leak.finalizers.join(', ')}` : ''].filter(Boolean).join(', ');
         detail('via', `${leakName(leak)}${state ? ` (${state})` : ''}`);
@@ -87,6 +89,13 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
       out.push(`  ${padCodePoints(names[i]!, nameWidth)}  ${fit(rest, width - nameWidth - 4)}`);
     });
     if (report.leaks.length > shown.length) out.push(`  …and ${plural(report.leaks.length - shown.length, 'more leaked object')}`);
+  }
+
+  const hazards = report.hazards ?? [];
+  if (hazards.length) {
+    const fired = hazards.filter((h) => h.outcome === 'fired').length;
+    out.push('', paint('bold', `Hazards (${hazards.length}${fired ? `, ${fired} fired` : ''})`));
+    for (const h of hazards.slice(0, MAX_LEAKS)) out.push(`  ${h.outcome === 'fired' ? paint('red', 'fired') : paint('yellow', 'warn ')} ${fit(hazardText(h, (id) => tests.name(id)), width - 9)}`);
   }
 
   const { cleanup } = report;

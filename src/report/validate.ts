@@ -46,6 +46,9 @@ const int: Check = (v, p, c) => {
 const nonNegative: Check = (v, p, c) => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(c, p, 'a number ≥ 0', v);
 };
+const num: Check = (v, p, c) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail(c, p, 'a number', v);
+};
 
 function nullable(check: Check): Check {
   return (v, p, c) => {
@@ -86,7 +89,7 @@ const FAILURE_KINDS = [
   'NamespaceTerminating', 'EventuallyTimeout', 'ConsistentlyFailed', 'ContextDeadline', 'Timeout', 'Panic',
   'ConnectionRefused', 'BuildFailure', 'AssertionFailed', 'Unknown',
 ] as const;
-const PURPOSES = ['polluter', 'alone', 'cleaner', 'state-setter', 'bisect'] as const;
+const PURPOSES = ['polluter', 'alone', 'cleaner', 'state-setter', 'bisect', 'hazard'] as const;
 const ORDER_SOURCES = ['ginkgo-json', 'junit-times', 'junit-document', 'unknown'] as const;
 
 const objectRef = record({ apiVersion: str, kind: str, name: str }, { namespace: str, uid: str });
@@ -102,11 +105,27 @@ const run = record(
   },
 );
 
+const recordedObject = record({ group: str, resource: str, name: str }, { namespace: str, plane: str });
+const recordLink = record(
+  {
+    run: str, victim: str, polluter: str, object: recordedObject, state: oneOf(['terminating', 'present', 'deleted', 'modified']),
+    failure: oneOf(FAILURE_KINDS), refusedAt: nonNegative, refusal: record({ verb: str, code: int }, { reason: str, message: str }), refusals: count,
+    margins: record({}, { deletedToRefusedMs: num, refusedToGoneMs: num }),
+  },
+  { createdBy: str, createdAt: nonNegative, deletedAt: nonNegative, goneAt: nonNegative, goneBy: oneOf(['finalizer-removed', 'watch', 'not-found', 'next-create']) },
+);
+const hazard = record({
+  first: str, second: str, object: recordedObject, kind: oneOf(['terminating', 'state-dependence']), access: oneOf(['create', 'read', 'expects-absent']),
+  meetings: list(record({ run: str, probe: bool, fired: bool }, { windowMs: num, marginMs: num })),
+  probes: record({ runs: list(str), failed: list(str), stress: bool }),
+  outcome: oneOf(['fired', 'held-off', 'unmet']),
+}, { windowMs: num });
+
 const test = record(
   {
     id: str, name: str, suite: str, file: str, line: count, verdict: oneOf(ALL_VERDICTS), passed: count, failed: count,
     failureKinds: list(oneOf(FAILURE_KINDS)),
-    polluters: list(record({ test: str, confirmed: bool, via: list(count) })),
+    polluters: list(record({ test: str, confirmed: bool, via: list(count) }, { decidedBy: oneOf(['record', 'probes']), link: recordLink })),
     cleaners: list(str), stateSetters: list(str), reproduce: str,
   },
   {
@@ -133,6 +152,7 @@ const report = record(
   {
     version: str, generatedAt: str, errors: list(str),
     failureClusters: list(record({ signature: str, kind: oneOf(FAILURE_KINDS), example: str, tests: list(str), count: count })),
+    hazards: list(hazard),
   },
 );
 

@@ -51,7 +51,7 @@ test('the motivating case: B fails only after A; probes confirm A as its pollute
   const reports = analyze({ runs: hunt.runs, framework: 'ginkgo', command: ['ginkgo', '-r', './...'], leaks: [irisLeak] });
   const b = reports.find((r) => r.id === B);
   assert.equal(b?.verdict, 'order-dependent');
-  assert.deepEqual(b?.polluters, [{ test: A, confirmed: true, via: [0], after: { failed: 2, runs: 2 } }], 'A then B failed in both pair probes');
+  assert.deepEqual(b?.polluters, [{ test: A, confirmed: true, via: [0], after: { failed: 2, runs: 2 }, decidedBy: 'probes' }], 'A then B failed in both pair probes');
   assert.equal(b?.alone?.failed, 0, 'B never failed alone');
   assert.equal(b?.reproduceTries, 1, 'a polluter that fires every time reproduces in one try');
   assert.deepEqual(b?.failureKinds, ['BeingDeleted']);

@@ -111,7 +111,7 @@ test('order-dependent: alone passes, the polluter then the victim fails (every t
   assert.deepEqual(purposes, ['alone:1', 'polluter:2', 'polluter:2']);
   const v = verdictOf(runs, V, { falseAlarmBound: 1 });
   assert.equal(v?.verdict, 'order-dependent');
-  assert.deepEqual(v?.polluters, [{ test: A, confirmed: true, via: [], after: { failed: 2, runs: 2 } }]);
+  assert.deepEqual(v?.polluters, [{ test: A, confirmed: true, via: [], after: { failed: 2, runs: 2 }, decidedBy: 'probes' }]);
   assert.equal(v?.why, 'failed in 2/4 runs, every time after A; A then V failed in 2 of 2 probes; alone it passed in 1 of 1 probe');
   // With the default bound, two agreeing probes over four runs are not enough: no verdict yet.
   assert.equal(verdictOf(runs, V)?.verdict, 'flaky');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HuntLog, runLeaks } from '../../src/hunt-log.ts';
-import { summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { attribute, summarizeAttribution } from '../../src/cluster/attribution.ts';
 import { timelineEvents } from '../../src/cluster/watch.ts';
 import { RecordAttribution } from '../../src/record/attribution.ts';
 import { RecordIndex } from '../../src/record/creates.ts';
@@ -106,4 +106,19 @@ test('the victim\'s refused create is in the record with its code and reason, af
   const victim = testId(truth.suite, 'ModelCache serving warms the iris2 cache for inference');
   assert.equal(placer?.entry(deleted as { requestReceivedTimestamp: number }).test, polluter);
   assert.equal(placer?.entry(refused).test, victim);
+});
+
+test('an object a controller made for a leaked one follows its owner, whose own create the record gives', () => {
+  const after = JSON.parse(readFileSync(join(dir, 'runs', '000', 'after.json'), 'utf8')) as Snapshot;
+  const iris2 = after.objects.find((o) => o.kind === 'ModelCache' && o.name === 'iris2');
+  assert.ok(iris2);
+  // A shard ConfigMap the controller would make for the cache, created a second after it (late in the run).
+  const shard = {
+    apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'iris2-shard-0', uid: 'b5d1c8f2-0c2e-4d55-9d5e-3d0f3a1c2b7e', resource: 'configmaps', namespaced: true,
+    creationTimestamp: new Date(Date.parse(iris2.creationTimestamp ?? '') + 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
+    ownerReferences: [{ apiVersion: iris2.apiVersion, kind: iris2.kind, name: iris2.name, uid: iris2.uid, controller: true }],
+  };
+  const [leak] = attribute([shard, iris2], entry.timeline, entry.run, { record }).filter((l) => l.name === 'iris2-shard-0');
+  const polluter = testId(truth.suite, 'ModelCache lifecycle evicts the iris2 cache on delete');
+  assert.deepEqual([leak?.createdBy, leak?.attribution, leak?.evidence, leak?.owner?.name, leak?.recordCreate?.match], [polluter, 'owner', 'owner', 'iris2', 'name']);
 });

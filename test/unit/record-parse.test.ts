@@ -116,3 +116,15 @@ test('reading from disk: a run folder\'s records, none where no control plane ke
   assert.equal(run?.envtest[instanceId]?.entries.length, lines.length);
   assert.equal(await readRunRecord(runFolder, []), undefined);
 });
+
+test('a line too long to be a Metadata-level event is counted and dropped without being held, in any chunking', () => {
+  const huge = 'x'.repeat((1 << 20) + 10);
+  const damaged = [lines[0], huge, lines[1]].join('\n') + '\n';
+  for (const size of [4096, damaged.length]) {
+    const parser = new RecordParser();
+    for (let i = 0; i < damaged.length; i += size) parser.push(damaged.slice(i, i + size));
+    const record = parser.end();
+    assert.deepEqual([record.entries.length, record.skipped, record.cut], [2, 1, false], `chunks of ${size}`);
+    assert.match(record.problems[0] ?? '', /line 2 skipped: a line over 1 MiB/);
+  }
+});
