@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { HuntLog } from '../../src/hunt-log.ts';
-import { readEnvtestEvidence } from '../../src/cluster/envtest.ts';
+import { readEnvtestEvidence } from '../../src/envtest/evidence.ts';
 import { timelineEvents } from '../../src/cluster/watch.ts';
 import { birthOf, creatorsOf, lagProfile, specWindows } from '../../src/cluster/attribution.ts';
 import { RecordAttribution } from '../../src/record/attribution.ts';
