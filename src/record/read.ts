@@ -8,7 +8,7 @@ import { hasRecord, type RunRecord } from './run-record.ts';
 import { files } from '../results.ts';
 
 /** The record's file name, in a run folder (the cluster kubeflake provisioned) and in each envtest instance's folder. */
-export const RECORD_FILE = 'audit.jsonl';
+export const RECORD_FILE = files.audit;
 
 /** Reads a record file; undefined when there is none (that control plane had no record: an existing cluster). */
 export async function readRecord(file: string, options: RecordParserOptions = {}): Promise<AuditRecord | undefined> {
