@@ -50,6 +50,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
     ...controlPlanesOf(runs, first?.record.cwd),
+    ...(first?.record.clusterReleasedAfter ? { clusterReleasedAfter: first.record.clusterReleasedAfter } : {}),
   };
 }
 

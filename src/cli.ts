@@ -12,7 +12,8 @@ import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLoc
 
 const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes controller test suites
 
-  kubeflake run [--runs N] [--framework F] [--cluster local|kind|existing] [--results DIR]
+  kubeflake run [--runs N] [--framework F] [--cluster auto|local|kind|existing]
+                [--use-existing-cluster] [--results DIR]
                 [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
                 [--seed S] [--max-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]

@@ -43,6 +43,8 @@ export interface HuntRecord {
   mergedFrom?: string[];
   /** Whether runs were watched (a run's empty timeline means something only then). */
   watch?: boolean;
+  /** The run after which the provided cluster was let go: every package had started its own envtest. */
+  clusterReleasedAfter?: string;
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */

@@ -3,7 +3,8 @@
 // never rename a field.
 
 export type Framework = 'ginkgo' | 'go' | 'generic';
-export type ClusterKind = 'kind' | 'local' | 'existing';
+/** Extension: `none` is a hunt that made no cluster (no existing-cluster mode: every suite ran its own envtest). */
+export type ClusterKind = 'kind' | 'local' | 'existing' | 'none';
 
 /**
  * A test's stable identity across runs: suite + full name, never order or label position. The id
@@ -485,6 +486,11 @@ export interface Report {
   attribution?: AttributionSummary;
   /** Extension: which mode each package ran in (its own envtest control plane, or kubeflake's cluster). */
   controlPlanes?: PackageControlPlane[];
+  /**
+   * Extension: the run after which kubeflake let the cluster it provided go (`cluster` names it),
+   * because every package had started its own envtest: the later runs had no shared cluster.
+   */
+  clusterReleasedAfter?: string;
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

@@ -8,7 +8,7 @@
 // process group and times the shutdown hold to the millisecond on every runner.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { arch as hostArch, platform as hostPlatform, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -486,7 +486,7 @@ async function missingBinaries(dir: string): Promise<string[]> {
 export interface EnvtestAssetsRequest {
   /** KUBEBUILDER_ASSETS as the user set it: used as it is, only wrapped. */
   given?: string;
-  /** kubeflake's own binaries (tools/build.sh), where it builds the local control plane. */
+  /** Builds etcd and kube-apiserver from Go modules (tools/build.sh): only when the release archives are unreachable. */
   localBinaries?: () => Promise<string>;
   /** The envtest release to download ("1.33", "1.33.2", "latest"); default: the one matching the suite's go.mod. */
   kubernetesVersion?: string;
@@ -496,6 +496,8 @@ export interface EnvtestAssetsRequest {
   nodePath: string;
   holdMs?: number;
   log?: (line: string) => void;
+  /** What a person should see before it starts: a download, or a build because the download is unreachable. */
+  progress?: (line: string) => void;
   /** The release index, replaceable in tests. */
   indexUrl?: string;
 }
@@ -509,8 +511,8 @@ export interface ProvidedEnvtestAssets extends WrappedAssets {
 
 /**
  * KUBEBUILDER_ASSETS for the hunt, wrapped: the user's folder when set; else the release the user
- * asked for; else kubeflake's own binaries where it builds them; else the envtest release that
- * matches the suite's client-go, from the archives setup-envtest uses.
+ * asked for; else the envtest release that matches the suite's client-go, from the archives
+ * setup-envtest uses (cached); and only when those are unreachable, kubeflake's own build.
  */
 export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promise<ProvidedEnvtestAssets | undefined> {
   let realDir: string;
@@ -522,19 +524,29 @@ export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promi
   if (request.given) {
     realDir = request.given;
     source = `KUBEBUILDER_ASSETS (${request.given})`;
-  } else if (!request.kubernetesVersion && request.localBinaries) {
-    realDir = await request.localBinaries();
-    source = `kubeflake's control-plane binaries (${realDir})`;
   } else {
     const version = request.kubernetesVersion ?? (goMod === undefined ? undefined : kubernetesVersionOfGoMod(goMod)) ?? 'latest';
+    let unreachable: ReleaseUnreachable | undefined;
     const release = await envtestReleaseAssets({
       version,
       cacheDir: request.cacheDir,
       ...(request.indexUrl ? { indexUrl: request.indexUrl } : {}),
       ...(request.log ? { log: request.log } : {}),
+      ...(request.progress ? { progress: request.progress } : {}),
+    }).catch((error: unknown) => {
+      // A version the user asked for is not replaced by another one built here.
+      if (!(error instanceof ReleaseUnreachable) || request.kubernetesVersion || !request.localBinaries) throw error;
+      unreachable = error;
+      return undefined;
     });
-    realDir = release.dir;
-    source = `the envtest ${release.version} release${release.cached ? ' (cached)' : ''}`;
+    if (release) {
+      realDir = release.dir;
+      source = `the envtest ${release.version} release${release.cached ? ' (cached)' : ''}`;
+    } else {
+      (request.progress ?? request.log)?.(`envtest: the release archives are unreachable (${unreachable?.reachFailure}): building etcd and kube-apiserver from Go modules instead`);
+      realDir = await request.localBinaries!();
+      source = `kubeflake's build from Go modules (${realDir}), the release archives being unreachable`;
+    }
   }
   const workDir = await mkdtemp(join(tmpdir(), 'kubeflake-envtest-'));
   try {
@@ -558,6 +570,19 @@ async function nearestGoMod(dir: string): Promise<string | undefined> {
 // Envtest release archives (what setup-envtest downloads), for runners without kubeflake's build.
 
 export const ENVTEST_INDEX_URL = 'https://raw.githubusercontent.com/kubernetes-sigs/controller-tools/HEAD/envtest-releases.yaml';
+/** The index is small: a network that has not answered in this long is offline for our purpose (a build follows). */
+export const INDEX_TIMEOUT_MS = 8_000;
+const ARCHIVE_TIMEOUT_MS = 300_000;
+
+/** The release index or archive could not be reached at all (no network, DNS, timeout): the caller may build instead. */
+export class ReleaseUnreachable extends Error {
+  /** "raw.githubusercontent.com: ENOTFOUND": what failed, without the advice. */
+  reachFailure: string;
+  constructor(url: string, failure: string, options: { cause: unknown }) {
+    super(`cannot reach ${url} (${failure}). Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`, options);
+    this.reachFailure = `${new URL(url).host}: ${failure}`;
+  }
+}
 
 /** The index setup-envtest reads: Kubernetes version -> archive name -> sha512 and URL. */
 export interface EnvtestIndex {
@@ -629,6 +654,8 @@ export interface ReleaseOptions {
   os?: string;
   arch?: string;
   log?: (line: string) => void;
+  /** Said before a download starts (a person waits for it). */
+  progress?: (line: string) => void;
 }
 
 /**
@@ -645,19 +672,29 @@ export async function envtestReleaseAssets(options: ReleaseOptions): Promise<{ d
     if (existsSync(join(dir, '.verified'))) return { dir, version: exact.join('.'), cached: true };
   }
   const indexUrl = options.indexUrl ?? ENVTEST_INDEX_URL;
+  let indexText: string;
+  try {
+    indexText = await fetchText(indexUrl, INDEX_TIMEOUT_MS);
+  } catch (error) {
+    // Offline: a release of the wanted version unpacked earlier serves as well as a new download.
+    const cached = error instanceof ReleaseUnreachable ? cachedRelease(options.cacheDir, options.version, os, arch) : undefined;
+    if (!cached) throw error;
+    log(`${(error as Error).message}; using the envtest ${cached.version} release cached earlier`);
+    return cached;
+  }
   // Every scalar a string: a hex hash of digits only must not turn into a number.
-  const index = parseYaml(await fetchText(indexUrl), { schema: 'failsafe' }) as EnvtestIndex;
+  const index = parseYaml(indexText, { schema: 'failsafe' }) as EnvtestIndex;
   if (!index || typeof index !== 'object' || !index.releases) throw new Error(`${indexUrl} is not an envtest release index (no "releases")`);
   const archive = pickEnvtestArchive(index, options.version, os, arch);
   const dir = join(options.cacheDir, 'envtest', `${archive.version}-${os}-${arch}`);
   if (existsSync(join(dir, '.verified'))) return { dir, version: archive.version, cached: true };
 
-  log(`downloading envtest ${archive.version} (${archive.name})`);
+  (options.progress ?? log)(`downloading envtest ${archive.version} (${archive.name}, sha512-checked) from ${new URL(archive.url).host}`);
   await mkdir(join(options.cacheDir, 'envtest'), { recursive: true });
   const download = join(options.cacheDir, 'envtest', `.${archive.name}.${process.pid}`);
   const unpack = `${dir}.partial-${process.pid}`;
   try {
-    await fetchToFile(archive.url, download);
+    await fetchToFile(archive.url, download, ARCHIVE_TIMEOUT_MS);
     const actual = await sha512File(download);
     if (actual !== archive.sha512) {
       throw new Error(`${archive.name} from ${archive.url} does not match the index's sha512 (expected ${archive.sha512.slice(0, 16)}..., got ${actual.slice(0, 16)}...): ` +
@@ -691,24 +728,48 @@ export async function envtestReleaseAssets(options: ReleaseOptions): Promise<{ d
   return { dir, version: archive.version, cached: false };
 }
 
-async function fetchText(url: string): Promise<string> {
-  const response = await fetchOk(url);
+/** The newest verified release in the cache that matches a wanted version ("1.33", "1.33.2", "latest"). */
+function cachedRelease(cacheDir: string, wanted: string, os: string, arch: string): { dir: string; version: string; cached: true } | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(join(cacheDir, 'envtest'));
+  } catch {
+    return undefined;
+  }
+  const index: EnvtestIndex = { releases: {} };
+  for (const name of names) {
+    const match = /^(\d+\.\d+\.\d+)-([a-z0-9]+)-([a-z0-9]+)$/.exec(name);
+    if (match && existsSync(join(cacheDir, 'envtest', name, '.verified'))) {
+      index.releases[`v${match[1]}`] = { [`envtest-v${match[1]}-${match[2]}-${match[3]}.tar.gz`]: { hash: '-', selfLink: name } };
+    }
+  }
+  try {
+    const archive = pickEnvtestArchive(index, wanted, os, arch);
+    return { dir: join(cacheDir, 'envtest', archive.url), version: archive.version, cached: true };
+  } catch {
+    return undefined;
+  }
+}
+
+async function fetchText(url: string, timeoutMs: number): Promise<string> {
+  const response = await fetchOk(url, timeoutMs);
   return response.text();
 }
 
-async function fetchOk(url: string): Promise<Response> {
+async function fetchOk(url: string, timeoutMs: number): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
+    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    throw new Error(`cannot download ${url}: ${(error as Error).message}. Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`, { cause: error });
+    const failure = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new ReleaseUnreachable(url, failure, { cause: error });
   }
   if (!response.ok) throw new Error(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
   return response;
 }
 
-async function fetchToFile(url: string, file: string): Promise<void> {
-  const response = await fetchOk(url);
+async function fetchToFile(url: string, file: string, timeoutMs: number): Promise<void> {
+  const response = await fetchOk(url, timeoutMs);
   await writeFile(file, Buffer.from(await response.arrayBuffer()));
 }
 
