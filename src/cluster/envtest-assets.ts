@@ -543,7 +543,7 @@ export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promi
       realDir = release.dir;
       source = `the envtest ${release.version} release${release.cached ? ' (cached)' : ''}`;
     } else {
-      (request.progress ?? request.log)?.(`envtest: the release archives are unreachable (${unreachable?.reachFailure}): building etcd and kube-apiserver from Go modules instead`);
+      (request.progress ?? request.log)?.(`envtest: the release archives are unreachable (${unreachable?.reachFailure}): using etcd and kube-apiserver built from Go modules instead`);
       realDir = await request.localBinaries!();
       source = `kubeflake's build from Go modules (${realDir}), the release archives being unreachable`;
     }
