@@ -98,7 +98,7 @@ test('envtest assets offline: the unreachable index fails fast, the build is sai
   });
   assert.ok(Date.now() - started < 5_000, 'an unreachable index costs no long timeout');
   assert.equal(events.length, 2);
-  assert.match(events[0]!, /^envtest: the release archives are unreachable \(127\.0\.0\.1:\d+: ECONNREFUSED\): building etcd and kube-apiserver from Go modules instead$/);
+  assert.match(events[0]!, /^envtest: the release archives are unreachable \(127\.0\.0\.1:\d+: ECONNREFUSED\): using etcd and kube-apiserver built from Go modules instead$/);
   assert.equal(events[1], 'build started');
   assert.match(provided?.source ?? '', /^kubeflake's build from Go modules \(.*built\), the release archives being unreachable$/);
   await provided?.remove();
