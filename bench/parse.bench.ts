@@ -135,8 +135,8 @@ async function measure(parser: Parser, file: string): Promise<Measure> {
 async function child(parser: Parser, file: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Load the parser's code before the baseline so only parsing is measured.
-  const { parseReport } = await import('../src/junit/parse.ts');
-  const { parseCommand } = await import('../src/junit/cli.ts');
+  const { parseReport } = await import('../src/ingest/parse.ts');
+  const { parseCommand } = await import('../src/ingest/cli.ts');
   const { XMLParser } = await import('fast-xml-parser');
   gc?.();
   const rssBefore = process.memoryUsage().rss;

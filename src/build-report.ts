@@ -2,15 +2,15 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, TestReport } from './model.ts';
+import type { LeakReport, Report, RunNotice, TestReport } from './model.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
-import { summarizeDamage } from './junit/damage.ts';
+import { summarizeDamage } from './ingest/damage.ts';
 import { stressedReproduce } from './runner/stress.ts';
 import { timelineEvents } from './cluster/watch.ts';
-import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './cluster/envtest.ts';
+import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './envtest/evidence.ts';
 
 export const version = '0.1.0';
 
@@ -37,7 +37,8 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     command: (first?.record.command ?? []).join(' '),
     framework,
     cluster: first?.record.cluster ?? 'existing',
-    runs: runs.map((entry) => runReport(entry, runNotices(entry, first?.record.watch ?? true))),
+    // A run with no cluster snapshotted (none was made, or it was let go) had no cluster to watch.
+    runs: runs.map((entry) => runReport(entry, runNotices(entry, (first?.record.watch ?? true) && entry.observed))),
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
@@ -64,8 +65,11 @@ function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined): P
   return modes.length ? { controlPlanes: modes } : {};
 }
 
-/** What the report says about a run beyond its own warnings: an empty timeline, envtest problems. */
-function runNotices(entry: LoggedRun, watched: boolean): string[] {
+/**
+ * What the report says about a run beyond its runner's warnings, each with its kind: an empty
+ * timeline, envtest control planes seen empty, envtest problems. The live hunt logs the same.
+ */
+export function runNotices(entry: LoggedRun, watched: boolean): RunNotice[] {
   const instances = entry.envtest ?? [];
   const empty = emptyTimelineNotice({
     run: entry.run.id,
@@ -74,7 +78,12 @@ function runNotices(entry: LoggedRun, watched: boolean): string[] {
     instances,
     watched,
   });
-  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings];
+  // The envtest module words the notice for a person; which case it is follows from what it was given.
+  const emptyKind: RunNotice['kind'] = instances.length > 0 ? 'envtest-unseen' : 'empty-timeline';
+  return [
+    ...(empty ? [{ kind: emptyKind, message: empty }] : []),
+    ...describeInstances(entry.run.id, instances).warnings.map((message): RunNotice => ({ kind: 'envtest-problem', message })),
+  ];
 }
 
 /**
@@ -115,8 +124,9 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
-  const warnings = [...run.warnings, ...notices];
+function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly RunNotice[] = []): Report['runs'][number] {
+  // Notices stay in `warnings` too, where readers of earlier reports find them.
+  const warnings = [...run.warnings, ...notices.map((notice) => notice.message)];
   return {
     id: run.id,
     seed: run.seed,
@@ -129,6 +139,7 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: reado
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(notices.length ? { notices: [...notices] } : {}),
     ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };

@@ -12,8 +12,8 @@ import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, run
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
 import { attribute, attributeDeleted } from './cluster/attribution.ts';
-import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './cluster/envtest.ts';
-import { ingestRun, loadRun } from './junit/run.ts';
+import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './envtest/evidence.ts';
+import { ingestRun, loadRun } from './ingest/run.ts';
 
 /** What the hunt was asked to do and the options it ran under: `hunt.json`. */
 export interface HuntRecord {

@@ -5,22 +5,23 @@
 // `kubeflake report DIR` builds it from the log on disk.
 
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { Framework, ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
-import type { Settings } from './settings.ts';
+import type { ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
+import { SettingsError, type Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
-import { buildReport } from './build-report.ts';
+import { buildReport, runNotices } from './build-report.ts';
 import { chooseCluster, dockerOnPath, idleClusterAfterFirstRun, provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
-import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './cluster/envtest-assets.ts';
-import { describeInstances, emptyTimelineNotice, observeEnvtest, packageModes, packagesOfRun, readEnvtestEvidence } from './cluster/envtest.ts';
+import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
+import { describeInstances, packageModes, packagesOfRun, readEnvtestEvidence } from './envtest/evidence.ts';
+import { observeEnvtest } from './envtest/observe.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
@@ -35,10 +36,10 @@ import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTerminal } from './report/terminal.ts';
+import { validateReport } from './report/validate.ts';
 
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
-  let framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework;
   // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
   const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
@@ -50,7 +51,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
   });
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,
-    framework,
+    // The record owns the framework: the first run may correct it (afterFirstRun), and everything reads it there.
+    framework: settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework,
     cluster: wanted.cluster ?? 'none',
     cwd: settings.cwd,
     root: repositoryRoot(settings.cwd),
@@ -97,7 +99,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     }
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster?.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, shared, framework, log, envtest };
+    const context: ObserverContext = { settings: cluster?.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, shared, log, envtest };
     const observe = observer(context);
     // What the first run showed decides the rest: what framework really runs, whether any run can
     // report at all, and whether the provided cluster is used by any test.
@@ -105,7 +107,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       const decision = firstRunStop({
         runDir: relative(log.record.root ?? settings.cwd, runDir(settings.resultsDir, entry.run.id)) || '.',
         command: settings.command.join(' '),
-        style: driveStyleOf(commandStyle(framework, settings.command), settings.command),
+        style: driveStyleOf(commandStyle(log.record.framework, settings.command), settings.command),
         started: meta.exitCode !== null || meta.signal !== null || meta.timedOut,
         exitCode: meta.exitCode,
         timedOut: meta.timedOut,
@@ -117,12 +119,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         program: detectExecutable(programWord(settings.command) ?? '', settings.cwd, settings.testEnv.PATH ?? ''),
       });
       if (decision.stop) throw new Error(`${decision.reason}. ${decision.todo}`);
-      const seen = frameworkAfterFirstRun(framework, meta.testBinaries ?? []);
-      if (seen !== framework) {
+      const seen = frameworkAfterFirstRun(log.record.framework, meta.testBinaries ?? []);
+      if (seen !== log.record.framework) {
         presenter.info(`framework: ${seen} (the first run ran ${seen} suites through go test)`);
-        framework = seen;
         log.record.framework = seen;
-        context.framework = seen;
       }
       const packages = packageModes([{ id: entry.run.id, packages: packagesOfRun(entry.run, settings.cwd), instances: entry.envtest ?? [] }]);
       if (cluster && context.shared) {
@@ -163,7 +163,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       const plans = planProbes({
         ...options,
         runs: log.runs.map((entry) => entry.run),
-        framework,
+        framework: log.record.framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
       });
@@ -197,7 +197,6 @@ interface ObserverContext {
   presenter: Presenter;
   /** The cluster kubeflake provided, while it is in use: absent with none, or once the first run showed no test uses it. */
   shared?: SharedCluster;
-  framework: Framework;
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
   envtest?: ProvidedEnvtestAssets;
@@ -277,7 +276,7 @@ function observer(context: ObserverContext) {
           probe: plan !== undefined,
           plan,
           command: settings.command,
-          framework: context.framework,
+          framework: log.record.framework,
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
@@ -310,9 +309,7 @@ function observer(context: ObserverContext) {
     const clusterGone = after?.errors.some((error) => error.resource === '*') ?? false;
     const envtestEvidence = await readEnvtestEvidence(dir);
     const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
-    const watched = settings.watch && shared ? timelineEvents(timeline).length : undefined;
-    const empty = emptyTimelineNotice({ run: id, tests: run.cases.length, clusterEvents: watched ?? 0, instances: entry.envtest ?? [], watched: watched !== undefined });
-    for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
+    for (const notice of runNotices(entry, settings.watch && entry.observed)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
       // Without the API server there is nothing to clean, attribute or run against.
@@ -350,6 +347,19 @@ export async function rebuildReport(dirs: string[]): Promise<Report> {
   const logs: HuntLog[] = [];
   for (const dir of dirs) logs.push(await HuntLog.load(dir));
   return buildReport(logs);
+}
+
+/** A report.json someone wrote (another kubeflake, a shard, a hand edit), checked against the v1 contract before anything renders it. */
+export async function readReportFile(file: string): Promise<Report> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new SettingsError(`cannot read ${file} as a report: ${(error as Error).message}`);
+  }
+  const checked = validateReport(value);
+  if (!checked.ok) throw new SettingsError(`${file} is not a kubeflake report:\n  ${checked.errors.join('\n  ')}`);
+  return checked.report;
 }
 
 export async function writeReportFiles(report: Report, resultsDir: string, jsonFile?: string): Promise<void> {

@@ -10,6 +10,9 @@
 //                                                       binary its record and raw reports (frameworks/go-exec.ts)
 //     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
 //     baseline.json                                     a run taken over from a shard: that shard's baseline
+//     envtest.json                                      the run's envtest instances (envtest/observe.ts)
+//     envtest/<instance>/instance.json                  one envtest instance: what kubeflake recorded about it,
+//       baseline.json, after.json, timeline.jsonl       and its snapshots and events, as for the cluster
 //   results/report.json, report.md, report.html
 //   results/github-event.json    the pull request a run was for (the fork-safe publisher reads it)
 
@@ -34,6 +37,11 @@ export const files = {
   after: 'after.json',
   timeline: 'timeline.jsonl',
   cleanup: 'cleanup.json',
+  /** The run's envtest instances, and one folder each under envtestDir (envtest/observe.ts). */
+  envtestSummary: 'envtest.json',
+  envtestDir: 'envtest',
+  /** What kubeflake recorded about one envtest instance, in its folder beside its baseline, after and timeline. */
+  instance: 'instance.json',
   /** A pull_request run's PR (number, head SHA), for a workflow_run publisher: data only, a fork wrote it. */
   githubEvent: 'github-event.json',
 } as const;

@@ -16,6 +16,7 @@ import type {
   TestReport,
   Verdict,
 } from '../model.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntOptions, type Suspect, type Tally } from './hunt.ts';
@@ -31,7 +32,6 @@ export interface AnalysisInput extends Partial<HuntOptions> {
   leaks?: LeakReport[];
 }
 
-const VERDICT_ORDER: Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky', 'stable', 'skipped'];
 /** Unconfirmed polluter suspects are listed only above this order score. */
 const SUSPECT_SCORE = 0.5;
 
@@ -78,12 +78,12 @@ export function analyze(input: AnalysisInput): TestReport[] {
     report.why = readable(evidence, explain(evidence, id, t, verdict, hunt, leaks) + tries);
     reports.push(report);
   }
-  return reports.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  return reports.sort((a, b) => VERDICTS[a.verdict].rank - VERDICTS[b.verdict].rank);
 }
 
 /** The report's overall verdict: findings win; without findings, errors (or no tests at all) mean no clean bill. */
 export function reportVerdict(tests: Pick<TestReport, 'verdict'>[], errors: readonly string[] = []): Report['verdict'] {
-  if (tests.some((t) => t.verdict !== 'stable' && t.verdict !== 'skipped')) return 'findings';
+  if (tests.some((t) => VERDICTS[t.verdict].finding)) return 'findings';
   if (errors.length > 0 || tests.length === 0) return 'error';
   return 'clean';
 }

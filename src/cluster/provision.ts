@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterKind, PackageControlPlane } from '../model.ts';
 import { localControlPlaneBinaries, startLocalCluster } from './local.ts';
-import { envtestReleaseAssets, ReleaseUnreachable } from './envtest-assets.ts';
+import { envtestReleaseAssets, ReleaseUnreachable } from '../envtest/release.ts';
 import { connectKube } from './kube.ts';
 import { ensureKind } from './kind-install.ts';
 import {

@@ -11,13 +11,16 @@ import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envtestReleaseAssets, goPlatform, provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_SCRIPT, type EnvtestShimStop, type WrappedAssets } from '../../src/cluster/envtest-assets.ts';
-import { envtestRunLeaks, observeEnvtest, readEnvtestEvidence, type EnvtestInstance } from '../../src/cluster/envtest.ts';
+import { provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_CONFIG, type WrappedAssets } from '../../src/envtest/assets.ts';
+import { envtestReleaseAssets, goPlatform } from '../../src/envtest/release.ts';
+import type { EnvtestShimStop } from '../../src/envtest/kube-apiserver-shim.ts';
+import { envtestRunLeaks, readEnvtestEvidence, type EnvtestInstance } from '../../src/envtest/evidence.ts';
+import { observeEnvtest } from '../../src/envtest/observe.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import { readTimeline } from '../../src/results.ts';
 import { timelineEvents } from '../../src/cluster/watch.ts';
-import { parseReport } from '../../src/junit/parse.ts';
-import { mergeReports } from '../../src/junit/run.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { mergeReports } from '../../src/ingest/run.ts';
 import { runProcess } from '../../src/exec.ts';
 import { testId, type LeakReport, type RunResult } from '../../src/model.ts';
 import { testBinaries } from '../support/cluster.ts';
@@ -242,14 +245,14 @@ test('a KUBEBUILDER_ASSETS the suite\'s tooling sets (a Makefile\'s setup-envtes
   const again = await wrapAssetsOfBinary(env, process.execPath);
   assert.ok(first.KUBEBUILDER_ASSETS && first.KUBEBUILDER_ASSETS !== own);
   assert.deepEqual(again, first);
-  assert.ok(existsSync(join(first.KUBEBUILDER_ASSETS, SHIM_SCRIPT)));
-  assert.match(readFileSync(join(first.KUBEBUILDER_ASSETS, SHIM_SCRIPT), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
+  assert.ok(existsSync(join(first.KUBEBUILDER_ASSETS, SHIM_CONFIG)));
+  assert.match(readFileSync(join(first.KUBEBUILDER_ASSETS, SHIM_CONFIG), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
   assert.equal(readFileSync(join(first.KUBEBUILDER_ASSETS, '.kubeflake-token'), 'utf8').trim(), wrapped.token);
   assert.deepEqual(await wrapAssetsOfBinary(wrapped.env, process.execPath), {}, 'kubeflake\'s own folder is left as it is');
   // envtest takes TEST_ASSET_KUBE_APISERVER over KUBEBUILDER_ASSETS: that binary is wrapped too.
   const single = await wrapAssetsOfBinary({ ...wrapped.env, TEST_ASSET_KUBE_APISERVER: join(own, 'kube-apiserver') }, process.execPath);
   assert.deepEqual(Object.keys(single), ['TEST_ASSET_KUBE_APISERVER']);
-  assert.match(readFileSync(join(single.TEST_ASSET_KUBE_APISERVER!, '..', SHIM_SCRIPT), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
+  assert.match(readFileSync(join(single.TEST_ASSET_KUBE_APISERVER!, '..', SHIM_CONFIG), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
   assert.deepEqual(await wrapAssetsOfBinary({ KUBEBUILDER_ASSETS: own }, process.execPath), {}, 'no hunt observing: nothing to do');
 });
 
@@ -317,7 +320,7 @@ test('envtest release archives: picked from the index, sha512-verified, unpacked
       const provided = await provideEnvtestAssets({ cwd: join(suite, 'internal', 'controller'), cacheDir, indexUrl, nodePath: process.execPath });
       assert.equal(provided?.source, 'the envtest 1.34.1 release (cached)');
       assert.equal(provided?.realDir, got.dir);
-      assert.ok(existsSync(join(provided.dir, SHIM_SCRIPT)));
+      assert.ok(existsSync(join(provided.dir, SHIM_CONFIG)));
       await provided.remove();
       assert.ok(!existsSync(provided.dir), 'the wrapped folder and its token are gone');
       writeFileSync(join(suite, 'go.mod'), 'module example.test/lib\n\nrequire k8s.io/client-go v0.34.3\n');

@@ -4,15 +4,8 @@
 import { shellWord as shellQuote } from '../../src/frameworks/patterns.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  apiServerEndpoint,
-  isInformationalCall,
-  kubernetesVersionOfGoMod,
-  pickEnvtestArchive,
-  withKubeflakeTokenFile,
-  withSecurePort,
-  type EnvtestIndex,
-} from '../../src/cluster/envtest-assets.ts';
+import { apiServerEndpoint, isInformationalCall, withKubeflakeTokenFile, withSecurePort } from '../../src/envtest/api-server-args.ts';
+import { kubernetesVersionOfGoMod, pickEnvtestArchive, type EnvtestIndex } from '../../src/envtest/release.ts';
 import {
   emptyTimelineNotice,
   envtestRunLeaks,
@@ -22,7 +15,7 @@ import {
   runOfPackage,
   type EnvtestEvidence,
   type EnvtestInstance,
-} from '../../src/cluster/envtest.ts';
+} from '../../src/envtest/evidence.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import type { RunResult, Snapshot, SnapshotObject, TestCase, TimelineEvent } from '../../src/model.ts';
 

@@ -11,7 +11,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../../src/exec.ts';
-import { envtestReleaseAssets, goPlatform, provideEnvtestAssets, ReleaseUnreachable } from '../../src/cluster/envtest-assets.ts';
+import { envtestReleaseAssets, goPlatform, ReleaseUnreachable } from '../../src/envtest/release.ts';
+import { provideEnvtestAssets } from '../../src/envtest/assets.ts';
 import { localControlPlaneBinaries } from '../../src/cluster/local.ts';
 
 const { os, arch } = goPlatform();

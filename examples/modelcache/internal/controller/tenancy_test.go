@@ -38,9 +38,13 @@ var _ = Describe("ModelCache tenancy", Label("tenancy"), func() {
 		}
 		Expect(k8sClient.Create(ctx, binding)).To(Succeed())
 		if fixed {
-			// Fixed: remove the tenant again; the namespace takes its contents with it.
+			// Fixed: remove the tenant again, contents first. envtest runs no namespace controller,
+			// so a deleted namespace keeps what is in it, and a cluster-wide manager still sees it.
 			DeferCleanup(deleteAndWait, reader)
 			DeferCleanup(k8sClient.Delete, ctx, ns)
+			DeferCleanup(deleteAndWait, binding)
+			DeferCleanup(deleteAndWait, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "registry-credentials"}})
+			DeferCleanup(deleteAndWait, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "tenant-config"}})
 		}
 
 		var got rbacv1.RoleBinding

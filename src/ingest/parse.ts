@@ -1,0 +1,60 @@
+import type { ParsedReport } from '../model.ts';
+import { ReportError } from './report-error.ts';
+import { type ParseOptions, resolveLimits } from './limits.ts';
+import { readReportText } from './decode.ts';
+import { parseJUnitXml } from './junit-xml.ts';
+import { parseGinkgoJson } from './ginkgo-json.ts';
+import { type GoTestContext, looksLikeGoTestJson, parseGoTestJson } from './gotest-json.ts';
+
+/**
+ * Parses one test report, JUnit XML (any dialect), Ginkgo JSON or a `go test -json` stream, told
+ * apart by content. Streams the file; throws ReportError (naming the file and what to do) when it
+ * cannot be read as a report, and returns warnings for problems it read past (truncation, cut text).
+ * `context` says what a go test -json stream cannot say itself (the run was killed).
+ */
+export async function parseReport(file: string, options?: ParseOptions, context?: GoTestContext): Promise<ParsedReport> {
+  const limits = resolveLimits(options);
+  const warnings: string[] = [];
+  const chunks = readReportText(file, limits, (w) => warnings.push(w));
+  const { first, rest } = await firstChunk(chunks);
+  const head = first.replace(/^\uFEFF/, '').trimStart();
+  if (head === '') {
+    throw new ReportError(file, 'holds only whitespace: the test run probably died before writing its report; check the run log');
+  }
+  const all = prepend(head, rest);
+  let report: ParsedReport;
+  if (head.startsWith('<')) report = await parseJUnitXml(file, all, limits);
+  else if (looksLikeGoTestJson(head)) report = await parseGoTestJson(file, all, limits, context);
+  else if (head.startsWith('[') || head.startsWith('{')) report = await parseGinkgoJson(file, all, limits);
+  else {
+    const sample = JSON.stringify(head.slice(0, 40));
+    throw new ReportError(file, `is neither XML nor JSON (it starts with ${sample}): pass a JUnit XML, Ginkgo JSON or go test -json report`);
+  }
+  report.warnings.unshift(...warnings);
+  return report;
+}
+
+/** The first non-blank chunk (a report may begin with whitespace spread over chunks). */
+async function firstChunk(chunks: AsyncGenerator<string>): Promise<{ first: string; rest: AsyncGenerator<string> }> {
+  let first = '';
+  for (;;) {
+    const next = await chunks.next();
+    if (next.done) return { first, rest: chunks };
+    first += next.value;
+    if (first.trim() !== '') return { first, rest: chunks };
+    if (first.length > 1024 * 1024) first = first.slice(-16);
+  }
+}
+
+async function* prepend(first: string, rest: AsyncGenerator<string>): AsyncGenerator<string> {
+  try {
+    yield first;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    await rest.return(undefined);
+  }
+}
