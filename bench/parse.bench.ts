@@ -184,7 +184,7 @@ async function child(parser: Parser, file: string): Promise<void> {
  * A Ginkgo v2 JUnit report of about `bytes`: nested containers, labels, 10% failures with the
  * "In [It] at:" line, and each spec's captured timeline and controller log as Ginkgo writes them.
  */
-async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
+export async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
   const out = createWriteStream(file);
   let written = 0;
   let specs = 0;
@@ -222,7 +222,7 @@ async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
 }
 
 /** A go test-style report of tiny passing cases, about `bytes` long; returns how many cases. */
-async function writeSmallCases(file: string, bytes: number): Promise<number> {
+export async function writeSmallCases(file: string, bytes: number): Promise<number> {
   const out = createWriteStream(file);
   let written = 0;
   let cases = 0;

@@ -50,7 +50,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
-    ...controlPlanesOf(runs, first?.record.cwd),
+    ...controlPlanesOf(runs, first?.record.cwd, first?.record.auditRecord ?? false),
     ...(first?.record.clusterReleasedAfter ? { clusterReleasedAfter: first.record.clusterReleasedAfter } : {}),
   };
 }
@@ -60,8 +60,8 @@ function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {
 }
 
 /** Which mode each package ran in; absent when no test says where it lives and no envtest started. */
-function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined): Pick<Report, 'controlPlanes'> {
-  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [] })));
+function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined, clusterRecord: boolean): Pick<Report, 'controlPlanes'> {
+  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [], clusterRecord })));
   return modes.length ? { controlPlanes: modes } : {};
 }
 

@@ -43,6 +43,8 @@ export interface HuntRecord {
   mergedFrom?: string[];
   /** Whether runs were watched (a run's empty timeline means something only then). */
   watch?: boolean;
+  /** The cluster kubeflake provisioned wrote the API server's audit record: each run's slice is runs/<id>/audit.jsonl. */
+  auditRecord?: boolean;
   /** The run after which the provided cluster was let go: every package had started its own envtest. */
   clusterReleasedAfter?: string;
 }

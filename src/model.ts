@@ -489,6 +489,12 @@ export interface PackageControlPlane {
   runs: string[];
   /** envtest control planes it started over all runs. */
   instances: number;
+  /**
+   * Extension: the evidence kubeflake had of this package's requests. `record`: the API server's
+   * audit log (runs/<id>/audit.jsonl, or each envtest instance's), in at least one run; `watch`:
+   * the watch and snapshots, always. An existing cluster has no record: `["watch"]`.
+   */
+  evidence?: ('record' | 'watch')[];
 }
 
 export interface Report {

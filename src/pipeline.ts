@@ -15,6 +15,7 @@ import { HuntLog, type LoggedRun } from './hunt-log.ts';
 import { buildReport, runNotices } from './build-report.ts';
 import { chooseCluster, dockerOnPath, idleClusterAfterFirstRun, provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
+import { markAuditLogs, sliceAuditLogs, type AuditLogMark } from './cluster/audit-log.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
@@ -206,21 +207,26 @@ interface ObserverContext {
 interface SharedCluster {
   api: KubeApi;
   baseline: Snapshot;
+  /** For the test command. */
   kubeconfig: string;
+  /** Its audit logs on this host: each run's slice goes into its folder. */
+  auditLogs?: string[];
 }
 
 /** Connects to a provided cluster and takes its baseline (the hunt stops when it cannot). */
 async function observeCluster(cluster: ProvisionedCluster, log: HuntLog, presenter: Presenter): Promise<SharedCluster> {
   presenter.info(`cluster: ${cluster.description}`);
   if (cluster.warning) presenter.warn(cluster.warning);
-  const api = await connectKube(cluster.kubeconfigPath);
+  // kubeflake's own identity where it has one: the record then holds the suite's requests only.
+  const api = await connectKube(cluster.ownKubeconfigPath ?? cluster.kubeconfigPath);
+  if (cluster.auditLogs?.length) log.record.auditRecord = true;
   const baseline = await takeSnapshot(api);
   await log.setBaseline(baseline);
   const baselineProblem = snapshotProblem(baseline, files.baseline);
   if (baselineProblem) presenter.warn(baselineProblem);
   if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
   presenter.info(`baseline: ${baseline.objects.length} objects`);
-  return { api, baseline, kubeconfig: cluster.kubeconfigPath };
+  return { api, baseline, kubeconfig: cluster.kubeconfigPath, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
 }
 
 /** KUBEBUILDER_ASSETS kubeflake provides and wraps; a hunt goes on without it (only envtest suites lose sight). */
@@ -262,6 +268,7 @@ function observer(context: ObserverContext) {
     await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
       const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
+      const auditMarks = shared?.auditLogs && (await markAuditLogs(shared.auditLogs));
       let watch: ClusterWatch | undefined;
       if (settings.watch && shared) {
         watch = await watchCluster(shared.api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
@@ -291,6 +298,7 @@ function observer(context: ObserverContext) {
         });
         const events = (await watch?.stop()) ?? [];
         for (const problem of watch?.problems ?? []) presenter.detail(`watch: ${problem}`);
+        if (auditMarks) await recordSlice(auditMarks, dir, id, presenter);
         presenter.detail(`timeline: ${timelineEvents(events).length} events`);
         for (const line of describeInstances(id, (await instances?.finish()) ?? []).lines) presenter.detail(line);
         return { meta, timeline: events };
@@ -332,6 +340,17 @@ function observer(context: ObserverContext) {
     }
     return { entry, meta };
   };
+}
+
+/** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */
+async function recordSlice(marks: AuditLogMark[], dir: string, id: string, presenter: Presenter): Promise<void> {
+  try {
+    const slice = await sliceAuditLogs(marks, join(dir, files.audit));
+    presenter.detail(`record: ${slice.bytes} bytes of the API server's audit log`);
+    for (const note of slice.notes) presenter.warn(`${id}: record: ${note}`);
+  } catch (error) {
+    presenter.warn(`${id}: cannot copy the API server's audit record (${(error as Error).message}); this run is known from the watch alone`);
+  }
 }
 
 /** The folder holding `.git` above the test command's folder (report paths are relative to it), else that folder. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shellWord } from '../frameworks/patterns.ts';
+import { AUDIT_POLICY } from '../record/policy.ts';
 import type { ShimConfig } from './kube-apiserver-shim.ts';
 import { envtestReleaseAssets, kubernetesVersionOfGoMod, missingBinaries, ReleaseUnreachable, ENVTEST_BINARIES, OPTIONAL_BINARIES } from './release.ts';
 
@@ -27,6 +28,7 @@ const START_HOLD_MS = 12_000;
 /** The shim's config in a wrapped folder; its presence marks a folder kubeflake already wrapped. */
 export const SHIM_CONFIG = 'kube-apiserver.kubeflake.json';
 const TOKEN_FILE = '.kubeflake-token';
+const AUDIT_POLICY_FILE = 'audit-policy.yaml';
 
 /**
  * The shim program: the TypeScript source next to this file when kubeflake runs from source, the
@@ -80,6 +82,8 @@ export interface WrapOptions {
   realApiServer?: string;
   /** The shim program the launcher runs; default: kubeflake's own (kubeApiServerShimEntry). */
   shimEntry?: string;
+  /** Whether the real servers write the audit record (default true; the bench measures without). */
+  record?: boolean;
 }
 
 /** Makes the wrapped assets folder: the shim as kube-apiserver, etcd and kubectl linked unchanged. */
@@ -111,6 +115,10 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
     realStopMs: REAL_STOP_MS,
     startHoldMs: START_HOLD_MS,
   };
+  if (options.record ?? true) {
+    await writeFile(join(build, AUDIT_POLICY_FILE), AUDIT_POLICY, { mode: 0o600 });
+    config.auditPolicyFile = join(dir, AUDIT_POLICY_FILE);
+  }
   await writeFile(join(build, SHIM_CONFIG), JSON.stringify(config) + '\n', { mode: 0o600 });
   const launcher = `#!/bin/sh\nexec ${shellWord(options.nodePath)} ${shellWord(options.shimEntry ?? kubeApiServerShimEntry())} ${shellWord(join(dir, SHIM_CONFIG))} "$@"\n`;
   await writeFile(join(build, 'kube-apiserver'), launcher, { mode: 0o700 });
@@ -147,7 +155,9 @@ async function wrappedFor(instancesDir: string, nodePath: string, realDir: strin
   const token = (await readFile(join(workDir, 'assets', TOKEN_FILE), 'utf8')).trim();
   // Built aside and renamed: test binaries of several packages may ask for the same folder at once.
   const partial = `${name}.partial-${process.pid}`;
-  await wrapEnvtestAssets({ realDir, workDir, nodePath, name, staging: partial, token, ...(realApiServer ? { realApiServer } : {}) });
+  // The hunt's own folder says whether its servers record.
+  const record = existsSync(join(workDir, 'assets', AUDIT_POLICY_FILE));
+  await wrapEnvtestAssets({ realDir, workDir, nodePath, name, staging: partial, token, record, ...(realApiServer ? { realApiServer } : {}) });
   await rename(join(workDir, partial), join(workDir, name)).catch(async () => {
     await rm(join(workDir, partial), { recursive: true, force: true });
   });
@@ -169,6 +179,8 @@ export interface EnvtestAssetsRequest {
   cacheDir: string;
   nodePath: string;
   holdMs?: number;
+  /** Whether envtest's servers write the audit record (default true). */
+  record?: boolean;
   log?: (line: string) => void;
   /** What a person should see before it starts: a download, or a build because the download is unreachable. */
   progress?: (line: string) => void;
@@ -224,7 +236,7 @@ export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promi
   }
   const workDir = await mkdtemp(join(tmpdir(), 'kubeflake-envtest-'));
   try {
-    const wrapped = await wrapEnvtestAssets({ realDir, workDir, nodePath: request.nodePath, ...(request.holdMs ? { holdMs: request.holdMs } : {}) });
+    const wrapped = await wrapEnvtestAssets({ realDir, workDir, nodePath: request.nodePath, ...(request.holdMs ? { holdMs: request.holdMs } : {}), ...(request.record === false ? { record: false } : {}) });
     return { ...wrapped, source, remove: () => rm(workDir, { recursive: true, force: true }) };
   } catch (error) {
     await rm(workDir, { recursive: true, force: true });

@@ -34,6 +34,8 @@ export interface EnvtestInstance {
   /** The shim's own account: how long it held the server, and why it stopped holding. */
   hold?: { heldMs: number; holdMs: number; endedBy: EnvtestShimStop['endedBy']; exitedAt: number; start?: EnvtestShimStop['start'] };
   timelineEvents: number;
+  /** The API server's audit record was copied to audit.jsonl beside this file: its size, and whether the server had exited (so every request is in it). */
+  record?: { bytes: number; complete: boolean };
   /** Gaps: an instance never ready, a watch that failed, a server killed before its last snapshot. */
   problems: string[];
 }
@@ -168,21 +170,27 @@ export function describeInstances(run: string, instances: readonly EnvtestInstan
 
 /**
  * Which mode each package ran in: a package that started an envtest instance ran in its own
- * control plane; the others used the cluster kubeflake provided (USE_EXISTING_CLUSTER).
+ * control plane; the others used the cluster kubeflake provided (USE_EXISTING_CLUSTER). And the
+ * evidence of its requests: the record where its instance (or the cluster) wrote one, the watch
+ * and snapshots always.
  */
-export function packageModes(runs: readonly { id: string; packages: readonly string[]; instances: readonly EnvtestInstance[] }[]): PackageControlPlane[] {
-  const byPackage = new Map<string, PackageControlPlane>();
+export function packageModes(runs: readonly { id: string; packages: readonly string[]; instances: readonly EnvtestInstance[]; clusterRecord?: boolean }[]): PackageControlPlane[] {
+  const byPackage = new Map<string, PackageControlPlane & { recorded: boolean }>();
   for (const run of runs) {
     const started = new Set(run.instances.map((instance) => instance.package));
     for (const name of new Set([...run.packages, ...started])) {
-      const entry: PackageControlPlane = byPackage.get(name) ?? { package: name, mode: 'cluster', runs: [], instances: 0 };
+      const entry = byPackage.get(name) ?? { package: name, mode: 'cluster', runs: [], instances: 0, recorded: false };
       if (started.has(name)) entry.mode = 'envtest';
       entry.runs.push(run.id);
-      entry.instances += run.instances.filter((instance) => instance.package === name).length;
+      const own = run.instances.filter((instance) => instance.package === name);
+      entry.instances += own.length;
+      if (started.has(name) ? own.some((instance) => instance.record) : run.clusterRecord) entry.recorded = true;
       byPackage.set(name, entry);
     }
   }
-  return [...byPackage.values()].sort((a, b) => a.package.localeCompare(b.package));
+  return [...byPackage.values()]
+    .map(({ recorded, ...entry }) => ({ ...entry, evidence: recorded ? ['record', 'watch'] as ('record' | 'watch')[] : ['watch'] as ('record' | 'watch')[] }))
+    .sort((a, b) => a.package.localeCompare(b.package));
 }
 
 const EMPTY_TIMELINE = 'the timeline is empty';

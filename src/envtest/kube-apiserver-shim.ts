@@ -8,7 +8,8 @@
 //
 // Node, not sh: Node is always there where kubeflake runs (it is what runs kubeflake), and unlike
 // sh it puts the real server in its own process group and times the shutdown hold to the
-// millisecond on every runner. It imports only the pure argument helpers, so it starts fast.
+// millisecond on every runner. It imports only the pure argument helpers and the audit policy's
+// flags, so it starts fast.
 
 import * as childProcess from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { apiServerEndpoint, isInformationalCall, withKubeflakeTokenFile, withSecurePort } from './api-server-args.ts';
+import { auditLogFlags, hasOwnAuditConfig } from '../record/policy.ts';
 
 /** What the wrapped folder tells the shim (assets.ts writes it beside the launcher). */
 export interface ShimConfig {
@@ -30,6 +32,8 @@ export interface ShimConfig {
   realStopMs: number;
   /** At most this long after the real server was started, envtest's port opens even without kubeflake. */
   startHoldMs: number;
+  /** The audit policy the real server records with (src/record/policy.ts), unless the suite records it itself. */
+  auditPolicyFile?: string;
 }
 
 /** What a shim writes into the instances folder when its server starts (`<id>.json`). */
@@ -45,6 +49,8 @@ export interface EnvtestInstanceAnnouncement {
   cwd: string;
   startedAt: number;
   holdMs: number;
+  /** The real server's audit log, complete once it has exited; absent when the suite configured its own audit. */
+  auditLog?: string;
 }
 
 /** What a shim writes when it has stopped (`<id>.stopped.json`): how long it held the server. */
@@ -94,7 +100,11 @@ function main(config: ShimConfig, args: string[]): void {
   const privateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeflake-envtest-'));
   const tokenAuthFile = path.join(privateDir, 'tokens.csv');
   const token = fs.readFileSync(config.tokenFile, 'utf8').trim();
-  const { args: realArgs, suiteTokenFile } = withKubeflakeTokenFile(args, tokenAuthFile);
+  const { args: tokenArgs, suiteTokenFile } = withKubeflakeTokenFile(args, tokenAuthFile);
+  // The record: the real server writes its audit log beside the announcement; a suite that
+  // configured an audit of its own keeps it, and the instance is observed by the watch alone.
+  const auditLog = config.auditPolicyFile && !hasOwnAuditConfig(args) ? file('.audit.jsonl') : undefined;
+  const realArgs = auditLog && config.auditPolicyFile ? [...tokenArgs, ...auditLogFlags(config.auditPolicyFile, auditLog)] : tokenArgs;
   const suiteTokens = suiteTokenFile ? fs.readFileSync(suiteTokenFile, 'utf8').trimEnd() + '\n' : '';
   fs.writeFileSync(tokenAuthFile, `${suiteTokens}${token},kubeflake,kubeflake,"system:masters"\n`, { mode: 0o600 });
 
@@ -203,7 +213,7 @@ function main(config: ShimConfig, args: string[]): void {
       }
     });
     if (server.pid === undefined) return;
-    const announcement: EnvtestInstanceAnnouncement = { id, server: realEndpoint, pid: server.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: spawnedAt, holdMs };
+    const announcement: EnvtestInstanceAnnouncement = { id, server: realEndpoint, pid: server.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: spawnedAt, holdMs, ...(auditLog ? { auditLog } : {}) };
     writeAtomic(file('.json'), JSON.stringify(announcement));
 
     // envtest's own port opens only once kubeflake has its baseline and its watch in place (or

@@ -19,6 +19,7 @@ import { connectKube, KubeApiError, type KubeApi } from '../cluster/kube.ts';
 import { takeSnapshot } from '../cluster/snapshot.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from '../cluster/watch.ts';
 import { files } from '../results.ts';
+import { collectAuditLog } from '../cluster/audit-log.ts';
 import type { EnvtestInstanceAnnouncement, EnvtestShimStop } from './kube-apiserver-shim.ts';
 import { readJsonFile, relativePackage, type EnvtestInstance } from './evidence.ts';
 
@@ -102,7 +103,7 @@ export async function observeEnvtest(options: EnvtestObserveOptions): Promise<En
       }
       for (const instance of instances) {
         await writeFile(join(options.runDir, files.envtestDir, instance.id, files.instance), JSON.stringify(instance, null, 2) + '\n');
-        for (const suffix of ['.json', '.observed', '.stopping', '.released', '.stopped.json']) await rm(join(options.instancesDir, `${instance.id}${suffix}`), { force: true });
+        for (const suffix of ['.json', '.observed', '.stopping', '.released', '.stopped.json', '.audit.jsonl']) await rm(join(options.instancesDir, `${instance.id}${suffix}`), { force: true });
       }
       if (instances.length > 0) await writeFile(join(options.runDir, files.envtestSummary), JSON.stringify(instances, null, 2) + '\n');
       await rm(privateDir, { recursive: true, force: true });
@@ -147,6 +148,7 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     while (!(await isReady(api))) {
       if (stopRequested() || Date.now() > deadline) {
         instance.problems.push(`the API server at ${announcement.server} never answered /readyz${stopRequested() ? ' before it was stopped' : ''}; nothing was observed in this instance`);
+        await collectRecord(instance, announcement, dir, false);
         return instance;
       }
       await sleep(context.pollMs);
@@ -207,7 +209,28 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
       instance.problems.push(`the shim let the server go after its ${stopped.holdMs} ms bound, before kubeflake's last snapshot was done; that snapshot may be partial`);
     }
   }
+  await collectRecord(instance, announcement, dir, stopped !== undefined);
   return instance;
+}
+
+/**
+ * Copies the instance's audit log into its folder, untouched. Complete only once the real server
+ * has exited (the shim's account says so): it writes each event before it finishes the request.
+ */
+async function collectRecord(instance: EnvtestInstance, announcement: EnvtestInstanceAnnouncement, dir: string, exited: boolean): Promise<void> {
+  if (!announcement.auditLog) return;
+  try {
+    const copy = await collectAuditLog(announcement.auditLog, join(dir, files.audit));
+    if (!copy) {
+      instance.problems.push('the API server wrote no audit record: its requests are known from the watch alone');
+      return;
+    }
+    instance.record = { bytes: copy.bytes, complete: exited };
+    for (const note of copy.notes) instance.problems.push(`record: ${note}`);
+    if (!exited) instance.problems.push('record: copied before the API server had exited; its last requests may be missing');
+  } catch (error) {
+    instance.problems.push(`cannot copy the audit record ${announcement.auditLog}: ${(error as Error).message}`);
+  }
 }
 
 async function isReady(api: KubeApi): Promise<boolean> {

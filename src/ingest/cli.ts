@@ -1,5 +1,6 @@
 import type { ParsedReport } from '../model.ts';
-import { parseReport } from './parse.ts';
+import { streamReport } from './parse.ts';
+import type { StreamedReport } from './junit-xml.ts';
 import { ReportError } from './report-error.ts';
 import type { ParseOptions } from './limits.ts';
 import { damageSentence, summarizeReports } from './damage.ts';
@@ -43,9 +44,9 @@ export async function parseCommand(
   await sink.write('[');
   for (const [i, file] of files.entries()) {
     await sink.write(i === 0 ? '\n' : ',\n');
-    let report: ParsedReport;
+    let report: StreamedReport;
     try {
-      report = await parseReport(file, options);
+      report = await streamReport(file, options);
     } catch (err) {
       unreadable = true;
       const failure: ParseFailure = { file, error: err instanceof ReportError ? err.message : `${file}: ${(err as Error).message}` };
@@ -65,13 +66,14 @@ export async function parseCommand(
   return unreadable ? parseExit.unreadable : lost ? parseExit.lost : parseExit.read;
 }
 
-/** One ParsedReport as JSON, its cases last and one a line. */
-async function writeReport(sink: PieceWriter, report: ParsedReport): Promise<void> {
+/** One ParsedReport as JSON, its cases last and one a line, each let go once written. */
+async function writeReport(sink: PieceWriter, report: StreamedReport): Promise<void> {
   const { cases, ...head } = report;
   const fields = JSON.stringify(head);
   await sink.write(`${fields.slice(0, -1)},"cases":[`);
-  for (const [i, tc] of cases.entries()) await sink.write(`${i === 0 ? '\n' : ',\n'}${JSON.stringify(tc)}`);
-  await sink.write(cases.length > 0 ? '\n]}' : ']}');
+  let written = 0;
+  for (const tc of cases) await sink.write(`${written++ === 0 ? '\n' : ',\n'}${JSON.stringify(tc)}`);
+  await sink.write(written > 0 ? '\n]}' : ']}');
 }
 
 /** Gathers small writes into pieces, so a slow reader pauses parsing instead of filling memory. */

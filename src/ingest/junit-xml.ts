@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type ReportRecovery, type TestCase, type TestId, type TestNodeKind, type TestStatus } from '../model.ts';
+import { testId, type Failure, type ParsedReport, type ReportDamage, type ReportDialect, type ReportRecovery, type TestCase, type TestNodeKind, type TestStatus } from '../model.ts';
 import { ReportError } from './report-error.ts';
 import { type ParseLimits, kib } from './limits.ts';
 import { XmlGuard, XmlGuardError, cutMarker } from './xml-guard.ts';
@@ -80,8 +80,24 @@ const ginkgoProperties = new Set(['SuiteSucceeded', 'SuiteHasProgrammaticFocus',
 const goTestName = /^(Test|Example|Benchmark|Fuzz)\S*$/;
 const goFileLine = /(?:^|\s)([\w./-]+\.go):(\d+)/;
 
-/** Reads a JUnit XML report from decoded text chunks into a ParsedReport, in bounded memory. */
+/**
+ * A report whose test cases are made one at a time as they are taken (`kubeflake parse` writes each
+ * and lets it go): the cases of a JUnit document exist only as read until its end decides the dialect.
+ */
+export type StreamedReport = Omit<ParsedReport, 'cases'> & { cases: Iterable<TestCase> };
+
+/** The report with its cases in an array. */
+export function collectCases(report: StreamedReport): ParsedReport {
+  return { ...report, cases: Array.isArray(report.cases) ? (report.cases as TestCase[]) : Array.from(report.cases) };
+}
+
+/** Reads a JUnit XML report from decoded text chunks into a ParsedReport, in bounded memory, in recovery mode. */
 export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>, limits: ParseLimits): Promise<ParsedReport> {
+  return collectCases(await readJUnitXml(file, chunks, limits));
+}
+
+/** parseJUnitXml, its cases made as they are taken. */
+export async function readJUnitXml(file: string, chunks: AsyncIterable<string>, limits: ParseLimits): Promise<StreamedReport> {
   const guard = new XmlGuard(limits.maxTextChars, limits.maxTagChars, limits.maxOutputChars, ginkgoTimelineMarks);
   const document = new JUnitDocument(file, limits, guard.repairs);
   const parser = new SaxesParser({ xmlns: false, position: false });
@@ -102,7 +118,7 @@ export async function parseJUnitXml(file: string, chunks: AsyncIterable<string>,
     if (err instanceof XmlGuardError) throw new ReportError(file, err.message);
     throw err;
   }
-  return document.finish(guard);
+  return document.finishStreamed(guard);
 }
 
 /**
@@ -245,7 +261,12 @@ export class JUnitDocument {
   }
 
   /** The ParsedReport, once the input is exhausted: a case cut off is kept when its outcome was read. */
-  finish(guard: XmlGuard): ParsedReport {
+  finish(guard: Pick<XmlGuard, 'openElements' | 'insideMarkup' | 'caseTags' | 'cuts'>): ParsedReport {
+    return collectCases(this.finishStreamed(guard));
+  }
+
+  /** finish(), its cases made one at a time as they are taken, each raw case let go once made. */
+  finishStreamed(guard: Pick<XmlGuard, 'openElements' | 'insideMarkup' | 'caseTags' | 'cuts'>): StreamedReport {
     if (!this.rootSeen) {
       const first = this.prologueErrors[0];
       if (first) {
@@ -264,7 +285,7 @@ export class JUnitDocument {
     }
     const read = this.raws.length;
     const dialect = decideDialect(this.signals);
-    const cases = mergeAttempts(this.toTestCases(dialect), dialect);
+    const cases = this.testCases(dialect);
     const lost = Math.max(0, guard.caseTags - read);
     const damage: ReportDamage | undefined =
       cut || lost > 0 || this.recoveries.count > 0 ? { repairs: this.recoveries.count, recoveries: this.recoveries.listed, lost, cut } : undefined;
@@ -273,16 +294,32 @@ export class JUnitDocument {
     return { file: this.file, dialect, cases, suites: this.suites, warnings, ...(damage ? { damage } : {}) };
   }
 
-  /** Each raw case becomes a TestCase and is let go at once, so the two never both hold every case. */
-  private toTestCases(dialect: ReportDialect): TestCase[] {
+  /**
+   * Each raw case becomes a TestCase as it is taken and is let go at once; repeated attempts
+   * (mergeAttempts) are found first from the cases' identities alone.
+   */
+  private *testCases(dialect: ReportDialect): Generator<TestCase> {
     const raws: (RawCase | undefined)[] = this.raws;
-    const cases = new Array<TestCase>(raws.length);
+    const max = this.limits.maxTextChars;
+    const merging = dialect !== 'ginkgo-junit';
+    const laterAt = merging ? repeatedCases(raws.length, (i) => identityOf(raws[i]!, dialect, max)) : new Map<number, number[]>();
+    const dropped = new Set<number>();
     for (let i = 0; i < raws.length; i++) {
-      cases[i] = toTestCase(raws[i]!, dialect, this.limits.maxTextChars);
+      const raw = raws[i]!;
       raws[i] = undefined;
+      if (dropped.has(i)) continue;
+      const later = laterAt.get(i);
+      if (!later) {
+        yield toTestCase(raw, dialect, max);
+        continue;
+      }
+      const attempts = [toTestCase(raw, dialect, max), ...later.map((k) => toTestCase(raws[k]!, dialect, max))];
+      if (attempts.slice(0, -1).every((c) => c.status === 'failed')) {
+        for (const k of later) dropped.add(k);
+        yield joinAttempts(attempts);
+      } else yield attempts[0]!;
     }
     raws.length = 0;
-    return cases;
   }
 
   private openRoot(name: string, attrs: Record<string, string>): void {
@@ -405,15 +442,7 @@ function cutWarnings(file: string, caseCuts: number, allCuts: number, max: numbe
  */
 export function mergeAttempts(cases: TestCase[], dialect: ReportDialect): TestCase[] {
   if (dialect === 'ginkgo-junit' || dialect === 'ginkgo-json') return cases;
-  // Only repeated ids get a list: most reports have none, and millions of lists cost.
-  const firstAt = new Map<TestId, number>();
-  const laterAt = new Map<number, number[]>();
-  cases.forEach((c, i) => {
-    const first = firstAt.get(c.id);
-    if (first === undefined) firstAt.set(c.id, i);
-    else if (laterAt.has(first)) laterAt.get(first)!.push(i);
-    else laterAt.set(first, [i]);
-  });
+  const laterAt = repeatedCases(cases.length, (i) => cases[i]!);
   if (laterAt.size === 0) return cases;
   const dropped = new Set<number>();
   const merged = new Map<number, TestCase>();
@@ -425,6 +454,49 @@ export function mergeAttempts(cases: TestCase[], dialect: ReportDialect): TestCa
   }
   return cases.flatMap((c, i) => (dropped.has(i) ? [] : [merged.get(i) ?? c]));
 }
+
+/**
+ * The later cases of each repeated id whose first attempt failed (no other repetition is merged),
+ * by the index of its first. Only those ids are hashed: most reports repeat nothing and fail few,
+ * and hashing millions of ids (concatenations, copied first) was a fifth of the parse. Keyed by
+ * suite, then name, which is the id unless either holds the separator.
+ */
+function repeatedCases(count: number, caseAt: (i: number) => { suite: string; name: string; status: TestStatus }): Map<number, number[]> {
+  const laterAt = new Map<number, number[]>();
+  const failed: number[] = [];
+  let byId = false;
+  for (let i = 0; i < count; i++) {
+    const c = caseAt(i);
+    if (c.status === 'failed') failed.push(i);
+    if (c.suite === '' || c.suite.includes(idSeparator) || c.name.includes(idSeparator)) byId = true;
+  }
+  if (failed.length === 0) return laterAt;
+  const firstAt = new Map<string, Map<string, number>>();
+  const slot = (c: { suite: string }, create: boolean): Map<string, number> | undefined => {
+    const outer = byId ? '' : c.suite;
+    let names = firstAt.get(outer);
+    if (!names && create) firstAt.set(outer, (names = new Map()));
+    return names;
+  };
+  const key = (c: { suite: string; name: string }): string => (byId ? testId(c.suite, c.name) : c.name);
+  // -1: a failed id not seen yet in document order.
+  for (const i of failed) {
+    const c = caseAt(i);
+    slot(c, true)!.set(key(c), -1);
+  }
+  for (let i = 0; i < count; i++) {
+    const c = caseAt(i);
+    const names = slot(c, false);
+    const first = names?.get(key(c));
+    if (first === undefined) continue;
+    if (first < 0) names!.set(key(c), i);
+    else if (laterAt.has(first)) laterAt.get(first)!.push(i);
+    else laterAt.set(first, [i]);
+  }
+  return laterAt;
+}
+
+const idSeparator = ' :: ';
 
 /** One case from its attempts in order: the last decides, the earlier ones are its retries. */
 function joinAttempts(attempts: TestCase[]): TestCase {
@@ -499,40 +571,39 @@ function ginkgoStatus(status: string | undefined, fallback: TestStatus): TestSta
   }
 }
 
-export function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number): TestCase {
+/** What names a raw case in a dialect: its name, suite and status (all a TestId and mergeAttempts need). */
+function identityOf(raw: RawCase, dialect: ReportDialect, maxText: number): { name: string; suite: string; status: TestStatus } {
   let name = raw.name;
   let suite = raw.suite || raw.classname || '';
   // Python's xmlrunner stamps the run time on the suite name ("TestAcme-20251114214921"): not an identity.
   if (dialect === 'junit') suite = suite.replace(/-\d{14}$/, '');
   let status = raw.outcome;
-  let labels: string[] | undefined;
-  let node: TestNodeKind | undefined;
-  let classname = raw.classname;
-
   if (dialect === 'ginkgo-junit') {
     const split = splitGinkgoJUnitName(raw.name);
-    if (split) {
-      name = ginkgoSpecName(split.nodeType, split.text);
-      node = nodeKind(split.nodeType);
-      const groups = split.nodeType === 'It' ? trailingGroups(split.text) : [];
-      if (groups.length > 0 && groups[0]) labels = groups[0].split(', ');
-    } else {
-      // Written with OmitLeafNodeType: no "[It]" prefix, but labels may still trail the name.
-      name = ginkgoSpecName('It', raw.name);
-      node = 'spec';
-    }
+    name = split ? ginkgoSpecName(split.nodeType, split.text) : ginkgoSpecName('It', raw.name);
     status = ginkgoStatus(raw.status, raw.outcome);
-    if (classname === suite) classname = undefined;
-  } else if (dialect === 'gotestsum' || dialect === 'go-junit-report') {
-    if (classname === suite) classname = undefined;
-  } else {
+  } else if (dialect !== 'gotestsum' && dialect !== 'go-junit-report') {
     const cls = raw.classname;
-    if (cls && cls !== suite && !name.startsWith(cls)) {
-      name = `${cls}${dialect === 'jest-junit' ? ' › ' : '.'}${name}`;
-    }
+    if (cls && cls !== suite && !name.startsWith(cls)) name = `${cls}${dialect === 'jest-junit' ? ' › ' : '.'}${name}`;
     if (raw.status === 'notrun' || raw.status === 'disabled') status = 'skipped';
   }
   if (name.length > maxText) name = name.slice(0, maxText);
+  return { name, suite, status };
+}
+
+export function toTestCase(raw: RawCase, dialect: ReportDialect, maxText: number): TestCase {
+  const { name, suite, status } = identityOf(raw, dialect, maxText);
+  let labels: string[] | undefined;
+  let node: TestNodeKind | undefined;
+  let classname = raw.classname;
+  if (dialect === 'ginkgo-junit') {
+    const split = splitGinkgoJUnitName(raw.name);
+    // Written with OmitLeafNodeType: no "[It]" prefix, but labels may still trail the name.
+    node = split ? nodeKind(split.nodeType) : 'spec';
+    const groups = split?.nodeType === 'It' ? trailingGroups(split.text) : [];
+    if (groups.length > 0 && groups[0]) labels = groups[0].split(', ');
+  }
+  if ((dialect === 'ginkgo-junit' || dialect === 'gotestsum' || dialect === 'go-junit-report') && classname === suite) classname = undefined;
 
   const tc: TestCase = { id: testId(suite, name), name, suite, status, durationMs: secondsToMs(raw.time) };
   if (node) tc.node = node;

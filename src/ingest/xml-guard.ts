@@ -36,13 +36,13 @@ const outputElement = /^(system-out|system-err)$/;
 const entityRef = /&(?:(amp|lt|gt|quot|apos)|#(\d{1,7})|#x([\da-fA-F]{1,6}));/y;
 const namedRef = /&[\w.:-]{1,32};/y;
 /** Characters XML 1.0 forbids even escaped (C0 controls but tab, newline, carriage return; U+FFFE/F). */
-const forbiddenChars = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
+export const forbiddenChars = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/g;
 /** What may follow `<` in markup; anything else is a bare `<` in text. */
 const markupStart = /[A-Za-z_:/!?\u00C0-\uFFFD]/;
 /** Nothing a test tool writes nests deeper than this; the reader refuses deeper documents itself. */
 const maxOpen = 4096;
 
-function allowedCodePoint(c: number): boolean {
+export function allowedCodePoint(c: number): boolean {
   return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 }
 
@@ -567,24 +567,10 @@ export class XmlGuard {
     if (budget <= 0) return;
     const end = Math.min(to, from + budget);
     this.run += end - from;
-    const run = s.slice(from, end);
-    for (const needle of this.skim) {
-      let k = run.indexOf(needle);
-      while (k >= 0) {
-        let stop = Math.min(run.length, k + 1024);
-        const escaped = run.indexOf('&#xA;', k);
-        const newline = run.indexOf('\n', k);
-        if (escaped >= 0 && escaped < stop) stop = escaped;
-        if (newline >= 0 && newline < stop) stop = newline;
-        // Starts at the "&gt; " or "> " before the needle; never ends inside an entity reference.
-        let window = run.slice(Math.max(0, k - 5), stop);
-        const amp = window.lastIndexOf('&');
-        if (amp >= 0 && !window.includes(';', amp)) window = window.slice(0, amp);
-        this.emit(textOnly(window));
-        this.emit('\n');
-        k = run.indexOf(needle, stop);
-      }
-    }
+    skimWindows(s.slice(from, end), this.skim, (line) => {
+      this.emit(line);
+      this.emit('\n');
+    });
   }
 
   private get skimming(): boolean {
@@ -658,6 +644,30 @@ export class XmlGuard {
         this.emit(s.slice(keptTo, limit));
         this.entityBudget = limit < to ? 0 : this.entityBudget - (limit - keptTo);
       }
+    }
+  }
+}
+
+/**
+ * The lines of captured output that hold a skim string, each from just before the string to the
+ * end of its line (at most 1024 characters), made safe for saxes: every occurrence of the first
+ * string, then of the next. Shared by the guard and the strict reader, so both pass the same lines.
+ */
+export function skimWindows(run: string, skim: readonly string[], emit: (line: string) => void): void {
+  for (const needle of skim) {
+    let k = run.indexOf(needle);
+    while (k >= 0) {
+      let stop = Math.min(run.length, k + 1024);
+      const escaped = run.indexOf('&#xA;', k);
+      const newline = run.indexOf('\n', k);
+      if (escaped >= 0 && escaped < stop) stop = escaped;
+      if (newline >= 0 && newline < stop) stop = newline;
+      // Starts at the "&gt; " or "> " before the needle; never ends inside an entity reference.
+      let window = run.slice(Math.max(0, k - 5), stop);
+      const amp = window.lastIndexOf('&');
+      if (amp >= 0 && !window.includes(';', amp)) window = window.slice(0, amp);
+      emit(textOnly(window));
+      k = run.indexOf(needle, stop);
     }
   }
 }

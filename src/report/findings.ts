@@ -99,6 +99,18 @@ export function aloneProbe(report: Report, subject: TestId): RunReport | undefin
   return report.runs.find((run) => run.probe && run.order.length === 1 && run.order[0] === subject);
 }
 
+/** The probes about a test (it was their subject), in run order: the ones its `why` counts. */
+export function probesAbout(report: Report, subject: TestId): RunReport[] {
+  return report.runs.filter((run) => run.probe && run.subject === subject);
+}
+
+/** What one probe did with its subject: the tests it ran before it, and how the subject came out. */
+export function probeOutcome(run: RunReport, subject: TestId): { before: TestId[]; outcome: 'failed' | 'passed' | 'no result' } {
+  const at = run.order.indexOf(subject);
+  const outcome = run.failed.includes(subject) ? 'failed' : at >= 0 ? 'passed' : 'no result';
+  return { before: at > 0 ? run.order.slice(0, at) : [], outcome };
+}
+
 /** "ModelCache default/iris2", or "Namespace tenant-a" for cluster-scoped objects. */
 export function leakName(leak: Pick<LeakReport, 'kind' | 'namespace' | 'name'>): string {
   return `${leak.kind} ${leak.namespace ? `${leak.namespace}/` : ''}${leak.name}`;

@@ -18,6 +18,8 @@ import {
   plannedRuns,
   probeRuns,
   provingProbe,
+  probeOutcome,
+  probesAbout,
   viaLeaks,
   type TestIndex,
 } from './findings.ts';
@@ -301,6 +303,8 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
       : ' <span class="muted">— running it in between makes this test pass</span>';
     rows.push(['Cleaner', `${testName(tests, c)}${proof}`]);
   }
+  const probes = probesAbout(report, test.id);
+  if (probes.length) rows.push(['Probes', probesFold(tests, test, probes)]);
   const alone = aloneProbe(report, test.id);
   if (alone) rows.push(['Alone', `${alone.failed.includes(test.id) ? 'fails' : 'passes'} <span class="muted">(probe <code>${t(alone.id)}</code>)</span>`]);
   const failure = test.failures?.[0];
@@ -314,6 +318,19 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
 ${test.why ? `<p class="why">${t(test.why)}</p>` : ''}
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 </article>`;
+}
+
+/** Probes listed behind a fold: the `why` sentence counts them, this names them. */
+const MAX_PROBES_LISTED = 20;
+
+function probesFold(tests: TestIndex, test: TestReport, probes: RunReport[]): string {
+  const items = probes.slice(0, MAX_PROBES_LISTED).map((run) => {
+    const { before, outcome } = probeOutcome(run, test.id);
+    const names = before.slice(0, 3).map((id) => testName(tests, id, 60)).join(', ') + (before.length > 3 ? ` and ${before.length - 3} more` : '');
+    return `<li><code>${t(run.id)}</code> ${t(run.purpose ?? 'probe')}, seed ${run.seed}${before.length ? `, after ${names}` : run.purpose === 'alone' ? '' : ', first'}: <span class="tag${outcome === 'failed' ? ' fail' : ''}">${outcome}</span></li>`;
+  });
+  const more = probes.length - items.length;
+  return `<details class="probes"><summary>${plural(probes.length, 'probe')}</summary><ul>${items.join('')}${more > 0 ? `<li class="muted">…and ${plural(more, 'more probe')} (report.json runs)</li>` : ''}</ul></details>`;
 }
 
 function leakDetail(leak: LeakReport): string {
@@ -505,6 +522,8 @@ dd{margin:0;min-width:0;word-break:break-word}
 .copyable pre{flex:1;min-width:0}
 button.copy{font:inherit;font-size:12px;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--head);color:var(--fg);cursor:pointer;white-space:nowrap}
 button.copy:hover{border-color:var(--focus)}
+details.probes summary{cursor:pointer;color:var(--muted);font-size:12px}
+details.probes ul{margin:4px 0 0;padding-left:18px;font-size:12px}
 tr.probe-row td{background:var(--od-bg)}
 footer{color:var(--muted);font-size:12px;margin:28px 0 8px;text-align:center}
 @media (max-width:640px){

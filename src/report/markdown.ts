@@ -16,6 +16,8 @@ import {
   aloneProbe,
   viaLeaks,
   describeCreator,
+  probeOutcome,
+  probesAbout,
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
@@ -380,11 +382,29 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   }
   if (test.hint) items.push(`- **Fix:** ${mdText(truncate(test.hint, 400))}`);
   if (items.length) lines.push('', ...items);
+  const probes = probesAbout(report, test.id);
+  if (probes.length) lines.push('', probesFold(view, test, probes));
   const failure = test.failures?.[0];
   if (failure && messageMax > 0) {
     lines.push('', `Failure in run ${mdCode(failure.run)}:`, '', mdFence(truncate(apiErrorFirst(failure.message), messageMax), 'text'));
   }
   if (test.reproduce) lines.push('', 'Reproduce:', '', mdFence(test.reproduce, 'sh'));
+  return lines.join('\n');
+}
+
+/** Probes listed one a line behind a fold: the sentence above counts them, this names them. */
+const MAX_PROBES_LISTED = 20;
+
+function probesFold(view: View, test: TestReport, probes: RunReport[]): string {
+  const lines = [`<details><summary>${plural(probes.length, 'probe')}</summary>`, ''];
+  for (const run of probes.slice(0, MAX_PROBES_LISTED)) {
+    const { before, outcome } = probeOutcome(run, test.id);
+    const names = before.slice(0, 3).map((id) => mdCode(truncate(view.tests.name(id), 80))).join(', ') + (before.length > 3 ? ` and ${before.length - 3} more` : '');
+    const where = before.length ? `, after ${names}` : run.purpose === 'alone' ? '' : ', first';
+    lines.push(`- ${mdCode(run.id)} ${mdText(run.purpose ?? 'probe')}, seed ${run.seed}${where}: ${outcome}`);
+  }
+  if (probes.length > MAX_PROBES_LISTED) lines.push(`- …and ${(probes.length - MAX_PROBES_LISTED).toLocaleString('en-US')} more (report.json \`runs\`)`);
+  lines.push('', '</details>');
   return lines.join('\n');
 }
 

@@ -2,13 +2,14 @@
 // `go test ./...` with kubeflake's wrapped KUBEBUILDER_ASSETS, starts its own control plane;
 // kubeflake sees the instance, records its timeline, finds the leaks and their creators from the
 // ground truth, and the shim holds the server's shutdown until the last snapshot, never longer
-// than its bound. Also: the envtest release download path against a local HTTP server.
+// than its bound; the real server writes the audit record kubeflake copies. Also: the envtest
+// release download path against a local HTTP server.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_CONFIG, type WrappedAssets } from '../../src/envtest/assets.ts';
@@ -140,6 +141,20 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   }
   assert.equal(leak('CustomResourceDefinition', /./), undefined, 'envtest installed the CRD: part of the instance, not a leak');
   assert.deepEqual(leaks.filter((l) => l.createdBy === null && l.deletedBy === undefined).map((l) => `${l.kind} ${l.name}`), [], 'every leak has its creator');
+
+  // The record: the instance's audit log, whole once the server exited, copied untouched. It holds
+  // the suite's own requests (its test binary's user agent), creates and deletes alike, and none of kubeflake's.
+  assert.deepEqual(instance.record, { bytes: statSync(join(runDir, 'envtest', instance.id, 'audit.jsonl')).size, complete: true });
+  const events = readFileSync(join(runDir, 'envtest', instance.id, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean)
+    .map((line) => JSON.parse(line) as { stage: string; verb: string; user: { username: string }; userAgent?: string; objectRef?: { resource?: string; name?: string }; responseStatus?: { code?: number } });
+  assert.ok(events.length > 0);
+  assert.deepEqual([...new Set(events.map((e) => e.stage))], ['ResponseComplete']);
+  const suiteEvents = events.filter((e) => e.userAgent?.startsWith('controller.test/'));
+  const verbsOf = (name: string) => suiteEvents.filter((e) => e.objectRef?.resource === 'modelcaches' && e.objectRef.name === name).map((e) => e.verb);
+  assert.ok(verbsOf('iris2').includes('create') && verbsOf('iris2').includes('delete'), `iris2: ${verbsOf('iris2').join(',')}`);
+  assert.ok(suiteEvents.some((e) => e.verb === 'create' && e.objectRef?.resource === 'namespaces'));
+  assert.deepEqual(events.filter((e) => e.user.username === 'kubeflake' || e.userAgent?.startsWith('kubeflake/')).length, 0, 'kubeflake\'s own snapshots and watch are not in the record');
+  assert.deepEqual(events.filter((e) => e.verb === 'list' || e.verb === 'watch').length, 0);
 
   // The token never reaches what kubeflake keeps.
   for (const file of readdirSync(runDir, { recursive: true }) as string[]) {

@@ -154,7 +154,7 @@ test('the example report in Chromium', async (t) => {
   });
 
   await t.test('the keyboard reaches every control, and Enter on Copy copies the reproduce command', async () => {
-    const controls = await page.$$eval('a[href], button, [tabindex="0"]', (els) => els.length);
+    const controls = await page.$$eval('a[href], button, summary, [tabindex="0"]', (els) => els.length);
     const reached = new Set<string>();
     await page.locator('body').focus();
     for (let i = 0; i < controls + 5; i++) {
@@ -162,7 +162,7 @@ test('the example report in Chromium', async (t) => {
       const key = await page.evaluate(() => {
         const el = document.activeElement;
         if (!el || el === document.body) return '';
-        const all = [...document.querySelectorAll('a[href], button, [tabindex="0"]')];
+        const all = [...document.querySelectorAll('a[href], button, summary, [tabindex="0"]')];
         return String(all.indexOf(el));
       });
       if (key) reached.add(key);

@@ -11,7 +11,7 @@ const findings = loadReport('findings');
 const clean = loadReport('clean');
 const hostile = hostileReport();
 
-const OUR_TAGS = new Set('html head meta title style script body main header nav section div span h1 h2 h3 p code pre strong b table thead tbody tr th td a br ul ol li article dl dt dd footer button'.split(' '));
+const OUR_TAGS = new Set('html head meta title style script body main header nav section div span h1 h2 h3 p code pre strong b table thead tbody tr th td a br ul ol li article dl dt dd footer button details summary'.split(' '));
 
 const OUR_ATTRIBUTES = new Set(['class', 'title', 'id', 'href', 'lang', 'charset', 'name', 'content', 'http-equiv', 'colspan',
   'data-label', 'data-copy', 'type', 'tabindex', 'role', 'aria-label']);
