@@ -65,7 +65,7 @@ export async function demo(options: DemoOptions): Promise<{ report: Report; chec
     PATH: `${ginkgo.dir}${delimiter}${process.env.PATH ?? ''}`,
     MODELCACHE_FIXED: options.fixed ? 'true' : 'false',
   };
-  if (mode === 'envtest') delete settings.kubebuilderAssets; // kubeflake's own binaries, whatever the shell says
+  if (mode === 'envtest') delete settings.kubebuilderAssets; // kubeflake provides them (release archive, or its build offline), whatever the shell says
   presenter.info(`kubeflake demo: ${settings.runs} runs of the ${options.fixed ? 'fixed' : 'planted'} example suite in ${mode === 'envtest' ? 'its own envtest control plane' : 'kubeflake\'s local cluster'} (${example})`);
   const report = await hunt(settings, presenter);
   write(renderTerminal(report, { color: !options.write && process.stdout.isTTY }));
