@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Report } from '../../src/model.ts';
@@ -49,6 +49,29 @@ test('kubeflake run -- go test ./... on a suite calling envtest.AddUser: its own
       ['a user added with AddUser is refused what RBAC does not grant it', 2, 0],
     ]);
     assert.deepEqual(report.leaks, [], 'what the spec created in its envtest it deleted');
+  } finally {
+    rmSync(results, { recursive: true, force: true });
+  }
+});
+
+test('kubeflake run --cluster local on the same suite: the first run shows no test uses the cluster, which is stopped, said once, and named in the report', { timeout: 20 * 60_000 }, async () => {
+  const results = mkdtempSync(join(tmpdir(), 'kf-adduser-local-'));
+  try {
+    const run = await runProcess(
+      [process.execPath, join(projectRoot, 'src', 'cli.ts'), 'run', '--cluster', 'local', '--runs', '2', '--max-probes', '0', '--seed', '11', '--results', results, '--', 'go', 'test', './...'],
+      { cwd: suite, env: shellWithoutCluster(), capture: true },
+    );
+    const output = run.stdout + run.stderr;
+    assert.equal(run.exitCode, 0, output);
+    const report = JSON.parse(readFileSync(join(results, 'report.json'), 'utf8')) as Report;
+    assert.equal(report.cluster, 'local');
+    assert.equal(report.clusterReleasedAfter, '000');
+    assert.equal(output.match(/every package started its own envtest/g)?.length, 1, output);
+    assert.match(output, /000: every package started its own envtest \(\.\/controller\): no test uses the local cluster, so kubeflake stops it now/);
+    assert.equal(report.verdict, 'clean', JSON.stringify(report.tests.map((t) => [t.name, t.verdict])));
+    assert.deepEqual(report.runs.flatMap((r) => (r.notices ?? []).filter((notice) => notice.kind === 'empty-timeline')), [], 'no run says its (absent) cluster timeline stayed empty');
+    assert.ok(existsSync(join(results, 'runs', '000', 'after.json')), 'the first run was snapshotted on the cluster');
+    assert.ok(!existsSync(join(results, 'runs', '001', 'after.json')), 'the second had no cluster to snapshot');
   } finally {
     rmSync(results, { recursive: true, force: true });
   }
