@@ -44,12 +44,14 @@ export async function benchOverhead(opts: { runs: number }): Promise<string[]> {
       'working-directory': example,
       cluster: 'existing',
       kubeconfig: cluster.kubeconfigPath,
+      // As the bare runs: the suite runs against the local control plane.
+      'use-existing-cluster': true,
       runs: String(opts.runs),
       'max-probes': '0',
       results: join(work, 'kubeflake-results'),
       seed: '1000',
     }, {});
-    settings.testEnv = { PATH: env.PATH, MODELCACHE_FIXED: 'true' };
+    settings.testEnv = { ...settings.testEnv, PATH: env.PATH, MODELCACHE_FIXED: 'true' };
     const report = await hunt(settings, recordingPresenter());
     const withKubeflake = performance.now() - started;
     const after = await bare('bare-b');

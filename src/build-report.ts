@@ -42,7 +42,8 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     command: (first?.record.command ?? []).join(' '),
     framework,
     cluster: first?.record.cluster ?? 'existing',
-    runs: runs.map((entry) => runReport(entry, runNotices(entry, first?.record.watch ?? true))),
+    // A run with no cluster snapshotted (none was made, or it was let go) had no cluster to watch.
+    runs: runs.map((entry) => runReport(entry, runNotices(entry, (first?.record.watch ?? true) && entry.observed))),
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
@@ -56,6 +57,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
     ...controlPlanesOf(runs, first?.record.cwd, first?.record.auditRecord ?? false),
     ...(hazards.length ? { hazards } : {}),
+    ...(first?.record.clusterReleasedAfter ? { clusterReleasedAfter: first.record.clusterReleasedAfter } : {}),
   };
 }
 

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { stopChildrenOnExit } from './exec.ts';
 import { once } from 'node:events';
 import { INPUTS, SettingsError, explainFailure, defaultCacheDir, findProjectRoot, parseSettings, type InputName, type RawInputs } from './settings.ts';
-import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
+import { localControlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
+import { envtestReleaseAssets, ReleaseUnreachable } from './envtest/release.ts';
 
 const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes controller test suites
 
-  kubeflake run [--runs N] [--framework F] [--cluster local|kind|existing] [--results DIR]
+  kubeflake run [--runs N] [--framework F] [--cluster auto|local|kind|existing]
+                [--use-existing-cluster] [--results DIR]
                 [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
                 [--seed S] [--max-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
@@ -129,7 +131,16 @@ async function clusterCommand(args: string[]): Promise<number> {
       return 1;
     }
     const buildScript = join(findProjectRoot(), 'tools', 'build.sh');
-    const binDir = await controlPlaneBinaries({ buildScript, log: (line) => process.stderr.write(`${line}\n`) });
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    // Download first (etcd and kube-apiserver from the envtest release), build what is left.
+    const cacheDir = defaultCacheDir();
+    const { dir: binDir } = await localControlPlaneBinaries({
+      buildScript,
+      cacheDir,
+      release: (version) => envtestReleaseAssets({ version, cacheDir, log: say, progress: say }),
+      isUnreachable: (error) => error instanceof ReleaseUnreachable,
+      log: say,
+    });
     const cluster = await startLocalCluster({ binDir, stateDir, detached: true, log: (line) => process.stderr.write(`${line}\n`) });
     process.stderr.write(`control plane up in ${(cluster.readyMs / 1000).toFixed(1)} s, ${(cluster.memoryBytes() / 2 ** 20).toFixed(0)} MiB resident; stop it with \`kubeflake cluster down\`\n`);
     process.stdout.write(`export KUBECONFIG=${cluster.kubeconfigPath}\n`);

@@ -49,6 +49,8 @@ export interface HuntRecord {
   watch?: boolean;
   /** The cluster kubeflake provisioned wrote the API server's audit record: each run's slice is runs/<id>/audit.jsonl. */
   auditRecord?: boolean;
+  /** The run after which the provided cluster was let go: every package had started its own envtest. */
+  clusterReleasedAfter?: string;
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */

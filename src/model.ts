@@ -3,7 +3,8 @@
 // never rename a field.
 
 export type Framework = 'ginkgo' | 'go' | 'generic';
-export type ClusterKind = 'kind' | 'local' | 'existing';
+/** Extension: `none` is a hunt that made no cluster (no existing-cluster mode: every suite ran its own envtest). */
+export type ClusterKind = 'kind' | 'local' | 'existing' | 'none';
 
 /**
  * A test's stable identity across runs: suite + full name, never order or label position. The id
@@ -628,6 +629,11 @@ export interface Report {
   controlPlanes?: PackageControlPlane[];
   /** Extension: latent hazards found in the API server's record (pairs of specs meeting on one object name), with their windows, margins and probes. */
   hazards?: HazardReport[];
+  /**
+   * Extension: the run after which kubeflake let the cluster it provided go (`cluster` names it),
+   * because every package had started its own envtest: the later runs had no shared cluster.
+   */
+  clusterReleasedAfter?: string;
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

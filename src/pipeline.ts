@@ -1,5 +1,6 @@
-// The only place that sequences I/O: provision the cluster, take the baseline, run the suite N
-// times (watching, snapshotting and cleaning up after each run), run the probes analysis asks
+// The only place that sequences I/O: provision a cluster when one is wanted and take its
+// baseline, run the suite N times (watching, snapshotting and cleaning up that cluster after each
+// run, observing the envtest control planes the suite starts), run the probes analysis asks
 // for, and append everything to the hunt log; the report is built from that log, exactly as
 // `kubeflake report DIR` builds it from the log on disk.
 
@@ -12,7 +13,7 @@ import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
 import { buildReport, runNotices } from './build-report.ts';
-import { provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
+import { chooseCluster, dockerOnPath, idleClusterAfterFirstRun, provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
 import { markAuditLogs, sliceAuditLogs, type AuditLogMark } from './cluster/audit-log.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
@@ -20,7 +21,7 @@ import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
 import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
-import { describeInstances, readEnvtestEvidence } from './envtest/evidence.ts';
+import { describeInstances, packageModes, packagesOfRun, readEnvtestEvidence } from './envtest/evidence.ts';
 import { observeEnvtest } from './envtest/observe.ts';
 import { readRunRecord } from './record/read.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
@@ -45,11 +46,17 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
   // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
   const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
+  const wanted = chooseCluster({
+    requested: settings.cluster,
+    useExistingCluster: settings.useExistingCluster,
+    autoCluster: settings.autoCluster,
+    docker: settings.cluster === 'auto' && settings.autoCluster === 'kind' && dockerOnPath(settings.searchPath),
+  });
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,
     // The record owns the framework: the first run may correct it (afterFirstRun), and everything reads it there.
     framework: settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework,
-    cluster: settings.cluster,
+    cluster: wanted.cluster ?? 'none',
     cwd: settings.cwd,
     root: repositoryRoot(settings.cwd),
     baseSeed: settings.baseSeed,
@@ -72,38 +79,34 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
   let cluster: ProvisionedCluster | undefined;
   let envtest: ProvidedEnvtestAssets | undefined;
   try {
-    cluster = await presenter.group(`cluster: ${settings.cluster}`, () => provisionCluster({
-      cluster: settings.cluster,
-      kubeconfig: settings.kubeconfig,
-      buildScript: join(settings.projectRoot, 'tools', 'build.sh'),
-      cacheDir: settings.cacheDir,
-      kindName: settings.kindName,
-      kindImage: settings.kindImage,
-      kindConfig: settings.kindConfig,
-      keepCluster: settings.keepCluster,
-      cleanupExisting: settings.cleanupExisting,
-      searchPath: settings.searchPath,
-      workDir: settings.resultsDir,
-      log: presenter.detail,
-      progress: presenter.info,
-    }));
-    presenter.info(`cluster: ${cluster.description}`);
-    if (cluster.warning) presenter.warn(cluster.warning);
-    // kubeflake's own identity where it has one: the record then holds the suite's requests only.
-    const api = await connectKube(cluster.ownKubeconfigPath ?? cluster.kubeconfigPath);
-    if (cluster.auditLogs?.length) log.record.auditRecord = true;
-    const baseline = await takeSnapshot(api);
-    await log.setBaseline(baseline);
-    const baselineProblem = snapshotProblem(baseline, files.baseline);
-    if (baselineProblem) presenter.warn(baselineProblem);
-    if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
-    presenter.info(`baseline: ${baseline.objects.length} objects`);
+    if (settings.cluster === 'auto') presenter.info(wanted.why);
+    let shared: SharedCluster | undefined;
+    if (wanted.cluster) {
+      const kind = wanted.cluster;
+      cluster = await presenter.group(`cluster: ${kind}`, () => provisionCluster({
+        cluster: kind,
+        kubeconfig: settings.kubeconfig,
+        buildScript: join(settings.projectRoot, 'tools', 'build.sh'),
+        cacheDir: settings.cacheDir,
+        kindName: settings.kindName,
+        kindImage: settings.kindImage,
+        kindConfig: settings.kindConfig,
+        keepCluster: settings.keepCluster,
+        cleanupExisting: settings.cleanupExisting,
+        searchPath: settings.searchPath,
+        workDir: settings.resultsDir,
+        log: presenter.detail,
+        progress: presenter.info,
+      }));
+      shared = await observeCluster(cluster, log, presenter);
+    }
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, kubeconfig: cluster.kubeconfigPath, log, envtest, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
+    const context: ObserverContext = { settings: cluster?.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, shared, log, envtest };
     const observe = observer(context);
-    // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
-    const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
+    // What the first run showed decides the rest: what framework really runs, whether any run can
+    // report at all, and whether the provided cluster is used by any test.
+    const afterFirstRun = async ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): Promise<void> => {
       const decision = firstRunStop({
         runDir: relative(log.record.root ?? settings.cwd, runDir(settings.resultsDir, entry.run.id)) || '.',
         command: settings.command.join(' '),
@@ -124,6 +127,22 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         presenter.info(`framework: ${seen} (the first run ran ${seen} suites through go test)`);
         log.record.framework = seen;
       }
+      const packages = packageModes([{ id: entry.run.id, packages: packagesOfRun(entry.run, settings.cwd), instances: entry.envtest ?? [] }]);
+      if (cluster && context.shared) {
+        const idle = idleClusterAfterFirstRun({ cluster: cluster.kind, run: entry.run.id, packages });
+        if (!idle.release) return;
+        presenter.info(idle.message ?? '');
+        context.shared.api.close();
+        context.shared = undefined;
+        log.record.clusterReleasedAfter = entry.run.id;
+        const released = cluster;
+        cluster = undefined;
+        await released.teardown({ failed: false });
+      } else if (!wanted.cluster && packages.some((plane) => plane.mode !== 'envtest')) {
+        const none = packages.filter((plane) => plane.mode !== 'envtest').map((plane) => plane.package).slice(0, 3).join(', ');
+        presenter.info(`${entry.run.id}: ${none} started no envtest of its own; kubeflake made no cluster (no existing-cluster mode), so whatever cluster it reached is not watched: ` +
+          'set use-existing-cluster: true (--use-existing-cluster) if the suite runs against a cluster');
+      }
     };
     if (sources.length > 0) {
       // Probe after merge: the shards ran the planned runs; this hunt probes from all of them.
@@ -137,7 +156,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       for (const [index, seed] of seeds.entries()) {
         if (settings.shard && index % settings.shard.count !== settings.shard.index) continue;
         const observed = await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
-        if (first) afterFirstRun(observed);
+        if (first) await afterFirstRun(observed);
         first = false;
       }
     }
@@ -180,14 +199,37 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
 interface ObserverContext {
   settings: Settings;
   presenter: Presenter;
-  api: KubeApi;
-  baseline: Snapshot;
-  kubeconfig: string;
+  /** The cluster kubeflake provided, while it is in use: absent with none, or once the first run showed no test uses it. */
+  shared?: SharedCluster;
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
   envtest?: ProvidedEnvtestAssets;
-  /** The provisioned cluster's audit logs on this host: each run's slice goes into its folder. */
+}
+
+/** A provided cluster as the runs see it: watched, snapshotted against its baseline, cleaned up. */
+interface SharedCluster {
+  api: KubeApi;
+  baseline: Snapshot;
+  /** For the test command. */
+  kubeconfig: string;
+  /** Its audit logs on this host: each run's slice goes into its folder. */
   auditLogs?: string[];
+}
+
+/** Connects to a provided cluster and takes its baseline (the hunt stops when it cannot). */
+async function observeCluster(cluster: ProvisionedCluster, log: HuntLog, presenter: Presenter): Promise<SharedCluster> {
+  presenter.info(`cluster: ${cluster.description}`);
+  if (cluster.warning) presenter.warn(cluster.warning);
+  // kubeflake's own identity where it has one: the record then holds the suite's requests only.
+  const api = await connectKube(cluster.ownKubeconfigPath ?? cluster.kubeconfigPath);
+  if (cluster.auditLogs?.length) log.record.auditRecord = true;
+  const baseline = await takeSnapshot(api);
+  await log.setBaseline(baseline);
+  const baselineProblem = snapshotProblem(baseline, files.baseline);
+  if (baselineProblem) presenter.warn(baselineProblem);
+  if (baseline.errors.some((error) => error.resource === '*')) throw new Error(`cannot take the baseline: ${baselineProblem}`);
+  presenter.info(`baseline: ${baseline.objects.length} objects`);
+  return { api, baseline, kubeconfig: cluster.kubeconfigPath, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
 }
 
 /** KUBEBUILDER_ASSETS kubeflake provides and wraps; a hunt goes on without it (only envtest suites lose sight). */
@@ -196,12 +238,20 @@ async function envtestAssets(settings: Settings, presenter: Presenter): Promise<
   try {
     const assets = await provideEnvtestAssets({
       given: settings.kubebuilderAssets,
-      ...(settings.cluster === 'local' ? { localBinaries: () => controlPlaneBinaries({ buildScript: join(settings.projectRoot, 'tools', 'build.sh'), cacheDir: settings.cacheDir }) } : {}),
+      // Built only when the release archives are unreachable (offline), and said first.
+      localBinaries: () => controlPlaneBinaries({
+        buildScript: join(settings.projectRoot, 'tools', 'build.sh'),
+        cacheDir: settings.cacheDir,
+        binaries: ['etcd', 'kube-apiserver'],
+        log: presenter.detail,
+        progress: presenter.info,
+      }),
       kubernetesVersion: settings.kubernetesVersion,
       cwd: settings.cwd,
       cacheDir: settings.cacheDir,
       nodePath: process.execPath,
       log: presenter.detail,
+      progress: presenter.info,
     });
     if (assets) presenter.info(`envtest: KUBEBUILDER_ASSETS from ${assets.source}, wrapped so kubeflake sees inside every control plane the suite starts`);
     return assets;
@@ -213,17 +263,18 @@ async function envtestAssets(settings: Settings, presenter: Presenter): Promise<
 
 /** Runs the suite once while watching the cluster; snapshots and cleans up after it; appends it all to the log. */
 function observer(context: ObserverContext) {
-  const { settings, presenter, api, baseline, log } = context;
+  const { settings, presenter, log } = context;
   return async ({ id, seed, plan, label }: { id: string; seed: number; plan?: ProbePlan; label: string }): Promise<{ entry: LoggedRun; meta: RunMeta }> => {
     const dir = runDir(settings.resultsDir, id);
+    const shared = context.shared;
     // The watch writes the run's timeline into its folder from the first event on.
     await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
       const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
-      const auditMarks = context.auditLogs && (await markAuditLogs(context.auditLogs));
+      const auditMarks = shared?.auditLogs && (await markAuditLogs(shared.auditLogs));
       let watch: ClusterWatch | undefined;
-      if (settings.watch) {
-        watch = await watchCluster(api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
+      if (settings.watch && shared) {
+        watch = await watchCluster(shared.api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
           presenter.warn(`${id}: cannot watch the cluster (${error.message}); leaks will be attributed from creation times`);
           return undefined;
         });
@@ -239,9 +290,9 @@ function observer(context: ObserverContext) {
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
-          // A suite honouring USE_EXISTING_CLUSTER uses kubeflake's cluster (the demo's envtest mode turns it off);
-          // one that starts its own control plane gets the wrapped assets.
-          env: { KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
+          // The suite chooses its control plane as in its repository (settings.testEnv holds
+          // USE_EXISTING_CLUSTER=true only in the existing-cluster mode); its own envtest gets the wrapped assets.
+          env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
           focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
           reportGlob: settings.reportGlob,
           // A hazard probe asks for CPU pressure when its window is short.
@@ -265,20 +316,20 @@ function observer(context: ObserverContext) {
     const run = await log.ingest(meta);
     presenter.info(formatRunLine(run, { index: Number(id.replace(/\D/g, '')), total: settings.runs, label }));
     for (const warning of run.warnings) presenter.warn(`${id}: ${warning}`);
-    const after = await takeSnapshot(api);
-    const problem = snapshotProblem(after, join(files.runs, id, files.after));
-    const clusterGone = after.errors.some((error) => error.resource === '*');
+    const after = shared && (await takeSnapshot(shared.api));
+    const problem = after && snapshotProblem(after, join(files.runs, id, files.after));
+    const clusterGone = after?.errors.some((error) => error.resource === '*') ?? false;
     const envtestEvidence = await readEnvtestEvidence(dir);
     const record = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
     const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(record ? { record } : {}) });
-    for (const notice of runNotices(entry, settings.watch)) presenter.warn(notice.message);
+    for (const notice of runNotices(entry, settings.watch && entry.observed)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
       // Without the API server there is nothing to clean, attribute or run against.
       throw new Error(`the cluster stopped answering after ${id}: ${problem}. The runs so far are kept in ${settings.resultsDir}.`);
     }
-    if (settings.cleanup !== 'none') {
-      const cleanupPlan = planCleanup(baseline, after, {
+    if (settings.cleanup !== 'none' && shared && after) {
+      const cleanupPlan = planCleanup(shared.baseline, after, {
         run: id,
         dryRun: settings.dryRun,
         protectedNamespaces: settings.protectedNamespaces,
@@ -287,7 +338,7 @@ function observer(context: ObserverContext) {
         graceMs: settings.removeFinalizersAfterMs,
       });
       if (settings.dryRun) for (const line of formatCleanupPlan(cleanupPlan)) presenter.info(`${id} dry-run: ${line}`);
-      const cleanup = await executeCleanup(api, cleanupPlan, { log: presenter.detail });
+      const cleanup = await executeCleanup(shared.api, cleanupPlan, { log: presenter.detail });
       await log.addCleanup(entry, cleanup);
       const summary = `${cleanup.deleted.length} deleted, ${cleanup.finalizersRemoved.length} finalizers removed, ${cleanup.left.length} left`;
       if (cleanup.deleted.length + cleanup.finalizersRemoved.length + cleanup.left.length > 0) presenter.info(`  cleanup: ${summary}`);

@@ -6,7 +6,7 @@ import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClusterKind, Framework } from './model.ts';
+import type { Framework } from './model.ts';
 import { isNightlyEvent, parseRepository, readEvent, type GitHubContext, type GitHubEvent } from './github/context.ts';
 import { QuarantineError, parseQuarantine, type QuarantineEntry } from './quarantine.ts';
 import type { PublishSettings, PublishTarget } from './github/publish.ts';
@@ -17,14 +17,24 @@ export interface Settings {
   command: string[];
   /** Folder the test command runs in. */
   cwd: string;
-  /** Extra environment for the test command (on top of KUBECONFIG and the seed). */
+  /** Extra environment for the test command (on top of KUBECONFIG and the seed); USE_EXISTING_CLUSTER=true in the existing-cluster mode. */
   testEnv: Record<string, string>;
   /** How many ordered runs to make (probes come on top). */
   runs: number;
   /** Test framework, or auto-detect from the command. */
   framework: Framework | 'auto';
-  /** Which cluster the runs use. */
-  cluster: ClusterKind;
+  /**
+   * The cluster asked for: auto makes one only for the existing-cluster mode (`autoCluster`);
+   * local, kind or existing are provided from the start and let go when no test uses them.
+   */
+  cluster: ClusterChoice;
+  /** What `cluster: auto` makes in the existing-cluster mode: the local control plane (CLI), kind where Docker is (action). */
+  autoCluster: 'local' | 'kind';
+  /**
+   * The existing-cluster mode: the suites run against kubeflake's cluster (envtest's
+   * USE_EXISTING_CLUSTER=true). Off, each suite chooses its control plane as in its repository.
+   */
+  useExistingCluster: boolean;
   /** Kubeconfig of the existing cluster (cluster=existing). */
   kubeconfig?: string;
   /** Name of the kind cluster to create (cluster=kind). */
@@ -88,6 +98,9 @@ export interface Settings {
 /** A user's mistake (an input, a file, a missing directory): shown as its message alone. Anything else thrown is a bug. */
 export class SettingsError extends Error {}
 
+/** The `cluster` input: auto, or one kind of cluster asked for by name. */
+export type ClusterChoice = 'auto' | 'local' | 'kind' | 'existing';
+
 export interface FailureExplanation {
   /** The one line a person sees: the user's mistake as it is, or that kubeflake has a bug. */
   message: string;
@@ -149,10 +162,11 @@ export const INPUTS = {
   'working-directory': { cli: 'string', actionDefault: '.' },
   runs: { cli: 'string', actionDefault: '5' },
   framework: { cli: 'string', actionDefault: 'auto' },
-  // The two faces default to different clusters on purpose: a GitHub runner has Docker, so the
-  // action makes the kind cluster most operators already test on; a laptop or CI box may have
-  // no Docker, so the CLI starts the local control plane, which needs only Go.
-  cluster: { cli: 'string', actionDefault: 'kind' },
+  // auto makes a cluster only when use-existing-cluster asks for one: on a runner with Docker the
+  // action makes the kind cluster most operators already test on; the CLI (a laptop, a CI box
+  // perhaps without Docker) starts the local control plane, which needs only Go.
+  cluster: { cli: 'string', actionDefault: 'auto' },
+  'use-existing-cluster': { cli: 'boolean', actionDefault: 'false' },
   kubeconfig: { cli: 'string', actionDefault: '' },
   'kind-name': { cli: 'string', actionDefault: 'kubeflake' },
   'kind-image': { cli: 'string', actionDefault: '' },
@@ -197,13 +211,19 @@ export const ACTION_INPUTS = (Object.keys(INPUTS) as InputName[]).filter((name) 
 /** Raw string inputs, from flags or from action.yml; parsed the same way. */
 export type RawInputs = { command?: string[]; 'merge-from'?: string[] } & Partial<Record<Exclude<InputName, 'command' | 'merge-from'>, string | boolean>>;
 
-export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = process.env): Settings {
+/** Which face reads the inputs: the action makes kind for `cluster: auto`, the CLI the local control plane. */
+export interface Face {
+  autoCluster: 'local' | 'kind';
+}
+
+export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = process.env, face: Face = { autoCluster: 'local' }): Settings {
   const command = inputs.command ?? [];
   const text = (name: Exclude<InputName, 'command'>): string => (typeof inputs[name] === 'string' ? (inputs[name] as string) : '');
   if (command.length === 0) throw new SettingsError('no test command given: put it after `--`, e.g. `kubeflake run -- ginkgo ./...`');
   const cwd = resolve(text('working-directory') || '.');
-  const cluster = oneOf('cluster', text('cluster') || 'local', ['local', 'kind', 'existing'] as const);
+  const cluster = oneOf('cluster', text('cluster') || 'auto', ['auto', 'local', 'kind', 'existing'] as const);
   const kubeconfig = text('kubeconfig') || env.KUBECONFIG || undefined;
+  const existingMode = existingClusterMode(inputs['use-existing-cluster'], env.USE_EXISTING_CLUSTER);
   if (cluster === 'existing' && !kubeconfig) {
     throw new SettingsError('cluster=existing needs a kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
   }
@@ -214,10 +234,12 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
   return {
     command,
     cwd,
-    testEnv: {},
+    testEnv: existingMode.env,
     runs: integer('runs', text('runs'), defaults.runs, 1, 1000),
     framework: oneOf('framework', text('framework') || 'auto', ['auto', 'ginkgo', 'go', 'generic'] as const),
     cluster,
+    autoCluster: face.autoCluster,
+    useExistingCluster: existingMode.on,
     kubeconfig: kubeconfig ? resolve(kubeconfig) : undefined,
     kindName: text('kind-name') || defaults.kindName,
     kindImage: text('kind-image') || undefined,
@@ -248,6 +270,23 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     ...(env.KUBEBUILDER_ASSETS ? { kubebuilderAssets: resolve(env.KUBEBUILDER_ASSETS) } : {}),
     ...(text('kubernetes-version') ? { kubernetesVersion: text('kubernetes-version') } : {}),
   };
+}
+
+/**
+ * The existing-cluster mode from the switch and the USE_EXISTING_CLUSTER the user exported: a
+ * value in the environment is the user's own and reaches the suite as it is (it also turns the
+ * mode on when true); only the switch makes kubeflake set the variable. Read as envtest reads it
+ * (Go's strconv.ParseBool).
+ */
+export function existingClusterMode(input: string | boolean | undefined, exported: string | undefined): { on: boolean; env: Record<string, string> } {
+  const asked = flag('use-existing-cluster', input);
+  if (exported === undefined || exported === '') return { on: asked, env: asked ? { USE_EXISTING_CLUSTER: 'true' } : {} };
+  const exportedOn = ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(exported);
+  if (asked && !exportedOn) {
+    throw new SettingsError(`use-existing-cluster is true but the environment exports USE_EXISTING_CLUSTER=${exported}, which envtest reads as false: ` +
+      'unset the variable (or drop the switch to let each suite start its own envtest)');
+  }
+  return { on: exportedOn, env: {} };
 }
 
 /** "2/3" (1-based, as a matrix counts) -> { index: 1, count: 3 }. */
@@ -317,7 +356,7 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
   // Matrix shards share the workflow run's id as their seed unless one is given.
   if (raw.shard && !raw.seed && env.GITHUB_RUN_ID) raw.seed = String(Number(env.GITHUB_RUN_ID) % 2 ** 31);
   const hunt = mode === 'run' || probeAfterMerge
-    ? parseSettings({ ...raw, command: splitCommand(raw.command ?? ''), json: undefined, watch: undefined, verbose: verbose ? 'true' : '' }, env)
+    ? parseSettings({ ...raw, command: splitCommand(raw.command ?? ''), json: undefined, watch: undefined, verbose: verbose ? 'true' : '' }, env, { autoCluster: 'kind' })
     : undefined;
   const resultsDirs = mode === 'report' ? resultsDirectories(list(raw.results || 'kubeflake-results'), workspace) : [];
   if (hunt && probeAfterMerge) {

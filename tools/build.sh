@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the local control plane (etcd, kube-apiserver, kube-controller-manager) from Go
 # modules into a cache folder outside the repository, and prints that folder.
-# A folder that already holds all three binaries is reused as it is.
-# `tools/build.sh kubectl` also builds kubectl (tools/kubectl), for the snapshot benchmark only.
+# `tools/build.sh NAME...` builds only the binaries named (etcd, kube-apiserver,
+# kube-controller-manager, kubectl): kubeflake downloads etcd and kube-apiserver from the envtest
+# release archives when it can and builds only what they lack; kubectl is for the snapshot
+# benchmark only. A binary already in the folder is reused as it is.
 # `tools/build.sh --where` only prints the folder (the Actions cache saves and restores it).
 # Progress goes to stderr: one "building NAME (i of n)" line a binary, then `go build -v`'s
 # package lines, then "built NAME in N s"; src/cluster/local.ts turns these into progress.
@@ -19,10 +21,16 @@ if [[ "${1:-}" == --where ]]; then
   exit 0
 fi
 
-want_kubectl=false
-[[ "${1:-}" == kubectl ]] && want_kubectl=true
-
-if [[ -x "$out/etcd" && -x "$out/kube-apiserver" && -x "$out/kube-controller-manager" ]] && { ! $want_kubectl || [[ -x "$out/kubectl" ]]; }; then
+wanted=("$@")
+[[ ${#wanted[@]} -gt 0 ]] || wanted=(etcd kube-apiserver kube-controller-manager)
+missing=()
+for name in "${wanted[@]}"; do
+  case $name in
+    etcd | kube-apiserver | kube-controller-manager | kubectl) [[ -x "$out/$name" ]] || missing+=("$name") ;;
+    *) echo "tools/build.sh: unknown binary \"$name\": choose from etcd, kube-apiserver, kube-controller-manager, kubectl" >&2; exit 2 ;;
+  esac
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
   echo "$out"
   exit 0
 fi
@@ -33,9 +41,6 @@ pkg=k8s.io/component-base/version
 kube_ldflags="-s -w -X $pkg.gitVersion=$kube_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
 kube_ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 
-missing=()
-for name in etcd kube-apiserver kube-controller-manager; do [[ -x "$out/$name" ]] || missing+=("$name"); done
-if $want_kubectl && [[ ! -x "$out/kubectl" ]]; then missing+=(kubectl); fi
 echo "kubeflake: building the local control plane once (${missing[*]}; etcd $etcd_version, Kubernetes $kube_version) from Go modules into $out; later runs reuse it" >&2
 
 step=0

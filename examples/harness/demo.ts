@@ -1,5 +1,6 @@
-// `kubeflake demo`: the whole hunt on the example operator (examples/modelcache) against the
-// local control plane, then a check of what it found against the suite's ground truth.
+// `kubeflake demo`: the whole hunt on the example operator (examples/modelcache), in its own
+// envtest or against the local control plane, then a check of what it found against the suite's
+// ground truth.
 
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -19,7 +20,8 @@ export interface DemoOptions {
   /**
    * envtest (default): the suite starts its own envtest control plane in every run, as its
    * repository runs it; kubeflake provides and wraps KUBEBUILDER_ASSETS and watches inside.
-   * cluster: the suite runs against kubeflake's local control plane (USE_EXISTING_CLUSTER=true).
+   * cluster: the existing-cluster mode (use-existing-cluster): the suite runs against kubeflake's
+   * local control plane (USE_EXISTING_CLUSTER=true).
    */
   mode?: 'envtest' | 'cluster';
   seed?: string;
@@ -42,12 +44,14 @@ export async function demo(options: DemoOptions): Promise<{ report: Report; chec
   const write = options.write ?? ((text: string) => process.stdout.write(text));
   const presenter = terminalPresenter(options.verbose, options.write);
   const ginkgo = await ensureGinkgo(example, defaultCacheDir(), presenter.info);
+  const mode = options.mode ?? 'envtest';
   const settings = parseSettings({
     // envtest mode runs the suite as its repository does, by plain go test; cluster mode by the ginkgo CLI.
-    command: (options.mode ?? 'envtest') === 'envtest' ? ['go', 'test', './...'] : ['ginkgo', './...'],
+    command: mode === 'envtest' ? ['go', 'test', './...'] : ['ginkgo', './...'],
     'working-directory': example,
     runs: options.runs ?? (options.fixed ? '20' : '6'),
-    cluster: 'local',
+    // cluster: auto, as a user gets it: no cluster in envtest mode, the local control plane in cluster mode.
+    'use-existing-cluster': mode === 'cluster',
     results: options.results ?? 'kubeflake-results',
     seed: options.seed,
     // The suite's controller dies with each run, so its finalizers can only be removed by us.
@@ -56,14 +60,12 @@ export async function demo(options: DemoOptions): Promise<{ report: Report; chec
     'max-probes': String(DEMO_MAX_PROBES),
     verbose: options.verbose,
   }, { ...process.env, KUBECONFIG: '' });
-  const mode = options.mode ?? 'envtest';
   settings.testEnv = {
+    ...settings.testEnv,
     PATH: `${ginkgo.dir}${delimiter}${process.env.PATH ?? ''}`,
     MODELCACHE_FIXED: options.fixed ? 'true' : 'false',
-    // envtest mode: the suite is left to start its own control plane, as in its repository.
-    USE_EXISTING_CLUSTER: mode === 'cluster' ? 'true' : 'false',
   };
-  if (mode === 'envtest') delete settings.kubebuilderAssets; // kubeflake's own binaries, whatever the shell says
+  if (mode === 'envtest') delete settings.kubebuilderAssets; // kubeflake provides them (release archive, or its build offline), whatever the shell says
   presenter.info(`kubeflake demo: ${settings.runs} runs of the ${options.fixed ? 'fixed' : 'planted'} example suite in ${mode === 'envtest' ? 'its own envtest control plane' : 'kubeflake\'s local cluster'} (${example})`);
   const report = await hunt(settings, presenter);
   write(renderTerminal(report, { color: !options.write && process.stdout.isTTY }));

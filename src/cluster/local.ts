@@ -1,13 +1,14 @@
-// The local control plane: etcd, kube-apiserver and kube-controller-manager built from Go
-// modules (tools/build.sh), started on free loopback ports, health-checked, always torn down.
+// The local control plane: etcd and kube-apiserver from the envtest release archive (or built
+// from Go modules when it is unreachable), kube-controller-manager built from Go modules
+// (tools/build.sh), started on free loopback ports, health-checked, always torn down.
 // Modelled on controller-runtime's envtest: plain process objects with their flags in view.
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { isAlive, runProcess, signalGroup, startProcess, type RunningProcess } from '../exec.ts';
 import { createPki, writeKubeconfig, type ControlPlanePki } from './pki.ts';
 import { AUDIT_POLICY, auditLogFlags } from '../record/policy.ts';
@@ -48,18 +49,25 @@ export interface LocalCluster extends LocalClusterState {
 
 const stateFile = 'state.json';
 
+/** The binaries tools/build.sh can build. */
+export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'kube-controller-manager';
+const ALL_BINARIES: readonly ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'kube-controller-manager'];
+
 /**
  * Builds (or finds cached) control-plane binaries with tools/build.sh; returns their folder.
- * A build takes 10 to 30 minutes on two cores, once a machine: `progress` hears what is being
- * built, why, and a line every `heartbeatMs` with the elapsed time; `log` gets Go's package lines.
+ * `binaries` chooses which (default all three). A build takes 10 to 30 minutes on two cores,
+ * once a machine: `progress` hears what is being built, why, and a line every `heartbeatMs`
+ * with the elapsed time; `log` gets Go's package lines.
  */
 export async function controlPlaneBinaries(options: {
   buildScript: string;
   cacheDir?: string;
+  binaries?: readonly ControlPlaneBinary[];
   log?: (line: string) => void;
   progress?: (line: string) => void;
   heartbeatMs?: number;
 }): Promise<string> {
+  const wanted = options.binaries ?? ALL_BINARIES;
   const env = { ...process.env, ...(options.cacheDir ? { KUBEFLAKE_CACHE: options.cacheDir } : {}) };
   const progress = options.progress ?? options.log ?? (() => {});
   const tracker = buildProgress(Date.now());
@@ -70,7 +78,7 @@ export async function controlPlaneBinaries(options: {
   heartbeat.unref();
   let result;
   try {
-    result = await runProcess(['bash', options.buildScript], {
+    result = await runProcess(['bash', options.buildScript, ...wanted], {
       env,
       capture: true,
       onLine: (line) => {
@@ -83,11 +91,72 @@ export async function controlPlaneBinaries(options: {
     clearInterval(heartbeat);
   }
   const dir = result.stdout.trim().split('\n').pop() ?? '';
-  if (result.exitCode !== 0 || !existsSync(join(dir, 'kube-apiserver'))) {
+  if (result.exitCode !== 0 || !wanted.every((name) => existsSync(join(dir, name)))) {
     throw new Error(`building the local control plane with ${options.buildScript} failed (exit ${result.exitCode}): ` +
       `${result.stderr.trim().split('\n').slice(-5).join(' | ')}. Is Go installed and the Go module proxy reachable?`);
   }
   return dir;
+}
+
+/** Where etcd and kube-apiserver came from for the local control plane, and what had to be built. */
+export interface LocalBinariesSource {
+  /** Folder holding all three (symlinks where they come from two places). */
+  dir: string;
+  /** For the log: "etcd and kube-apiserver from the envtest 1.36.3 release, kube-controller-manager built". */
+  description: string;
+}
+
+/**
+ * The local control plane's binaries, download first: a build folder already holding all three
+ * is used as it is; else etcd and kube-apiserver come from the envtest release of the Kubernetes
+ * minor kubeflake builds (`release`), and only kube-controller-manager (in no envtest archive)
+ * is built; only when the release is unreachable is everything built from Go modules, said first.
+ */
+export async function localControlPlaneBinaries(options: {
+  buildScript: string;
+  cacheDir: string;
+  /** The envtest release of a version ("1.36"): throws `isUnreachable` errors when offline. */
+  release: (version: string) => Promise<{ dir: string; version: string }>;
+  isUnreachable: (error: unknown) => boolean;
+  log?: (line: string) => void;
+  progress?: (line: string) => void;
+}): Promise<LocalBinariesSource> {
+  const buildDir = await controlPlaneDir(options.buildScript, options.cacheDir);
+  if (ALL_BINARIES.every((name) => existsSync(join(buildDir, name)))) return { dir: buildDir, description: `built from Go modules earlier (${buildDir})` };
+  const progress = options.progress ?? options.log ?? (() => {});
+  const build = (binaries: readonly ControlPlaneBinary[]) => controlPlaneBinaries({ buildScript: options.buildScript, cacheDir: options.cacheDir, binaries, ...(options.log ? { log: options.log } : {}), progress });
+  const minor = kubernetesMinorOfBuild(options.buildScript);
+  let release: { dir: string; version: string };
+  try {
+    release = await options.release(minor);
+  } catch (error) {
+    if (!options.isUnreachable(error)) throw error;
+    progress(`the envtest release archives are unreachable (${(error as Error).message.split('. ')[0]}): building etcd, kube-apiserver and kube-controller-manager from Go modules instead`);
+    return { dir: await build(ALL_BINARIES), description: `built from Go modules (${buildDir}), the release archives being unreachable` };
+  }
+  progress(`etcd and kube-apiserver from the envtest ${release.version} release; kube-controller-manager is in no envtest archive: building it from Go modules`);
+  const kcmDir = await build(['kube-controller-manager']);
+  // One folder the cluster starts from: links to the release's two binaries and the built one.
+  const dir = join(options.cacheDir, 'local-plane', `envtest-${release.version}+${basename(kcmDir)}`);
+  if (!existsSync(join(dir, 'kube-controller-manager'))) {
+    const partial = `${dir}.partial-${process.pid}`;
+    await rm(partial, { recursive: true, force: true });
+    await mkdir(partial, { recursive: true });
+    await symlink(join(release.dir, 'etcd'), join(partial, 'etcd'));
+    await symlink(join(release.dir, 'kube-apiserver'), join(partial, 'kube-apiserver'));
+    await symlink(join(kcmDir, 'kube-controller-manager'), join(partial, 'kube-controller-manager'));
+    await rm(dir, { recursive: true, force: true });
+    await rename(partial, dir);
+  }
+  return { dir, description: `etcd and kube-apiserver from the envtest ${release.version} release, kube-controller-manager built from Go modules` };
+}
+
+/** "1.36": the Kubernetes minor tools/build.sh builds (tools/kube/go.mod), whose envtest release matches it. */
+export function kubernetesMinorOfBuild(buildScript: string): string {
+  const goMod = readFileSync(join(dirname(buildScript), 'kube', 'go.mod'), 'utf8');
+  const match = /^require k8s\.io\/kubernetes v(\d+)\.(\d+)\./m.exec(goMod);
+  if (!match) throw new Error(`${join(dirname(buildScript), 'kube', 'go.mod')} requires no k8s.io/kubernetes version`);
+  return `${match[1]}.${match[2]}`;
 }
 
 /** The folder tools/build.sh builds into (and the Actions cache saves), without building. */

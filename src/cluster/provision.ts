@@ -2,12 +2,14 @@
 // anywhere Go builds), or the cluster already in a kubeconfig. Each gives a kubeconfig and a
 // teardown that undoes only what it set up.
 
+import { accessSync, constants } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ClusterKind } from '../model.ts';
-import { controlPlaneBinaries, startLocalCluster } from './local.ts';
+import type { ClusterKind, PackageControlPlane } from '../model.ts';
+import { localControlPlaneBinaries, startLocalCluster } from './local.ts';
+import { envtestReleaseAssets, ReleaseUnreachable } from '../envtest/release.ts';
 import { connectKube } from './kube.ts';
 import { ensureKind } from './kind-install.ts';
 import { AUDIT_POLICY } from '../record/policy.ts';
@@ -23,8 +25,69 @@ import {
   writeKindRecord,
 } from './kind.ts';
 
+/** A cluster kubeflake can provide. */
+export type ProvidedClusterKind = Exclude<ClusterKind, 'none'>;
+
+export interface ClusterChoiceInput {
+  /** The cluster input: auto, or a kind of cluster by name. */
+  requested: 'auto' | ProvidedClusterKind;
+  /** The existing-cluster mode was asked for (the switch, or USE_EXISTING_CLUSTER=true exported). */
+  useExistingCluster: boolean;
+  /** What auto makes in that mode: the CLI's local control plane, the action's kind. */
+  autoCluster: 'local' | 'kind';
+  /** Docker answers here (kind needs it). */
+  docker: boolean;
+}
+
+/**
+ * The cluster to provide before the first run, and why, for the log. auto makes one only for the
+ * existing-cluster mode: suites left to choose start their own envtest, and a cluster beside them
+ * would idle. A cluster asked for by name is provided (the first run may still let it go).
+ */
+export function chooseCluster(input: ClusterChoiceInput): { cluster?: ProvidedClusterKind; why: string } {
+  if (input.requested !== 'auto') return { cluster: input.requested, why: `cluster: ${input.requested} was asked for` };
+  if (!input.useExistingCluster) {
+    return { why: 'cluster: auto without the existing-cluster mode: no cluster; each suite chooses its control plane as in its repository (its own envtest, observed through KUBEBUILDER_ASSETS)' };
+  }
+  if (input.autoCluster === 'kind' && input.docker) return { cluster: 'kind', why: 'cluster: auto in the existing-cluster mode, Docker is here: a kind cluster' };
+  return {
+    cluster: 'local',
+    why: `cluster: auto in the existing-cluster mode: the local control plane${input.autoCluster === 'kind' ? ' (no Docker here for kind)' : ''}`,
+  };
+}
+
+/** Whether a `docker` executable is on the PATH (kind creates its nodes through it). */
+export function dockerOnPath(searchPath: string | undefined): boolean {
+  return (searchPath ?? '').split(delimiter).some((dir) => {
+    if (!dir) return false;
+    try {
+      accessSync(join(dir, 'docker'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * After the first run: let the provided cluster go when no test used it, that is when every
+ * package the run saw started its own envtest. A package that started none may have used the
+ * cluster (or no cluster at all): then it stays, as it does when the run showed no package.
+ */
+export function idleClusterAfterFirstRun(input: { cluster: ProvidedClusterKind; run: string; packages: readonly PackageControlPlane[] }): { release: boolean; message?: string } {
+  if (input.packages.length === 0 || input.packages.some((plane) => plane.mode !== 'envtest')) return { release: false };
+  const names = input.packages.map((plane) => plane.package);
+  const shown = names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+  const undo = input.cluster === 'existing' ? 'kubeflake stops watching, snapshotting and cleaning it' : 'kubeflake stops it now';
+  return {
+    release: true,
+    message: `${input.run}: every package started its own envtest (${shown}): no test uses the ${input.cluster} cluster, so ${undo}; ` +
+      'the later runs and probes are observed inside their envtest only (use-existing-cluster: true runs the suites against the cluster)',
+  };
+}
+
 export interface ProvisionedCluster {
-  kind: ClusterKind;
+  kind: ProvidedClusterKind;
   /** For the test command. */
   kubeconfigPath: string;
   /** For kubeflake's own requests, when it has an identity of its own there (the audit policy leaves it out of the record). */
@@ -46,12 +109,14 @@ export interface ProvisionedCluster {
 }
 
 export interface ProvisionOptions {
-  cluster: ClusterKind;
+  cluster: ProvidedClusterKind;
   /** cluster=existing: the kubeconfig to use. */
   kubeconfig?: string;
-  /** cluster=local: tools/build.sh and where its binaries are cached. */
+  /** cluster=local: tools/build.sh and where its binaries are cached (the envtest release archives too). */
   buildScript: string;
   cacheDir: string;
+  /** cluster=local: the envtest release index (tests serve their own). */
+  envtestIndexUrl?: string;
   /** cluster=kind. */
   kindName: string;
   kindImage?: string;
@@ -132,16 +197,23 @@ export function throwawayReason(identity: ClusterIdentity): string | undefined {
 }
 
 async function localCluster(options: ProvisionOptions): Promise<ProvisionedCluster> {
-  const binDir = await controlPlaneBinaries({ buildScript: options.buildScript, cacheDir: options.cacheDir, log: options.log, progress: options.progress });
+  const binaries = await localControlPlaneBinaries({
+    buildScript: options.buildScript,
+    cacheDir: options.cacheDir,
+    release: (version) => envtestReleaseAssets({ version, cacheDir: options.cacheDir, log: options.log, ...(options.progress ? { progress: options.progress } : {}), ...(options.envtestIndexUrl ? { indexUrl: options.envtestIndexUrl } : {}) }),
+    isUnreachable: (error) => error instanceof ReleaseUnreachable,
+    log: options.log,
+    ...(options.progress ? { progress: options.progress } : {}),
+  });
   const stateDir = await mkdtemp(join(tmpdir(), 'kubeflake-cluster-'));
-  const cluster = await startLocalCluster({ binDir, stateDir, log: options.log });
+  const cluster = await startLocalCluster({ binDir: binaries.dir, stateDir, log: options.log });
   return {
     kind: 'local',
     kubeconfigPath: cluster.kubeconfigPath,
     ownKubeconfigPath: cluster.ownKubeconfigPath,
     auditLogs: [cluster.auditLog],
     server: cluster.server,
-    description: `local control plane at ${cluster.server} (ready in ${(cluster.readyMs / 1000).toFixed(1)} s)`,
+    description: `local control plane at ${cluster.server} (ready in ${(cluster.readyMs / 1000).toFixed(1)} s; ${binaries.description})`,
     teardown: () => cluster.stop({ remove: true }),
   };
 }

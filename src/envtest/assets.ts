@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { shellWord } from '../frameworks/patterns.ts';
 import { AUDIT_POLICY } from '../record/policy.ts';
 import type { ShimConfig } from './kube-apiserver-shim.ts';
-import { envtestReleaseAssets, kubernetesVersionOfGoMod, missingBinaries, ENVTEST_BINARIES, OPTIONAL_BINARIES } from './release.ts';
+import { envtestReleaseAssets, kubernetesVersionOfGoMod, missingBinaries, ReleaseUnreachable, ENVTEST_BINARIES, OPTIONAL_BINARIES } from './release.ts';
 
 /** The environment variable through which shims find the folder kubeflake reads them from. */
 export const INSTANCES_ENV = 'KUBEFLAKE_ENVTEST_DIR';
@@ -170,7 +170,7 @@ async function wrappedFor(instancesDir: string, nodePath: string, realDir: strin
 export interface EnvtestAssetsRequest {
   /** KUBEBUILDER_ASSETS as the user set it: used as it is, only wrapped. */
   given?: string;
-  /** kubeflake's own binaries (tools/build.sh), where it builds the local control plane. */
+  /** Builds etcd and kube-apiserver from Go modules (tools/build.sh): only when the release archives are unreachable. */
   localBinaries?: () => Promise<string>;
   /** The envtest release to download ("1.33", "1.33.2", "latest"); default: the one matching the suite's go.mod. */
   kubernetesVersion?: string;
@@ -182,6 +182,8 @@ export interface EnvtestAssetsRequest {
   /** Whether envtest's servers write the audit record (default true). */
   record?: boolean;
   log?: (line: string) => void;
+  /** What a person should see before it starts: a download, or a build because the download is unreachable. */
+  progress?: (line: string) => void;
   /** The release index, replaceable in tests. */
   indexUrl?: string;
 }
@@ -195,8 +197,8 @@ export interface ProvidedEnvtestAssets extends WrappedAssets {
 
 /**
  * KUBEBUILDER_ASSETS for the hunt, wrapped: the user's folder when set; else the release the user
- * asked for; else kubeflake's own binaries where it builds them; else the envtest release that
- * matches the suite's client-go, from the archives setup-envtest uses.
+ * asked for; else the envtest release that matches the suite's client-go, from the archives
+ * setup-envtest uses (cached); and only when those are unreachable, kubeflake's own build.
  */
 export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promise<ProvidedEnvtestAssets | undefined> {
   let realDir: string;
@@ -208,19 +210,29 @@ export async function provideEnvtestAssets(request: EnvtestAssetsRequest): Promi
   if (request.given) {
     realDir = request.given;
     source = `KUBEBUILDER_ASSETS (${request.given})`;
-  } else if (!request.kubernetesVersion && request.localBinaries) {
-    realDir = await request.localBinaries();
-    source = `kubeflake's control-plane binaries (${realDir})`;
   } else {
     const version = request.kubernetesVersion ?? (goMod === undefined ? undefined : kubernetesVersionOfGoMod(goMod)) ?? 'latest';
+    let unreachable: ReleaseUnreachable | undefined;
     const release = await envtestReleaseAssets({
       version,
       cacheDir: request.cacheDir,
       ...(request.indexUrl ? { indexUrl: request.indexUrl } : {}),
       ...(request.log ? { log: request.log } : {}),
+      ...(request.progress ? { progress: request.progress } : {}),
+    }).catch((error: unknown) => {
+      // A version the user asked for is not replaced by another one built here.
+      if (!(error instanceof ReleaseUnreachable) || request.kubernetesVersion || !request.localBinaries) throw error;
+      unreachable = error;
+      return undefined;
     });
-    realDir = release.dir;
-    source = `the envtest ${release.version} release${release.cached ? ' (cached)' : ''}`;
+    if (release) {
+      realDir = release.dir;
+      source = `the envtest ${release.version} release${release.cached ? ' (cached)' : ''}`;
+    } else {
+      (request.progress ?? request.log)?.(`envtest: the release archives are unreachable (${unreachable?.reachFailure}): using etcd and kube-apiserver built from Go modules instead`);
+      realDir = await request.localBinaries!();
+      source = `kubeflake's build from Go modules (${realDir}), the release archives being unreachable`;
+    }
   }
   const workDir = await mkdtemp(join(tmpdir(), 'kubeflake-envtest-'));
   try {

@@ -3,7 +3,7 @@
 // download checked against the index's sha512, unpacked into kubeflake's cache.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { arch as hostArch, platform as hostPlatform } from 'node:os';
 import { basename, join } from 'node:path';
@@ -25,6 +25,19 @@ export async function missingBinaries(dir: string): Promise<string[]> {
 }
 
 export const ENVTEST_INDEX_URL = 'https://raw.githubusercontent.com/kubernetes-sigs/controller-tools/HEAD/envtest-releases.yaml';
+/** The index is small: a network that has not answered in this long is offline for our purpose (a build follows). */
+export const INDEX_TIMEOUT_MS = 8_000;
+const ARCHIVE_TIMEOUT_MS = 300_000;
+
+/** The release index or archive could not be reached at all (no network, DNS, timeout): the caller may build instead. */
+export class ReleaseUnreachable extends Error {
+  /** "raw.githubusercontent.com: ENOTFOUND": what failed, without the advice. */
+  reachFailure: string;
+  constructor(url: string, failure: string, options: { cause: unknown }) {
+    super(`cannot reach ${url} (${failure}). Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`, options);
+    this.reachFailure = `${new URL(url).host}: ${failure}`;
+  }
+}
 
 /** The index setup-envtest reads: Kubernetes version -> archive name -> sha512 and URL. */
 export interface EnvtestIndex {
@@ -96,6 +109,8 @@ export interface ReleaseOptions {
   os?: string;
   arch?: string;
   log?: (line: string) => void;
+  /** Said before a download starts (a person waits for it). */
+  progress?: (line: string) => void;
 }
 
 /**
@@ -112,19 +127,29 @@ export async function envtestReleaseAssets(options: ReleaseOptions): Promise<{ d
     if (existsSync(join(dir, '.verified'))) return { dir, version: exact.join('.'), cached: true };
   }
   const indexUrl = options.indexUrl ?? ENVTEST_INDEX_URL;
+  let indexText: string;
+  try {
+    indexText = await fetchText(indexUrl, INDEX_TIMEOUT_MS);
+  } catch (error) {
+    // Offline: a release of the wanted version unpacked earlier serves as well as a new download.
+    const cached = error instanceof ReleaseUnreachable ? cachedRelease(options.cacheDir, options.version, os, arch) : undefined;
+    if (!cached) throw error;
+    log(`${(error as Error).message}; using the envtest ${cached.version} release cached earlier`);
+    return cached;
+  }
   // Every scalar a string: a hex hash of digits only must not turn into a number.
-  const index = parseYaml(await fetchText(indexUrl), { schema: 'failsafe' }) as EnvtestIndex;
+  const index = parseYaml(indexText, { schema: 'failsafe' }) as EnvtestIndex;
   if (!index || typeof index !== 'object' || !index.releases) throw new Error(`${indexUrl} is not an envtest release index (no "releases")`);
   const archive = pickEnvtestArchive(index, options.version, os, arch);
   const dir = join(options.cacheDir, 'envtest', `${archive.version}-${os}-${arch}`);
   if (existsSync(join(dir, '.verified'))) return { dir, version: archive.version, cached: true };
 
-  log(`downloading envtest ${archive.version} (${archive.name})`);
+  (options.progress ?? log)(`downloading envtest ${archive.version} (${archive.name}, sha512-checked) from ${new URL(archive.url).host}`);
   await mkdir(join(options.cacheDir, 'envtest'), { recursive: true });
   const download = join(options.cacheDir, 'envtest', `.${archive.name}.${process.pid}`);
   const unpack = `${dir}.partial-${process.pid}`;
   try {
-    await fetchToFile(archive.url, download);
+    await fetchToFile(archive.url, download, ARCHIVE_TIMEOUT_MS);
     const actual = await sha512File(download);
     if (actual !== archive.sha512) {
       throw new Error(`${archive.name} from ${archive.url} does not match the index's sha512 (expected ${archive.sha512.slice(0, 16)}..., got ${actual.slice(0, 16)}...): ` +
@@ -158,24 +183,48 @@ export async function envtestReleaseAssets(options: ReleaseOptions): Promise<{ d
   return { dir, version: archive.version, cached: false };
 }
 
-async function fetchText(url: string): Promise<string> {
-  const response = await fetchOk(url);
+/** The newest verified release in the cache that matches a wanted version ("1.33", "1.33.2", "latest"). */
+function cachedRelease(cacheDir: string, wanted: string, os: string, arch: string): { dir: string; version: string; cached: true } | undefined {
+  let names: string[];
+  try {
+    names = readdirSync(join(cacheDir, 'envtest'));
+  } catch {
+    return undefined;
+  }
+  const index: EnvtestIndex = { releases: {} };
+  for (const name of names) {
+    const match = /^(\d+\.\d+\.\d+)-([a-z0-9]+)-([a-z0-9]+)$/.exec(name);
+    if (match && existsSync(join(cacheDir, 'envtest', name, '.verified'))) {
+      index.releases[`v${match[1]}`] = { [`envtest-v${match[1]}-${match[2]}-${match[3]}.tar.gz`]: { hash: '-', selfLink: name } };
+    }
+  }
+  try {
+    const archive = pickEnvtestArchive(index, wanted, os, arch);
+    return { dir: join(cacheDir, 'envtest', archive.url), version: archive.version, cached: true };
+  } catch {
+    return undefined;
+  }
+}
+
+async function fetchText(url: string, timeoutMs: number): Promise<string> {
+  const response = await fetchOk(url, timeoutMs);
   return response.text();
 }
 
-async function fetchOk(url: string): Promise<Response> {
+async function fetchOk(url: string, timeoutMs: number): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(120_000) });
+    response = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    throw new Error(`cannot download ${url}: ${(error as Error).message}. Without network access, set KUBEBUILDER_ASSETS to a folder holding etcd and kube-apiserver`, { cause: error });
+    const failure = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new ReleaseUnreachable(url, failure, { cause: error });
   }
   if (!response.ok) throw new Error(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
   return response;
 }
 
-async function fetchToFile(url: string, file: string): Promise<void> {
-  const response = await fetchOk(url);
+async function fetchToFile(url: string, file: string, timeoutMs: number): Promise<void> {
+  const response = await fetchOk(url, timeoutMs);
   await writeFile(file, Buffer.from(await response.arrayBuffer()));
 }
 

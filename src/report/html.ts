@@ -106,7 +106,7 @@ function header(report: Report): string {
   return `<header class="banner ${cls}">
 <div class="brand">kubeflake report <span class="badge ${cls}">${label}</span></div>
 <h1>${t(headline(report))}</h1>
-<p class="meta"><code>${t(report.command)}</code> · ${t(report.framework)} · ${t(report.cluster)} cluster${report.generatedAt ? ` · ${t(report.generatedAt)}` : ''}</p>
+<p class="meta"><code>${t(report.command)}</code> · ${t(report.framework)} · ${report.cluster === 'none' ? 'no shared cluster' : `${t(report.cluster)} cluster`}${report.generatedAt ? ` · ${t(report.generatedAt)}` : ''}</p>
 </header>`;
 }
 

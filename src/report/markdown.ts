@@ -179,7 +179,7 @@ function heading(view: View): string {
 
 function context(view: View): string {
   const { report } = view;
-  const parts = [mdCode(truncate(report.command, 200)), mdText(report.framework), `${mdText(report.cluster)} cluster`];
+  const parts = [mdCode(truncate(report.command, 200)), mdText(report.framework), report.cluster === 'none' ? 'no shared cluster' : `${mdText(report.cluster)} cluster`];
   const envtest = (report.controlPlanes ?? []).filter((plane) => plane.mode === 'envtest').map((plane) => mdCode(truncate(plane.package, 80)));
   if (envtest.length) parts.push(`own envtest in ${envtest.slice(0, 3).join(', ')}${envtest.length > 3 ? ` and ${envtest.length - 3} more` : ''}`);
   if (view.artifactUrl) parts.push(`[full report](${view.artifactUrl})`);

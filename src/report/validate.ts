@@ -141,7 +141,7 @@ const leak = record(
 
 const report = record(
   {
-    schema: str, command: str, framework: oneOf(['ginkgo', 'go', 'generic']), cluster: oneOf(['kind', 'local', 'existing']),
+    schema: str, command: str, framework: oneOf(['ginkgo', 'go', 'generic']), cluster: oneOf(['kind', 'local', 'existing', 'none']),
     runs: list(run), tests: list(test), leaks: list(leak),
     cleanup: record(
       { dryRun: bool, deleted: list(cleanupAct), finalizersRemoved: list(cleanupAct), left: list(record({ object: objectRef, run: str, why: str }, { reason: str })) },
@@ -150,7 +150,7 @@ const report = record(
     verdict: oneOf(['clean', 'findings', 'error']),
   },
   {
-    version: str, generatedAt: str, errors: list(str),
+    version: str, generatedAt: str, errors: list(str), clusterReleasedAfter: str,
     failureClusters: list(record({ signature: str, kind: oneOf(FAILURE_KINDS), example: str, tests: list(str), count: count })),
     hazards: list(hazard),
   },

@@ -44,9 +44,12 @@ test('every input is checked: a typo in fail-on, comment or mode is an error nam
   assert.throws(() => parseActionSettings(reader({ mode: 'report', command: 'ginkgo' }), env), /mode: report .* runs no command/);
 });
 
-test('the action defaults to a kind cluster (runners have Docker), the CLI table says why', () => {
+test('the action defaults to cluster auto, which makes kind (runners have Docker) only for the existing-cluster mode', () => {
   const settings = parseActionSettings(reader({ command: 'ginkgo ./...' }), { GITHUB_WORKSPACE: workspace() });
-  assert.equal(settings.hunt!.cluster, 'kind');
+  assert.equal(settings.hunt!.cluster, 'auto');
+  assert.equal(settings.hunt!.autoCluster, 'kind');
+  assert.equal(settings.hunt!.useExistingCluster, false);
+  assert.equal(parseActionSettings(reader({ command: 'x', 'use-existing-cluster': 'true' }), { GITHUB_WORKSPACE: workspace() }).hunt!.testEnv.USE_EXISTING_CLUSTER, 'true');
   assert.equal(settings.failOn, 'findings');
   assert.equal(settings.publish.token, 'workflow-token');
   assert.equal(settings.verbose, false);

@@ -21,13 +21,15 @@ test('durations accept units and plain seconds, and reject the rest naming the i
 test('settings: defaults, and each bad input is named with what it accepts', () => {
   const settings = parseSettings({ command: ['ginkgo', './...'] }, {});
   assert.equal(settings.runs, 5);
-  assert.equal(settings.cluster, 'local');
+  assert.equal(settings.cluster, 'auto');
+  assert.equal(settings.autoCluster, 'local', 'the CLI makes the local control plane when auto needs a cluster');
+  assert.equal(settings.useExistingCluster, false);
   assert.equal(settings.cleanup, 'leaked');
   assert.equal(settings.removeFinalizersAfterMs, undefined, 'finalizers are never removed unless asked');
   assert.equal(settings.dryRun, false);
   assert.throws(() => parseSettings({ command: [] }, {}), /no test command given/);
   assert.throws(() => parseSettings({ command: ['x'], runs: 'many' }, {}), /runs must be a whole number/);
-  assert.throws(() => parseSettings({ command: ['x'], cluster: 'minikube' }, {}), /cluster must be one of local, kind, existing; got "minikube"/);
+  assert.throws(() => parseSettings({ command: ['x'], cluster: 'minikube' }, {}), /cluster must be one of auto, local, kind, existing; got "minikube"/);
   assert.throws(() => parseSettings({ command: ['x'], cluster: 'existing' }, {}), (error: unknown) => error instanceof SettingsError && /needs a kubeconfig/.test(error.message));
   assert.throws(() => parseSettings({ command: ['x'], 'dry-run': 'maybe' }, {}), /dry-run must be true or false/);
   const withFinalizers = parseSettings({ command: ['x'], 'remove-finalizers': 'true', 'finalizer-grace': '3s' }, {});
