@@ -1,5 +1,5 @@
 // The shared vocabulary of kubeflake. Every stage reads and writes these shapes; nothing here
-// does I/O. The Report at the bottom is the public JSON contract (ARCHITECTURE.md): extend it,
+// does I/O. The Report at the bottom is the public JSON contract (docs/architecture.md): extend it,
 // never rename a field.
 
 export type Framework = 'ginkgo' | 'go' | 'generic';
@@ -100,7 +100,9 @@ export type ReportDialect =
   | 'jest-junit'
   | 'pytest'
   | 'surefire'
-  | 'junit';
+  | 'junit'
+  /** Extension: a `go test -json` (test2json) event stream, read as it is (the go test shim keeps one per test binary). */
+  | 'go-test-json';
 
 /** A report file normalized: what `kubeflake parse` prints, one per file. */
 export interface ParsedReport {
@@ -156,7 +158,7 @@ export interface RunMeta {
   startedAt: number;
   endedAt: number;
   durationMs: number;
-  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json...). */
+  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json, go-exec/*.go-test.json...). */
   reports: string[];
   /** Problems the runner saw: command not found, no report written, killed on timeout. */
   warnings: string[];
@@ -166,6 +168,11 @@ export interface RunMeta {
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
   /** Packages go test could not build: no test binary ran for them. */
   unbuilt?: string[];
+  /**
+   * Extension: what go test printed for each package in `unbuilt` (the compiler's errors, capped).
+   * No report file exists for them: ingestion reads each as a failed TestMain from this record.
+   */
+  buildFailures?: { importPath: string; output: string }[];
 }
 
 /** One execution of the test command: a planned run or a probe. */
@@ -267,7 +274,7 @@ export type TimelineEntry = TimelineEvent | WatchLagSample;
 /** A plan for a focused rerun that analysis asks the pipeline to execute. */
 export interface ProbePlan {
   /** Why: confirm a polluter, a state-setter or a cleaner; check the victim alone; bisect. */
-  purpose: 'polluter' | 'alone' | 'cleaner' | 'state-setter' | 'bisect';
+  purpose: 'polluter' | 'alone' | 'cleaner' | 'state-setter' | 'bisect' | 'hazard';
   /** The victim (or brittle test) the probe is about. */
   subject: TestId;
   /** The tests to run (focus). The subject is always one of them. */
@@ -280,10 +287,12 @@ export interface ProbePlan {
   hypothesis: string;
   /** Repetition of the same probe (same tests and seed) to confirm a result; 1 when absent. */
   attempt?: number;
+  /** Extension: run this probe under CPU pressure (a latent hazard whose window is short fires more often so). */
+  stress?: 'cpu';
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report JSON, version 1 (ARCHITECTURE.md)
+// Report JSON, version 1 (docs/architecture.md)
 
 export type Verdict = 'stable' | 'flaky' | 'order-dependent' | 'brittle' | 'broken' | 'skipped';
 
@@ -314,6 +323,97 @@ export interface PolluterReport {
   via: number[];
   /** Extension: the victim's outcomes in the probes that ran this polluter then it (a race fails in some only). */
   after?: ProbeRate;
+  /**
+   * Extension: what confirmed it. 'record': the API server's record of one failing run links the
+   * two through an object (`link`); 'probes': the statistics of pair probes and alone controls.
+   */
+  decidedBy?: 'record' | 'probes';
+  /** Extension: the record's link between polluter and victim, from the failing run that proves it. */
+  link?: RecordLink;
+}
+
+/** Extension: an object as the API server's record names it (the REST resource, not the kind). */
+export interface RecordedObject {
+  /** API group; "" for the core group. */
+  group: string;
+  resource: string;
+  namespace?: string;
+  name: string;
+  /** The envtest instance whose API server it lives in; absent for kubeflake's own cluster. */
+  plane?: string;
+}
+
+/**
+ * Extension: a failure linked, through the API server's record of the run it happened in, to the
+ * history of the object it names. Times are the server's, epoch milliseconds (microseconds as the fraction).
+ */
+export interface RecordLink {
+  /** The run whose record shows it. */
+  run: string;
+  victim: TestId;
+  /** The spec whose request made the object stand in the victim's way. */
+  polluter: TestId;
+  object: RecordedObject;
+  /**
+   * What the object was when the victim's request was refused: 'terminating' (the polluter deleted
+   * it and a finalizer still held it), 'present' (the polluter created it and never deleted it),
+   * 'deleted' (the polluter deleted it: the victim's request found nothing), 'modified' (the
+   * polluter wrote it between the victim's read and its write).
+   */
+  state: 'terminating' | 'present' | 'deleted' | 'modified';
+  /** The failure kind of the victim's failure that named the object. */
+  failure: FailureKind;
+  createdBy?: TestId;
+  createdAt?: number;
+  /** When the polluter's delete (or, for 'modified', its write) was answered. */
+  deletedAt?: number;
+  /** The victim's own refused request: its first, and how many were refused in all. */
+  refusedAt: number;
+  refusal: { verb: string; code: number; reason?: string; message?: string };
+  refusals: number;
+  /** When the object was finally gone: the write that removed its last finalizer, or (upper bounds) its watch deletion event, a request on it answered 404, the next successful create. */
+  goneAt?: number;
+  goneBy?: 'finalizer-removed' | 'watch' | 'not-found' | 'next-create';
+  /** Milliseconds from the delete to the victim's refusal, and from the refusal to the object gone. */
+  margins: { deletedToRefusedMs?: number; refusedToGoneMs?: number };
+}
+
+/**
+ * Extension: a latent hazard found in the record of passing runs: `first` leaves an object held
+ * (terminating, a finalizer pending) past its own end, or creates a name, and `second` creates,
+ * reads, or expects absent that same name. Reported as a warning while it never fired; one that
+ * fired is a finding with its evidence.
+ */
+export interface HazardReport {
+  /** The spec that leaves the object (held past its end, or created). */
+  first: TestId;
+  /** The spec that touches the same name. */
+  second: TestId;
+  object: RecordedObject;
+  /** 'terminating': first leaves it held past its end; 'state-dependence': second reads what first created. */
+  kind: 'terminating' | 'state-dependence';
+  /** How the second spec touches the name. */
+  access: 'create' | 'read' | 'expects-absent';
+  /** The longest time the object stayed held after the first spec ended, over the runs that showed it (ms). */
+  windowMs?: number;
+  /** Every run where the two met (first before second), with the near-miss margin: ms from the object gone to the second's request (negative: it hit the held object). */
+  meetings: HazardMeeting[];
+  /** The probes spent on it (the pair back to back, repeated), and how they came out. */
+  probes: { runs: string[]; failed: string[]; stress: boolean };
+  /** 'fired': the second spec hit the held object (or failed after the first in a probe); 'held-off': it met it and never fired; 'unmet': never met. */
+  outcome: 'fired' | 'held-off' | 'unmet';
+}
+
+/** Extension: one run in which the two specs of a hazard met. */
+export interface HazardMeeting {
+  run: string;
+  probe: boolean;
+  /** ms from the first spec's end to the object gone (its window in this run), when both are known. */
+  windowMs?: number;
+  /** ms from the object gone to the second spec's request; negative when the request came while it was held. */
+  marginMs?: number;
+  /** The second spec's request hit the held object (refused) in this run. */
+  fired: boolean;
 }
 
 /** Extension: how often a test failed in a series of probes. */
@@ -375,6 +475,25 @@ export interface RunReport {
   skipped?: TestId[];
   /** Extension: how this run's leaks were attributed (fallbacks and guesses counted). */
   attribution?: AttributionSummary;
+  /**
+   * Extension: what the report says about the run beyond its runner's warnings, by kind, so a
+   * renderer places each without reading its words. Their messages are in `warnings` too.
+   */
+  notices?: RunNotice[];
+}
+
+/**
+ * Extension: the kinds of run notice. `empty-timeline`: tests ran but the cluster kubeflake
+ * watched saw nothing (the suite used another control plane); `envtest-unseen`: the suite
+ * started envtest control planes and nothing was seen created in them; `envtest-problem`: one
+ * envtest instance could not be observed fully (each problem a notice).
+ */
+export type RunNoticeKind = 'empty-timeline' | 'envtest-unseen' | 'envtest-problem' | 'parallel-guess';
+
+/** Extension: one run notice: its kind for renderers, its message for people. */
+export interface RunNotice {
+  kind: RunNoticeKind;
+  message: string;
 }
 
 export interface LeakReport {
@@ -405,16 +524,30 @@ export interface LeakReport {
    * in (made by that test during the run), its owner, or only its creationTimestamp (the watch
    * missed the creation; one-second resolution: a fallback).
    */
-  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time';
+  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time' | 'record';
   /** Extension: every test that may have made it when the evidence does not decide; `createdBy` is then the likeliest ("probably"). */
   candidates?: TestId[];
+  /**
+   * Extension: the create request in the API server's record that named `createdBy` (evidence
+   * "record", or "owner" when it is the owner's create): the server time it was received, and
+   * how it was matched to the object: by its name, or (a generateName create, whose record
+   * names no object) as the nameless create of that resource and namespace just before the
+   * first request naming the object.
+   */
+  recordCreate?: { at: number; match: 'name' | 'generate-name'; placement: 'window' | 'gap' | 'setup' | 'parallel' };
+  /**
+   * Extension: left inside a namespace the suite deleted, under envtest (no namespace controller
+   * there: the namespace stays terminating with what is in it, and cluster-wide managers and
+   * caches of later specs still see it). The namespace itself is not reported; its contents are.
+   */
+  inDeletedNamespace?: boolean;
 }
 
 /** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
 export interface AttributionSummary {
   /** Leaked objects attributed (destroyed baseline objects not counted). */
   objects: number;
-  /** Named by their own creation event, one test possible. */
+  /** Named by their own creation event (in the record, or seen by the watch), one test possible. */
   exact: number;
   /** Named by the namespace they are in or by their owner. */
   byNamespace: number;
@@ -425,6 +558,8 @@ export interface AttributionSummary {
   guessed: number;
   /** Nobody could be named. */
   unknown: number;
+  /** Extension: of `exact`, those named by their own create in the API server's record (the rest by the watch's creation event); absent when none. */
+  byRecord?: number;
   /** The watch's lag as measured during the runs, in ms (upper bounds), when it was measured. */
   lagMs?: { samples: number; median: number; max: number };
 }
@@ -491,6 +626,8 @@ export interface Report {
   attribution?: AttributionSummary;
   /** Extension: which mode each package ran in (its own envtest control plane, or kubeflake's cluster). */
   controlPlanes?: PackageControlPlane[];
+  /** Extension: latent hazards found in the API server's record (pairs of specs meeting on one object name), with their windows, margins and probes. */
+  hazards?: HazardReport[];
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

@@ -4,14 +4,14 @@
 // `kubeflake report DIR` builds it from the log on disk.
 
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { Framework, ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
-import type { Settings } from './settings.ts';
+import type { ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
+import { SettingsError, type Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
-import { buildReport } from './build-report.ts';
+import { buildReport, runNotices } from './build-report.ts';
 import { provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
 import { markAuditLogs, sliceAuditLogs, type AuditLogMark } from './cluster/audit-log.ts';
@@ -20,12 +20,14 @@ import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
 import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
-import { describeInstances, emptyTimelineNotice, readEnvtestEvidence } from './envtest/evidence.ts';
+import { describeInstances, readEnvtestEvidence } from './envtest/evidence.ts';
 import { observeEnvtest } from './envtest/observe.ts';
+import { readRunRecord } from './record/read.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
+import { placedRecords } from './record/placed.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
@@ -36,16 +38,17 @@ import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTerminal } from './report/terminal.ts';
+import { validateReport } from './report/validate.ts';
 
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
-  let framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework;
   // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
   const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,
-    framework,
+    // The record owns the framework: the first run may correct it (afterFirstRun), and everything reads it there.
+    framework: settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework,
     cluster: settings.cluster,
     cwd: settings.cwd,
     root: repositoryRoot(settings.cwd),
@@ -97,14 +100,14 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log, envtest, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
+    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, kubeconfig: cluster.kubeconfigPath, log, envtest, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
     const observe = observer(context);
     // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
     const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
       const decision = firstRunStop({
         runDir: relative(log.record.root ?? settings.cwd, runDir(settings.resultsDir, entry.run.id)) || '.',
         command: settings.command.join(' '),
-        style: driveStyleOf(commandStyle(framework, settings.command), settings.command),
+        style: driveStyleOf(commandStyle(log.record.framework, settings.command), settings.command),
         started: meta.exitCode !== null || meta.signal !== null || meta.timedOut,
         exitCode: meta.exitCode,
         timedOut: meta.timedOut,
@@ -116,12 +119,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         program: detectExecutable(programWord(settings.command) ?? '', settings.cwd, settings.testEnv.PATH ?? ''),
       });
       if (decision.stop) throw new Error(`${decision.reason}. ${decision.todo}`);
-      const seen = frameworkAfterFirstRun(framework, meta.testBinaries ?? []);
-      if (seen !== framework) {
+      const seen = frameworkAfterFirstRun(log.record.framework, meta.testBinaries ?? []);
+      if (seen !== log.record.framework) {
         presenter.info(`framework: ${seen} (the first run ran ${seen} suites through go test)`);
-        framework = seen;
         log.record.framework = seen;
-        context.framework = seen;
       }
     };
     if (sources.length > 0) {
@@ -146,9 +147,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       const plans = planProbes({
         ...options,
         runs: log.runs.map((entry) => entry.run),
-        framework,
+        framework: log.record.framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
+        records: placedRecords(log.runs),
       });
       if (plans.length === 0) break;
       for (const plan of plans) {
@@ -156,7 +158,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         const id = settings.shard ? `probe-s${settings.shard.index + 1}-${runId(probeIndex++)}` : runId(probeIndex++, true);
         presenter.detail(`${id}: ${plan.hypothesis}`);
         const subject = log.tests().get(plan.subject)?.name ?? plan.subject;
-        await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject})` });
+        await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject}${plan.stress ? `, under stress ${plan.stress}` : ''})` });
       }
     }
   } catch (error) {
@@ -180,7 +182,6 @@ interface ObserverContext {
   presenter: Presenter;
   api: KubeApi;
   baseline: Snapshot;
-  framework: Framework;
   kubeconfig: string;
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
@@ -234,7 +235,7 @@ function observer(context: ObserverContext) {
           probe: plan !== undefined,
           plan,
           command: settings.command,
-          framework: context.framework,
+          framework: log.record.framework,
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
@@ -243,7 +244,8 @@ function observer(context: ObserverContext) {
           env: { KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
           focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
           reportGlob: settings.reportGlob,
-          stress: settings.stress,
+          // A hazard probe asks for CPU pressure when its window is short.
+          stress: plan?.stress ?? settings.stress,
           goflags: settings.goflags,
           onOutput: presenter.detail,
         });
@@ -267,10 +269,9 @@ function observer(context: ObserverContext) {
     const problem = snapshotProblem(after, join(files.runs, id, files.after));
     const clusterGone = after.errors.some((error) => error.resource === '*');
     const envtestEvidence = await readEnvtestEvidence(dir);
-    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
-    const watched = settings.watch ? timelineEvents(timeline).length : undefined;
-    const empty = emptyTimelineNotice({ run: id, tests: run.cases.length, clusterEvents: watched ?? 0, instances: entry.envtest ?? [], watched: watched !== undefined });
-    for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
+    const record = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
+    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(record ? { record } : {}) });
+    for (const notice of runNotices(entry, settings.watch)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
       // Without the API server there is nothing to clean, attribute or run against.
@@ -319,6 +320,19 @@ export async function rebuildReport(dirs: string[]): Promise<Report> {
   const logs: HuntLog[] = [];
   for (const dir of dirs) logs.push(await HuntLog.load(dir));
   return buildReport(logs);
+}
+
+/** A report.json someone wrote (another kubeflake, a shard, a hand edit), checked against the v1 contract before anything renders it. */
+export async function readReportFile(file: string): Promise<Report> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new SettingsError(`cannot read ${file} as a report: ${(error as Error).message}`);
+  }
+  const checked = validateReport(value);
+  if (!checked.ok) throw new SettingsError(`${file} is not a kubeflake report:\n  ${checked.errors.join('\n  ')}`);
+  return checked.report;
 }
 
 export async function writeReportFiles(report: Report, resultsDir: string, jsonFile?: string): Promise<void> {

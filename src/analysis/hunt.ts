@@ -3,14 +3,19 @@
 // the verdicts (to read the conclusion) consume the same replay, so they never disagree. A probe
 // is only planned when no probe run with the same plan exists.
 //
-// Conservative by design: a polluter (or state-setter) is confirmed only by the alone control
+// The record first: when the API server's record of a failing run shows another spec put the
+// object the failure names in the victim's way (record/links.ts), that run proves the polluter;
+// probes then only measure the rates (huntByRecord).
+//
+// Otherwise conservative by design: a polluter (or state-setter) is confirmed only by the alone control
 // (the victim passes alone; the brittle test fails alone), at least two pair probes showing the
 // telling outcome, and enough evidence that a plain flake would produce it with chance below a
 // bound (chance.ts). A race need not fire in every pair probe: the pair's rate is compared with
 // the alone rate. The subject showing the telling outcome alone too (a victim failing with
 // nothing before it) ends the hunt: a plain flake.
 
-import type { Failure, LeakReport, ProbePlan, RunResult, TestId } from '../model.ts';
+import type { Failure, LeakReport, ProbePlan, RecordLink, RunResult, TestId } from '../model.ts';
+import { findReadMisses, findRecordLinks, type ReadMiss, type PlacedRecord } from '../record/links.ts';
 import { outcomeIn, precedes, runsWhere, testsBefore, type Evidence, type RunView } from './evidence.ts';
 import { DEFAULT_FALSE_ALARM_BOUND, boundAfterMisses, flakeChance, orderChance, seriesStep, type OrderChance } from './chance.ts';
 import { leaksByCreator } from './leaks.ts';
@@ -37,6 +42,12 @@ export interface HuntOptions {
   falseAlarmBound: number;
   /** The same, for a polluter (state-setter) whose leaked object the victim's (brittle test's) failure names. */
   linkedFalseAlarmBound: number;
+  /** Pair probes that measure the rate of a polluter the record already proved (fewer when the first two both fail). */
+  recordRateProbes: number;
+  /** Latent hazards found in the record to probe, closest call first. */
+  maxHazards: number;
+  /** Probes one hazard may take (the pair back to back, repeated) before it is reported as held off. */
+  hazardProbes: number;
 }
 
 export const DEFAULT_HUNT_OPTIONS: Readonly<HuntOptions> = Object.freeze({
@@ -48,6 +59,9 @@ export const DEFAULT_HUNT_OPTIONS: Readonly<HuntOptions> = Object.freeze({
   maxConfirmProbes: 24,
   falseAlarmBound: DEFAULT_FALSE_ALARM_BOUND,
   linkedFalseAlarmBound: 0.02,
+  recordRateProbes: 4,
+  maxHazards: 3,
+  hazardProbes: 3,
 });
 
 /**
@@ -60,7 +74,7 @@ export function huntOptions(given: Partial<HuntOptions> = {}): HuntOptions {
     const value = given[key];
     if (value !== undefined) options[key] = value;
   }
-  for (const key of ['maxProbes', 'maxCandidates', 'maxBrokenChecks', 'maxBisectProbes', 'maxConfirmProbes'] as const) {
+  for (const key of ['maxProbes', 'maxCandidates', 'maxBrokenChecks', 'maxBisectProbes', 'maxConfirmProbes', 'recordRateProbes', 'maxHazards', 'hazardProbes'] as const) {
     const value = options[key];
     if (!Number.isSafeInteger(value) || value < 0) throw new Error(`hunt option ${key} must be a whole number >= 0, got ${String(value)}`);
   }
@@ -99,6 +113,8 @@ export interface Suspect {
   bound: number;
   /** The probe plan that shows the telling outcome. */
   plan: ProbePlan;
+  /** A polluter the API server's record proved from one failing run: its probes only measure the rate. */
+  record?: RecordLink;
 }
 
 export interface ConfirmedCleaner {
@@ -134,7 +150,15 @@ export type HuntOutcome =
    * Confirmed polluters. Failing planned runs none of them explains leave the test flaky; passing
    * runs after one with no confirmed cleaner between say it does not fire every time (a race).
    */
-  | { kind: 'polluted'; polluters: Suspect[]; cleaners: ConfirmedCleaner[]; unexplainedFailures: string[]; unexplainedPasses: string[] }
+  | {
+      kind: 'polluted';
+      polluters: Suspect[];
+      cleaners: ConfirmedCleaner[];
+      unexplainedFailures: string[];
+      unexplainedPasses: string[];
+      /** Alone controls it failed in, beside a polluter the record proved: it also fails by itself. */
+      failedAlone?: string[];
+    }
   /** A confirmed state-setter; passing planned runs without it leave the test flaky. */
   | { kind: 'needs-setter'; setters: Suspect[]; unexplainedPasses: string[] };
 
@@ -151,6 +175,8 @@ export interface Hunt {
   setterCandidates: OrderCandidate[];
   /** Leak indexes per creator, from the subject's failure messages. */
   leakLinks: Map<TestId, number[]>;
+  /** Links the API server's record makes from the subject's failures in planned runs to the specs that put an object in its way. */
+  recordLinks: RecordLink[];
   /** The alone control: its first plan and every alone probe walked, by the subject's outcome. */
   alone?: { plan: ProbePlan; tally: Tally };
   /** Candidates the probes cleared: the telling outcome never showed in these pair probes. */
@@ -167,24 +193,31 @@ export interface HuntContext {
   options: HuntOptions;
   leaks: readonly LeakReport[];
   probesByKey: Map<string, RunView[]>;
+  /** The API server's record of each run that has one. */
+  records: readonly PlacedRecord[];
+  /** Record links of every failure in the planned runs. */
+  links: RecordLink[];
+  /** Reads that found nothing in runs the reader failed, with the specs that create the name elsewhere. */
+  readMisses: ReadMiss[];
 }
 
-export function huntContext(evidence: Evidence, options: Partial<HuntOptions> = {}, leaks: readonly LeakReport[] = []): HuntContext {
+export function huntContext(evidence: Evidence, options: Partial<HuntOptions> = {}, leaks: readonly LeakReport[] = [], records: readonly PlacedRecord[] = []): HuntContext {
   const probesByKey = new Map<string, RunView[]>();
   for (const view of evidence.probes) {
     if (!view.run.plan) continue;
     const key = probeKey(view.run.plan);
     probesByKey.set(key, [...(probesByKey.get(key) ?? []), view]);
   }
-  return { evidence, options: huntOptions(options), leaks, probesByKey };
+  const planned = evidence.planned.map((v) => v.run);
+  return { evidence, options: huntOptions(options), leaks, probesByKey, records, links: findRecordLinks(planned, records), readMisses: findReadMisses(planned, records) };
 }
 
 /**
  * Identity of a probe: the same tests with the same seed and attempt are the same experiment,
- * whatever purpose asked for it, so a result is never asked for twice.
+ * whatever purpose asked for it, so a result is never asked for twice. Under stress it is another experiment.
  */
-export function probeKey(plan: Pick<ProbePlan, 'tests' | 'seed' | 'attempt'>): string {
-  return [plan.seed, plan.attempt ?? 1, [...plan.tests].sort().join('\u0000')].join('\u0001');
+export function probeKey(plan: Pick<ProbePlan, 'tests' | 'seed' | 'attempt' | 'stress'>): string {
+  return [plan.seed, plan.attempt ?? 1, [...plan.tests].sort().join('\u0000'), ...(plan.stress ? [plan.stress] : [])].join('\u0001');
 }
 
 /** Every test that failed in a planned run, its hunt replayed once: what the planner and the verdicts both read. */
@@ -196,13 +229,13 @@ export function replayHunts(ctx: HuntContext): Map<TestId, Hunt> {
   return hunts;
 }
 
-type ProbeResult =
+export type ProbeResult =
   | { state: 'pending'; plan: ProbePlan }
   | { state: 'inconclusive'; reason: string }
   | { state: 'done'; status: 'passed' | 'failed'; run: RunResult };
 
 /** The result of a planned probe, if it was run. */
-function obtain(ctx: HuntContext, plan: ProbePlan): ProbeResult {
+export function obtain(ctx: HuntContext, plan: ProbePlan): ProbeResult {
   const view = ctx.probesByKey.get(probeKey(plan))?.[0];
   if (!view) return { state: 'pending', plan };
   return judgeProbe(view, plan);
@@ -248,6 +281,9 @@ class Walk {
   readonly leakLinks: Map<TestId, number[]>;
   /** Leaks a NotFound of the subject names: only a missing object links a state-setter. */
   readonly setterLinks: Map<TestId, number[]>;
+  /** The record's links from the subject's failures, and the specs that create a name it read and missed. */
+  readonly recordLinks: RecordLink[];
+  readonly recordSetters: ReadonlySet<TestId>;
   readonly refuted: Hunt['refuted'] = [];
   readonly polluters: Suspect[] = [];
   readonly setters: Suspect[] = [];
@@ -268,6 +304,8 @@ class Walk {
     const text = (f: Failure): string => `${f.message}\n${f.text ?? ''}`;
     this.leakLinks = leaksByCreator(subject, failures.map(text), ctx.leaks);
     this.setterLinks = leaksByCreator(subject, failures.filter((f) => classifyFailure(f) === 'NotFound').map(text), ctx.leaks);
+    this.recordLinks = ctx.links.filter((l) => l.victim === subject);
+    this.recordSetters = new Set(ctx.readMisses.filter((m) => m.reader === subject).flatMap((m) => m.creators));
     this.failingSeed = this.failing[this.failing.length - 1]?.run.seed ?? 0;
   }
 
@@ -305,7 +343,15 @@ class Walk {
   }
 
   linked(test: TestId, role: Suspect['role']): boolean {
+    if (role === 'polluter' && this.recordLinks.some((l) => l.polluter === test)) return true;
+    if (role === 'state-setter' && this.recordSetters.has(test)) return true;
     return ((role === 'polluter' ? this.leakLinks : this.setterLinks).get(test)?.length ?? 0) > 0;
+  }
+
+  /** Tests linked to the subject by an object (a leak or the record), for the candidates' ranking. */
+  linkedTests(role: Suspect['role']): Set<TestId> {
+    if (role === 'polluter') return new Set([...this.leakLinks.keys(), ...this.recordLinks.map((l) => l.polluter)]);
+    return new Set([...this.setterLinks.keys(), ...this.recordSetters]);
   }
 }
 
@@ -314,10 +360,10 @@ export function huntFor(ctx: HuntContext, subject: TestId): Hunt {
   const w = new Walk(ctx, subject);
   const passes = ctx.evidence.planned.some((v) => outcomeIn(v, subject) === 'passed');
   const shape = passes ? 'mixed' : 'all-failed';
-  const polluterCandidates = rankPolluterCandidates(ctx.evidence, subject, new Set(w.leakLinks.keys()));
-  const setterCandidates = passes ? rankStateSetterCandidates(ctx.evidence, subject, new Set(w.setterLinks.keys())) : [];
+  const polluterCandidates = rankPolluterCandidates(ctx.evidence, subject, w.linkedTests('polluter'));
+  const setterCandidates = passes ? rankStateSetterCandidates(ctx.evidence, subject, w.linkedTests('state-setter')) : [];
   const stop = walkHunt(w, shape, polluterCandidates, setterCandidates);
-  const hunt: Hunt = { subject, shape, polluterCandidates, setterCandidates, leakLinks: w.leakLinks, refuted: w.refuted, outcome: stop.outcome };
+  const hunt: Hunt = { subject, shape, polluterCandidates, setterCandidates, leakLinks: w.leakLinks, recordLinks: w.recordLinks, refuted: w.refuted, outcome: stop.outcome };
   if (w.alone.failed.length + w.alone.passed.length > 0) hunt.alone = { plan: w.firstAlonePlan(), tally: w.alone };
   if (w.bisect) hunt.bisect = w.bisect;
   if (stop.next) hunt.next = stop.next;
@@ -329,9 +375,11 @@ function walkHunt(w: Walk, shape: Hunt['shape'], polluterCandidates: OrderCandid
   if (w.failing.length === 0) return { outcome: { kind: 'unprobed' } };
   // A failure with nothing before it is the test failing by itself: no polluter explains it.
   const failedFirst = w.failing.find((v) => testsBefore(v, subject).length === 0);
+  if (shape === 'all-failed' && onlyBuildFailures(ctx.evidence, subject)) return { outcome: { kind: 'broken', by: 'build' } };
+  // The record proves a polluter from one failing run: probes then only measure the rates.
+  if (w.recordLinks.length > 0) return huntByRecord(w, polluterCandidates);
   if (shape === 'all-failed') {
-    // Decisive without a probe: a package that does not compile, or a failure with nothing before it.
-    if (onlyBuildFailures(ctx.evidence, subject)) return { outcome: { kind: 'broken', by: 'build' } };
+    // Decisive without a probe: a failure with nothing before it.
     if (failedFirst) return { outcome: { kind: 'broken', by: 'ran-first', run: failedFirst.run.id } };
   } else if (failedFirst && setters.length === 0) {
     // Only a state-setter could still explain its passes, and no test is a candidate.
@@ -364,6 +412,47 @@ function huntOrderDependence(w: Walk, candidates: OrderCandidate[]): Stop {
     unexplainedPasses: uncoveredPasses(w).map((v) => v.run.id),
   };
   return stop?.next ? { outcome, next: stop.next } : { outcome };
+}
+
+/**
+ * Polluters the record proved, one a spec, from the failing run that shows each first. Probes only
+ * measure: the subject alone once, then each polluter and the subject back to back until its rate
+ * is known (two failures in two tell a polluter that fires every time). Failing runs the record
+ * does not explain are then hunted as usual, and cleaners after a polluter that fires every time.
+ */
+function huntByRecord(w: Walk, candidates: OrderCandidate[]): Stop {
+  const { ctx, subject } = w;
+  let next: NextProbe | undefined;
+  const alone = w.aloneControl();
+  if (alone.state === 'pending') next = { plan: alone.plan, tier: TIER.confirm };
+  const proven = new Set<TestId>();
+  for (const link of w.recordLinks) {
+    if (proven.has(link.polluter)) continue;
+    proven.add(link.polluter);
+    const hypothesis = `${link.polluter} then ${subject}: the rate at which ${subject} fails after it (the record of run ${link.run} proved the link)`;
+    const series = candidateSeries(w, 'polluter', link.polluter, hypothesis);
+    const fallback = pairPlan('polluter', subject, [link.polluter, subject], { seed: ctx.evidence.planned.find((v) => v.run.id === link.run)?.run.seed ?? 0, run: link.run, order: [link.polluter, subject] }, hypothesis);
+    const pair = (i: number): ProbePlan => series?.pair(i) ?? withAttempt(fallback, i + 1);
+    const after: Tally = { failed: [], passed: [] };
+    for (let i = 0; i < ctx.options.recordRateProbes && !next; i += 1) {
+      if (i >= 2 && after.passed.length === 0) break;
+      const r = obtain(ctx, pair(i));
+      if (r.state === 'pending') next = { plan: r.plan, tier: TIER.confirm };
+      if (r.state !== 'done') break;
+      after[r.status].push(r.run.id);
+    }
+    w.polluters.push({ role: 'polluter', tests: [link.polluter], after, chance: 0, bound: ctx.options.linkedFalseAlarmBound, plan: pair(0), record: link });
+  }
+  if (!next) next = (huntPolluters(w, candidates.filter((c) => !proven.has(c.test))) ?? huntCleaners(w))?.next;
+  const outcome: HuntOutcome = {
+    kind: 'polluted',
+    polluters: w.polluters,
+    cleaners: w.cleaners,
+    unexplainedFailures: unexplained(w).map((v) => v.run.id),
+    unexplainedPasses: uncoveredPasses(w).map((v) => v.run.id),
+    ...(w.alone.failed.length > 0 ? { failedAlone: [...w.alone.failed] } : {}),
+  };
+  return next ? { outcome, next } : { outcome };
 }
 
 /** Failing runs in which no confirmed polluter (group) ran before the victim. */

@@ -1,7 +1,8 @@
 // The analysis front door: pure functions from runs (and leaks) to verdicts, probe plans,
 // failure kinds and reproduce commands. No I/O anywhere below.
 
-export { analyze, reportVerdict, type AnalysisInput } from './verdicts.ts';
+export { analyze, analyzeHazards, recordProof, reportVerdict, type AnalysisInput } from './verdicts.ts';
+export { huntHazards, SHORT_WINDOW_MS, type HazardHunt } from './hazards.ts';
 export { planProbes, type ProbePlanInput } from './probes.ts';
 export {
   DEFAULT_HUNT_OPTIONS,

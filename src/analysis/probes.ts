@@ -8,6 +8,8 @@ import { gatherEvidence, tally } from './evidence.ts';
 import { canFocus } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntContext, type HuntOptions } from './hunt.ts';
 import { candidateChance } from './chance.ts';
+import { hazardKey, huntHazards } from './hazards.ts';
+import type { PlacedRecord } from '../record/links.ts';
 
 /** The evidence so far, and the hunt's options (the same record analyze is given, spread in). */
 export interface ProbePlanInput extends Partial<HuntOptions> {
@@ -16,6 +18,8 @@ export interface ProbePlanInput extends Partial<HuntOptions> {
   /** The user's test command; when given, no probes are planned if it cannot be focused (e.g. `make test`). */
   command?: string[];
   leaks?: LeakReport[];
+  /** The API server's record of each run that has one: record links, read misses and latent hazards come from it. */
+  records?: readonly PlacedRecord[];
 }
 
 /** The next probe (at most one), most decisive first; [] when the hunt is over or the budget is spent. */
@@ -23,19 +27,27 @@ export function planProbes(input: ProbePlanInput): ProbePlan[] {
   if (input.framework === 'generic') return [];
   if (input.command && !canFocus(input.framework, input.command)) return [];
   const evidence = gatherEvidence(input.runs);
-  const ctx = huntContext(evidence, input, input.leaks);
+  const ctx = huntContext(evidence, input, input.leaks, input.records);
   if (ctx.options.maxProbes - evidence.probes.length <= 0) return [];
 
-  const open = huntsToPlan(ctx, replayHunts(ctx)).filter((h) => h.next !== undefined);
+  // Failure hunts first, then the latent hazards of the record, each with its own share.
+  const open = [
+    ...huntsToPlan(ctx, replayHunts(ctx)).map((h) => ({ key: h.subject, next: h.next })),
+    ...huntHazards(ctx).map((h) => ({ key: h.key, next: h.next })),
+  ].filter((h) => h.next !== undefined);
   if (open.length === 0) return [];
   const best = Math.min(...open.map((h) => h.next?.tier ?? Infinity));
   const spent = new Map<string, number>();
-  for (const v of evidence.probes) if (v.run.plan) spent.set(v.run.plan.subject, (spent.get(v.run.plan.subject) ?? 0) + 1);
+  for (const v of evidence.probes) {
+    if (!v.run.plan) continue;
+    const key = v.run.plan.purpose === 'hazard' ? hazardKey(v.run.plan) : v.run.plan.subject;
+    spent.set(key, (spent.get(key) ?? 0) + 1);
+  }
   // Hunts run one after another, strongest suspect first within the most decisive tier, so a
   // small budget finishes a hunt rather than starting many; but a hunt that outgrew its first
   // share (a race needs many repeats) waits until the others had theirs.
   const tier = open.filter((h) => h.next?.tier === best);
-  const chosen = tier.find((h) => (spent.get(h.subject) ?? 0) < FIRST_SHARE) ?? tier[0];
+  const chosen = tier.find((h) => (spent.get(h.key) ?? 0) < FIRST_SHARE) ?? tier[0];
   return chosen?.next ? [chosen.next.plan] : [];
 }
 
@@ -48,7 +60,7 @@ const FIRST_SHARE = 6;
  */
 export function huntsToPlan(ctx: HuntContext, hunts: Map<string, Hunt>): Hunt[] {
   const { evidence } = ctx;
-  const probed = new Set(evidence.probes.map((v) => v.run.plan?.subject).filter((s) => s !== undefined));
+  const probed = new Set(evidence.probes.filter((v) => v.run.plan?.purpose !== 'hazard').map((v) => v.run.plan?.subject).filter((s) => s !== undefined));
   const mixed: Hunt[] = [];
   const allFailed: Hunt[] = [];
   for (const hunt of hunts.values()) {
@@ -74,7 +86,7 @@ function byPriority(hunts: Hunt[]): Hunt[] {
     const best = [...h.polluterCandidates.slice(0, 5), ...h.setterCandidates.slice(0, 5)];
     strength.set(h, Math.min(1, ...best.map((c) => candidateChance(c.tellingPreceded, c.other - c.otherPreceded))));
   }
-  const linked = (h: Hunt): number => (h.leakLinks.size > 0 ? 1 : 0);
+  const linked = (h: Hunt): number => (h.recordLinks.length > 0 ? 2 : h.leakLinks.size > 0 ? 1 : 0);
   return [...hunts].sort(
     (a, b) => linked(b) - linked(a) || (strength.get(a) ?? 1) - (strength.get(b) ?? 1) || a.subject.localeCompare(b.subject),
   );

@@ -1,10 +1,11 @@
 // Verdicts: what each test is (stable, flaky, order-dependent, brittle, broken, skipped), with
 // the evidence and one sentence on how the verdict was reached. Counts come from planned runs;
-// probes only confirm or refute, and are named in `why`.
+// probes only confirm or refute, and are counted in `why` (renderers list them by subject).
 
 import type {
   FailureKind,
   Framework,
+  HazardReport,
   LeakReport,
   PolluterReport,
   ProbePlan,
@@ -15,11 +16,16 @@ import type {
   TestId,
   TestReport,
   Verdict,
+  RecordLink,
 } from '../model.ts';
+import { VERDICTS } from '../verdict-table.ts';
+import type { PlacedRecord } from '../record/links.ts';
+import { recordObjectName } from '../record/links.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntOptions, type Suspect, type Tally } from './hunt.ts';
 import { triesFor } from './chance.ts';
+import { huntHazards } from './hazards.ts';
 import { classifyFailure, failureSignature, hintFor } from './taxonomy.ts';
 
 /** The runs and leaks of a hunt, and the options it ran with (the same record planProbes was given, spread in). */
@@ -29,9 +35,10 @@ export interface AnalysisInput extends Partial<HuntOptions> {
   /** The user's test command, for reproduce lines; defaults to the latest planned run's command. */
   command?: string[];
   leaks?: LeakReport[];
+  /** The API server's record of each run that has one: links failures to the objects' histories. */
+  records?: readonly PlacedRecord[];
 }
 
-const VERDICT_ORDER: Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky', 'stable', 'skipped'];
 /** Unconfirmed polluter suspects are listed only above this order score. */
 const SUSPECT_SCORE = 0.5;
 
@@ -39,7 +46,7 @@ const SUSPECT_SCORE = 0.5;
 export function analyze(input: AnalysisInput): TestReport[] {
   const evidence = gatherEvidence(input.runs);
   const leaks = input.leaks ?? [];
-  const hunts = replayHunts(huntContext(evidence, input, leaks));
+  const hunts = replayHunts(huntContext(evidence, input, leaks, input.records));
   const framework = input.framework ?? 'generic';
   const command = input.command ?? [...evidence.planned].reverse()[0]?.run.command ?? [];
   const reports: TestReport[] = [];
@@ -78,12 +85,19 @@ export function analyze(input: AnalysisInput): TestReport[] {
     report.why = readable(evidence, explain(evidence, id, t, verdict, hunt, leaks) + tries);
     reports.push(report);
   }
-  return reports.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  return reports.sort((a, b) => VERDICTS[a.verdict].rank - VERDICTS[b.verdict].rank);
 }
 
-/** The report's overall verdict: findings win; without findings, errors (or no tests at all) mean no clean bill. */
-export function reportVerdict(tests: Pick<TestReport, 'verdict'>[], errors: readonly string[] = []): Report['verdict'] {
-  if (tests.some((t) => t.verdict !== 'stable' && t.verdict !== 'skipped')) return 'findings';
+/** The latent hazards the record shows, with the probes spent on them: Report.hazards. */
+export function analyzeHazards(input: AnalysisInput): HazardReport[] {
+  if (!input.records?.length) return [];
+  return huntHazards(huntContext(gatherEvidence(input.runs), input, input.leaks ?? [], input.records)).map((h) => h.report);
+}
+
+/** The report's overall verdict: findings win (a hazard that fired is one); without findings, errors (or no tests at all) mean no clean bill. */
+export function reportVerdict(tests: Pick<TestReport, 'verdict'>[], errors: readonly string[] = [], hazards: readonly Pick<HazardReport, 'outcome'>[] = []): Report['verdict'] {
+  if (tests.some((t) => VERDICTS[t.verdict].finding)) return 'findings';
+  if (hazards.some((h) => h.outcome === 'fired')) return 'findings';
   if (errors.length > 0 || tests.length === 0) return 'error';
   return 'clean';
 }
@@ -99,7 +113,7 @@ function decideVerdict(t: TestTally, hunt: Hunt | undefined): Verdict {
     // after a polluter with no cleaner between is its rate (a race), not a doubt: the probes
     // already ruled out a plain flake.
     case 'polluted':
-      return outcome.unexplainedFailures.length === 0 ? 'order-dependent' : 'flaky';
+      return outcome.unexplainedFailures.length === 0 && !outcome.failedAlone?.length ? 'order-dependent' : 'flaky';
     case 'needs-setter':
       return outcome.unexplainedPasses.length === 0 ? 'brittle' : 'flaky';
     default:
@@ -115,13 +129,15 @@ function pollutersOf(hunt: Hunt, verdict: Verdict): PolluterReport[] {
   const via = (test: TestId): number[] => hunt.leakLinks.get(test) ?? [];
   const outcome = hunt.outcome;
   const out: PolluterReport[] = [];
-  const add = (test: TestId, confirmed: boolean, after?: Tally): void => {
+  const add = (test: TestId, confirmed: boolean, after?: Tally, record?: RecordLink): void => {
     if (out.some((p) => p.test === test)) return;
     const report: PolluterReport = { test, confirmed, via: via(test) };
     if (after && after.failed.length + after.passed.length > 0) report.after = rateOf(after);
+    if (confirmed) report.decidedBy = record ? 'record' : 'probes';
+    if (record) report.link = record;
     out.push(report);
   };
-  if (outcome.kind === 'polluted') for (const p of outcome.polluters) for (const test of p.tests) add(test, true, p.after);
+  if (outcome.kind === 'polluted') for (const p of outcome.polluters) for (const test of p.tests) add(test, true, p.after, p.record);
   if (verdict !== 'flaky') return out;
   // A flaky test whose hunt never reached a conclusion may name its suspects, unconfirmed; a test
   // the probes cleared (it fails by itself, or every candidate was refuted) names none.
@@ -188,7 +204,11 @@ function reproductionOf(
   switch (verdict) {
     case 'order-dependent': {
       const polluter = outcome?.kind === 'polluted' ? outcome.polluters[0] : undefined;
-      return polluter && { selection: polluter.plan, ...at(rateOf(polluter.after), `times after ${polluter.tests.join(' + ')}`) };
+      if (!polluter) return undefined;
+      const measured = rateOf(polluter.after);
+      // A polluter the record proved before any probe measured it: the planned runs' rate after it.
+      if (measured.runs === 0) return { selection: polluter.plan, ...at(plannedRateAfter(evidence, id, polluter.tests), `of the planned runs where ${polluter.tests.join(' + ')} ran before it`) };
+      return { selection: polluter.plan, ...at(measured, `times after ${polluter.tests.join(' + ')}`) };
     }
     case 'brittle':
       return hunt?.alone && { selection: hunt.alone.plan, ...at(rateOf(hunt.alone.tally), 'times alone') };
@@ -221,9 +241,10 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
     case 'order-dependent': {
       if (outcome?.kind !== 'polluted') return `failed in ${t.failed}/${ran} runs${missing}`;
       const parts = [`failed in ${t.failed}/${ran} runs${afterWhom(outcome.polluters)}`];
-      for (const p of outcome.polluters) parts.push(`${p.tests.join(' + ')} then ${id} ${showed(p.after, 'failed')}`);
-      if (hunt?.alone) parts.push(`alone it passed in ${hunt.alone.tally.passed.join(' and ')}`);
-      for (const p of outcome.polluters) if (!alwaysShowed(p.after)) parts.push(rates(p, hunt));
+      for (const p of outcome.polluters) if (p.record) parts.push(recordProof(p.record));
+      for (const p of outcome.polluters) if (!p.record || p.after.failed.length + p.after.passed.length > 0) parts.push(`${p.tests.join(' + ')} then ${id} ${showed(p.after, 'failed')}`);
+      if (hunt?.alone) parts.push(`alone it ${showed(hunt.alone.tally, 'passed')}`);
+      for (const p of outcome.polluters) if (!alwaysShowed(p.after)) parts.push(p.record ? recordRates(p, hunt) : rates(p, hunt));
       for (const c of outcome.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
       if (outcome.unexplainedPasses.length > 0) {
         const groups = outcome.polluters.map((p) => p.tests.join(' and ')).join(' or ');
@@ -240,7 +261,7 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
     case 'brittle': {
       const s = outcome?.kind === 'needs-setter' ? outcome.setters[0] : undefined;
       const parts = [`passed in ${t.passed}/${ran} runs${s && hunt ? `, ${setterSupport(hunt, s.tests[0] ?? '')}` : ''}`];
-      if (hunt?.alone) parts.push(`alone it failed in ${hunt.alone.tally.failed.join(' and ')}`);
+      if (hunt?.alone) parts.push(`alone it ${showed(hunt.alone.tally, 'failed')}`);
       if (s) parts.push(`${s.tests.join(' + ')} then ${id} ${showed(s.after, 'passed')}`);
       if (s && !alwaysShowed(s.after, 'passed')) parts.push(rates(s, hunt));
       return parts.join('; ') + missing;
@@ -253,11 +274,14 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
   }
 }
 
-/** "failed in probe-001 and probe-002", or for a race "failed in 3 of 5 probes (probe-001, probe-003, probe-004)". */
+/** "failed in 2 of 2 probes", for a race "failed in 3 of 5 probes": counts; the report lists the probes by subject. */
 function showed(after: Tally, telling: 'passed' | 'failed'): string {
-  const hits = after[telling];
-  if (alwaysShowed(after, telling)) return `${telling} in ${hits.join(' and ')}`;
-  return `${telling} in ${hits.length} of ${after.failed.length + after.passed.length} probes (${hits.join(', ')})`;
+  const probes = after.failed.length + after.passed.length;
+  return `${telling} in ${after[telling].length} of ${probes} ${probes === 1 ? 'probe' : 'probes'}`;
+}
+
+function inProbes(ids: readonly string[]): string {
+  return `in ${ids.length} ${ids.length === 1 ? 'probe' : 'probes'}`;
 }
 
 function alwaysShowed(after: Tally, telling: 'passed' | 'failed' = 'failed'): boolean {
@@ -272,6 +296,48 @@ function rates(s: Suspect, hunt: Hunt | undefined): string {
   const count = (r: ProbeRate): number => (s.role === 'polluter' ? r.failed : r.runs - r.failed);
   const within = s.chance <= s.bound ? 'within' : 'above';
   return `it ${verb} ${count(after)} of ${after.runs} after ${s.tests.join(' + ')}, ${count(alone)} of ${alone.runs} alone; a plain flake gives that with chance ${chanceText(s.chance)}, ${within} the bound ${chanceText(s.bound)}`;
+}
+
+/**
+ * The chain the record shows, in one sentence: "the record of run 003 proves it: P deleted
+ * modelcaches.cache.kubeflake.dev default/iris2, it was still terminating when its create was
+ * refused 40 ms later (409 AlreadyExists), and gone 180 ms after that".
+ */
+export function recordProof(link: RecordLink): string {
+  const object = recordObjectName(link.object);
+  const refusal = `${link.refusal.verb} was refused${link.margins.deletedToRefusedMs !== undefined ? ` ${msText(link.margins.deletedToRefusedMs)} later` : ''} (${link.refusal.code}${link.refusal.reason ? ` ${link.refusal.reason}` : ''})`;
+  const gone = link.margins.refusedToGoneMs !== undefined ? `, and it was gone ${msText(link.margins.refusedToGoneMs)} after that${link.goneBy === 'next-create' ? ' at the latest' : ''}` : '';
+  const head = `the record of run ${link.run} proves it: ${link.polluter}`;
+  switch (link.state) {
+    case 'terminating':
+      return `${head} deleted ${object}, it was still terminating (a finalizer pending) when its ${refusal}${gone}`;
+    case 'present':
+      return `${head} created ${object} and never deleted it; its ${link.refusal.verb} of that name was refused (${link.refusal.code}${link.refusal.reason ? ` ${link.refusal.reason}` : ''})`;
+    case 'deleted':
+      return `${head} deleted ${object}; its ${refusal} with nothing there`;
+    case 'modified':
+      return `${head} wrote ${object} after it read it; its ${refusal}`;
+  }
+}
+
+/** The rates probes measured for a polluter the record proved: "probes: it fails 4 of 6 after P, 0 of 1 alone". */
+function recordRates(s: Suspect, hunt: Hunt | undefined): string {
+  const alone = hunt?.alone ? rateOf(hunt.alone.tally) : { failed: 0, runs: 0 };
+  const after = rateOf(s.after);
+  return `probes: it fails ${after.failed} of ${after.runs} after ${s.tests.join(' + ')}, ${alone.failed} of ${alone.runs} alone`;
+}
+
+/** Milliseconds in a sentence: "40 ms", "1.2 s". */
+export function msText(ms: number): string {
+  if (Math.abs(ms) >= 1000) return `${Number((ms / 1000).toPrecision(2))} s`;
+  return `${Math.round(ms)} ms`;
+}
+
+/** How often the subject failed in planned runs where these tests all ran before it. */
+function plannedRateAfter(evidence: Evidence, id: TestId, tests: TestId[]): ProbeRate {
+  const after = evidence.planned.filter((v) => tests.every((t) => v.position?.has(t) && (v.position.get(t) ?? 0) < (v.position.get(id) ?? -1)));
+  const failed = after.filter((v) => v.cases.get(id)?.status === 'failed').length;
+  return { failed, runs: after.length };
 }
 
 function chanceText(p: number): string {
@@ -303,8 +369,13 @@ function flakyReason(hunt: Hunt | undefined): string {
     }
     case 'polluted': {
       const p = outcome.polluters.map((x) => x.tests.join(' + ')).join(', ');
-      const probes = outcome.polluters.flatMap((x) => x.after.failed);
-      return `${p} pollutes it (confirmed in ${probes.join(', ')}), but it also failed without it in ${outcome.unexplainedFailures.join(', ')}`;
+      const proofs = outcome.polluters.flatMap((x) => (x.record ? [`by the record of run ${x.record.run}`] : x.after.failed.length ? [inProbes(x.after.failed)] : []));
+      const without = [
+        ...(outcome.unexplainedFailures.length ? [`without it in ${outcome.unexplainedFailures.join(', ')}`] : []),
+        ...(outcome.failedAlone?.length ? [`alone in ${outcome.failedAlone.join(', ')}`] : []),
+      ];
+      const proven = outcome.polluters.filter((x) => x.record).map((x) => recordProof(x.record as RecordLink));
+      return `${p} pollutes it (confirmed ${proofs.join(', ')}), but it also failed ${without.join(' and ')}${proven.length ? `; ${proven.join('; ')}` : ''}`;
     }
     case 'needs-setter':
       return `${outcome.setters[0]?.tests.join(' + ')} sets up state it needs, but it also passed without it in ${outcome.unexplainedPasses.join(', ')}`;
@@ -316,7 +387,7 @@ function flakyReason(hunt: Hunt | undefined): string {
       return `probes so far agree with an order, but the hunt stopped before anything was confirmed (probe budget spent?)${measured}`;
     }
     case 'cleared': {
-      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} in ${r.runs.join(' and ')}`);
+      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} ${inProbes(r.runs)}`);
       if (outcome.role === 'state-setter') {
         return `it failed alone in ${firstAlone('failed')} too, and no state-setter was confirmed${refuted.length ? ` (${refuted.join('; ')})` : ''}`;
       }

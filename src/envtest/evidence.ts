@@ -4,13 +4,14 @@
 
 import { readFile, readdir } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
-import type { LeakReport, PackageControlPlane, RunResult, Snapshot, SnapshotObject, TestCase, TimelineEntry } from '../model.ts';
-import { attribute, attributeDeleted } from '../cluster/attribution.ts';
-import { diffSnapshots, isNamespace } from '../cluster/diff.ts';
+import type { LeakReport, PackageControlPlane, RunResult, Snapshot, TestCase, TimelineEntry } from '../model.ts';
+import { attribute, attributeDeleted, markInDeletedNamespace, splitDeletedNamespaces } from '../cluster/attribution.ts';
+import { diffSnapshots } from '../cluster/diff.ts';
 import type { NoiseRule } from '../cluster/noise.ts';
 import { timelineEvents } from '../cluster/watch.ts';
 import { files, readTimeline } from '../results.ts';
 import type { EnvtestShimStop } from './kube-apiserver-shim.ts';
+import type { RecordEntry } from '../record/entry.ts';
 
 /** What kubeflake recorded about one envtest instance of a run (runs/<id>/envtest/<instance>/instance.json). */
 export interface EnvtestInstance {
@@ -127,7 +128,13 @@ export function runOfPackage(run: RunResult, packageDir: string): RunResult {
  * control plane was stopped (and baseline objects it deleted), each attributed to the spec of
  * that instance's package running when the watch saw it created.
  */
-export function envtestRunLeaks(evidence: EnvtestEvidence[], run: RunResult, rules: readonly NoiseRule[], packageDirOf: (instance: EnvtestInstance) => string | undefined = () => undefined): LeakReport[][] {
+export function envtestRunLeaks(
+  evidence: EnvtestEvidence[],
+  run: RunResult,
+  rules: readonly NoiseRule[],
+  packageDirOf: (instance: EnvtestInstance) => string | undefined = () => undefined,
+  recordOf: (instance: EnvtestInstance) => readonly RecordEntry[] | undefined = () => undefined,
+): LeakReport[][] {
   const out: LeakReport[][] = [];
   const allRules = [...rules, ...ENVTEST_NOISE_RULES];
   for (const item of evidence) {
@@ -136,21 +143,12 @@ export function envtestRunLeaks(evidence: EnvtestEvidence[], run: RunResult, rul
     const diff = diffSnapshots(baseline, item.after, allRules);
     const packageDir = packageDirOf(item.instance);
     const scoped = packageDir ? runOfPackage(run, packageDir) : run;
-    out.push(attribute(withoutDeletedNamespaces(diff.leaked, item.timeline), item.timeline, scoped), attributeDeleted(diff.deleted, item.timeline, scoped));
+    // The instance's own record, where it kept one: it names creators before the watch does.
+    const record = recordOf(item.instance);
+    const split = splitDeletedNamespaces(diff.leaked, item.timeline, record);
+    out.push(markInDeletedNamespace(attribute(split.leaked, item.timeline, scoped, { record }), split.inDeletedNamespace), attributeDeleted(diff.deleted, item.timeline, scoped, { record }));
   }
   return out;
-}
-
-/**
- * envtest runs no namespace controller: a namespace the suite deleted stays terminating, with
- * everything in it, until the instance is thrown away. The suite did delete them, so they are no
- * leak, unless the timeline shows namespaces really going away (a controller does run there).
- */
-export function withoutDeletedNamespaces(leaked: SnapshotObject[], timeline: readonly TimelineEntry[]): SnapshotObject[] {
-  if (timelineEvents(timeline).some((e) => e.verb === 'deleted' && e.object.kind === 'Namespace' && e.object.apiVersion === 'v1')) return leaked;
-  const deleted = new Set(leaked.filter((o) => isNamespace(o) && o.deletionTimestamp).map((o) => o.name));
-  if (deleted.size === 0) return leaked;
-  return leaked.filter((o) => !(isNamespace(o) ? deleted.has(o.name) : o.namespace !== undefined && deleted.has(o.namespace)));
 }
 
 /** The packages a run's tests live in (by their files), relative to the hunt's folder. */
@@ -194,11 +192,6 @@ export function packageModes(runs: readonly { id: string; packages: readonly str
 }
 
 const EMPTY_TIMELINE = 'the timeline is empty';
-
-/** Whether a run warning is the empty-timeline notice (renderers give it a place of its own). */
-export function isEmptyTimelineNotice(warning: string): boolean {
-  return warning.includes(`: ${EMPTY_TIMELINE}: `);
-}
 
 /**
  * The line the report and the log give a run whose timeline stayed empty although tests ran:

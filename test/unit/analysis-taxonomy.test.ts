@@ -198,5 +198,7 @@ test('huge or pathological failure texts are classified, signed and searched in 
     linkFailureToLeaks(text, [leak('ConfigMap', 'v1', 'x', 'A')]);
   }
   const elapsed = performance.now() - started;
-  assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+  // Linear work here is milliseconds; a quadratic scan of 200,000 characters is tens of billions
+  // of steps, minutes. The bound sits far from both, so a loaded machine cannot fail it.
+  assert.ok(elapsed < 10_000, `took ${elapsed.toFixed(0)} ms`);
 });

@@ -60,7 +60,10 @@ test('kind (stand-in CLI): creates with its own kubeconfig, waits for a Ready no
   const api = await apiServer(2);
   t.after(() => api.server.close());
   const kind = fakeKind([], api.url);
-  const opts = options({ kindCommand: kind.command, kindImage: 'kindest/node:v1.34.0', kindConfig: '/work/kind.yaml' });
+  // The user's config: kubeflake creates the cluster from it with its audit setup merged in.
+  const userConfig = join(mkdtempSync(join(tmpdir(), 'kf-kind-config-')), 'kind.yaml');
+  writeFileSync(userConfig, 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnetworking:\n  podSubnet: 10.99.0.0/16\n');
+  const opts = options({ kindCommand: kind.command, kindImage: 'kindest/node:v1.34.0', kindConfig: userConfig });
   const cluster = await provisionCluster(opts);
   assert.equal(cluster.server, api.url);
   assert.ok(api.nodeRequests() >= 3, 'waited until the node reported Ready');
@@ -69,7 +72,10 @@ test('kind (stand-in CLI): creates with its own kubeconfig, waits for a Ready no
   const calls = kind.calls();
   assert.deepEqual(calls[0], ['get', 'clusters']);
   assert.deepEqual(calls[1], ['create', 'cluster', '--name', 'kubeflake', '--kubeconfig', join(opts.workDir, 'kind.kubeconfig'), '--retain',
-    '--config', '/work/kind.yaml', '--image', 'kindest/node:v1.34.0']);
+    '--config', join(opts.workDir, 'kind-config.yaml'), '--image', 'kindest/node:v1.34.0']);
+  const created = readFileSync(join(opts.workDir, 'kind-config.yaml'), 'utf8');
+  assert.match(created, /podSubnet: 10\.99\.0\.0\/16/, 'the user\'s config is kept');
+  assert.match(created, /audit-policy-file/, 'with the audit setup merged in');
   assert.deepEqual(calls[2], ['delete', 'cluster', '--name', 'kubeflake']);
   assert.equal(calls.length, 3, 'no log export when nothing failed');
   assert.ok(!existsSync(join(opts.workDir, kindRecordFile)), 'record removed once deleted');

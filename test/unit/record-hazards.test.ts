@@ -1,0 +1,144 @@
+// Latent hazards from passing runs: the record shows a spec leaving an object held past its own
+// end and another spec creating the same name; the hunt probes the pair back to back (under stress
+// when the window is short), within the budget, and reports a hazard that never fired as a warning
+// with its window and margins, one that fired as a finding. Plain data.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunResult, TestId } from '../../src/model.ts';
+import { findHazards } from '../../src/record/hazards.ts';
+import type { PlacedRecord, RecordRequest } from '../../src/record/links.ts';
+import { planProbes } from '../../src/analysis/probes.ts';
+import { analyzeHazards, reportVerdict } from '../../src/analysis/verdicts.ts';
+import { id, run } from './analysis-sim.ts';
+import { iris2, withTimes } from './record-sim.ts';
+
+const P = id('ModelCache lifecycle evicts the iris2 cache on delete');
+const V = id('ModelCache serving warms the iris2 cache for inference');
+const F = id('filler');
+
+/**
+ * A passing run in this order (100 ms a spec), where P deletes iris2 and a finalizer holds it
+ * `holdMs` past P's end, and V creates iris2 5 ms into its window (after it was gone when it ran after P).
+ */
+function passingRun(runId: string, seed: number, order: TestId[], holdMs: number, probe?: RunResult['plan']): { run: RunResult; record: PlacedRecord } {
+  const r = withTimes(run(runId, seed, order.map((t) => [t.slice(t.indexOf(' :: ') + 4), 'passed'])));
+  if (probe) Object.assign(r, { probe: true, plan: probe });
+  const at = (t: TestId) => r.cases.find((c) => c.id === t);
+  const requests: RecordRequest[] = [];
+  const req = (time: number, spec: TestId, verb: string, code: number, extra: Partial<RecordRequest> = {}) => requests.push({ at: time, spec, verb, code, actor: 'test', object: iris2, ...extra });
+  const p = at(P);
+  const v = at(V);
+  if (p?.startedAt !== undefined && p.endedAt !== undefined) {
+    req(p.startedAt + 10, P, 'create', 201);
+    req(p.startedAt + 60, P, 'delete', 200, { deleted: 'stayed' });
+    req(p.endedAt + holdMs, P, 'update', 200);
+  }
+  if (v?.startedAt !== undefined) req(v.startedAt + 5 + (p && (p.startedAt ?? 0) < v.startedAt ? Math.max(0, (p.endedAt ?? 0) + holdMs + 35 - (v.startedAt + 5)) : 0), V, 'create', 201);
+  requests.sort((a, b) => a.at - b.at);
+  return { run: r, record: { run: runId, requests } };
+}
+
+test('findHazards: P leaves iris2 terminating 140 ms past its end and V creates iris2 35 ms after it was gone; V never failed', () => {
+  const a = passingRun('000', 11, [P, V, F], 140);
+  const b = passingRun('001', 12, [V, F, P], 140);
+  const [hazard, ...rest] = findHazards([a.run, b.run], [a.record, b.record]);
+  assert.deepEqual(rest, []);
+  assert.equal(hazard?.first, P);
+  assert.equal(hazard?.second, V);
+  assert.equal(hazard?.kind, 'terminating');
+  assert.equal(hazard?.access, 'create');
+  assert.deepEqual(hazard?.object, iris2);
+  assert.equal(hazard?.windowMs, 140);
+  assert.deepEqual(hazard?.meetings, [{ run: '000', probe: false, windowMs: 140, marginMs: 35, fired: false }]);
+});
+
+test('a hazard with a short window is probed back to back under CPU stress, repeated, and reported held off with its margins: a warning, not a finding', () => {
+  const planned = [passingRun('000', 11, [P, V, F], 140), passingRun('001', 12, [V, F, P], 140), passingRun('002', 13, [F, P, V], 140)];
+  const runs = planned.map((x) => x.run);
+  const records = planned.map((x) => x.record);
+  const plans = [];
+  for (let i = 0; i < 10; i += 1) {
+    const [plan] = planProbes({ runs, framework: 'ginkgo', records, maxProbes: 20 });
+    if (!plan) break;
+    plans.push(plan);
+    const probe = passingRun(`probe-${String(i).padStart(3, '0')}`, plan.seed, plan.expectedOrder, 150, plan);
+    runs.push(probe.run);
+    records.push(probe.record);
+  }
+  assert.equal(plans.length, 3, 'hazardProbes repeats');
+  for (const [i, plan] of plans.entries()) {
+    assert.equal(plan.purpose, 'hazard');
+    assert.deepEqual(plan.expectedOrder, [P, V]);
+    assert.equal(plan.stress, 'cpu', 'the 140 ms window is short');
+    assert.equal(plan.seed, 13, 'the latest planned run that kept P before V');
+    assert.equal(plan.attempt ?? 1, i + 1);
+  }
+  const [hazard] = analyzeHazards({ runs, records });
+  assert.equal(hazard?.outcome, 'held-off');
+  assert.deepEqual(hazard?.probes, { runs: ['probe-000', 'probe-001', 'probe-002'], failed: [], stress: true });
+  assert.deepEqual(hazard?.meetings.map((m) => [m.run, m.marginMs, m.fired]), [['000', 35, false], ['002', 35, false], ['probe-000', 35, false], ['probe-001', 35, false], ['probe-002', 35, false]]);
+  assert.equal(reportVerdict([{ verdict: 'stable' }], [], hazard ? [hazard] : []), 'clean');
+});
+
+test('a hazard that fires in a probe is a finding; a long window is probed without stress; the probe budget holds', () => {
+  const planned = [passingRun('000', 11, [P, V, F], 5000), passingRun('001', 12, [F, V, P], 5000)];
+  const runs = planned.map((x) => x.run);
+  const records = planned.map((x) => x.record);
+  const [plan] = planProbes({ runs, framework: 'ginkgo', records, maxProbes: 20 });
+  assert.equal(plan?.purpose, 'hazard');
+  assert.equal(plan?.stress, undefined, 'a 5 s window needs no stress');
+  // The pair back to back: V's create refused while iris2 is held, and V fails.
+  const fired = withTimes(run('probe-000', plan?.seed ?? 0, [['ModelCache lifecycle evicts the iris2 cache on delete', 'passed'], ['ModelCache serving warms the iris2 cache for inference', 'failed', 'object is being deleted: modelcaches.cache.kubeflake.dev "iris2" already exists']]));
+  Object.assign(fired, { probe: true, plan });
+  const withFired = [...runs, fired];
+  assert.deepEqual(planProbes({ runs: withFired, framework: 'ginkgo', records, maxProbes: 20 }), [], 'a fired hazard needs no more probes');
+  const [hazard] = analyzeHazards({ runs: withFired, records });
+  assert.equal(hazard?.outcome, 'fired');
+  assert.deepEqual(hazard?.probes, { runs: ['probe-000'], failed: ['probe-000'], stress: false });
+  assert.equal(reportVerdict([{ verdict: 'stable' }], [], hazard ? [hazard] : []), 'findings');
+});
+
+test('hazard probes respect the probe budget', () => {
+  const planned = [passingRun('000', 11, [P, V, F], 140), passingRun('001', 13, [F, P, V], 140)];
+  const runs = planned.map((x) => x.run);
+  const records = planned.map((x) => x.record);
+  let spent = 0;
+  for (let i = 0; i < 10; i += 1) {
+    const [plan] = planProbes({ runs, framework: 'ginkgo', records, maxProbes: 2 });
+    if (!plan) break;
+    spent += 1;
+    const probe = passingRun(`probe-${String(i).padStart(3, '0')}`, plan.seed, plan.expectedOrder, 150, plan);
+    runs.push(probe.run);
+    records.push(probe.record);
+  }
+  assert.equal(spent, 2);
+  const [hazard] = analyzeHazards({ runs, records, maxProbes: 2 });
+  assert.equal(hazard?.outcome, 'held-off');
+  assert.equal(hazard?.probes.runs.length, 2);
+});
+
+test('a spec that reads a name another spec created is a state dependence, probed by running the reader alone', () => {
+  const cm = { group: '', resource: 'configmaps', namespace: 'default', name: 'model-defaults' };
+  const r = withTimes(run('000', 7, [['filler', 'passed'], ['ModelCache lifecycle evicts the iris2 cache on delete', 'passed'], ['ModelCache serving warms the iris2 cache for inference', 'passed']]));
+  const start = (t: TestId) => r.cases.find((c) => c.id === t)?.startedAt ?? 0;
+  const records: PlacedRecord[] = [
+    { run: '000', requests: [{ at: start(P) + 5, spec: P, verb: 'create', code: 201, actor: 'test', object: cm }, { at: start(V) + 5, spec: V, verb: 'get', code: 200, actor: 'test', object: cm }] },
+  ];
+  const [hazard] = findHazards([r], records);
+  assert.equal(hazard?.kind, 'state-dependence');
+  assert.equal(hazard?.first, P);
+  assert.equal(hazard?.second, V);
+  assert.equal(hazard?.access, 'read');
+  const [plan] = planProbes({ runs: [r], framework: 'ginkgo', records, maxProbes: 5 });
+  assert.equal(plan?.purpose, 'hazard');
+  assert.deepEqual(plan?.tests, [V]);
+
+  // In another run V ran without P, its read found nothing, and it failed: the hazard has fired, no probe needed.
+  const without = withTimes(run('001', 8, [['ModelCache serving warms the iris2 cache for inference', 'failed'], ['filler', 'passed']]));
+  const missed: PlacedRecord = { run: '001', requests: [{ at: (without.cases[0]?.startedAt ?? 0) + 5, spec: V, verb: 'get', code: 404, actor: 'test', object: cm }] };
+  const [fired] = analyzeHazards({ runs: [r, without], records: [...records, missed] });
+  assert.equal(fired?.kind, 'state-dependence');
+  assert.equal(fired?.outcome, 'fired');
+  assert.deepEqual(fired?.probes.runs, []);
+});
