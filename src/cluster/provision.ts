@@ -286,14 +286,14 @@ async function kindCluster(options: ProvisionOptions): Promise<ProvisionedCluste
  * node in a folder of this host, and the kind config (the user's, with the audit setup merged in)
  * written beside the results as kind-config.yaml.
  */
-async function kindRecordSetup(options: ProvisionOptions): Promise<{ configFile: string; logs: string[]; dir: string }> {
+async function kindRecordSetup(options: ProvisionOptions): Promise<{ configFile?: string; logs: string[]; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'kubeflake-kind-audit-'));
   await chmod(dir, 0o755);
   const policyFile = join(dir, 'audit-policy.yaml');
   await writeFile(policyFile, AUDIT_POLICY, { mode: 0o644 });
-  const userConfig = options.kindConfig ? await readFile(options.kindConfig, 'utf8').catch((error: Error) => {
-    throw new Error(`cannot read the kind config ${options.kindConfig}: ${error.message}. Check kind-config (relative to the working directory).`, { cause: error });
-  }) : undefined;
+  const userConfig = options.kindConfig ? await readFile(options.kindConfig, 'utf8').catch(() => undefined) : undefined;
+  // A config kubeflake cannot read goes to kind as it is: kind's own error says what is wrong with it.
+  if (options.kindConfig && userConfig === undefined) return { configFile: options.kindConfig, logs: [], dir };
   const record = kindConfigWithRecord(userConfig, { policyFile, logDir: (node) => join(dir, `node-${node}`) });
   if (record.note) options.log(record.note);
   for (const log of record.logs) {

@@ -54,7 +54,7 @@ test('a node image that does not exist: names the image and the registry\'s answ
   const docker = fakeDocker();
   const opts = options({ kindImage: 'kindest/node:v0.0.0-nope', kindEnv: { PATH: `${docker.binDir}${delimiter}${basePath}`, HOME: tmpdir() } });
   await assert.rejects(provisionCluster(opts), (error: Error) => {
-    assert.match(error.message, /^`kind create cluster --name kf-test --kubeconfig \S+ --retain --image kindest\/node:v0\.0\.0-nope` failed: the node image kindest\/node:v0\.0\.0-nope could not be pulled \(Error response from daemon: manifest for kindest\/node:v0\.0\.0-nope not found: manifest unknown: manifest unknown\)\. Check kind-image/);
+    assert.match(error.message, /^`kind create cluster --name kf-test --kubeconfig \S+ --retain --config \S+kind-config\.yaml --image kindest\/node:v0\.0\.0-nope` failed: the node image kindest\/node:v0\.0\.0-nope could not be pulled \(Error response from daemon: manifest for kindest\/node:v0\.0\.0-nope not found: manifest unknown: manifest unknown\)\. Check kind-image/);
     return true;
   });
   // kind understood every argument: it looked for exactly our image, then tried to pull it.

@@ -100,3 +100,19 @@ function strip(report: Report) {
   const { generatedAt: _, ...rest } = report;
   return rest;
 }
+
+test('on the local control plane it provisions, every run keeps its slice of the API server\'s record, and the report says the packages had it', async () => {
+  const settings = await settingsFor({ runs: '2', seed: '7', cluster: 'local', 'max-probes': '0' }, '');
+  const report = await hunt(settings, recordingPresenter());
+  assert.equal(report.cluster, 'local');
+  for (const id of ['000', '001']) {
+    const events = readFileSync(join(settings.resultsDir, 'runs', id, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean)
+      .map((line) => JSON.parse(line) as { kind: string; stage: string; user: { username: string } });
+    assert.ok(events.every((event) => event.kind === 'Event' && event.stage === 'ResponseComplete'), id);
+    assert.deepEqual(events.filter((event) => event.user.username === 'kubeflake'), [], `${id}: kubeflake's own snapshots, watch and cleanup are not in the record`);
+  }
+  assert.equal((JSON.parse(readFileSync(join(settings.resultsDir, 'hunt.json'), 'utf8')) as { auditRecord?: boolean }).auditRecord, true);
+  assert.ok((report.controlPlanes ?? []).length > 0, JSON.stringify(report.controlPlanes));
+  for (const plane of report.controlPlanes ?? []) assert.deepEqual(plane.evidence, ['record', 'watch'], plane.package);
+  assert.deepEqual((await rebuildReport([settings.resultsDir])).controlPlanes, report.controlPlanes, 'a rebuilt report says the same');
+});

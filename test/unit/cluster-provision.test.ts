@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +87,13 @@ test('kind (stand-in CLI): a failed hunt exports kind logs into the results fold
   const kind = fakeKind([], api.url);
   const opts = options({ kindCommand: kind.command });
   const cluster = await provisionCluster(opts);
+  // The record: kind's audit setup in the config kubeflake creates the cluster with, its log on this host.
+  assert.deepEqual(kind.calls()[1]?.slice(-2), ['--config', join(opts.workDir, 'kind-config.yaml')]);
+  assert.match(readFileSync(join(opts.workDir, 'kind-config.yaml'), 'utf8'), /audit-policy-file/);
+  assert.equal(cluster.auditLogs?.length, 1);
+  assert.equal(statSync(cluster.auditLogs![0]!).mode & 0o777, 0o644, 'made readable by this user before the root API server keeps its owner and mode');
   await cluster.teardown({ failed: true });
+  assert.ok(!existsSync(cluster.auditLogs![0]!), 'the log folder goes with the deleted cluster');
   const verbs = kind.calls().map((call) => call.slice(0, 2).join(' '));
   assert.deepEqual(verbs, ['get clusters', 'create cluster', 'export logs', 'delete cluster']);
   assert.deepEqual(kind.calls()[2], ['export', 'logs', join(opts.workDir, 'kind-logs'), '--name', 'kubeflake']);
