@@ -2,16 +2,16 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, TestReport } from './model.ts';
+import type { LeakReport, Report, RunNotice, TestReport } from './model.ts';
 import { analyze, analyzeHazards, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { placedRecords } from './record/placed.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
-import { summarizeDamage } from './junit/damage.ts';
+import { summarizeDamage } from './ingest/damage.ts';
 import { stressedReproduce } from './runner/stress.ts';
 import { timelineEvents } from './cluster/watch.ts';
-import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './cluster/envtest.ts';
+import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './envtest/evidence.ts';
 
 export const version = '0.1.0';
 
@@ -54,7 +54,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
-    ...controlPlanesOf(runs, first?.record.cwd),
+    ...controlPlanesOf(runs, first?.record.cwd, first?.record.auditRecord ?? false),
     ...(hazards.length ? { hazards } : {}),
   };
 }
@@ -64,13 +64,16 @@ function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {
 }
 
 /** Which mode each package ran in; absent when no test says where it lives and no envtest started. */
-function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined): Pick<Report, 'controlPlanes'> {
-  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [] })));
+function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined, clusterRecord: boolean): Pick<Report, 'controlPlanes'> {
+  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [], clusterRecord })));
   return modes.length ? { controlPlanes: modes } : {};
 }
 
-/** What the report says about a run beyond its own warnings: an empty timeline, envtest problems. */
-function runNotices(entry: LoggedRun, watched: boolean): string[] {
+/**
+ * What the report says about a run beyond its runner's warnings, each with its kind: an empty
+ * timeline, envtest control planes seen empty, envtest problems. The live hunt logs the same.
+ */
+export function runNotices(entry: LoggedRun, watched: boolean): RunNotice[] {
   const instances = entry.envtest ?? [];
   const empty = emptyTimelineNotice({
     run: entry.run.id,
@@ -79,14 +82,20 @@ function runNotices(entry: LoggedRun, watched: boolean): string[] {
     instances,
     watched,
   });
-  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings, ...parallelGuessNotice(entry)];
+  // The envtest module words the notice for a person; which case it is follows from what it was given.
+  const emptyKind: RunNotice['kind'] = instances.length > 0 ? 'envtest-unseen' : 'empty-timeline';
+  return [
+    ...(empty ? [{ kind: emptyKind, message: empty }] : []),
+    ...describeInstances(entry.run.id, instances).warnings.map((message): RunNotice => ({ kind: 'envtest-problem', message })),
+    ...parallelGuessNotice(entry),
+  ];
 }
 
 /** Said once a run: where specs ran in parallel, the record places a create among several specs by a guess. */
-function parallelGuessNotice(entry: LoggedRun): string[] {
+function parallelGuessNotice(entry: LoggedRun): RunNotice[] {
   const guessed = entry.leaks.filter((leak) => leak.recordCreate?.placement === 'parallel');
   if (guessed.length === 0) return [];
-  return [`${entry.run.id}: specs ran in parallel: ${guessed.length} leaked object(s) are given to the likeliest of the specs running when the API server received their create (a guess; the candidates are listed with each)`];
+  return [{ kind: 'parallel-guess', message: `${entry.run.id}: specs ran in parallel: ${guessed.length} leaked object(s) are given to the likeliest of the specs running when the API server received their create (a guess; the candidates are listed with each)` }];
 }
 
 /**
@@ -127,10 +136,11 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
+function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notices: readonly RunNotice[] = []): Report['runs'][number] {
   // Leaks were looked for after the run: in kubeflake's cluster, or inside the envtest instances the run started.
   const lookedForLeaks = observed || (envtest?.length ?? 0) > 0;
-  const warnings = [...run.warnings, ...notices];
+  // Notices stay in `warnings` too, where readers of earlier reports find them.
+  const warnings = [...run.warnings, ...notices.map((notice) => notice.message)];
   return {
     id: run.id,
     seed: run.seed,
@@ -143,6 +153,7 @@ function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notic
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(notices.length ? { notices: [...notices] } : {}),
     ...(lookedForLeaks ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };

@@ -12,8 +12,8 @@ import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, run
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
 import { attribute, attributeDeleted } from './cluster/attribution.ts';
-import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './cluster/envtest.ts';
-import { ingestRun, loadRun } from './junit/run.ts';
+import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './envtest/evidence.ts';
+import { ingestRun, loadRun } from './ingest/run.ts';
 import type { RunRecord } from './record/run-record.ts';
 import type { RecordEntry } from './record/entry.ts';
 import { recordDamage } from './record/parse.ts';
@@ -47,6 +47,8 @@ export interface HuntRecord {
   mergedFrom?: string[];
   /** Whether runs were watched (a run's empty timeline means something only then). */
   watch?: boolean;
+  /** The cluster kubeflake provisioned wrote the API server's audit record: each run's slice is runs/<id>/audit.jsonl. */
+  auditRecord?: boolean;
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */

@@ -1,5 +1,5 @@
 // The shared vocabulary of kubeflake. Every stage reads and writes these shapes; nothing here
-// does I/O. The Report at the bottom is the public JSON contract (ARCHITECTURE.md): extend it,
+// does I/O. The Report at the bottom is the public JSON contract (docs/architecture.md): extend it,
 // never rename a field.
 
 export type Framework = 'ginkgo' | 'go' | 'generic';
@@ -100,7 +100,9 @@ export type ReportDialect =
   | 'jest-junit'
   | 'pytest'
   | 'surefire'
-  | 'junit';
+  | 'junit'
+  /** Extension: a `go test -json` (test2json) event stream, read as it is (the go test shim keeps one per test binary). */
+  | 'go-test-json';
 
 /** A report file normalized: what `kubeflake parse` prints, one per file. */
 export interface ParsedReport {
@@ -156,7 +158,7 @@ export interface RunMeta {
   startedAt: number;
   endedAt: number;
   durationMs: number;
-  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json...). */
+  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json, go-exec/*.go-test.json...). */
   reports: string[];
   /** Problems the runner saw: command not found, no report written, killed on timeout. */
   warnings: string[];
@@ -166,6 +168,11 @@ export interface RunMeta {
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
   /** Packages go test could not build: no test binary ran for them. */
   unbuilt?: string[];
+  /**
+   * Extension: what go test printed for each package in `unbuilt` (the compiler's errors, capped).
+   * No report file exists for them: ingestion reads each as a failed TestMain from this record.
+   */
+  buildFailures?: { importPath: string; output: string }[];
 }
 
 /** One execution of the test command: a planned run or a probe. */
@@ -285,7 +292,7 @@ export interface ProbePlan {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report JSON, version 1 (ARCHITECTURE.md)
+// Report JSON, version 1 (docs/architecture.md)
 
 export type Verdict = 'stable' | 'flaky' | 'order-dependent' | 'brittle' | 'broken' | 'skipped';
 
@@ -468,6 +475,25 @@ export interface RunReport {
   skipped?: TestId[];
   /** Extension: how this run's leaks were attributed (fallbacks and guesses counted). */
   attribution?: AttributionSummary;
+  /**
+   * Extension: what the report says about the run beyond its runner's warnings, by kind, so a
+   * renderer places each without reading its words. Their messages are in `warnings` too.
+   */
+  notices?: RunNotice[];
+}
+
+/**
+ * Extension: the kinds of run notice. `empty-timeline`: tests ran but the cluster kubeflake
+ * watched saw nothing (the suite used another control plane); `envtest-unseen`: the suite
+ * started envtest control planes and nothing was seen created in them; `envtest-problem`: one
+ * envtest instance could not be observed fully (each problem a notice).
+ */
+export type RunNoticeKind = 'empty-timeline' | 'envtest-unseen' | 'envtest-problem' | 'parallel-guess';
+
+/** Extension: one run notice: its kind for renderers, its message for people. */
+export interface RunNotice {
+  kind: RunNoticeKind;
+  message: string;
 }
 
 export interface LeakReport {
@@ -571,6 +597,12 @@ export interface PackageControlPlane {
   runs: string[];
   /** envtest control planes it started over all runs. */
   instances: number;
+  /**
+   * Extension: the evidence kubeflake had of this package's requests. `record`: the API server's
+   * audit log (runs/<id>/audit.jsonl, or each envtest instance's), in at least one run; `watch`:
+   * the watch and snapshots, always. An existing cluster has no record: `["watch"]`.
+   */
+  evidence?: ('record' | 'watch')[];
 }
 
 export interface Report {

@@ -1,6 +1,6 @@
 // Verdicts: what each test is (stable, flaky, order-dependent, brittle, broken, skipped), with
 // the evidence and one sentence on how the verdict was reached. Counts come from planned runs;
-// probes only confirm or refute, and are named in `why`.
+// probes only confirm or refute, and are counted in `why` (renderers list them by subject).
 
 import type {
   FailureKind,
@@ -20,6 +20,7 @@ import type {
 } from '../model.ts';
 import type { PlacedRecord } from '../record/links.ts';
 import { recordObjectName } from '../record/links.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntOptions, type Suspect, type Tally } from './hunt.ts';
@@ -38,7 +39,6 @@ export interface AnalysisInput extends Partial<HuntOptions> {
   records?: readonly PlacedRecord[];
 }
 
-const VERDICT_ORDER: Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky', 'stable', 'skipped'];
 /** Unconfirmed polluter suspects are listed only above this order score. */
 const SUSPECT_SCORE = 0.5;
 
@@ -85,7 +85,7 @@ export function analyze(input: AnalysisInput): TestReport[] {
     report.why = readable(evidence, explain(evidence, id, t, verdict, hunt, leaks) + tries);
     reports.push(report);
   }
-  return reports.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  return reports.sort((a, b) => VERDICTS[a.verdict].rank - VERDICTS[b.verdict].rank);
 }
 
 /** The latent hazards the record shows, with the probes spent on them: Report.hazards. */
@@ -96,7 +96,7 @@ export function analyzeHazards(input: AnalysisInput): HazardReport[] {
 
 /** The report's overall verdict: findings win (a hazard that fired is one); without findings, errors (or no tests at all) mean no clean bill. */
 export function reportVerdict(tests: Pick<TestReport, 'verdict'>[], errors: readonly string[] = [], hazards: readonly Pick<HazardReport, 'outcome'>[] = []): Report['verdict'] {
-  if (tests.some((t) => t.verdict !== 'stable' && t.verdict !== 'skipped')) return 'findings';
+  if (tests.some((t) => VERDICTS[t.verdict].finding)) return 'findings';
   if (hazards.some((h) => h.outcome === 'fired')) return 'findings';
   if (errors.length > 0 || tests.length === 0) return 'error';
   return 'clean';
@@ -243,7 +243,7 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
       const parts = [`failed in ${t.failed}/${ran} runs${afterWhom(outcome.polluters)}`];
       for (const p of outcome.polluters) if (p.record) parts.push(recordProof(p.record));
       for (const p of outcome.polluters) if (!p.record || p.after.failed.length + p.after.passed.length > 0) parts.push(`${p.tests.join(' + ')} then ${id} ${showed(p.after, 'failed')}`);
-      if (hunt?.alone) parts.push(`alone it passed in ${hunt.alone.tally.passed.join(' and ')}`);
+      if (hunt?.alone) parts.push(`alone it ${showed(hunt.alone.tally, 'passed')}`);
       for (const p of outcome.polluters) if (!alwaysShowed(p.after)) parts.push(p.record ? recordRates(p, hunt) : rates(p, hunt));
       for (const c of outcome.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
       if (outcome.unexplainedPasses.length > 0) {
@@ -261,7 +261,7 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
     case 'brittle': {
       const s = outcome?.kind === 'needs-setter' ? outcome.setters[0] : undefined;
       const parts = [`passed in ${t.passed}/${ran} runs${s && hunt ? `, ${setterSupport(hunt, s.tests[0] ?? '')}` : ''}`];
-      if (hunt?.alone) parts.push(`alone it failed in ${hunt.alone.tally.failed.join(' and ')}`);
+      if (hunt?.alone) parts.push(`alone it ${showed(hunt.alone.tally, 'failed')}`);
       if (s) parts.push(`${s.tests.join(' + ')} then ${id} ${showed(s.after, 'passed')}`);
       if (s && !alwaysShowed(s.after, 'passed')) parts.push(rates(s, hunt));
       return parts.join('; ') + missing;
@@ -274,11 +274,14 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
   }
 }
 
-/** "failed in probe-001 and probe-002", or for a race "failed in 3 of 5 probes (probe-001, probe-003, probe-004)". */
+/** "failed in 2 of 2 probes", for a race "failed in 3 of 5 probes": counts; the report lists the probes by subject. */
 function showed(after: Tally, telling: 'passed' | 'failed'): string {
-  const hits = after[telling];
-  if (alwaysShowed(after, telling)) return `${telling} in ${hits.join(' and ')}`;
-  return `${telling} in ${hits.length} of ${after.failed.length + after.passed.length} probes (${hits.join(', ')})`;
+  const probes = after.failed.length + after.passed.length;
+  return `${telling} in ${after[telling].length} of ${probes} ${probes === 1 ? 'probe' : 'probes'}`;
+}
+
+function inProbes(ids: readonly string[]): string {
+  return `in ${ids.length} ${ids.length === 1 ? 'probe' : 'probes'}`;
 }
 
 function alwaysShowed(after: Tally, telling: 'passed' | 'failed' = 'failed'): boolean {
@@ -366,7 +369,7 @@ function flakyReason(hunt: Hunt | undefined): string {
     }
     case 'polluted': {
       const p = outcome.polluters.map((x) => x.tests.join(' + ')).join(', ');
-      const proofs = outcome.polluters.flatMap((x) => (x.record ? [`by the record of run ${x.record.run}`] : x.after.failed.length ? [`in ${x.after.failed.join(', ')}`] : []));
+      const proofs = outcome.polluters.flatMap((x) => (x.record ? [`by the record of run ${x.record.run}`] : x.after.failed.length ? [inProbes(x.after.failed)] : []));
       const without = [
         ...(outcome.unexplainedFailures.length ? [`without it in ${outcome.unexplainedFailures.join(', ')}`] : []),
         ...(outcome.failedAlone?.length ? [`alone in ${outcome.failedAlone.join(', ')}`] : []),
@@ -384,7 +387,7 @@ function flakyReason(hunt: Hunt | undefined): string {
       return `probes so far agree with an order, but the hunt stopped before anything was confirmed (probe budget spent?)${measured}`;
     }
     case 'cleared': {
-      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} in ${r.runs.join(' and ')}`);
+      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} ${inProbes(r.runs)}`);
       if (outcome.role === 'state-setter') {
         return `it failed alone in ${firstAlone('failed')} too, and no state-setter was confirmed${refuted.length ? ` (${refuted.join('; ')})` : ''}`;
       }

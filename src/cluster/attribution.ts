@@ -411,7 +411,7 @@ function recordedObjects(leaked: readonly SnapshotObject[], timeline: readonly T
   return out;
 }
 
-/** Who the record names for each object (by uid), when its create was the test process's. */
+/** Who the record names for each object (by uid), when the suite sent its create (RecordCreator.byTest). */
 function recordCreators(record: readonly RecordEntry[] | undefined, run: RunResult, leaked: readonly SnapshotObject[], timeline: readonly TimelineEntry[]): (uid: string) => RecordCreator | undefined {
   if (!record) return () => undefined;
   const byRecord = new RecordAttribution(record, run);

@@ -1,7 +1,7 @@
 // Pure: who made an object and who deleted it, by the record. An object's create is found
 // (creates.ts), placed in the spec running when the server received it (placement.ts), and the
-// actor says whether the test process sent it (a create by the cluster's own controllers is no
-// spec's: the caller falls back to the owner and namespace rules).
+// actor says whether the suite sent it (a create by the cluster's own controllers is no spec's:
+// the caller falls back to the owner and namespace rules).
 
 import type { RunResult, TestId } from '../model.ts';
 import type { RecordEntry } from './entry.ts';
@@ -15,7 +15,11 @@ export interface RecordCreator {
   candidates: TestId[];
   /** One spec, by its window (or the suite setup before the specs): no guess. */
   certain: boolean;
-  /** The test process sent the create (the specs or their in-process controllers). */
+  /**
+   * The suite sent the create: its test process (the specs, their in-process controllers), or a
+   * client it drives with an agent of its own (kubectl from a spec): anyone but kubeflake, the API
+   * server and the cluster's controllers, which make nothing for a spec except through an owner.
+   */
   byTest: boolean;
 }
 
@@ -46,7 +50,7 @@ export class RecordAttribution {
       placement,
       candidates,
       certain: candidates.length === 1 && placement.basis !== 'gap',
-      byTest: create.entry.actor === 'test',
+      byTest: create.entry.actor === 'test' || create.entry.actor === 'other',
     };
   }
 

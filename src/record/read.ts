@@ -5,10 +5,10 @@ import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RecordParser, type AuditRecord, type RecordParserOptions } from './parse.ts';
 import { hasRecord, type RunRecord } from './run-record.ts';
-import { ENVTEST_DIR } from '../cluster/envtest.ts';
+import { files } from '../results.ts';
 
 /** The record's file name, in a run folder (the cluster kubeflake provisioned) and in each envtest instance's folder. */
-export const RECORD_FILE = 'audit.jsonl';
+export const RECORD_FILE = files.audit;
 
 /** Reads a record file; undefined when there is none (that control plane had no record: an existing cluster). */
 export async function readRecord(file: string, options: RecordParserOptions = {}): Promise<AuditRecord | undefined> {
@@ -28,7 +28,7 @@ export function readRecordIn(folder: string, options: RecordParserOptions = {}):
  * The records of a run folder: the cluster's (runs/<id>/audit.jsonl) and each envtest instance's
  * (runs/<id>/<envtestDir>/<instance>/audit.jsonl). Undefined when no control plane of the run kept one.
  */
-export async function readRunRecord(runFolder: string, instanceIds: readonly string[], envtestDir = ENVTEST_DIR): Promise<RunRecord | undefined> {
+export async function readRunRecord(runFolder: string, instanceIds: readonly string[], envtestDir = files.envtestDir): Promise<RunRecord | undefined> {
   const record: RunRecord = { envtest: {} };
   const cluster = await readRecordIn(runFolder);
   if (cluster) record.cluster = cluster;

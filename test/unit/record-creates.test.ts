@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { HuntLog } from '../../src/hunt-log.ts';
-import { readEnvtestEvidence } from '../../src/cluster/envtest.ts';
+import { readEnvtestEvidence } from '../../src/envtest/evidence.ts';
 import { timelineEvents } from '../../src/cluster/watch.ts';
 import { birthOf, creatorsOf, lagProfile, specWindows } from '../../src/cluster/attribution.ts';
 import { RecordAttribution } from '../../src/record/attribution.ts';
@@ -77,4 +77,17 @@ test('deletes and mentions of an object by name, a namespace\'s own requests apa
   const deletes = index.deletesOf(asRecorded(tenant));
   assert.deepEqual(deletes.map((e) => [e.object?.resource, e.object?.name, e.deleted]), [['namespaces', tenant.object.name, 'stayed']]);
   assert.ok(index.mentionsOf(asRecorded(tenant)).every((e) => e.object?.resource === 'namespaces'));
+});
+
+test('a create names its spec when the suite sent it (its binary, or kubectl from a spec), not when a controller of the cluster did', () => {
+  const iris2 = made.find((e) => e.object.name === 'iris2');
+  assert.ok(iris2);
+  const create = new RecordIndex(record).createOf(asRecorded(iris2))?.entry;
+  assert.ok(create);
+  const sentBy = (userAgent: string, user: string, actor: typeof create.actor) =>
+    new RecordAttribution(record.map((e) => (e === create ? { ...e, userAgent, user, actor } : e)), entry.run).creatorOf(asRecorded(iris2))?.byTest;
+  assert.equal(sentBy(create.userAgent, create.user, create.actor), true);
+  assert.equal(sentBy('kubectl/v1.36.0 (linux/amd64) kubernetes/abcdef', 'admin', 'other'), true);
+  assert.equal(sentBy('kube-controller-manager/v1.36.3 (linux/amd64) kubernetes/abcdef/system:serviceaccount:kube-system:generic-garbage-collector', 'system:serviceaccount:kube-system:generic-garbage-collector', 'controller'), false);
+  assert.equal(sentBy('kubeflake/0.1.0', 'kubeflake', 'kubeflake'), false);
 });

@@ -8,7 +8,7 @@ import type { HazardReport, RecordLink, Report } from '../../src/model.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderHtml } from '../../src/report/html.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
-import { validateReport } from '../../src/report/json.ts';
+import { validateReport } from '../../src/report/validate.ts';
 import { loadReport } from '../fixtures/reports/load.ts';
 
 const VICTIM = 'Controller Suite :: ModelCache provisioning creates iris2 and reports it Ready';
