@@ -18,9 +18,9 @@ import type {
   Verdict,
   RecordLink,
 } from '../model.ts';
-import { VERDICTS } from '../verdict-table.ts';
 import type { PlacedRecord } from '../record/links.ts';
 import { recordObjectName } from '../record/links.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntOptions, type Suspect, type Tally } from './hunt.ts';

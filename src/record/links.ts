@@ -151,8 +151,9 @@ function linkMention(record: PlacedRecord, victim: TestId, kind: FailureKind, me
 /**
  * When an object deleted at `deletedAt` was finally gone: the last write to it before it was
  * seen gone (that write removed its last finalizer), else (upper bounds) the watch's deletion
- * event, a request answered 404, or the next successful create of its name. Undefined when
- * nothing shows it gone.
+ * event, a request answered 404, or the next successful create of its name. With nothing later
+ * showing it gone, its last write is the removal when no request succeeded on it afterwards.
+ * Undefined when nothing shows it gone.
  */
 export function goneAfter(
   record: PlacedRecord,
@@ -169,8 +170,15 @@ export function goneAfter(
   // A request on the name answered 404 (an Eventually waiting for NotFound, a controller's late write) saw it gone too.
   const missed = history.find((r) => r.at > deletedAt && r.code === 404 && !r.object?.subresource);
   const seenGone = Math.min(recreated?.at ?? Infinity, watched?.at ?? Infinity, missed?.at ?? Infinity);
-  if (seenGone === Infinity) return undefined;
-  const lastWrite = findLast(history, (r) => r.at > deletedAt && r.at < seenGone && (r.verb === 'update' || r.verb === 'patch') && succeeded(r));
+  // Only a write to the object itself (not its status) can remove a finalizer.
+  const removal = (r: RecordRequest): boolean => r.at > deletedAt && (r.verb === 'update' || r.verb === 'patch') && succeeded(r) && !r.object?.subresource;
+  if (seenGone === Infinity) {
+    // Nothing later shows it gone: its last write removed the finalizer if nothing answered for it after.
+    const last = findLast(history, removal);
+    if (last && !history.some((r) => r.at > last.at && succeeded(r))) return { at: last.at, by: 'finalizer-removed' };
+    return undefined;
+  }
+  const lastWrite = findLast(history, (r) => removal(r) && r.at < seenGone);
   if (lastWrite) return { at: lastWrite.at, by: 'finalizer-removed' };
   if (watched && watched.at === seenGone) return { at: watched.at, by: 'watch' };
   if (missed && missed.at === seenGone) return { at: missed.at, by: 'not-found' };

@@ -142,3 +142,19 @@ test('a spec that reads a name another spec created is a state dependence, probe
   assert.equal(fired?.outcome, 'fired');
   assert.deepEqual(fired?.probes.runs, []);
 });
+
+test('a hold is dated by the finalizer\'s write even when nothing touches the name after it (the reader ran earlier); a status write dates nothing', () => {
+  const r = passingRun('000', 21, [V, F, P], 50);
+  const [hazard] = findHazards([r.run], [r.record]);
+  assert.equal(hazard?.first, P);
+  assert.equal(hazard?.second, V);
+  assert.equal(hazard?.windowMs, 50);
+  assert.deepEqual(hazard?.meetings, []);
+  // The same write to the status subresource removes no finalizer: no hold is dated.
+  const status: PlacedRecord = { ...r.record, requests: r.record.requests.map((q) => (q.verb === 'update' ? { ...q, object: { ...iris2, subresource: 'status' } } : q)) };
+  assert.deepEqual(findHazards([r.run], [status]), []);
+  // Never met, no planned run kept P before V: nothing to probe, reported as unmet.
+  const [unmet] = analyzeHazards({ runs: [r.run], records: [r.record] });
+  assert.equal(unmet?.outcome, 'unmet');
+  assert.deepEqual(planProbes({ runs: [r.run], framework: 'ginkgo', records: [r.record], maxProbes: 5 }), []);
+});
