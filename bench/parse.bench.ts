@@ -22,6 +22,8 @@ interface Measure {
   parser: Parser;
   cases: number;
   ms: number;
+  /** CPU time of the parse (user + system): steadier than wall time on a shared machine. */
+  cpuMs: number;
   /** Peak resident set size of the child, MiB. */
   peakRssMb: number;
   /** Peak RSS above the child's RSS before parsing, MiB. */
@@ -68,7 +70,7 @@ async function benchGinkgo(opts: { sizeMb: number; repeats?: number }): Promise<
       lines.push(
         `${(bytes / MiB).toFixed(0).padStart(4)} MB, ${specs} specs | kubeflake ${mbps(k).toFixed(1)} MB/s, peak RSS ${k.peakRssMb.toFixed(0)} MB (+${k.rssDeltaMb.toFixed(0)}), heap +${k.heapDeltaMb.toFixed(0)} MB` +
           ` | fast-xml-parser ${mbps(f).toFixed(1)} MB/s, peak RSS ${f.peakRssMb.toFixed(0)} MB (+${f.rssDeltaMb.toFixed(0)}), heap +${f.heapDeltaMb.toFixed(0)} MB` +
-          ` | ${(f.ms / k.ms).toFixed(1)}x faster, ${(f.peakRssMb / k.peakRssMb).toFixed(1)}x less peak RSS`,
+          ` | ${(f.ms / k.ms).toFixed(1)}x faster (CPU time ${(f.cpuMs / k.cpuMs).toFixed(1)}x), ${(f.peakRssMb / k.peakRssMb).toFixed(1)}x less peak RSS`,
       );
     }
     lines.push(
@@ -103,13 +105,14 @@ async function benchDamaged(clean: string, repeats: number): Promise<string> {
   const d = best(damagedRuns);
   const r = best(recoveryRuns);
   const mb = (await stat(clean)).size / MiB;
-  return `${mb.toFixed(0).padStart(4)} MB, one bare & near the end | clean (strict reader) ${c.ms.toFixed(0)} ms | damaged (strict up to the &, then recovery mode) ${d.ms.toFixed(0)} ms | recovery costs the damaged file ${(d.ms / c.ms).toFixed(1)}x its clean time | the clean file in recovery mode alone (every file before the strict reader) ${r.ms.toFixed(0)} ms, ${(r.ms / c.ms).toFixed(1)}x the strict reader`;
+  return `${mb.toFixed(0).padStart(4)} MB, one bare & near the end | clean (strict reader) ${c.ms.toFixed(0)} ms | damaged (strict up to the &, then recovery mode) ${d.ms.toFixed(0)} ms | recovery costs the damaged file ${(d.ms / c.ms).toFixed(1)}x its clean time (CPU ${(d.cpuMs / c.cpuMs).toFixed(1)}x) | the clean file in recovery mode alone (every file before the strict reader) ${r.ms.toFixed(0)} ms, ${(r.ms / c.ms).toFixed(1)}x the strict reader (CPU ${(r.cpuMs / c.cpuMs).toFixed(1)}x)`;
 }
 
 function best(runs: Measure[]): Measure {
   const fastest = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
   return {
     ...fastest,
+    cpuMs: Math.min(...runs.map((m) => m.cpuMs)),
     peakRssMb: Math.max(...runs.map((m) => m.peakRssMb)),
     rssDeltaMb: Math.max(...runs.map((m) => m.rssDeltaMb)),
     heapDeltaMb: Math.max(...runs.map((m) => m.heapDeltaMb)),
@@ -140,7 +143,7 @@ async function benchSmallCases(sizesMb: number[]): Promise<string[]> {
         m.failed
           ? `${m.parser} failed: ${m.failed}`
           : `${m.parser} ${mbps(m)}, heap kept ${perCase(m.heapDeltaMb)}/case, peak RSS +${m.rssDeltaMb.toFixed(0)} MB (${perCase(m.rssDeltaMb)}/case)`;
-      const ratio = (m: Measure): string => (m.failed || f.failed ? '' : `, ${(f.ms / m.ms).toFixed(1)}x fast-xml-parser`);
+      const ratio = (m: Measure): string => (m.failed || f.failed ? '' : `, ${(f.ms / m.ms).toFixed(1)}x fast-xml-parser (CPU time ${(f.cpuMs / m.cpuMs).toFixed(1)}x)`);
       lines.push(`${(bytes / MiB).toFixed(0).padStart(4)} MB, ${cases} small cases | ${show(k)}${ratio(k)} | ${show(c)}${ratio(c)} | ${show(f)}`);
     }
   } finally {
@@ -156,7 +159,7 @@ async function measure(parser: Parser, file: string): Promise<Measure> {
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '');
     const reason = /heap out of memory|Invalid string length|Cannot create a string/.exec(stderr)?.[0] ?? (err as Error).message.split('\n')[0]!;
-    return { parser, cases: 0, ms: 0, peakRssMb: 0, rssDeltaMb: 0, heapDeltaMb: 0, failed: reason };
+    return { parser, cases: 0, ms: 0, cpuMs: 0, peakRssMb: 0, rssDeltaMb: 0, heapDeltaMb: 0, failed: reason };
   }
 }
 
@@ -174,6 +177,7 @@ async function child(parser: Parser, file: string): Promise<void> {
   const rssBefore = process.memoryUsage().rss;
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let cases: number;
   let result: unknown;
   if (parser === 'kubeflake') {
@@ -201,6 +205,7 @@ async function child(parser: Parser, file: string): Promise<void> {
     result = doc;
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
   const peakRss = process.resourceUsage().maxRSS * 1024;
@@ -208,6 +213,7 @@ async function child(parser: Parser, file: string): Promise<void> {
     parser,
     cases,
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssMb: peakRss / MiB,
     rssDeltaMb: Math.max(0, peakRss - rssBefore) / MiB,
     heapDeltaMb: Math.max(0, heapAfter - heapBefore) / MiB,
