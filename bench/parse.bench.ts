@@ -1,11 +1,13 @@
-// Streaming JUnit ingestion (saxes behind kubeflake's guard) vs fast-xml-parser, side by side on
-// the same generated files: Ginkgo-style JUnit (10%, 50% and 100% of sizeMb), then reports of
-// millions of small cases (100 MB and 250 MB, as go test suites write them) where what counts is
-// memory per kept case and that `kubeflake parse` streams its output. Each parse runs in a fresh
+// Streaming JUnit ingestion vs fast-xml-parser, side by side on the same generated files:
+// Ginkgo-style JUnit (10%, 50% and 100% of sizeMb), read by the strict reader (well-formed); the
+// same 10% file with one bare & near its end, read by the strict reader up to the damage and then
+// again in recovery mode (the guard behind saxes): what recovery costs a damaged file; then reports
+// of millions of small cases (100 MB and 250 MB, as go test suites write them) where what counts
+// is memory per kept case and that `kubeflake parse` holds no case. Each parse runs in a fresh
 // child process so peak memory is that parser's alone. Files go to the OS temp dir and are removed.
 // Standalone: npx node bench/parse.bench.ts [sizeMb=100] [repeats=3] [smallCaseSizesMb=100,250]
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,12 +15,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 /** kubeflake-cli: `kubeflake parse` writing its streamed JSON to a sink that only counts it. */
-type Parser = 'kubeflake' | 'kubeflake-cli' | 'fast-xml-parser';
+/** kubeflake-recovery: the recovering reader (guard and saxes) alone, as every file was read before the strict reader. */
+type Parser = 'kubeflake' | 'kubeflake-cli' | 'kubeflake-recovery' | 'fast-xml-parser';
 
 interface Measure {
   parser: Parser;
   cases: number;
   ms: number;
+  /** CPU time of the parse (user + system): steadier than wall time on a shared machine. */
+  cpuMs: number;
   /** Peak resident set size of the child, MiB. */
   peakRssMb: number;
   /** Peak RSS above the child's RSS before parsing, MiB. */
@@ -65,23 +70,49 @@ async function benchGinkgo(opts: { sizeMb: number; repeats?: number }): Promise<
       lines.push(
         `${(bytes / MiB).toFixed(0).padStart(4)} MB, ${specs} specs | kubeflake ${mbps(k).toFixed(1)} MB/s, peak RSS ${k.peakRssMb.toFixed(0)} MB (+${k.rssDeltaMb.toFixed(0)}), heap +${k.heapDeltaMb.toFixed(0)} MB` +
           ` | fast-xml-parser ${mbps(f).toFixed(1)} MB/s, peak RSS ${f.peakRssMb.toFixed(0)} MB (+${f.rssDeltaMb.toFixed(0)}), heap +${f.heapDeltaMb.toFixed(0)} MB` +
-          ` | ${(f.ms / k.ms).toFixed(1)}x faster, ${(f.peakRssMb / k.peakRssMb).toFixed(1)}x less peak RSS`,
+          ` | ${(f.ms / k.ms).toFixed(1)}x faster (CPU time ${(f.cpuMs / k.cpuMs).toFixed(1)}x), ${(f.peakRssMb / k.peakRssMb).toFixed(1)}x less peak RSS`,
       );
     }
     lines.push(
       `kubeflake peak RSS above its start as the file grows: ${ours.map((o) => `${o.size} MB -> +${o.m.rssDeltaMb.toFixed(0)} MB`).join(', ')}` +
         ` (fastest of ${repeats} runs each; the heap kept grows only with the specs kept)`,
     );
+    lines.push(await benchDamaged(join(dir, `ginkgo-${sizes[0]}mb.xml`), repeats));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
   return lines;
 }
 
+/**
+ * The clean file against the same file with one bare & near its end: the strict reader reads
+ * almost all of it before it hands it over, so this is the most recovery can cost.
+ */
+async function benchDamaged(clean: string, repeats: number): Promise<string> {
+  const text = await readFile(clean, 'utf8');
+  const at = text.lastIndexOf('<testcase ');
+  const damaged = clean.replace(/\.xml$/, '-damaged.xml');
+  await writeFile(damaged, `${text.slice(0, at)}<testcase name="[It] a &amp; b &amp c" classname="x" status="passed" time="0"></testcase>\n${text.slice(at)}`);
+  const cleanRuns: Measure[] = [];
+  const damagedRuns: Measure[] = [];
+  const recoveryRuns: Measure[] = [];
+  for (let i = 0; i < repeats; i++) {
+    cleanRuns.push(await measure('kubeflake', clean));
+    damagedRuns.push(await measure('kubeflake', damaged));
+    recoveryRuns.push(await measure('kubeflake-recovery', clean));
+  }
+  const c = best(cleanRuns);
+  const d = best(damagedRuns);
+  const r = best(recoveryRuns);
+  const mb = (await stat(clean)).size / MiB;
+  return `${mb.toFixed(0).padStart(4)} MB, one bare & near the end | clean (strict reader) ${c.ms.toFixed(0)} ms | damaged (strict up to the &, then recovery mode) ${d.ms.toFixed(0)} ms | recovery costs the damaged file ${(d.ms / c.ms).toFixed(1)}x its clean time (CPU ${(d.cpuMs / c.cpuMs).toFixed(1)}x) | the clean file in recovery mode alone (every file before the strict reader) ${r.ms.toFixed(0)} ms, ${(r.ms / c.ms).toFixed(1)}x the strict reader (CPU ${(r.cpuMs / c.cpuMs).toFixed(1)}x)`;
+}
+
 function best(runs: Measure[]): Measure {
   const fastest = runs.reduce((a, b) => (b.ms < a.ms ? b : a));
   return {
     ...fastest,
+    cpuMs: Math.min(...runs.map((m) => m.cpuMs)),
     peakRssMb: Math.max(...runs.map((m) => m.peakRssMb)),
     rssDeltaMb: Math.max(...runs.map((m) => m.rssDeltaMb)),
     heapDeltaMb: Math.max(...runs.map((m) => m.heapDeltaMb)),
@@ -112,7 +143,8 @@ async function benchSmallCases(sizesMb: number[]): Promise<string[]> {
         m.failed
           ? `${m.parser} failed: ${m.failed}`
           : `${m.parser} ${mbps(m)}, heap kept ${perCase(m.heapDeltaMb)}/case, peak RSS +${m.rssDeltaMb.toFixed(0)} MB (${perCase(m.rssDeltaMb)}/case)`;
-      lines.push(`${(bytes / MiB).toFixed(0).padStart(4)} MB, ${cases} small cases | ${show(k)} | ${show(c)} | ${show(f)}`);
+      const ratio = (m: Measure): string => (m.failed || f.failed ? '' : `, ${(f.ms / m.ms).toFixed(1)}x fast-xml-parser (CPU time ${(f.cpuMs / m.cpuMs).toFixed(1)}x)`);
+      lines.push(`${(bytes / MiB).toFixed(0).padStart(4)} MB, ${cases} small cases | ${show(k)}${ratio(k)} | ${show(c)}${ratio(c)} | ${show(f)}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -127,7 +159,7 @@ async function measure(parser: Parser, file: string): Promise<Measure> {
   } catch (err) {
     const stderr = String((err as { stderr?: unknown }).stderr ?? '');
     const reason = /heap out of memory|Invalid string length|Cannot create a string/.exec(stderr)?.[0] ?? (err as Error).message.split('\n')[0]!;
-    return { parser, cases: 0, ms: 0, peakRssMb: 0, rssDeltaMb: 0, heapDeltaMb: 0, failed: reason };
+    return { parser, cases: 0, ms: 0, cpuMs: 0, peakRssMb: 0, rssDeltaMb: 0, heapDeltaMb: 0, failed: reason };
   }
 }
 
@@ -136,16 +168,24 @@ async function child(parser: Parser, file: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Load the parser's code before the baseline so only parsing is measured.
   const { parseReport } = await import('../src/ingest/parse.ts');
+  const { parseJUnitXml } = await import('../src/ingest/junit-xml.ts');
+  const { readReportText } = await import('../src/ingest/decode.ts');
+  const { defaultLimits } = await import('../src/ingest/limits.ts');
   const { parseCommand } = await import('../src/ingest/cli.ts');
   const { XMLParser } = await import('fast-xml-parser');
   gc?.();
   const rssBefore = process.memoryUsage().rss;
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let cases: number;
   let result: unknown;
   if (parser === 'kubeflake') {
     const report = await parseReport(file);
+    cases = report.cases.length;
+    result = report;
+  } else if (parser === 'kubeflake-recovery') {
+    const report = await parseJUnitXml(file, readReportText(file, defaultLimits, () => {}), defaultLimits);
     cases = report.cases.length;
     result = report;
   } else if (parser === 'kubeflake-cli') {
@@ -165,6 +205,7 @@ async function child(parser: Parser, file: string): Promise<void> {
     result = doc;
   }
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   gc?.();
   const heapAfter = process.memoryUsage().heapUsed;
   const peakRss = process.resourceUsage().maxRSS * 1024;
@@ -172,6 +213,7 @@ async function child(parser: Parser, file: string): Promise<void> {
     parser,
     cases,
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     peakRssMb: peakRss / MiB,
     rssDeltaMb: Math.max(0, peakRss - rssBefore) / MiB,
     heapDeltaMb: Math.max(0, heapAfter - heapBefore) / MiB,

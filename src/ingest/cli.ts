@@ -1,6 +1,7 @@
 import type { ParsedReport } from '../model.ts';
-import { streamReport } from './parse.ts';
+import { streamReportForOutput } from './parse.ts';
 import type { StreamedReport } from './junit-xml.ts';
+import type { AsyncStreamedReport } from './junit-strict.ts';
 import { ReportError } from './report-error.ts';
 import type { ParseOptions } from './limits.ts';
 import { damageSentence, summarizeReports } from './damage.ts';
@@ -44,9 +45,9 @@ export async function parseCommand(
   await sink.write('[');
   for (const [i, file] of files.entries()) {
     await sink.write(i === 0 ? '\n' : ',\n');
-    let report: StreamedReport;
+    let report: StreamedReport | AsyncStreamedReport;
     try {
-      report = await streamReport(file, options);
+      report = await streamReportForOutput(file, options);
     } catch (err) {
       unreadable = true;
       const failure: ParseFailure = { file, error: err instanceof ReportError ? err.message : `${file}: ${(err as Error).message}` };
@@ -67,12 +68,12 @@ export async function parseCommand(
 }
 
 /** One ParsedReport as JSON, its cases last and one a line, each let go once written. */
-async function writeReport(sink: PieceWriter, report: StreamedReport): Promise<void> {
+async function writeReport(sink: PieceWriter, report: StreamedReport | AsyncStreamedReport): Promise<void> {
   const { cases, ...head } = report;
   const fields = JSON.stringify(head);
   await sink.write(`${fields.slice(0, -1)},"cases":[`);
   let written = 0;
-  for (const tc of cases) await sink.write(`${written++ === 0 ? '\n' : ',\n'}${JSON.stringify(tc)}`);
+  for await (const tc of cases) await sink.write(`${written++ === 0 ? '\n' : ',\n'}${JSON.stringify(tc)}`);
   await sink.write(written > 0 ? '\n]}' : ']}');
 }
 

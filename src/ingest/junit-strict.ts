@@ -9,6 +9,7 @@
 
 import { ReportError } from './report-error.ts';
 import type { ParseLimits } from './limits.ts';
+import type { TestCase } from '../model.ts';
 import { JUnitDocument, type StreamedReport } from './junit-xml.ts';
 import { RecoveryLog } from './recovery.ts';
 import { allowedCodePoint, forbiddenChars, skimWindows } from './xml-guard.ts';
@@ -40,6 +41,47 @@ export async function readWellFormedJUnit(file: string, chunks: AsyncIterable<st
     if (err instanceof HandOver || err instanceof ReportError) return undefined;
     throw err;
   }
+}
+
+/** A report whose cases come one at a time, read from the file as they are taken. */
+export type AsyncStreamedReport = Omit<StreamedReport, 'cases'> & { cases: AsyncIterable<TestCase> };
+
+/**
+ * A big well-formed report read twice so that no case is held: the first reading learns the
+ * dialect (and that nothing failed, so no repeated attempts need merging, or that it is Ginkgo,
+ * which never merges); the second makes each case as it is read. undefined when the report needs
+ * the ordinary reading. `open` gives the file's text from its start each time.
+ */
+export async function readWellFormedJUnitTwice(file: string, open: () => AsyncIterable<string>, limits: ParseLimits): Promise<AsyncStreamedReport | undefined> {
+  const counting = new JUnitDocument(file, limits, new RecoveryLog(), { mode: 'count', failed: 0 });
+  let head: StreamedReport;
+  try {
+    const reader = new StrictReader(counting, limits);
+    for await (const chunk of open()) reader.write(chunk);
+    head = reader.end();
+  } catch (err) {
+    if (err instanceof HandOver || err instanceof ReportError) return undefined;
+    throw err;
+  }
+  if (counting.failedCases > 0 && head.dialect !== 'ginkgo-junit') return undefined;
+  const dialect = head.dialect;
+  async function* cases(): AsyncGenerator<TestCase> {
+    const made: TestCase[] = [];
+    const reader = new StrictReader(new JUnitDocument(file, limits, new RecoveryLog(), { mode: 'emit', dialect, emit: (tc) => made.push(tc) }), limits);
+    try {
+      for await (const chunk of open()) {
+        reader.write(chunk);
+        yield* made;
+        made.length = 0;
+      }
+      reader.end();
+    } catch (err) {
+      if (err instanceof HandOver) throw new ReportError(file, 'changed while it was being read: is the test run still writing it?');
+      throw err;
+    }
+    yield* made;
+  }
+  return { ...head, cases: cases() };
 }
 
 class StrictReader {

@@ -130,6 +130,8 @@ export class JUnitDocument {
   readonly limits: ParseLimits;
   readonly recoveries: RecoveryLog;
   private readonly raws: RawCase[] = [];
+  /** Cases read, kept or not. */
+  private kept = 0;
   private readonly suites: ParsedReport['suites'] = [];
   private readonly suiteStack: string[] = [];
   private readonly kinds: number[] = [];
@@ -144,10 +146,23 @@ export class JUnitDocument {
   /** saxes' errors before the root element, with their position. */
   private readonly prologueErrors: ReportRecovery[] = [];
 
-  constructor(file: string, limits: ParseLimits, recoveries: RecoveryLog) {
+  /**
+   * How cases are kept: all of them until the end decides the dialect (the default); only counted,
+   * the failed ones noted (`count`: a first reading that learns the dialect); or, the dialect known
+   * from that reading, each made at once and handed to `emit` (`kubeflake parse` of a big file).
+   */
+  private readonly keeping: { mode: 'all' } | { mode: 'count'; failed: number } | { mode: 'emit'; dialect: ReportDialect; emit: (tc: TestCase) => void };
+
+  constructor(file: string, limits: ParseLimits, recoveries: RecoveryLog, keeping: JUnitDocument['keeping'] = { mode: 'all' }) {
     this.file = file;
     this.limits = limits;
     this.recoveries = recoveries;
+    this.keeping = keeping;
+  }
+
+  /** Cases read whose outcome was failed, in `count` mode. */
+  get failedCases(): number {
+    return this.keeping.mode === 'count' ? this.keeping.failed : 0;
   }
 
   open(name: string, attrs: Record<string, string>): void {
@@ -283,8 +298,8 @@ export class JUnitDocument {
       }
       this.keep(this.current);
     }
-    const read = this.raws.length;
-    const dialect = decideDialect(this.signals);
+    const read = this.kept;
+    const dialect = this.keeping.mode === 'emit' ? this.keeping.dialect : decideDialect(this.signals);
     const cases = this.testCases(dialect);
     const lost = Math.max(0, guard.caseTags - read);
     const damage: ReportDamage | undefined =
@@ -350,7 +365,12 @@ export class JUnitDocument {
 
   private keep(raw: RawCase): void {
     observe(this.signals, raw);
-    this.raws.push(raw);
+    this.kept++;
+    const keeping = this.keeping;
+    if (keeping.mode === 'all') this.raws.push(raw);
+    else if (keeping.mode === 'count') {
+      if (raw.outcome === 'failed') keeping.failed++;
+    } else keeping.emit(toTestCase(raw, keeping.dialect, this.limits.maxTextChars));
     this.current = undefined;
     this.collector = undefined;
   }

@@ -3,7 +3,8 @@ import { ReportError } from './report-error.ts';
 import { type ParseLimits, type ParseOptions, resolveLimits } from './limits.ts';
 import { readReportText } from './decode.ts';
 import { collectCases, readJUnitXml, type StreamedReport } from './junit-xml.ts';
-import { readWellFormedJUnit } from './junit-strict.ts';
+import { type AsyncStreamedReport, readWellFormedJUnit, readWellFormedJUnitTwice } from './junit-strict.ts';
+import { stat } from 'node:fs/promises';
 import { parseGinkgoJson } from './ginkgo-json.ts';
 import { type GoTestContext, looksLikeGoTestJson, parseGoTestJson } from './gotest-json.ts';
 
@@ -42,6 +43,43 @@ export async function streamReport(file: string, options?: ParseOptions, context
   }
   report.warnings.unshift(...read.warnings);
   return report;
+}
+
+/** Above this size `kubeflake parse` reads a JUnit report twice rather than hold its cases. */
+const readTwiceBytes = 32 * 1024 * 1024;
+
+/**
+ * What `kubeflake parse` writes: streamReport, except that a big well-formed JUnit report is read
+ * twice (readWellFormedJUnitTwice), so that its cases are written as they are read and none is held.
+ */
+export async function streamReportForOutput(file: string, options?: ParseOptions): Promise<StreamedReport | AsyncStreamedReport> {
+  const limits = resolveLimits(options);
+  const size = await stat(file).then((info) => (info.isFile() ? info.size : 0), () => 0);
+  if (size > readTwiceBytes) {
+    const first = await openReport(file, limits);
+    if (first.head.startsWith('<')) {
+      let firstUsed = false;
+      const open = (): AsyncIterable<string> => {
+        if (!firstUsed) {
+          firstUsed = true;
+          return first.chunks;
+        }
+        return textOf(file, limits);
+      };
+      const twice = await readWellFormedJUnitTwice(file, open, limits);
+      if (twice) {
+        twice.warnings.unshift(...first.warnings);
+        return twice;
+      }
+    } else await first.chunks.return(undefined);
+  }
+  return streamReport(file, options);
+}
+
+/** The file's text again from its first non-blank character (a second reading: its warnings were given by the first). */
+async function* textOf(file: string, limits: ParseLimits): AsyncGenerator<string> {
+  const again = await openReport(file, limits);
+  yield* again.chunks;
 }
 
 /** The report's text from its first non-blank character, with the warnings decoding it gave. */

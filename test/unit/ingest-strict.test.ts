@@ -7,12 +7,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { readWellFormedJUnit } from '../../src/ingest/junit-strict.ts';
+import { readWellFormedJUnit, readWellFormedJUnitTwice } from '../../src/ingest/junit-strict.ts';
 import { collectCases, parseJUnitXml } from '../../src/ingest/junit-xml.ts';
 import { parseReport } from '../../src/ingest/parse.ts';
 import { ReportError } from '../../src/ingest/report-error.ts';
 import { defaultLimits, type ParseLimits } from '../../src/ingest/limits.ts';
-import type { ParsedReport } from '../../src/model.ts';
+import type { ParsedReport, TestCase } from '../../src/model.ts';
 import { fixture, withTemp } from './ingest-support.ts';
 
 const runs = Number(process.env.KUBEFLAKE_FUZZ_RUNS ?? 150);
@@ -161,4 +161,28 @@ test('parseReport: a damaged file is read again in recovery mode, with its damag
     await writeFile(clean, base);
     assert.deepEqual(await parseReport(clean), await parseJUnitXml(clean, chunked(base.replace(/^\uFEFF/, '').trimStart(), 65536), defaultLimits));
   });
+});
+
+test('read twice (kubeflake parse of a big report): the same head and cases, made as they are read; a report with failures outside Ginkgo is left to the ordinary reading', async () => {
+  for (const name of ['gotestsum.xml', 'ginkgo-junit.xml', 'jest-junit.xml', 'python-xunit-pytest.xml']) {
+    const text = readFileSync(fixture(name), 'utf8').replace(/^\uFEFF/, '').trimStart();
+    const expected = await recovering(text, 4096, defaultLimits);
+    const twice = await readWellFormedJUnitTwice('f.xml', () => chunked(text, 4096), defaultLimits);
+    const failed = !(expected instanceof ReportError) && expected.cases.some((c) => c.status === 'failed');
+    if (failed && !name.startsWith('ginkgo')) {
+      assert.equal(twice, undefined, `${name}: failures may be attempts to merge`);
+      continue;
+    }
+    assert.ok(twice, name);
+    const cases: TestCase[] = [];
+    for await (const tc of twice.cases) cases.push(tc);
+    assert.deepEqual({ ...twice, cases }, expected, name);
+  }
+  const passing = readFileSync(fixture('gotestsum.xml'), 'utf8').replace(/ *<failure[\s\S]*?<\/failure>\n?/g, '');
+  const twice = await readWellFormedJUnitTwice('f.xml', () => chunked(passing, 100), defaultLimits);
+  assert.ok(twice, 'a report where nothing failed is read twice');
+  const cases: TestCase[] = [];
+  for await (const tc of twice.cases) cases.push(tc);
+  assert.deepEqual({ ...twice, cases }, await recovering(passing, 100, defaultLimits));
+  assert.equal(await readWellFormedJUnitTwice('f.xml', () => chunked(passing.replace('<testcase', '<testcase x="&"'), 100), defaultLimits), undefined, 'damage: the ordinary reading');
 });
