@@ -166,6 +166,11 @@ export interface RunMeta {
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
   /** Packages go test could not build: no test binary ran for them. */
   unbuilt?: string[];
+  /**
+   * Extension: build once, run many (a `go test` command with reuse on). `reused`: the test
+   * binaries an earlier run built ran without the go command; otherwise `why` the go command ran.
+   */
+  binaryReuse?: { reused: boolean; why?: string };
 }
 
 /** One execution of the test command: a planned run or a probe. */

@@ -26,8 +26,11 @@ import {
   type TestBinaryRecord,
 } from './go-exec.ts';
 import { fileContains } from './go-exec-detect.ts';
+import { keepTestBinary } from './go-exec-cache.ts';
+import { replayKeptBinaries } from './go-exec-replay.ts';
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--replay' && argv[1]) return replayKeptBinaries(argv[1]);
   const [planFile, binaryPath, ...args] = argv;
   if (!planFile || !binaryPath) {
     process.stderr.write('usage: go-exec-shim <plan.json> <test binary> [args...]: kubeflake runs this through GOFLAGS=-exec\n');
@@ -63,9 +66,11 @@ async function main(argv: string[]): Promise<number> {
     endedAt: Date.now(),
   };
   const recordFile = reportFiles(plan.reportDir, label).record;
+  const keeping = keep(plan, binary, record);
   if (invocation.skip) {
     record.skipped = invocation.skip;
     record.exitCode = 0;
+    await keeping;
     writeRecord(recordFile, record);
     return 0;
   }
@@ -76,8 +81,34 @@ async function main(argv: string[]): Promise<number> {
     copyUserReports(invocation, plan.reportDir, label, record.notes);
     return outcome.exitCode ?? 1;
   } finally {
+    await keeping;
     record.endedAt = Date.now();
     writeRecord(recordFile, record);
+  }
+}
+
+/**
+ * Keeps the binary the go command built for later runs (copied while it runs: the go command
+ * deletes its own copy once the shim returns); a kept one being run again is only marked.
+ */
+async function keep(plan: GoExecPlan, binary: TestBinary, record: TestBinaryRecord): Promise<void> {
+  if (!plan.keep || binary.kind === 'program') return;
+  if (binary.path.startsWith(`${plan.keep.dir}/`)) {
+    record.reused = true;
+    return;
+  }
+  try {
+    record.kept = await keepTestBinary(plan.keep.dir, {
+      importPath: binary.importPath,
+      kind: binary.kind,
+      dir: binary.dir,
+      path: binary.path,
+      // What the go command sets for a test binary on top of the command's environment (PWD is the folder).
+      env: process.env.PATH !== undefined ? { PATH: process.env.PATH } : {},
+      buildKey: plan.keep.buildKey,
+    });
+  } catch (error) {
+    record.notes.push(`kubeflake could not keep the test binary for later runs (${(error as Error).message}): they build it again`);
   }
 }
 

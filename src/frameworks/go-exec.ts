@@ -51,6 +51,8 @@ export interface GoExecPlan {
   gomaxprocs?: number;
   /** The -exec program GOFLAGS had before kubeflake's: test binaries still run through it. */
   userExec?: string;
+  /** Build once, run many: where test binaries are kept, and the build they come from (go-exec-reuse.ts). */
+  keep?: { dir: string; buildKey: string };
 }
 
 export interface GoExecFocus {
@@ -106,6 +108,10 @@ export interface TestBinaryRecord {
   signal: string | null;
   startedAt: number;
   endedAt: number;
+  /** The key the binary was kept under, for later runs (go-exec-reuse.ts). */
+  kept?: string;
+  /** The binary was a kept one, run without the go command. */
+  reused?: boolean;
 }
 
 /** How the shim runs one binary and what it leaves in the report folder. */
