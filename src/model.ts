@@ -483,6 +483,8 @@ export interface Report {
   version?: string;
   generatedAt?: string;
   errors?: string[];
+  /** Extension: what the reader should know that is no error (probing stopped at the probe-time budget). */
+  notes?: string[];
   failureClusters?: FailureClusterReport[];
   /** Reports that were damaged (not well-formed, cut short) across all runs; absent when none was. */
   damage?: DamageReport;

@@ -16,15 +16,21 @@ export interface ProbePlanInput extends Partial<HuntOptions> {
   /** The user's test command; when given, no probes are planned if it cannot be focused (e.g. `make test`). */
   command?: string[];
   leaks?: LeakReport[];
+  /**
+   * At most this many probes, each the next of a different hunt (default 1): probes that can run
+   * side by side. The first is the one a batch of one would give.
+   */
+  batch?: number;
 }
 
-/** The next probe (at most one), most decisive first; [] when the hunt is over or the budget is spent. */
+/** The next probes (one unless a batch is asked for), most decisive first; [] when the hunt is over or the budget is spent. */
 export function planProbes(input: ProbePlanInput): ProbePlan[] {
   if (input.framework === 'generic') return [];
   if (input.command && !canFocus(input.framework, input.command)) return [];
   const evidence = gatherEvidence(input.runs);
   const ctx = huntContext(evidence, input, input.leaks);
-  if (ctx.options.maxProbes - evidence.probes.length <= 0) return [];
+  const left = ctx.options.maxProbes - evidence.probes.length;
+  if (left <= 0) return [];
 
   const open = huntsToPlan(ctx, replayHunts(ctx)).filter((h) => h.next !== undefined);
   if (open.length === 0) return [];
@@ -36,7 +42,10 @@ export function planProbes(input: ProbePlanInput): ProbePlan[] {
   // share (a race needs many repeats) waits until the others had theirs.
   const tier = open.filter((h) => h.next?.tier === best);
   const chosen = tier.find((h) => (spent.get(h.subject) ?? 0) < FIRST_SHARE) ?? tier[0];
-  return chosen?.next ? [chosen.next.plan] : [];
+  if (!chosen?.next) return [];
+  // Side by side: the next probe of other hunts, most decisive tier first; never two of one hunt (its next depends on the first).
+  const others = open.filter((h) => h !== chosen).sort((a, b) => (a.next?.tier ?? Infinity) - (b.next?.tier ?? Infinity));
+  return [chosen, ...others].slice(0, Math.max(1, Math.min(input.batch ?? 1, left))).map((h) => h.next!.plan);
 }
 
 /** Probes a hunt may take before hunts that had none wait no longer: enough for one that fires every time to conclude. */
