@@ -101,20 +101,28 @@ test('a changed source file between runs: the next run builds again (and runs th
   }
 });
 
-test('a hunt with reuse on gives the report the go command gives, field by field; its later runs ran the kept binary', { timeout: 2_400_000 }, async () => {
-  const huntWith = async (reuse: boolean): Promise<{ report: Report; results: string }> => {
-    const results = join(work, `hunt-${reuse ? 'reuse' : 'go'}`);
-    const settings = parseSettings({ command: ['go', 'test', './...'], 'working-directory': example, runs: '3', cluster: 'local', results, seed: '2026', 'reuse-binaries': String(reuse), 'max-probes': '4' }, { ...process.env, KUBECONFIG: '' });
+test('a hunt with reuse on, and side by side, gives the report the go command gives one run at a time, field by field', { timeout: 2_400_000 }, async () => {
+  const huntWith = async (reuse: boolean, parallel: number): Promise<{ report: Report; results: string; lines: string[] }> => {
+    const results = join(work, `hunt-${reuse ? 'reuse' : 'go'}-${parallel}`);
+    const settings = parseSettings({ command: ['go', 'test', './...'], 'working-directory': example, runs: '3', cluster: 'local', results, seed: '2026', 'reuse-binaries': String(reuse), parallel: String(parallel), 'max-probes': '4' }, { ...process.env, KUBECONFIG: '' });
     settings.testEnv = { USE_EXISTING_CLUSTER: 'false', MODELCACHE_FIXED: 'true' };
     delete settings.kubebuilderAssets;
-    return { report: await hunt(settings, recordingPresenter()), results };
+    const presenter = recordingPresenter();
+    return { report: await hunt(settings, presenter), results, lines: presenter.lines };
   };
-  const viaGo = await huntWith(false);
-  const reused = await huntWith(true);
+  const viaGo = await huntWith(false, 1);
+  const reused = await huntWith(true, 1);
   assert.equal(reused.report.runs.length, 3);
   assert.deepEqual(reused.report.errors, undefined);
   assert.deepEqual(withoutTimes(reused.report), withoutTimes(viaGo.report));
   const reuseOf = (results: string, id: string) => (JSON.parse(readFileSync(join(results, 'runs', id, 'meta.json'), 'utf8')) as RunMeta).binaryReuse;
   assert.deepEqual(['000', '001', '002'].map((id) => reuseOf(reused.results, id)?.reused), [false, true, true]);
   assert.deepEqual(['000', '001', '002'].map((id) => reuseOf(viaGo.results, id)), [undefined, undefined, undefined]);
+
+  // Side by side: the suite starts its own envtest, so runs 2 and 3 run at once; the report is the serial one.
+  const sideBySide = await huntWith(true, 2);
+  assert.ok(sideBySide.lines.some((line) => /parallel: 2 runs side by side/.test(line)), sideBySide.lines.filter((line) => /parallel/.test(line)).join('\n'));
+  assert.deepEqual(withoutTimes(sideBySide.report), withoutTimes(viaGo.report));
+  const times = ['001', '002'].map((id) => JSON.parse(readFileSync(join(sideBySide.results, 'runs', id, 'meta.json'), 'utf8')) as RunMeta);
+  assert.ok(times[1]!.startedAt < times[0]!.endedAt, 'the two runs overlapped');
 });
