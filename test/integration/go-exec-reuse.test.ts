@@ -126,3 +126,20 @@ test('a hunt with reuse on, and side by side, gives the report the go command gi
   const times = ['001', '002'].map((id) => JSON.parse(readFileSync(join(sideBySide.results, 'runs', id, 'meta.json'), 'utf8')) as RunMeta);
   assert.ok(times[1]!.startedAt < times[0]!.endedAt, 'the two runs overlapped');
 });
+
+test('probe-time: a hunt stops probing at its time budget with what it knows, and says so once in the report', { timeout: 1_800_000 }, async () => {
+  const results = join(work, 'hunt-probe-time');
+  const settings = parseSettings({ command: ['go', 'test', './...'], 'working-directory': example, runs: '2', cluster: 'local', results, seed: '2026', 'probe-time': '1s', 'max-probes': '10' }, { ...process.env, KUBECONFIG: '' });
+  // The planted suite: its victims fail, so there is something to probe.
+  settings.testEnv = { USE_EXISTING_CLUSTER: 'false', MODELCACHE_FIXED: 'false' };
+  delete settings.kubebuilderAssets;
+  const presenter = recordingPresenter();
+  const report = await hunt(settings, presenter);
+  assert.ok(report.tests.some((t) => t.failed > 0), 'a planted spec failed in the runs');
+  // The budget is checked before each batch of probes: the first starts at once, none after it (a probe takes longer than 1 s).
+  assert.equal(report.runs.filter((run) => run.probe).length, 1);
+  assert.equal(report.notes?.length, 1);
+  assert.match(report.notes![0]!, /probing stopped at the probe-time budget \(1\.0s\) after 1 probe\(s\)/);
+  assert.equal(presenter.lines.filter((line) => line.includes('probe-time budget')).length, 1, 'said once in the log');
+  assert.deepEqual(report.errors, undefined, 'a budget is no error');
+});
