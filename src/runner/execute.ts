@@ -12,7 +12,7 @@ import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts
 import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
 import { installGoExecShim, keepRunThroughGo, reuseKeptBinaries, type ReuseRequest } from '../frameworks/go-exec-run.ts';
-import { buildKey } from '../frameworks/go-exec-reuse.ts';
+import { buildKey, goCommandReasons } from '../frameworks/go-exec-reuse.ts';
 import type { TestBinaryRecord } from '../frameworks/go-exec.ts';
 import { collectGoExecReports, settleGoExecShims } from './go-exec-reports.ts';
 import { BuildFailureScanner } from './gotest-json.ts';
@@ -189,7 +189,8 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
         gomaxprocs: stress.gomaxprocs,
         goflags: userGoflags,
         userExec: built.reports.userExec,
-        ...(request ? { keep: { dir: request.cacheDir, buildKey: request.buildKey } } : {}),
+        // A run that must go through the go command anyway (make, coverage...) keeps nothing: nothing could run it.
+        ...(request && goCommandReasons(request.argv, request.userGoflags).length === 0 ? { keep: { dir: request.cacheDir, buildKey: request.buildKey } } : {}),
       });
       Object.assign(env, shim.env);
       if (request) {
