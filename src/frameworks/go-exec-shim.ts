@@ -20,6 +20,7 @@ import {
   plainTestOutput,
   reportFiles,
   shimInvocation,
+  test2jsonCommand,
   type GoExecPlan,
   type ShimInvocation,
   type TestBinary,
@@ -171,7 +172,8 @@ async function runTestBinary(invocation: ShimInvocation, importPath: string): Pr
 function startTest2Json(importPath: string, file: string): { write(chunk: Buffer): void; finish(code: number | null, signal: string | null): Promise<void> } {
   const out = createWriteStream(file);
   out.on('error', (error) => process.stderr.write(`kubeflake go-exec shim: could not write ${file}: ${error.message}\n`));
-  const tool = spawn('go', ['tool', 'test2json', '-t', '-p', importPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [program, ...words] = test2jsonCommand(process.env.PATH, process.platform, process.arch, existsSync);
+  const tool = spawn(program!, [...words, '-t', '-p', importPath], { stdio: ['pipe', 'pipe', 'inherit'] });
   let ended = false;
   let pending = '';
   tool.stdout.on('data', (chunk: Buffer) => {

@@ -333,6 +333,22 @@ export function labelOf(importPath: string): string {
 }
 
 /**
+ * How to start test2json: the go command puts `$GOROOT/bin` first on a test binary's PATH, so the
+ * tool is at `$GOROOT/pkg/tool/<os>_<arch>/test2json`; started directly, it saves a go command
+ * start per test binary. `go tool test2json` when it is not there.
+ */
+export function test2jsonCommand(path: string | undefined, platform: string, arch: string, exists: (file: string) => boolean): string[] {
+  const goBin = (path ?? '').split(':')[0] ?? '';
+  const goos = ({ win32: 'windows' } as Record<string, string>)[platform] ?? platform;
+  const goarch = ({ x64: 'amd64', ia32: '386' } as Record<string, string>)[arch] ?? arch;
+  if (goBin.endsWith('/bin')) {
+    const tool = `${goBin.slice(0, -'/bin'.length)}/pkg/tool/${goos}_${goarch}/test2json`;
+    if (exists(tool)) return [tool];
+  }
+  return ['go', 'tool', 'test2json'];
+}
+
+/**
  * Turns test2json-mode output back into `go test -v` text, line by line: the ^V framing marks
  * go, and the empty `=== NAME` lines test2json mode adds between tests are dropped.
  */

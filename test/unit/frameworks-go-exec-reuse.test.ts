@@ -23,7 +23,7 @@ import {
   type GoRunShape,
   type KeptTestBinary,
 } from '../../src/frameworks/go-exec-reuse.ts';
-import { shimInvocation, type GoExecPlan, type TestBinary } from '../../src/frameworks/go-exec.ts';
+import { shimInvocation, test2jsonCommand, type GoExecPlan, type TestBinary } from '../../src/frameworks/go-exec.ts';
 
 test('the build key: the command, GOFLAGS and build variables are in it; kubeflake\'s -exec, seed and the rest of the environment are not', () => {
   const command = ['go', 'test', './...'];
@@ -171,4 +171,12 @@ test('the argv a kept binary gets is the one the go command\'s run would give it
 test('the package line is go test\'s', () => {
   assert.equal(packageResultLine('example.com/op/internal/controller', true, 12_345), 'ok  \texample.com/op/internal/controller\t12.345s');
   assert.equal(packageResultLine('example.com/op/util', false, 500), 'FAIL\texample.com/op/util\t0.500s');
+});
+
+test('test2json is started directly from the GOROOT the go command put first on PATH, else through go tool', () => {
+  const here = new Set(['/usr/local/go/pkg/tool/linux_amd64/test2json']);
+  assert.deepEqual(test2jsonCommand('/usr/local/go/bin:/usr/bin', 'linux', 'x64', (file) => here.has(file)), ['/usr/local/go/pkg/tool/linux_amd64/test2json']);
+  assert.deepEqual(test2jsonCommand('/usr/local/go/bin:/usr/bin', 'linux', 'arm64', (file) => here.has(file)), ['go', 'tool', 'test2json'], 'no tool for this platform there');
+  assert.deepEqual(test2jsonCommand('/usr/bin:/usr/local/go/bin', 'linux', 'x64', (file) => here.has(file)), ['go', 'tool', 'test2json'], 'not run by the go command');
+  assert.deepEqual(test2jsonCommand(undefined, 'linux', 'x64', () => true), ['go', 'tool', 'test2json']);
 });
