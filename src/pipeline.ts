@@ -133,7 +133,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       const decision = sideBySideWidth(requested, {
         ...(meta?.testBinaries ? { binaries: meta.testBinaries.filter((binary) => !binary.skipped).length } : {}),
         envtestInstances: entry.envtest?.length ?? 0,
-        sharedClusterUse: entry.leaks.length + timelineEvents(entry.timeline).length,
+        // The shared cluster's own evidence only: an envtest instance's leaks join entry.leaks too.
+        sharedClusterUse: entry.leftover.length + timelineEvents(entry.timeline).length,
       });
       presenter.info(decision.width > 1 ? `parallel: ${decision.width} runs side by side (${decision.why})` : `parallel: one run at a time (${decision.why})`);
       return decision.width;
