@@ -1,25 +1,17 @@
 // A run of kept test binaries, in place of `go test` (the shim's `--replay <plan.json>` mode):
-// what the go command does after linking, and no more. Each package's binary runs through the
-// run's shim, in the package folder, with the words and environment the go command gave it
-// (go-exec-reuse.ts decided them), at most `concurrency` packages at once; each package's output
-// is printed whole, in package order, followed by go test's `ok`/`FAIL` line, and the exit code
-// is go test's: 1 when a package failed.
+// what the go command does after linking, and no more. Each package's binary runs as the shim
+// runs it (in this process: no node start per binary), in the package folder, with the words and
+// environment the go command gave it (go-exec-reuse.ts decided them), at most `concurrency`
+// packages at once; each package's output is printed whole, in package order, followed by go
+// test's `ok`/`FAIL` line, and the exit code is go test's: 1 when a package failed.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { packageResultLine, type ReplayPlan } from './go-exec-reuse.ts';
+import { runShim } from './go-exec-shim-run.ts';
 
 export async function replayKeptBinaries(planFile: string): Promise<number> {
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as ReplayPlan;
   if (plan.version !== 1) throw new Error(`replay plan version ${String(plan.version)}, this shim reads version 1`);
-  const children = new Set<ChildProcess>();
-  // The runner stops the whole process group; a signal sent to this process alone is passed on.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      for (const child of children) child.kill(signal);
-    });
-  }
   const outputs: { chunks: Buffer[]; done: boolean; passed: boolean }[] = plan.packages.map(() => ({ chunks: [], done: false, passed: false }));
   let printed = 0;
   // Only the package being printed streams; the others wait their turn, whole (as go test prints them).
@@ -35,17 +27,16 @@ export async function replayKeptBinaries(planFile: string): Promise<number> {
     const pkg = plan.packages[index]!;
     const output = outputs[index]!;
     const startedAt = Date.now();
-    const child = spawn(plan.shim, [pkg.binary, ...pkg.args], { cwd: pkg.dir, env: { ...process.env, ...pkg.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    const take = (chunk: Buffer): void => {
-      output.chunks.push(chunk);
+    const take = (chunk: Buffer | string): void => {
+      output.chunks.push(Buffer.from(chunk));
       if (index === printed) flush();
     };
-    child.stdout!.on('data', take);
-    child.stderr!.on('data', take);
-    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-    children.delete(child);
-    output.passed = code === 0 && signal === null;
+    // The shim passes signals on to the binary it runs, as it does under go test.
+    const code = await runShim([plan.plan, pkg.binary, ...pkg.args], { dir: pkg.dir, env: { ...process.env, ...pkg.env }, write: take }).catch((error: unknown) => {
+      take(`kubeflake: could not run the kept test binary ${pkg.binary}: ${(error as Error).message}\n`);
+      return 1;
+    });
+    output.passed = code === 0;
     output.chunks.push(Buffer.from(`${packageResultLine(pkg.importPath, output.passed, Date.now() - startedAt)}\n`));
     output.done = true;
     flush();

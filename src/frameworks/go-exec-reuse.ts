@@ -217,8 +217,8 @@ export function keptRunOf(shape: GoRunShape, outcome: GoRunOutcome): KeptRun | u
 /** What one reused run does: each kept binary, through the run's shim, in its package folder. */
 export interface ReplayPlan {
   version: 1;
-  /** The run's shim script (go-exec/shim): it reads the run's plan, as under go test. */
-  shim: string;
+  /** The run's shim plan (go-exec/plan.json): each binary runs as the shim runs it under go test. */
+  plan: string;
   concurrency: number;
   packages: ReplayPackage[];
 }
@@ -233,10 +233,10 @@ export interface ReplayPackage {
 }
 
 /** The replay of kept binaries: the go command's words verbatim (the shim swaps seed, focus and reports), PWD the package folder. */
-export function replayPlan(shim: string, concurrency: number, binaries: readonly (KeptTestBinary & { args: readonly string[] })[]): ReplayPlan {
+export function replayPlan(plan: string, concurrency: number, binaries: readonly (KeptTestBinary & { args: readonly string[] })[]): ReplayPlan {
   return {
     version: 1,
-    shim,
+    plan,
     concurrency,
     packages: binaries.map((binary) => ({
       importPath: binary.importPath,

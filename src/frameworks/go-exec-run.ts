@@ -26,6 +26,8 @@ export interface GoExecSetup {
   reportDir: string;
   /** Absolute: the shim script the go command runs every test binary through. */
   script: string;
+  /** Absolute: the plan the shim reads. */
+  planFile: string;
 }
 
 /**
@@ -65,7 +67,7 @@ export async function installGoExecShim(
   await writeFile(planFile, `${JSON.stringify(plan, null, 1)}\n`);
   await writeFile(script, shimScript(options.node ?? process.execPath, options.entry ?? goExecShimEntry(), planFile));
   await chmod(script, 0o755);
-  return { env: { GOFLAGS: goflags }, reportDir, script };
+  return { env: { GOFLAGS: goflags }, reportDir, script, planFile };
 }
 
 /** How a `go test` run is asked to run, for build once, run many. */
@@ -84,7 +86,7 @@ export async function reuseKeptBinaries(setup: GoExecSetup, request: ReuseReques
   const found = await findKeptBinaries(request.cacheDir, request.buildKey, request.focused);
   if ('why' in found) return found;
   const file = join(setup.reportDir, shimFiles.replay);
-  await writeFile(file, `${JSON.stringify(replayPlan(setup.script, found.concurrency, found.binaries), null, 1)}\n`);
+  await writeFile(file, `${JSON.stringify(replayPlan(setup.planFile, found.concurrency, found.binaries), null, 1)}\n`);
   return { argv: [options.node ?? process.execPath, options.entry ?? goExecShimEntry(), '--replay', file] };
 }
 

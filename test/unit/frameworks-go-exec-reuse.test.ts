@@ -150,7 +150,7 @@ test('the argv a kept binary gets is the one the go command\'s run would give it
     key: 'k1',
   };
   // The first run (seed 1, no focus) recorded these words; this probe's go test would pass seed 42 and its focus.
-  const replay = replayPlan('/results/runs/003/go-exec/shim', 2, [{ ...kept, args: controllerArgs }]);
+  const replay = replayPlan('/results/runs/003/go-exec/plan.json', 2, [{ ...kept, args: controllerArgs }]);
   assert.deepEqual(replay.packages, [{
     importPath: kept.importPath,
     dir: kept.dir,
