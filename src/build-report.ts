@@ -51,6 +51,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     version,
     generatedAt: now.toISOString(),
     ...(errors.length ? { errors } : {}),
+    ...notesOf(all),
     failureClusters: clusterFailures(tests),
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
     // How often attribution fell back or guessed, counted over every run's own leaks.
@@ -59,6 +60,11 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...(hazards.length ? { hazards } : {}),
     ...(first?.record.clusterReleasedAfter ? { clusterReleasedAfter: first.record.clusterReleasedAfter } : {}),
   };
+}
+
+function notesOf(logs: readonly HuntData[]): Pick<Report, 'notes'> {
+  const notes = [...new Set(logs.flatMap((log) => log.record.notes ?? []))];
+  return notes.length ? { notes } : {};
 }
 
 function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {

@@ -20,7 +20,8 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
                 [--seed S] [--max-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
                 [--kubeconfig F] [--cleanup-existing] [--shard k/n] [--merge-from DIR]...
-                [--envtest auto|off] [--kubernetes-version 1.33] -- <test command...>
+                [--envtest auto|off] [--kubernetes-version 1.33] [--parallel auto|N]
+                [--probe-time 30m] [--reuse-binaries true|false] -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
   kubeflake report report.json [--format ...]    renders a report.json, checked first
   kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under

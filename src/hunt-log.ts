@@ -37,6 +37,8 @@ export interface HuntRecord {
   endedAt?: number;
   /** Problems that stopped or hurt the hunt (cluster gone, probes impossible...). */
   errors: string[];
+  /** Things the reader should know that are no error (probing stopped at the probe-time budget). */
+  notes?: string[];
   /** Leak ignore rules in force. */
   ignore: string[];
   /** The runs were made under CPU pressure (the stress option): reproduce lines say so. */
@@ -251,6 +253,14 @@ export class HuntLog implements HuntData {
   async fail(message: string): Promise<void> {
     this.record.errors.push(message);
     this.errors.push(message);
+    await this.#save();
+  }
+
+  /** A note for the report, said once. */
+  async note(message: string): Promise<void> {
+    const notes = (this.record.notes ??= []);
+    if (notes.includes(message)) return;
+    notes.push(message);
     await this.#save();
   }
 

@@ -174,6 +174,11 @@ export interface RunMeta {
    * No report file exists for them: ingestion reads each as a failed TestMain from this record.
    */
   buildFailures?: { importPath: string; output: string }[];
+  /**
+   * Extension: build once, run many (a `go test` command with reuse on). `reused`: the test
+   * binaries an earlier run built ran without the go command; otherwise `why` the go command ran.
+   */
+  binaryReuse?: { reused: boolean; why?: string };
 }
 
 /** One execution of the test command: a planned run or a probe. */
@@ -620,6 +625,8 @@ export interface Report {
   version?: string;
   generatedAt?: string;
   errors?: string[];
+  /** Extension: what the reader should know that is no error (probing stopped at the probe-time budget). */
+  notes?: string[];
   failureClusters?: FailureClusterReport[];
   /** Reports that were damaged (not well-formed, cut short) across all runs; absent when none was. */
   damage?: DamageReport;

@@ -5,9 +5,9 @@
 // `kubeflake report DIR` builds it from the log on disk.
 
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
+import type { ProbePlan, Report, RunMeta, Snapshot, TimelineEntry } from './model.ts';
 import { SettingsError, type Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
@@ -20,7 +20,7 @@ import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
-import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
+import { INSTANCES_ENV, provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
 import { describeInstances, packageModes, packagesOfRun, readEnvtestEvidence } from './envtest/evidence.ts';
 import { observeEnvtest } from './envtest/observe.ts';
 import { readRunRecord } from './record/read.ts';
@@ -33,9 +33,11 @@ import { commandStyle, detectFramework, selectionOf } from './frameworks/index.t
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
 import { stressPlan } from './runner/stress.ts';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
+import { autoParallel, sideBySide, sideBySideWidth } from './runner/side-by-side.ts';
 import { seedsFor } from './runner/seeds.ts';
 import { formatRunLine } from './report/run-line.ts';
+import { formatDuration } from './report/text.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTerminal } from './report/terminal.ts';
@@ -78,6 +80,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
 
   let cluster: ProvisionedCluster | undefined;
   let envtest: ProvidedEnvtestAssets | undefined;
+  let keptBinaries: string | undefined;
+  let width = 1;
   try {
     if (settings.cluster === 'auto') presenter.info(wanted.why);
     let shared: SharedCluster | undefined;
@@ -102,8 +106,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     }
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster?.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, shared, log, envtest };
-    const observe = observer(context);
+    // Build once, run many: the test binaries the first go test run builds, for the runs and probes after it.
+    keptBinaries = settings.reuseBinaries ? await mkdtemp(join(tmpdir(), 'kubeflake-test-binaries-')) : undefined;
+    const context: ObserverContext = { settings: cluster?.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, shared, log, envtest, keptBinaries };
+    const { execute, record, observe } = observer(context);
     // What the first run showed decides the rest: what framework really runs, whether any run can
     // report at all, and whether the provided cluster is used by any test.
     const afterFirstRun = async ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): Promise<void> => {
@@ -144,24 +150,43 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
           'set use-existing-cluster: true (--use-existing-cluster) if the suite runs against a cluster');
       }
     };
+    // Side by side after the first run, when its packages each started their own envtest.
+    const requested = settings.parallel === 'auto' ? autoParallel(availableParallelism(), totalmem()) : settings.parallel;
+    const parallelAfter = (entry: LoggedRun | undefined, meta?: RunMeta): number => {
+      // A cluster still watched is one watch, one record and one cleanup: its runs go one at a time.
+      if (!entry || requested <= 1 || context.shared) return 1;
+      const decision = sideBySideWidth(requested, {
+        ...(meta?.testBinaries ? { binaries: meta.testBinaries.filter((binary) => !binary.skipped).length } : {}),
+        envtestInstances: entry.envtest?.length ?? 0,
+        // The shared cluster's own evidence only: an envtest instance's leaks join entry.leaks too.
+        sharedClusterUse: entry.leftover.length + timelineEvents(entry.timeline).length,
+      });
+      presenter.info(decision.width > 1 ? `parallel: ${decision.width} runs side by side (${decision.why})` : `parallel: one run at a time (${decision.why})`);
+      return decision.width;
+    };
     if (sources.length > 0) {
       // Probe after merge: the shards ran the planned runs; this hunt probes from all of them.
       const planned = sources.flatMap((source) => source.runs.filter((e) => !e.run.probe).map((entry) => ({ source, entry })));
       planned.sort((a, b) => a.entry.run.id.localeCompare(b.entry.run.id));
       for (const { source, entry } of planned) await log.adopt(source, entry);
       presenter.info(`merged ${log.runs.length} planned runs from ${sources.length} results directories`);
+      width = parallelAfter(log.runs[0]);
     } else {
       const seeds = seedsFor(settings.runs, settings.baseSeed);
-      let first = true;
-      for (const [index, seed] of seeds.entries()) {
-        if (settings.shard && index % settings.shard.count !== settings.shard.index) continue;
-        const observed = await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
-        if (first) await afterFirstRun(observed);
-        first = false;
+      const planned = [...seeds.entries()]
+        .filter(([index]) => !settings.shard || index % settings.shard.count === settings.shard.index)
+        .map(([index, seed]): Observation => ({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` }));
+      const [first, ...rest] = planned;
+      if (first) {
+        const observed = await observe(first);
+        await afterFirstRun(observed);
+        width = parallelAfter(observed.entry, observed.meta);
       }
+      await sideBySide(rest, width, (run) => execute(run, width > 1), record);
     }
 
-    // Probes: analysis plans focused reruns from the evidence so far, until it has what it needs.
+    // Probes: analysis plans focused reruns from the evidence so far, until it has what it needs (or probe-time is up).
+    const probingFrom = Date.now();
     for (let probeIndex = 0; ; ) {
       const plans = planProbes({
         ...options,
@@ -170,15 +195,23 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
         records: placedRecords(log.runs),
+        batch: width,
       });
       if (plans.length === 0) break;
-      for (const plan of plans) {
+      if (settings.probeTimeMs !== undefined && Date.now() - probingFrom >= settings.probeTimeMs) {
+        const message = `probing stopped at the probe-time budget (${formatDuration(settings.probeTimeMs)}) after ${probeIndex} probe(s), with ${plans.length > 1 ? 'probes' : 'a probe'} still planned: the verdicts say what the runs and those probes showed`;
+        presenter.warn(message);
+        await log.note(message);
+        break;
+      }
+      const probes = plans.map((plan): Observation => {
         // Shards probe on their own: their probe ids must not collide when merged.
         const id = settings.shard ? `probe-s${settings.shard.index + 1}-${runId(probeIndex++)}` : runId(probeIndex++, true);
         presenter.detail(`${id}: ${plan.hypothesis}`);
         const subject = log.tests().get(plan.subject)?.name ?? plan.subject;
-        await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject}${plan.stress ? `, under stress ${plan.stress}` : ''})` });
-      }
+        return { id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject}${plan.stress ? `, under stress ${plan.stress}` : ''})` };
+      });
+      await sideBySide(probes, width, (probe) => execute(probe, width > 1), record);
     }
   } catch (error) {
     const message = (error as Error).message;
@@ -188,6 +221,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     const failed = log.errors.length > 0 || log.runs.some((entry) => entry.run.exitCode !== 0);
     await cluster?.teardown({ failed }).catch((error: Error) => presenter.warn(`cluster teardown: ${error.message}`));
     await envtest?.remove();
+    if (keptBinaries) await rm(keptBinaries, { recursive: true, force: true });
     await log.finish(Date.now());
   }
 
@@ -204,6 +238,8 @@ interface ObserverContext {
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
   envtest?: ProvidedEnvtestAssets;
+  /** Build once, run many: the hunt's folder of kept test binaries (reuse-binaries). */
+  keptBinaries?: string;
 }
 
 /** A provided cluster as the runs see it: watched, snapshotted against its baseline, cleaned up. */
@@ -261,16 +297,34 @@ async function envtestAssets(settings: Settings, presenter: Presenter): Promise<
   }
 }
 
-/** Runs the suite once while watching the cluster; snapshots and cleans up after it; appends it all to the log. */
+/** One run or probe to make. */
+interface Observation {
+  id: string;
+  seed: number;
+  plan?: ProbePlan;
+  label: string;
+}
+
+/**
+ * Runs the suite once while watching the cluster (`execute`: side by side with other runs when
+ * asked); snapshots and cleans up after it and appends it all to the log (`record`: one run at a
+ * time, in run order). `observe` does both.
+ */
 function observer(context: ObserverContext) {
   const { settings, presenter, log } = context;
-  return async ({ id, seed, plan, label }: { id: string; seed: number; plan?: ProbePlan; label: string }): Promise<{ entry: LoggedRun; meta: RunMeta }> => {
+  const execute = async ({ id, seed, plan, label }: Observation, sideBySide = false): Promise<Executed> => {
     const dir = runDir(settings.resultsDir, id);
     const shared = context.shared;
     // The watch writes the run's timeline into its folder from the first event on.
     await ensureDir(dir);
-    const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
-      const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
+    // Side by side, groups would interleave: a start line, and output lines marked with the run.
+    const inGroup = <T>(title: string, work: () => Promise<T>): Promise<T> => (sideBySide ? (presenter.info(`${title}: started`), work()) : presenter.group(title, work));
+    const detail = sideBySide ? (line: string) => presenter.detail(`${id}: ${line}`) : presenter.detail;
+    // Each run's envtest instances announce themselves in its own folder, so runs side by side never take each other's.
+    const instancesDir = context.envtest ? join(context.envtest.instancesDir, 'runs', id) : undefined;
+    const { meta, timeline } = await inGroup(`${label} seed ${seed}`, async () => {
+      if (instancesDir) await ensureDir(instancesDir);
+      const instances = context.envtest && instancesDir ? await observeEnvtest({ instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: detail }) : undefined;
       const auditMarks = shared?.auditLogs && (await markAuditLogs(shared.auditLogs));
       let watch: ClusterWatch | undefined;
       if (settings.watch && shared) {
@@ -292,19 +346,21 @@ function observer(context: ObserverContext) {
           timeoutMs: settings.runTimeoutMs,
           // The suite chooses its control plane as in its repository (settings.testEnv holds
           // USE_EXISTING_CLUSTER=true only in the existing-cluster mode); its own envtest gets the wrapped assets.
-          env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
+          env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, ...(instancesDir ? { [INSTANCES_ENV]: instancesDir } : {}), KUBEFLAKE_SEED: String(seed) },
           focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
           reportGlob: settings.reportGlob,
           // A hazard probe asks for CPU pressure when its window is short.
           stress: plan?.stress ?? settings.stress,
           goflags: settings.goflags,
-          onOutput: presenter.detail,
+          onOutput: detail,
+          ...(context.keptBinaries ? { keptBinaries: context.keptBinaries } : {}),
         });
         const events = (await watch?.stop()) ?? [];
-        for (const problem of watch?.problems ?? []) presenter.detail(`watch: ${problem}`);
+        for (const problem of watch?.problems ?? []) detail(`watch: ${problem}`);
         if (auditMarks) await recordSlice(auditMarks, dir, id, presenter);
-        presenter.detail(`timeline: ${timelineEvents(events).length} events`);
-        for (const line of describeInstances(id, (await instances?.finish()) ?? []).lines) presenter.detail(line);
+        detail(`timeline: ${timelineEvents(events).length} events`);
+        for (const line of describeInstances(id, (await instances?.finish()) ?? []).lines) detail(line);
+        if (meta.binaryReuse) detail(meta.binaryReuse.reused ? 'ran the test binaries an earlier run built' : `built by go test: ${meta.binaryReuse.why ?? ''}`);
         return { meta, timeline: events };
       } catch (error) {
         await watch?.stop();
@@ -312,7 +368,11 @@ function observer(context: ObserverContext) {
         throw error;
       }
     });
+    return { id, label, dir, meta, timeline };
+  };
 
+  const record = async ({ id, label, dir, meta, timeline }: Executed): Promise<{ entry: LoggedRun; meta: RunMeta }> => {
+    const shared = context.shared;
     const run = await log.ingest(meta);
     presenter.info(formatRunLine(run, { index: Number(id.replace(/\D/g, '')), total: settings.runs, label }));
     for (const warning of run.warnings) presenter.warn(`${id}: ${warning}`);
@@ -320,8 +380,8 @@ function observer(context: ObserverContext) {
     const problem = after && snapshotProblem(after, join(files.runs, id, files.after));
     const clusterGone = after?.errors.some((error) => error.resource === '*') ?? false;
     const envtestEvidence = await readEnvtestEvidence(dir);
-    const record = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
-    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(record ? { record } : {}) });
+    const runRecord = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
+    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(runRecord ? { record: runRecord } : {}) });
     for (const notice of runNotices(entry, settings.watch && entry.observed)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
@@ -345,6 +405,16 @@ function observer(context: ObserverContext) {
     }
     return { entry, meta };
   };
+  return { execute, record, observe: async (observation: Observation) => record(await execute(observation)) };
+}
+
+/** A run made and not yet recorded. */
+interface Executed {
+  id: string;
+  label: string;
+  dir: string;
+  meta: RunMeta;
+  timeline: TimelineEntry[];
 }
 
 /** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */

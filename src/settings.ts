@@ -75,6 +75,12 @@ export interface Settings {
   stress: 'off' | 'cpu';
   /** The GOFLAGS the test command inherits: kubeflake's go test -exec shim is added to them, never replaces them. */
   goflags?: string;
+  /** How many runs and probes may run at once when each starts its own control plane: auto (from cores and memory) or a number. */
+  parallel: 'auto' | number;
+  /** Probing stops (with what it knows) once probes have taken this long in all; unset: only max-probes limits them. */
+  probeTimeMs?: number;
+  /** Build once, run many: later `go test` runs and probes run the test binaries the first run built, without the go command. */
+  reuseBinaries: boolean;
   /** Watch the cluster during runs to attribute leaks (costs one watch per resource type). */
   watch: boolean;
   /** Stream the test output, not only one line per run. */
@@ -186,6 +192,9 @@ export const INPUTS = {
   'max-probes': { cli: 'string', actionDefault: '20' },
   'report-glob': { cli: 'string', actionDefault: '' },
   stress: { cli: 'string', actionDefault: 'off' },
+  parallel: { cli: 'string', actionDefault: 'auto' },
+  'probe-time': { cli: 'string', actionDefault: '' },
+  'reuse-binaries': { cli: 'string', actionDefault: 'true' },
   envtest: { cli: 'string', actionDefault: 'auto' },
   'kubernetes-version': { cli: 'string', actionDefault: '' },
   'fail-on': { cli: false, actionDefault: 'findings' },
@@ -260,6 +269,9 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     reportGlob: text('report-glob') || undefined,
     stress: oneOf('stress', text('stress') || 'off', ['off', 'cpu'] as const),
     goflags: env.GOFLAGS || undefined,
+    parallel: text('parallel') === '' || text('parallel') === 'auto' ? 'auto' : integer('parallel', text('parallel'), 1, 1, 64),
+    ...(text('probe-time') ? { probeTimeMs: duration('probe-time', text('probe-time'), 0) } : {}),
+    reuseBinaries: text('reuse-binaries') === '' ? true : flag('reuse-binaries', text('reuse-binaries')),
     watch: inputs.watch === undefined || inputs.watch === '' ? true : flag('watch', inputs.watch),
     verbose: flag('verbose', inputs.verbose),
     cacheDir: defaultCacheDir(env),

@@ -20,15 +20,21 @@ export interface ProbePlanInput extends Partial<HuntOptions> {
   leaks?: LeakReport[];
   /** The API server's record of each run that has one: record links, read misses and latent hazards come from it. */
   records?: readonly PlacedRecord[];
+  /**
+   * At most this many probes, each the next of a different hunt (default 1): probes that can run
+   * side by side. The first is the one a batch of one would give.
+   */
+  batch?: number;
 }
 
-/** The next probe (at most one), most decisive first; [] when the hunt is over or the budget is spent. */
+/** The next probes (one unless a batch is asked for), most decisive first; [] when the hunt is over or the budget is spent. */
 export function planProbes(input: ProbePlanInput): ProbePlan[] {
   if (input.framework === 'generic') return [];
   if (input.command && !canFocus(input.framework, input.command)) return [];
   const evidence = gatherEvidence(input.runs);
   const ctx = huntContext(evidence, input, input.leaks, input.records);
-  if (ctx.options.maxProbes - evidence.probes.length <= 0) return [];
+  const left = ctx.options.maxProbes - evidence.probes.length;
+  if (left <= 0) return [];
 
   // Failure hunts first, then the latent hazards of the record, each with its own share.
   const open = [
@@ -48,7 +54,10 @@ export function planProbes(input: ProbePlanInput): ProbePlan[] {
   // share (a race needs many repeats) waits until the others had theirs.
   const tier = open.filter((h) => h.next?.tier === best);
   const chosen = tier.find((h) => (spent.get(h.key) ?? 0) < FIRST_SHARE) ?? tier[0];
-  return chosen?.next ? [chosen.next.plan] : [];
+  if (!chosen?.next) return [];
+  // Side by side: the next probe of other hunts, most decisive tier first; never two of one hunt (its next depends on the first).
+  const others = open.filter((h) => h !== chosen).sort((a, b) => (a.next?.tier ?? Infinity) - (b.next?.tier ?? Infinity));
+  return [chosen, ...others].slice(0, Math.max(1, Math.min(input.batch ?? 1, left))).map((h) => h.next!.plan);
 }
 
 /** Probes a hunt may take before hunts that had none wait no longer: enough for one that fires every time to conclude. */

@@ -12,16 +12,22 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { goflagsWithShim, shimScript, type GoExecFocus, type GoExecPlan } from './go-exec.ts';
+import { goCommandReasons, keptRunOf, replayPlan, type GoRunOutcome, type GoRunShape } from './go-exec-reuse.ts';
+import { findKeptBinaries, recordKeptRun } from './go-exec-cache.ts';
 import { files } from '../results.ts';
 
 /** The shim's own files in the run's go-exec/ folder. */
-const shimFiles = { plan: 'plan.json', script: 'shim' } as const;
+const shimFiles = { plan: 'plan.json', script: 'shim', replay: 'replay.json' } as const;
 
 export interface GoExecSetup {
   /** Set on the test command: GOFLAGS with kubeflake's -exec (and the user's own flags kept). */
   env: Record<string, string>;
   /** Absolute: where each test binary's files land. */
   reportDir: string;
+  /** Absolute: the shim script the go command runs every test binary through. */
+  script: string;
+  /** Absolute: the plan the shim reads. */
+  planFile: string;
 }
 
 /**
@@ -30,7 +36,16 @@ export interface GoExecSetup {
  */
 export async function installGoExecShim(
   runDir: string,
-  options: { seed: number; focus?: GoExecFocus[]; gomaxprocs?: number; goflags?: string; userExec?: string; node?: string; entry?: string },
+  options: {
+    seed: number;
+    focus?: GoExecFocus[];
+    gomaxprocs?: number;
+    goflags?: string;
+    userExec?: string;
+    node?: string;
+    entry?: string;
+    keep?: GoExecPlan['keep'];
+  },
 ): Promise<GoExecSetup> {
   const reportDir = join(runDir, files.goExecDir);
   await mkdir(reportDir, { recursive: true });
@@ -47,11 +62,39 @@ export async function installGoExecShim(
     ...(options.focus?.length ? { focus: options.focus } : {}),
     ...(options.gomaxprocs !== undefined ? { gomaxprocs: options.gomaxprocs } : {}),
     ...(userExec ? { userExec } : {}),
+    ...(options.keep ? { keep: options.keep } : {}),
   };
   await writeFile(planFile, `${JSON.stringify(plan, null, 1)}\n`);
   await writeFile(script, shimScript(options.node ?? process.execPath, options.entry ?? goExecShimEntry(), planFile));
   await chmod(script, 0o755);
-  return { env: { GOFLAGS: goflags }, reportDir };
+  return { env: { GOFLAGS: goflags }, reportDir, script, planFile };
+}
+
+/** How a `go test` run is asked to run, for build once, run many. */
+export interface ReuseRequest extends GoRunShape {
+  /** The kept binaries of this hunt. */
+  cacheDir: string;
+}
+
+/**
+ * The argv that runs the kept binaries in place of `go test` (through the shim's replay mode,
+ * its plan written into go-exec/), or why this run goes through the go command.
+ */
+export async function reuseKeptBinaries(setup: GoExecSetup, request: ReuseRequest, options: { node?: string; entry?: string } = {}): Promise<{ argv: string[] } | { why: string }> {
+  const reasons = goCommandReasons(request.argv, request.userGoflags);
+  if (reasons.length > 0) return { why: reasons.join('; ') };
+  const found = await findKeptBinaries(request.cacheDir, request.buildKey, request.focused);
+  if ('why' in found) return found;
+  const file = join(setup.reportDir, shimFiles.replay);
+  await writeFile(file, `${JSON.stringify(replayPlan(setup.planFile, found.concurrency, found.binaries), null, 1)}\n`);
+  return { argv: [options.node ?? process.execPath, options.entry ?? goExecShimEntry(), '--replay', file] };
+}
+
+/** After a run through the go command: which packages it handed over, kept for later runs when the run shows them all. */
+export async function keepRunThroughGo(request: ReuseRequest, outcome: GoRunOutcome): Promise<boolean> {
+  const run = keptRunOf(request, outcome);
+  if (run) await recordKeptRun(request.cacheDir, run);
+  return run !== undefined;
 }
 
 /**

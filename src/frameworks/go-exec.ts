@@ -51,6 +51,8 @@ export interface GoExecPlan {
   gomaxprocs?: number;
   /** The -exec program GOFLAGS had before kubeflake's: test binaries still run through it. */
   userExec?: string;
+  /** Build once, run many: where test binaries are kept, and the build they come from (go-exec-reuse.ts). */
+  keep?: { dir: string; buildKey: string };
 }
 
 export interface GoExecFocus {
@@ -106,6 +108,10 @@ export interface TestBinaryRecord {
   signal: string | null;
   startedAt: number;
   endedAt: number;
+  /** The key the binary was kept under, for later runs (go-exec-reuse.ts). */
+  kept?: string;
+  /** The binary was a kept one, run without the go command. */
+  reused?: boolean;
 }
 
 /** How the shim runs one binary and what it leaves in the report folder. */
@@ -324,6 +330,22 @@ export function modulePathOf(goMod: string): string | undefined {
 /** A file-name-safe stem from an import path: `example.com/op/internal/controller` -> `example.com_op_internal_controller`. */
 export function labelOf(importPath: string): string {
   return importPath.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '') || 'package';
+}
+
+/**
+ * How to start test2json: the go command puts `$GOROOT/bin` first on a test binary's PATH, so the
+ * tool is at `$GOROOT/pkg/tool/<os>_<arch>/test2json`; started directly, it saves a go command
+ * start per test binary. `go tool test2json` when it is not there.
+ */
+export function test2jsonCommand(path: string | undefined, platform: string, arch: string, exists: (file: string) => boolean): string[] {
+  const goBin = (path ?? '').split(':')[0] ?? '';
+  const goos = ({ win32: 'windows' } as Record<string, string>)[platform] ?? platform;
+  const goarch = ({ x64: 'amd64', ia32: '386' } as Record<string, string>)[arch] ?? arch;
+  if (goBin.endsWith('/bin')) {
+    const tool = `${goBin.slice(0, -'/bin'.length)}/pkg/tool/${goos}_${goarch}/test2json`;
+    if (exists(tool)) return [tool];
+  }
+  return ['go', 'tool', 'test2json'];
 }
 
 /**

@@ -140,6 +140,7 @@ function compose(view: View, limits: Limits): string {
   const { report } = view;
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
+  for (const note of report.notes ?? []) blocks.push(`> [!NOTE]\n> ${mdText(truncate(note, 500))}`);
   const blind = report.runs.flatMap((run) => run.notices ?? []).filter((notice) => notice.kind === 'empty-timeline');
   if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!.message, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
   if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);

@@ -41,6 +41,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   // The verdict line is the point of the summary: never cut, even past the width.
   out.push(`${paint('bold', 'kubeflake')}  ${paint(verdictStyle, oneLine(prefix + head))}`);
   for (const error of (report.errors ?? []).slice(0, 5)) out.push(`  ${paint('red', 'error')} ${fit(error, width - 8)}`);
+  for (const note of report.notes ?? []) out.push(`  ${paint('yellow', 'note')} ${fit(note, width - 7)}`);
   if (report.damage) out.push(`  ${paint('yellow', 'damaged')} ${fit(`${damageSentence(report.damage)} (see report.json "damage")`, width - 10)}`);
 
   const findings = findingTests(report);

@@ -11,7 +11,9 @@ import type { Framework, ProbePlan, RunMeta } from '../model.ts';
 import { CommandNotFoundError, runProcess, type ProcessResult } from '../exec.ts';
 import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
-import { installGoExecShim } from '../frameworks/go-exec-run.ts';
+import { installGoExecShim, keepRunThroughGo, reuseKeptBinaries, type ReuseRequest } from '../frameworks/go-exec-run.ts';
+import { buildKey, goCommandReasons } from '../frameworks/go-exec-reuse.ts';
+import type { TestBinaryRecord } from '../frameworks/go-exec.ts';
 import { collectGoExecReports, settleGoExecShims } from './go-exec-reports.ts';
 import { BuildFailureScanner } from '../ingest/gotest-json.ts';
 import { startCpuLoad, stressEnv, stressPlan, type CpuLoad, type Stress } from './stress.ts';
@@ -45,6 +47,11 @@ export interface RunSpec {
   goflags?: string;
   /** Each output line as it comes, for verbose mode. */
   onOutput?: (line: string) => void;
+  /**
+   * Build once, run many: the hunt's folder of kept test binaries. A `go test` run keeps what it
+   * built there, and a later run whose package, build and source still match runs those directly.
+   */
+  keptBinaries?: string;
 }
 
 
@@ -120,6 +127,15 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
         meta.unbuilt = collected.buildFailures.map((failure) => failure.importPath);
         meta.buildFailures = collected.buildFailures;
       }
+      if (outcome.reuse) {
+        meta.binaryReuse = { reused: outcome.reuse.reused, ...(outcome.reuse.why ? { why: outcome.reuse.why } : {}) };
+        if (!outcome.reuse.reused && outcome.result) {
+          const { exitCode, signal, timedOut } = outcome.result;
+          await keepRunThroughGo(outcome.reuse.request, { exitCode, signal, timedOut, unbuilt: collected.buildFailures?.length ?? 0, binaries: collected.records ?? [] }).catch((error: Error) => {
+            warnings.push(`could not keep the test binaries of run ${spec.id} for later runs (${error.message}): they build again`);
+          });
+        }
+      }
     } catch (error) {
       warnings.push(`collecting the reports of run ${spec.id} failed: ${(error as Error).message}`);
     }
@@ -144,6 +160,8 @@ interface SpawnOutcome {
   error?: string;
   /** Packages go test could not build, seen in its output. */
   buildFailures: BuildFailureScanner;
+  /** Build once, run many: the request, and whether this run reused kept binaries (or why not). */
+  reuse?: { request: ReuseRequest; reused: boolean; why?: string };
 }
 
 async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd: string): Promise<SpawnOutcome> {
@@ -159,22 +177,36 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
       }
     : spec.onOutput;
   let load: CpuLoad | undefined;
+  let argv = built.argv;
+  let reuse: SpawnOutcome['reuse'];
   try {
     if (built.reports.kind === 'go-exec') {
       // The command's own GOFLAGS word wins over the inherited one, as in a shell.
+      const userGoflags = env.GOFLAGS ?? spec.goflags;
+      const request: ReuseRequest | undefined = spec.keptBinaries
+        ? { cacheDir: spec.keptBinaries, buildKey: buildKey(spec.command, userGoflags, env), argv: built.argv, userGoflags, focused: (spec.focus?.length ?? 0) > 0, cores: availableParallelism() }
+        : undefined;
       const shim = await installGoExecShim(runDir, {
         seed: spec.seed,
         focus: spec.focus?.map((test) => ({ suite: test.suite ?? '', name: test.name })),
         gomaxprocs: stress.gomaxprocs,
-        goflags: env.GOFLAGS ?? spec.goflags,
+        goflags: userGoflags,
         userExec: built.reports.userExec,
+        // A run that must go through the go command anyway (make, coverage...) keeps nothing: nothing could run it.
+        ...(request && goCommandReasons(request.argv, request.userGoflags).length === 0 ? { keep: { dir: request.cacheDir, buildKey: request.buildKey } } : {}),
       });
       Object.assign(env, shim.env);
+      if (request) {
+        const decision = await reuseKeptBinaries(shim, request);
+        if ('argv' in decision) argv = decision.argv;
+        reuse = { request, reused: 'argv' in decision, ...('why' in decision ? { why: decision.why } : {}) };
+        await writeFile(logFile, `# ${'argv' in decision ? 'running the test binaries an earlier run built (no go command)' : `through the go command: ${decision.why}`}\n`, { flag: 'a' });
+      }
     } else {
       Object.assign(env, stressEnv(stress));
     }
     if (stress.loadThreads > 0) load = startCpuLoad(stress.loadThreads, spec.timeoutMs + (spec.killGraceMs ?? 10_000));
-    const result = await runProcess(built.argv, {
+    const result = await runProcess(argv, {
       cwd,
       extraEnv: env,
       logFile,
@@ -182,14 +214,14 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
       timeoutMs: spec.timeoutMs,
       killGraceMs: spec.killGraceMs ?? 10_000,
     });
-    return { result, buildFailures };
+    return { result, buildFailures, reuse };
   } catch (error) {
     const message =
       error instanceof CommandNotFoundError
         ? `command not found: ${error.command} (in ${cwd}): install it or put it on PATH, or fix the test command \`${built.display.join(' ')}\``
         : `could not start \`${built.display.join(' ')}\`: ${(error as Error).message}`;
     await writeFile(logFile, `# ${message}\n`, { flag: 'a' });
-    return { error: message, buildFailures };
+    return { error: message, buildFailures, reuse };
   } finally {
     await load?.stop();
   }
@@ -209,7 +241,7 @@ async function collectReports(
   timedOut: boolean,
   buildFailures: BuildFailureScanner,
   shimGraceMs: number,
-): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries']; buildFailures?: RunMeta['buildFailures'] }> {
+): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries']; records?: TestBinaryRecord[]; buildFailures?: RunMeta['buildFailures'] }> {
   const junitDir = join(runDir, layout.junitDir);
   if (target.kind === 'go-exec') {
     if (timedOut) await settleGoExecShims(join(runDir, layout.goExecDir), shimGraceMs);
@@ -227,7 +259,7 @@ async function collectReports(
       exitCode: binary.exitCode,
       ...(binary.skipped ? { skipped: binary.skipped } : {}),
     }));
-    return { reports, testBinaries, ...(unbuilt.length ? { buildFailures: unbuilt } : {}) };
+    return { reports, testBinaries, records: collected.binaries, ...(unbuilt.length ? { buildFailures: unbuilt } : {}) };
   }
   return { reports: await collectFiles(target, runDir, cwd, startedAt, warnings) };
 }
