@@ -4,6 +4,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { LeakReport, Report, TestReport } from './model.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
+import { judgeableRuns, neverRanSentence, type RunExclusion } from './analysis/infrastructure.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
@@ -23,9 +24,12 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const runs = mergeRuns(all);
   const leaks = mergeLeaks(settleAmbiguous(runs.map((entry) => entry.leaks)));
   const framework = first?.record.framework ?? 'generic';
+  // Infrastructure and interrupted runs are shown, never judged.
+  const { judged, excluded, neverRan } = judgeableRuns(runs.map((entry) => entry.run), first?.record.infraThreshold);
+  if (neverRan) errors.unshift(neverRanSentence(neverRan));
   const tests = analyze({
     ...first?.record.options,
-    runs: runs.map((entry) => entry.run),
+    runs: judged,
     framework,
     command: first?.record.command,
     leaks,
@@ -37,7 +41,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     command: (first?.record.command ?? []).join(' '),
     framework,
     cluster: first?.record.cluster ?? 'existing',
-    runs: runs.map((entry) => runReport(entry, runNotices(entry, first?.record.watch ?? true))),
+    runs: runs.map((entry) => ({ ...runReport(entry, runNotices(entry, first?.record.watch ?? true)), ...exclusionOf(excluded.get(entry.run.id)) })),
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
@@ -50,7 +54,14 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
     ...controlPlanesOf(runs, first?.record.cwd),
+    ...(neverRan ? { neverRan } : {}),
   };
+}
+
+function exclusionOf(exclusion: RunExclusion | undefined): Pick<Report['runs'][number], 'infrastructure' | 'interrupted'> {
+  if (exclusion?.kind === 'infrastructure') return { infrastructure: { cause: exclusion.cause } };
+  if (exclusion?.kind === 'interrupted') return { interrupted: { signal: exclusion.signal } };
+  return {};
 }
 
 function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {

@@ -43,6 +43,8 @@ export interface HuntRecord {
   mergedFrom?: string[];
   /** Whether runs were watched (a run's empty timeline means something only then). */
   watch?: boolean;
+  /** The share of a run's specs failing with one failure class that makes it an infrastructure run (0..1). */
+  infraThreshold?: number;
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */

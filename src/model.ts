@@ -166,6 +166,10 @@ export interface RunMeta {
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
   /** Packages go test could not build: no test binary ran for them. */
   unbuilt?: string[];
+  /** Extension: the hunt was stopped (SIGINT/SIGTERM, a cancelled job) while this run went: the signal. */
+  interrupted?: string;
+  /** Extension: the control plane stopped answering after this run (the snapshot's error). */
+  controlPlaneLost?: string;
 }
 
 /** One execution of the test command: a planned run or a probe. */
@@ -193,6 +197,12 @@ export interface RunResult {
   warnings: string[];
   /** Extension: reports of this run that were damaged, by path relative to the run folder. */
   damage?: (ReportDamage & { file: string })[];
+  /** Extension: from RunMeta: the run was cut by the hunt's interruption (the signal); neither pass nor fail. */
+  interrupted?: string;
+  /** Extension: from RunMeta: the control plane stopped answering after this run. */
+  controlPlaneLost?: string;
+  /** Extension: from RunMeta: the test binaries the go test shim ran (a Ginkgo suite's wrapper is told from a plain test by it). */
+  testBinaries?: RunMeta['testBinaries'];
 }
 
 /** A reference to a Kubernetes object. */
@@ -375,6 +385,13 @@ export interface RunReport {
   skipped?: TestId[];
   /** Extension: how this run's leaks were attributed (fallbacks and guesses counted). */
   attribution?: AttributionSummary;
+  /**
+   * Extension: an infrastructure run (the control plane died, the suite setup failed, the binary
+   * did not build, most specs failed alike): kept and shown, but no verdict or probe is built on it.
+   */
+  infrastructure?: { cause: string };
+  /** Extension: the hunt was stopped by this signal while the run went: neither pass nor fail, not judged. */
+  interrupted?: { signal: string };
 }
 
 export interface LeakReport {
@@ -485,6 +502,8 @@ export interface Report {
   attribution?: AttributionSummary;
   /** Extension: which mode each package ran in (its own envtest control plane, or kubeflake's cluster). */
   controlPlanes?: PackageControlPlane[];
+  /** Extension: every planned run was an infrastructure run: the first one's cause. No test was judged. */
+  neverRan?: string;
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

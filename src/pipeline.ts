@@ -24,6 +24,7 @@ import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
+import { infrastructureCause, judgeableRuns } from './analysis/infrastructure.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
@@ -56,6 +57,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     ignore: settings.ignore,
     ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
     watch: settings.watch,
+    infraThreshold: settings.infraThreshold,
   });
   for (const source of sources) for (const error of source.errors) await log.fail(`${source.dir}: ${error}`);
   if (settings.stress !== 'off') {
@@ -141,7 +143,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     for (let probeIndex = 0; ; ) {
       const plans = planProbes({
         ...options,
-        runs: log.runs.map((entry) => entry.run),
+        // Probes are spent on what the tests did, never on runs the environment or an interruption spoiled.
+        runs: judgeableRuns(log.runs.map((entry) => entry.run), settings.infraThreshold).judged,
         framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
@@ -152,7 +155,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         const id = settings.shard ? `probe-s${settings.shard.index + 1}-${runId(probeIndex++)}` : runId(probeIndex++, true);
         presenter.detail(`${id}: ${plan.hypothesis}`);
         const subject = log.tests().get(plan.subject)?.name ?? plan.subject;
-        await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject})` });
+        const { entry } = await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject})` });
+        // The planner would ask for the same probe again: a broken environment ends the probing instead.
+        const broken = infrastructureCause(entry.run, settings.infraThreshold);
+        if (broken) throw new Error(`${id} was an infrastructure run (${broken}): probing stops here; the runs so far are judged`);
       }
     }
   } catch (error) {
@@ -265,6 +271,9 @@ function observer(context: ObserverContext) {
     for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
+      // The run's failures are the control plane's, not the tests': recorded, so a rebuilt report knows it too.
+      run.controlPlaneLost = problem ?? 'the API server did not answer';
+      await writeJson(join(dir, files.meta), { ...meta, controlPlaneLost: run.controlPlaneLost });
       // Without the API server there is nothing to clean, attribute or run against.
       throw new Error(`the cluster stopped answering after ${id}: ${problem}. The runs so far are kept in ${settings.resultsDir}.`);
     }

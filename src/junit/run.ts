@@ -71,6 +71,9 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
     reports: parsed.map((p) => p.rel),
     warnings,
     ...(damage.length ? { damage } : {}),
+    ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
+    ...(meta.controlPlaneLost ? { controlPlaneLost: meta.controlPlaneLost } : {}),
+    ...(meta.testBinaries?.length ? { testBinaries: meta.testBinaries } : {}),
   };
 }
 
@@ -128,6 +131,9 @@ async function readMeta(runDir: string, warnings: string[]): Promise<RunMeta> {
     durationMs: num(m.durationMs, 0),
     reports: Array.isArray(m.reports) ? m.reports.filter((r): r is string => typeof r === 'string') : [],
     warnings: Array.isArray(m.warnings) ? m.warnings.filter((w): w is string => typeof w === 'string') : [],
+    ...(typeof m.interrupted === 'string' && m.interrupted ? { interrupted: m.interrupted } : {}),
+    ...(typeof m.controlPlaneLost === 'string' && m.controlPlaneLost ? { controlPlaneLost: m.controlPlaneLost } : {}),
+    ...(Array.isArray(m.testBinaries) ? { testBinaries: m.testBinaries.filter((b) => typeof b?.importPath === 'string' && typeof b.kind === 'string') } : {}),
   };
 }
 

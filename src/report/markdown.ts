@@ -477,7 +477,9 @@ function runsTable(view: View, max: number): string {
   if (max <= 0) return `<sub>${summary}</sub>`;
   const lines = ['<details><summary>' + summary + '</summary>', '', '| Run | Seed | Failed | Duration | Probe |', '|---|---:|---:|---:|---|'];
   for (const run of report.runs.slice(0, max)) {
-    const failed = `${run.failed.length}${run.timedOut ? ' (timed out)' : ''}`;
+    const failed = run.interrupted ? `interrupted (${mdText(run.interrupted.signal)}): not judged`
+      : run.infrastructure ? `${run.failed.length}, infrastructure: ${mdText(truncate(run.infrastructure.cause, 200))} (not judged)`
+      : `${run.failed.length}${run.timedOut ? ' (timed out)' : ''}`;
     const probe = run.probe ? `${mdText(run.purpose ?? 'probe')}${run.subject ? ` for ${mdCode(truncate(view.tests.name(run.subject), 80))}` : ''}` : '';
     lines.push(`| ${mdCode(run.id)} | ${run.seed} | ${failed} | ${formatDuration(run.durationMs)} | ${probe} |`);
   }

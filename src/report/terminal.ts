@@ -116,6 +116,11 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     `${paint('bold', 'Runs')}: ${planned.length}${probes.length ? ` + ${plural(probes.length, 'probe')}` : ''}, ${failedRuns} with failures, ${formatDuration(total)}` +
       (planned.some((r) => r.timedOut) ? `, ${paint('red', `${planned.filter((r) => r.timedOut).length} timed out`)}` : ''),
   );
+  // Runs no verdict was built on, each with its cause.
+  for (const run of report.runs) {
+    if (run.infrastructure) out.push(`  ${run.id} infrastructure, not judged: ${fit(run.infrastructure.cause, width - run.id.length - 28)}`);
+    if (run.interrupted) out.push(`  ${run.id} interrupted by ${run.interrupted.signal}, not judged`);
+  }
   return out.join('\n') + '\n';
 }
 
