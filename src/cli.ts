@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
-import { stopChildrenOnExit } from './exec.ts';
+import { interruption, signalExitCode, stopChildrenOnExit } from './exec.ts';
 import { once } from 'node:events';
 import { INPUTS, SettingsError, explainFailure, defaultCacheDir, findProjectRoot, parseSettings, type InputName, type RawInputs } from './settings.ts';
 import { controlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
@@ -175,5 +175,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-stopChildrenOnExit();
-process.exitCode = await main(process.argv.slice(2));
+// A hunt that is interrupted (Ctrl-C, a cancelled job) writes the report of what finished before it exits.
+const hunting = ['run', 'demo'].includes(process.argv[2] ?? '');
+stopChildrenOnExit(hunting ? { windDownMs: 30_000 } : {});
+const code = await main(process.argv.slice(2));
+const signal = interruption();
+process.exitCode = signal ? signalExitCode(signal) : code;

@@ -7,7 +7,7 @@ import { glob, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { SettingsError, explainFailure, parseActionSettings, type ActionSettings } from './settings.ts';
 import { hunt, rebuildReport, writeReportFiles } from './pipeline.ts';
-import { stopChildrenOnExit } from './exec.ts';
+import { interruption, stopChildrenOnExit } from './exec.ts';
 import { actionsPresenter } from './presenter.ts';
 import type { Report } from './model.ts';
 import { historyNotesSection, renderSummary, type MarkdownOptions } from './report/markdown.ts';
@@ -28,6 +28,13 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     settings = parseActionSettings((name) => core.getInput(name), env);
     const { report, dirs } = await produceReport(settings);
+    const signal = interruption();
+    if (signal) {
+      // A cancelled job: the report of what finished is in the results folder and the summary; nothing is published.
+      await writeSummary(renderSummary(report, {}));
+      core.setFailed(`kubeflake was interrupted (${signal}): ${(report.errors ?? []).join('; ')}`);
+      return;
+    }
     await deliver(settings, report, dirs);
   } catch (error) {
     fail(error, settings?.verbose ?? env.RUNNER_DEBUG === '1');
@@ -171,5 +178,6 @@ function fail(error: unknown, verbose: boolean): void {
   else if (detail) core.info(detail);
 }
 
-stopChildrenOnExit();
+// GitHub cancels a job with SIGINT, then SIGTERM 7.5 s later: the hunt winds down within that and writes its report.
+stopChildrenOnExit({ windDownMs: 9_000 });
 await run();

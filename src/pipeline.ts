@@ -28,6 +28,7 @@ import { infrastructureCause, judgeableRuns } from './analysis/infrastructure.ts
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
+import { interruption } from './exec.ts';
 import { stressPlan } from './runner/stress.ts';
 import { availableParallelism } from 'node:os';
 import { seedsFor } from './runner/seeds.ts';
@@ -133,6 +134,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       let first = true;
       for (const [index, seed] of seeds.entries()) {
         if (settings.shard && index % settings.shard.count !== settings.shard.index) continue;
+        stopIfInterrupted(log);
         const observed = await observe({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` });
         if (first) afterFirstRun(observed);
         first = false;
@@ -151,6 +153,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
       });
       if (plans.length === 0) break;
       for (const plan of plans) {
+        stopIfInterrupted(log);
         // Shards probe on their own: their probe ids must not collide when merged.
         const id = settings.shard ? `probe-s${settings.shard.index + 1}-${runId(probeIndex++)}` : runId(probeIndex++, true);
         presenter.detail(`${id}: ${plan.hypothesis}`);
@@ -260,6 +263,11 @@ function observer(context: ObserverContext) {
 
     const run = await log.ingest(meta);
     presenter.info(formatRunLine(run, { index: Number(id.replace(/\D/g, '')), total: settings.runs, label }));
+    if (meta.interrupted) {
+      // Cut short by the interruption: kept as it is, judged by nobody; nothing more is done to the cluster.
+      await log.addRun(run, { timeline });
+      throw new HuntInterrupted(meta.interrupted, id, log);
+    }
     for (const warning of run.warnings) presenter.warn(`${id}: ${warning}`);
     const after = await takeSnapshot(api);
     const problem = snapshotProblem(after, join(files.runs, id, files.after));
@@ -294,6 +302,20 @@ function observer(context: ObserverContext) {
     }
     return { entry, meta };
   };
+}
+
+/** The hunt was interrupted (SIGINT/SIGTERM, a cancelled job): what finished is reported, nothing more is run. */
+class HuntInterrupted extends Error {
+  constructor(signal: NodeJS.Signals | string, cut: string | undefined, log: HuntLog) {
+    const finished = log.runs.filter((entry) => !entry.run.interrupted).length;
+    const during = cut ? ` during ${cut} (kept, marked interrupted, not judged)` : '';
+    super(`interrupted by ${signal}${during}: the report holds the ${finished} run${finished === 1 ? '' : 's'} that finished`);
+  }
+}
+
+function stopIfInterrupted(log: HuntLog): void {
+  const signal = interruption();
+  if (signal) throw new HuntInterrupted(signal, undefined, log);
 }
 
 /** The folder holding `.git` above the test command's folder (report paths are relative to it), else that folder. */

@@ -106,14 +106,18 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       meta.signal = outcome.result.signal;
       meta.timedOut = outcome.result.timedOut;
       meta.startedAt = outcome.result.startedAt;
-      if (outcome.result.timedOut) {
+      if (outcome.result.interrupted) {
+        meta.interrupted = outcome.result.interrupted;
+        warnings.push(`stopped when kubeflake was interrupted (${outcome.result.interrupted}): this run is neither a pass nor a fail`);
+      } else if (outcome.result.timedOut) {
         warnings.push(`killed after the ${formatSeconds(spec.timeoutMs)} run timeout (the whole process group): raise run-timeout if the suite needs longer`);
       } else if (outcome.result.signal) {
         warnings.push(`the test command was ended by ${outcome.result.signal} from outside kubeflake (out of memory? cancelled job?)`);
       }
     }
     try {
-      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut ? 'the run was killed at its timeout' : undefined, outcome.buildFailures, spec.killGraceMs ?? 10_000);
+      const stopped = meta.interrupted ? `kubeflake was interrupted (${meta.interrupted})` : meta.timedOut ? 'the run was killed at its timeout' : undefined;
+      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, stopped, outcome.buildFailures, spec.killGraceMs ?? 10_000);
       meta.reports = collected.reports;
       if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
       if (collected.unbuilt) meta.unbuilt = collected.unbuilt;
