@@ -2,7 +2,9 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, TestReport } from './model.ts';
+import type { LeakReport, Report, RunResult, TestReport } from './model.ts';
+import { effortSentence, type ChangeRecord } from './changed/plan.ts';
+import { isFinding } from './report/findings.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { judgeableRuns, neverRanSentence, type RunExclusion } from './analysis/infrastructure.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
@@ -35,7 +37,8 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     leaks,
   })
     .map((test) => relativePaths(test, first?.record.root))
-    .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test));
+    .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test))
+    .map((test) => withChange(test, first?.record.changed));
   return {
     schema: 'kubeflake/report@1',
     command: (first?.record.command ?? []).join(' '),
@@ -55,6 +58,35 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
     ...controlPlanesOf(runs, first?.record.cwd),
     ...(neverRan ? { neverRan } : {}),
+    ...changeOf(first?.record.changed, runs.map((entry) => entry.run), tests),
+  };
+}
+
+/** A test the change under test adds or changes says so. */
+function withChange(test: TestReport, change: ChangeRecord | undefined): TestReport {
+  const spec = change?.specs.find((s) => s.test === test.id);
+  return spec ? { ...test, change: spec.change } : test;
+}
+
+/** The change under test: its specs, and how hard they were tried (the extra runs made for them). */
+function changeOf(change: ChangeRecord | undefined, runs: readonly RunResult[], tests: readonly TestReport[]): Pick<Report, 'changed'> {
+  if (!change) return {};
+  const extra = runs.filter((run) => run.extra && !run.interrupted);
+  const outcome = {
+    runs: extra.filter((run) => run.extra?.purpose === 'changed').length,
+    pairs: extra.filter((run) => run.extra?.purpose === 'pair').length,
+    failing: change.specs.filter((spec) => tests.some((t) => t.id === spec.test && isFinding(t))).length,
+  };
+  return {
+    changed: {
+      since: change.since,
+      ...(change.base ? { base: change.base } : {}),
+      specs: change.specs,
+      runs: outcome.runs,
+      pairs: outcome.pairs,
+      summary: effortSentence(change, outcome),
+      ...(change.notes.length ? { notes: change.notes } : {}),
+    },
   };
 }
 
@@ -138,6 +170,7 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: reado
     probe: run.probe,
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
+    ...(run.extra ? { extra: run.extra } : {}),
     ...(warnings.length ? { warnings } : {}),
     ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),

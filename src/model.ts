@@ -170,6 +170,17 @@ export interface RunMeta {
   interrupted?: string;
   /** Extension: the control plane stopped answering after this run (the snapshot's error). */
   controlPlaneLost?: string;
+  /** Extension: a run beyond `runs`, for the specs a change adds or changes. */
+  extra?: ExtraRun;
+}
+
+/**
+ * Extension: why a run beyond `runs` was made. changed: focused on the packages of the changed
+ * specs (`tests`), in the seed's order; pair: `tests` is a directed pair, run in that order.
+ */
+export interface ExtraRun {
+  purpose: 'changed' | 'pair';
+  tests: TestId[];
 }
 
 /** One execution of the test command: a planned run or a probe. */
@@ -203,6 +214,8 @@ export interface RunResult {
   controlPlaneLost?: string;
   /** Extension: from RunMeta: the test binaries the go test shim ran (a Ginkgo suite's wrapper is told from a plain test by it). */
   testBinaries?: RunMeta['testBinaries'];
+  /** Extension: from RunMeta: a run beyond `runs` for changed specs; a test it did not select is not missing from it. */
+  extra?: ExtraRun;
 }
 
 /** A reference to a Kubernetes object. */
@@ -365,6 +378,8 @@ export interface TestReport {
   alone?: ProbeRate;
   /** Extension: times to run `reproduce` for a 95% chance to see the failure once, from its measured rate (1: every time). */
   reproduceTries?: number;
+  /** Extension: the change under test (a pull request) adds this spec, or changes it. */
+  change?: 'new' | 'changed';
 }
 
 export interface RunReport {
@@ -392,6 +407,8 @@ export interface RunReport {
   infrastructure?: { cause: string };
   /** Extension: the hunt was stopped by this signal while the run went: neither pass nor fail, not judged. */
   interrupted?: { signal: string };
+  /** Extension: a run beyond `runs`, for the specs a change adds or changes. */
+  extra?: ExtraRun;
 }
 
 export interface LeakReport {
@@ -504,6 +521,31 @@ export interface Report {
   controlPlanes?: PackageControlPlane[];
   /** Extension: every planned run was an infrastructure run: the first one's cause. No test was judged. */
   neverRan?: string;
+  /** Extension: the specs the change under test (a pull request, or changed-since) adds or changes, and how hard they were tried. */
+  changed?: ChangeReport;
+}
+
+/** Extension: a spec the change adds or changes, and where the change reaches it. */
+export interface ChangedSpecReport {
+  test: TestId;
+  change: 'new' | 'changed';
+  why: string;
+}
+
+/** Extension: the change under test and the extra runs its specs got. */
+export interface ChangeReport {
+  /** The ref given (a pull request's base SHA, or changed-since) and the commit diffed against. */
+  since: string;
+  base?: string;
+  specs: ChangedSpecReport[];
+  /** Runs focused on the changed specs' packages, beyond `runs`. */
+  runs: number;
+  /** Directed pair runs with specs that touch the same object names. */
+  pairs: number;
+  /** "3 changed specs: 10 runs each, 6 directed pairs, all passed". */
+  summary: string;
+  /** What limited the look (no record of the runs: pairs from leaks and failures; a shallow history...). */
+  notes?: string[];
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { Framework, ProbePlan, Report, RunMeta, Snapshot } from './model.ts';
+import type { ExtraRun, Framework, ProbePlan, Report, RunMeta, Snapshot, TestId } from './model.ts';
 import type { Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
@@ -25,6 +25,7 @@ import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
 import { infrastructureCause, judgeableRuns } from './analysis/infrastructure.ts';
+import { huntChangedSpecs } from './changed/runs.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
@@ -139,6 +140,30 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         if (first) afterFirstRun(observed);
         first = false;
       }
+      // The specs the change under test adds or changes get their extra runs before any probe.
+      if (settings.changedSince && settings.changedRuns > 0) {
+        await huntChangedSpecs({
+          since: settings.changedSince,
+          plannedRuns: settings.runs,
+          changedRuns: settings.changedRuns,
+          baseSeed: settings.baseSeed,
+          ...(settings.shard ? { shard: settings.shard } : {}),
+          cwd: settings.cwd,
+          projectRoot: settings.projectRoot,
+          cacheDir: settings.cacheDir,
+          tests: () => log.tests(),
+          judgedRuns: () => judgeableRuns(log.runs.map((entry) => entry.run), settings.infraThreshold).judged,
+          leaks: () => mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
+          record: (change) => log.setChanged(change),
+          run: (args) => {
+            stopIfInterrupted(log);
+            return observe(args);
+          },
+          info: presenter.info,
+          warn: presenter.warn,
+          detail: presenter.detail,
+        });
+      }
     }
 
     // Probes: analysis plans focused reruns from the evidence so far, until it has what it needs.
@@ -216,7 +241,7 @@ async function envtestAssets(settings: Settings, presenter: Presenter): Promise<
 /** Runs the suite once while watching the cluster; snapshots and cleans up after it; appends it all to the log. */
 function observer(context: ObserverContext) {
   const { settings, presenter, api, baseline, log } = context;
-  return async ({ id, seed, plan, label }: { id: string; seed: number; plan?: ProbePlan; label: string }): Promise<{ entry: LoggedRun; meta: RunMeta }> => {
+  return async ({ id, seed, plan, focus, extra, label }: { id: string; seed: number; plan?: ProbePlan; focus?: TestId[]; extra?: ExtraRun; label: string }): Promise<{ entry: LoggedRun; meta: RunMeta }> => {
     const dir = runDir(settings.resultsDir, id);
     // The watch writes the run's timeline into its folder from the first event on.
     await ensureDir(dir);
@@ -243,7 +268,8 @@ function observer(context: ObserverContext) {
           // A suite honouring USE_EXISTING_CLUSTER uses kubeflake's cluster (the demo's envtest mode turns it off);
           // one that starts its own control plane gets the wrapped assets.
           env: { KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(seed) },
-          focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
+          focus: plan ? selectionOf(plan, log.tests()).tests : focus ? selectionOf({ seed, tests: focus }, log.tests()).tests : undefined,
+          extra,
           reportGlob: settings.reportGlob,
           stress: settings.stress,
           goflags: settings.goflags,

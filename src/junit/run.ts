@@ -74,6 +74,7 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
     ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
     ...(meta.controlPlaneLost ? { controlPlaneLost: meta.controlPlaneLost } : {}),
     ...(meta.testBinaries?.length ? { testBinaries: meta.testBinaries } : {}),
+    ...(meta.extra ? { extra: meta.extra } : {}),
   };
 }
 
@@ -134,6 +135,7 @@ async function readMeta(runDir: string, warnings: string[]): Promise<RunMeta> {
     ...(typeof m.interrupted === 'string' && m.interrupted ? { interrupted: m.interrupted } : {}),
     ...(typeof m.controlPlaneLost === 'string' && m.controlPlaneLost ? { controlPlaneLost: m.controlPlaneLost } : {}),
     ...(Array.isArray(m.testBinaries) ? { testBinaries: m.testBinaries.filter((b) => typeof b?.importPath === 'string' && typeof b.kind === 'string') } : {}),
+    ...((m.extra?.purpose === 'changed' || m.extra?.purpose === 'pair') && Array.isArray(m.extra.tests) ? { extra: { purpose: m.extra.purpose, tests: m.extra.tests.filter((t) => typeof t === 'string') } } : {}),
   };
 }
 

@@ -146,6 +146,7 @@ function compose(view: View, limits: Limits): string {
   const { report } = view;
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
+  if (report.changed) blocks.push(changedLine(report.changed));
   const blind = report.runs.flatMap((run) => run.warnings ?? []).filter(isEmptyTimelineNotice);
   if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
   if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);
@@ -190,6 +191,14 @@ function context(view: View): string {
   return `<sub>${parts.join(' · ')}</sub>`;
 }
 
+/** How hard the change's own specs were tried: "3 changed specs: 10 runs each, 6 directed pairs, all passed". */
+function changedLine(changed: NonNullable<Report['changed']>): string {
+  const since = mdCode((changed.base ?? changed.since).slice(0, 12));
+  if (!changed.specs.length) return `**Changed specs:** none of the specs that ran changed since ${since}.`;
+  const added = changed.specs.filter((spec) => spec.change === 'new').length;
+  return `**Changed specs** (since ${since}, ${added} new): ${mdText(changed.summary)}.`;
+}
+
 function errors(list: string[]): string {
   const shown = list.slice(0, 10).map((e) => `- ${mdText(truncate(e, 300))}`);
   if (list.length > shown.length) shown.push(`- …and ${(list.length - shown.length).toLocaleString('en-US')} more errors`);
@@ -207,7 +216,8 @@ function more(view: View, hidden: number, what: string): string {
 
 function testCell(view: View, test: TestReport): string {
   const loc = locationLink(view, test, 120);
-  const note = view.notes.get(test.id);
+  // The change under test marks its own specs; the nightly history's note says which are known.
+  const note = test.change ? `${test.change} in this PR` : view.notes.get(test.id);
   const quarantined = view.quarantined.has(test.id) ? ' <sub>(quarantined)</sub>' : '';
   return mdCode(truncate(test.name, NAME_MAX)) + quarantined + (loc ? `<br><sub>${loc}</sub>` : '') + (note ? `<br><sub>${mdText(truncate(note, 200))}</sub>` : '');
 }

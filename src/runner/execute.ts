@@ -45,6 +45,8 @@ export interface RunSpec {
   goflags?: string;
   /** Each output line as it comes, for verbose mode. */
   onOutput?: (line: string) => void;
+  /** A run beyond `runs` for changed specs: recorded in meta.json. */
+  extra?: RunMeta['extra'];
 }
 
 
@@ -70,6 +72,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
     reports: [],
     warnings,
     ...(spec.stress && spec.stress !== 'off' ? { stress: spec.stress } : {}),
+    ...(spec.extra ? { extra: spec.extra } : {}),
   };
   await mkdir(runDir, { recursive: true });
   await clearRunnerFiles(runDir);
