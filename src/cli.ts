@@ -17,7 +17,8 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
                 [--seed S] [--max-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
                 [--kubeconfig F] [--cleanup-existing] [--shard k/n] [--merge-from DIR]...
-                [--envtest auto|off] [--kubernetes-version 1.33] -- <test command...>
+                [--envtest auto|off] [--kubernetes-version 1.33] [--changed-since REF]
+                [--changed-runs N] [--infra-threshold 80%] -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
   kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under
                                 "damage"), 1 a file unreadable, 3 test cases lost (damaged or cut)

@@ -23,6 +23,8 @@ export interface GoSourceNode {
   containers: number[];
   calls: string[];
   func: string;
+  /** The statements of its body function that are not Ginkgo nodes (a container's variables and setup code). */
+  own?: { start: number; end: number }[];
 }
 
 /** A spec (Ginkgo leaf node or Go test function) the change adds or changes. */
@@ -132,24 +134,11 @@ function leafChange(file: string, nodes: readonly GoSourceNode[], leaf: GoSource
       const called = setup.calls.find(helperChanged);
       if (called) return `the ${setup.kind} of ${container.kind} "${container.text}" calls ${called}, which changed`;
     }
-    // A line of the container that is in none of its children (a variable, the table's body) runs for all of them.
-    const own = ownLines(container, children);
-    if (own.some((range) => touched(file, range))) return `${container.kind} "${container.text}" changed outside its specs`;
+    // A statement of the container that is none of its nodes (a variable, the table's body) runs for all of them;
+    // a blank line or a comment between specs is no statement, and reaches none.
+    if ((container.own ?? []).some((range) => touched(file, range))) return `${container.kind} "${container.text}" changed outside its specs`;
   }
   return undefined;
-}
-
-/** A container's lines outside its children, as ranges (its first and last lines included). */
-function ownLines(container: GoSourceNode, children: readonly GoSourceNode[]): Range[] {
-  const ranges: Range[] = [];
-  let next = container.start;
-  for (const child of [...children].sort((a, b) => a.start - b.start)) {
-    if (child.start > next) ranges.push({ start: next, end: child.start - 1 });
-    next = Math.max(next, child.end + 1);
-  }
-  if (next <= container.end) ranges.push({ start: next, end: container.end });
-  // The container's first line is also its first child's when they share it; a change there is the container's.
-  return ranges.length ? ranges : [{ start: container.start, end: container.start }];
 }
 
 /** Top-level functions (by package folder and name) the change reaches: their own lines, or a function they call that it reaches. */

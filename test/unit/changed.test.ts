@@ -37,8 +37,8 @@ test('a unified diff gives each file\'s changed lines on the new side; a deletio
   ]);
 });
 
-// widgets_test.go as gosource prints it: Describe (1-40) { BeforeEach (3-5), It "creates" (7-12), It "deletes" (14-20), Context "fast" (22-39) { It "skips" (24-30) } }
-const node = (kind: string, text: string, start: number, end: number, containers: number[], calls: string[] = []): GoSourceNode => ({ kind, text, start, end, containers, calls, func: '' });
+// widgets_test.go as gosource prints it: Describe (1-40) { BeforeEach (3-5), It "creates" (7-12), It "deletes" (14-20), Context "fast" (22-39) { var (23), It "skips" (24-30) } }
+const node = (kind: string, text: string, start: number, end: number, containers: number[], calls: string[] = [], own: { start: number; end: number }[] = []): GoSourceNode => ({ kind, text, start, end, containers, calls, func: '', own });
 const FILE = '/repo/widgets/widgets_test.go';
 const HELPERS = '/repo/widgets/helpers_test.go';
 const source: GoSourceFile = {
@@ -50,7 +50,7 @@ const source: GoSourceFile = {
     node('BeforeEach', '', 3, 5, [0]),
     node('It', 'creates', 7, 12, [0], ['makeWidget']),
     node('It', 'deletes', 14, 20, [0]),
-    node('Context', 'fast', 22, 39, [0]),
+    node('Context', 'fast', 22, 39, [0], [], [{ start: 23, end: 23 }]),
     node('It', 'skips', 24, 30, [0, 4]),
   ],
 };
@@ -74,6 +74,7 @@ test('a BeforeEach or a line of the container outside its specs reaches every sp
     'Widgets fast skips new: the BeforeEach of Describe "Widgets" (lines 3-5) changed',
   ]);
   assert.deepEqual(mapped({ [FILE]: [{ start: 23, end: 23 }] }), ['Widgets fast skips new: Context "fast" changed outside its specs']);
+  assert.deepEqual(mapped({ [FILE]: [{ start: 13, end: 13 }, { start: 31, end: 33 }] }), [], 'a blank line or comment between specs is no statement: it reaches no spec');
 });
 
 test('a helper changed reaches the specs and Go tests that call it, through other helpers too', () => {

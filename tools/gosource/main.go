@@ -18,7 +18,8 @@
 //	  "nodes": [{"kind": "It", "text": "creates it", "start": 12, "end": 18,
 //	             "containers": [0],        // indexes into this file's nodes, outermost first
 //	             "calls": ["makeCache"],   // same-package funcs called from its arguments
-//	             "func": "init"}]          // the top-level func it is declared in ("" at package level)
+//	             "func": "init",           // the top-level func it is declared in ("" at package level)
+//	             "own": [{"start": 13, "end": 13}]}] // statements of its body func that are not Ginkgo nodes
 //	}]}
 //
 // Lines are 1-based and inclusive. A node's text is its first argument when that is a string
@@ -78,6 +79,13 @@ type node struct {
 	Containers []int    `json:"containers"`
 	Calls      []string `json:"calls"`
 	Func       string   `json:"func"`
+	Own        []lines  `json:"own"`
+}
+
+// lines is an inclusive range of lines.
+type lines struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
 }
 
 type file struct {
@@ -223,6 +231,7 @@ func describe(fset *token.FileSet, p parsed, declared map[string]map[string]bool
 			calls = append(calls, callsIn(arg, own)...)
 		}
 		entry.Calls = unique(calls)
+		entry.Own = ownStatements(call, line)
 		out.Nodes = append(out.Nodes, entry)
 		stack = append(stack, len(out.Nodes)-1)
 		for _, arg := range call.Args {
@@ -239,6 +248,27 @@ func describe(fset *token.FileSet, p parsed, declared map[string]map[string]bool
 		ast.Inspect(decl, visit)
 	}
 	return out
+}
+
+// ownStatements: the lines of the statements in the node's function arguments that are not
+// themselves Ginkgo nodes (a container's variables and setup code, a table's body, a spec's code).
+func ownStatements(call *ast.CallExpr, line func(token.Pos) int) []lines {
+	own := []lines{}
+	for _, arg := range call.Args {
+		body, ok := arg.(*ast.FuncLit)
+		if !ok {
+			continue
+		}
+		for _, stmt := range body.Body.List {
+			if expr, ok := stmt.(*ast.ExprStmt); ok {
+				if inner, ok := expr.X.(*ast.CallExpr); ok && nodeKinds[calleeName(inner.Fun)] {
+					continue
+				}
+			}
+			own = append(own, lines{Start: line(stmt.Pos()), End: line(stmt.End())})
+		}
+	}
+	return own
 }
 
 // calleeName: "It" for It(...) and ginkgo.It(...).
