@@ -196,7 +196,8 @@ function changedLine(changed: NonNullable<Report['changed']>): string {
   const since = mdCode((changed.base ?? changed.since).slice(0, 12));
   if (!changed.specs.length) return `**Changed specs:** none of the specs that ran changed since ${since}.`;
   const added = changed.specs.filter((spec) => spec.change === 'new').length;
-  return `**Changed specs** (since ${since}, ${added} new): ${mdText(changed.summary)}.`;
+  const notes = (changed.notes ?? []).slice(0, 3).map((note) => `<br><sub>${mdText(truncate(note, 300))}</sub>`).join('');
+  return `**Changed specs** (since ${since}, ${added} new): ${mdText(changed.summary)}.${notes}`;
 }
 
 function errors(list: string[]): string {

@@ -49,13 +49,14 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   out.push(`${paint('bold', 'kubeflake')}  ${paint(verdictStyle, oneLine(prefix + head))}`);
   for (const error of (report.errors ?? []).slice(0, 5)) out.push(`  ${paint('red', 'error')} ${fit(error, width - 8)}`);
   if (report.damage) out.push(`  ${paint('yellow', 'damaged')} ${fit(`${damageSentence(report.damage)} (see report.json "damage")`, width - 10)}`);
+  if (report.changed) out.push(`  ${paint('bold', 'changed')} ${fit(report.changed.specs.length ? report.changed.summary : `no spec that ran changed since ${report.changed.since}`, width - 10)}`);
 
   const findings = findingTests(report);
   if (findings.length) out.push('');
   for (const [n, test] of findings.slice(0, MAX_FINDINGS).entries()) {
     if (n) out.push('');
     const verdict = paint(VERDICT_STYLE[test.verdict], test.verdict.padEnd(NAME_COL - 2));
-    out.push(`  ${verdict}${paint('bold', fit(test.name, width - NAME_COL))}`);
+    out.push(`  ${verdict}${paint('bold', fit(`${test.name}${test.change ? ` (${test.change} in this change)` : ''}`, width - NAME_COL))}`);
     const detail = (label: string, text: string) => out.push(`${DETAIL_INDENT}${paint('dim', label.padEnd(7))}${fit(text, width - NAME_COL)}`);
     const paragraph = (label: string, text: string, maxLines: number) =>
       wrap(oneLine(text), width - NAME_COL, maxLines).forEach((line, i) => out.push(`${DETAIL_INDENT}${paint('dim', (i ? '' : label).padEnd(7))}${line}`));
