@@ -135,8 +135,8 @@ async function measure(parser: Parser, file: string): Promise<Measure> {
 async function child(parser: Parser, file: string): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   // Load the parser's code before the baseline so only parsing is measured.
-  const { parseReport } = await import('../src/junit/parse.ts');
-  const { parseCommand } = await import('../src/junit/cli.ts');
+  const { parseReport } = await import('../src/ingest/parse.ts');
+  const { parseCommand } = await import('../src/ingest/cli.ts');
   const { XMLParser } = await import('fast-xml-parser');
   gc?.();
   const rssBefore = process.memoryUsage().rss;
@@ -184,7 +184,7 @@ async function child(parser: Parser, file: string): Promise<void> {
  * A Ginkgo v2 JUnit report of about `bytes`: nested containers, labels, 10% failures with the
  * "In [It] at:" line, and each spec's captured timeline and controller log as Ginkgo writes them.
  */
-async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
+export async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
   const out = createWriteStream(file);
   let written = 0;
   let specs = 0;
@@ -222,7 +222,7 @@ async function writeGinkgoJUnit(file: string, bytes: number): Promise<number> {
 }
 
 /** A go test-style report of tiny passing cases, about `bytes` long; returns how many cases. */
-async function writeSmallCases(file: string, bytes: number): Promise<number> {
+export async function writeSmallCases(file: string, bytes: number): Promise<number> {
   const out = createWriteStream(file);
   let written = 0;
   let cases = 0;

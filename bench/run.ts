@@ -6,11 +6,13 @@
 import { benchParse } from './parse.bench.ts';
 import { benchSnapshot } from './snapshot.bench.ts';
 import { benchOverhead } from './overhead.bench.ts';
+import { benchAudit } from './audit.bench.ts';
 
 const benches: { name: string; run: () => Promise<string[]> }[] = [
   { name: 'parse: streaming JUnit ingestion vs fast-xml-parser', run: () => benchParse({ sizeMb: 100 }) },
   { name: 'snapshot: metadata-only parallel listing vs a kubectl loop', run: () => benchSnapshot({}) },
   { name: 'overhead: kubeflake runs vs the bare test command (example suite)', run: () => benchOverhead({ runs: 3 }) },
+  { name: 'audit: envtest runs with the record vs without (example suite, go test)', run: () => benchAudit({ rounds: 4 }) },
 ];
 
 const filter = process.argv[2];

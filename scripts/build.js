@@ -11,11 +11,13 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv[2] ?? join(root, 'dist'));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 
-// The action's main step, its post step, and the go test -exec shim the runner writes a script for.
+// The action's main step, its post step, the go test -exec shim the runner writes a script for,
+// and the kube-apiserver shim the wrapped envtest assets launch (each found beside the bundle at run time).
 const entries = [
   { js: 'main.js', to: '.', license: true },
   { js: 'post.js', to: 'post' },
   { js: 'frameworks/go-exec-shim.js', to: 'go-exec-shim' },
+  { js: 'envtest/kube-apiserver-shim.js', to: 'kube-apiserver-shim' },
 ];
 
 function run(argv) {

@@ -2,7 +2,7 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, RunResult, TestReport } from './model.ts';
+import type { LeakReport, Report, RunNotice, RunResult, TestReport } from './model.ts';
 import { effortSentence, type ChangeRecord } from './changed/plan.ts';
 import { isFinding } from './report/findings.ts';
 import { analyze, clusterFailures, reportVerdict } from './analysis/index.ts';
@@ -10,10 +10,10 @@ import { judgeableRuns, neverRanSentence, type RunExclusion } from './analysis/i
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
 import type { HuntData, LoggedRun } from './hunt-log.ts';
-import { summarizeDamage } from './junit/damage.ts';
+import { summarizeDamage } from './ingest/damage.ts';
 import { stressedReproduce } from './runner/stress.ts';
 import { timelineEvents } from './cluster/watch.ts';
-import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './cluster/envtest.ts';
+import { describeInstances, emptyTimelineNotice, packageModes, packagesOfRun } from './envtest/evidence.ts';
 
 export const version = '0.1.0';
 
@@ -56,7 +56,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...withDamage(summarizeDamage(runs.map((entry) => entry.run))),
     // How often attribution fell back or guessed, counted over every run's own leaks.
     attribution: summarizeAttribution(runs.flatMap((entry) => entry.leaks), runs.map((entry) => entry.timeline)),
-    ...controlPlanesOf(runs, first?.record.cwd),
+    ...controlPlanesOf(runs, first?.record.cwd, first?.record.auditRecord ?? false),
     ...(neverRan ? { neverRan } : {}),
     ...changeOf(first?.record.changed, runs.map((entry) => entry.run), tests),
   };
@@ -101,13 +101,16 @@ function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {
 }
 
 /** Which mode each package ran in; absent when no test says where it lives and no envtest started. */
-function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined): Pick<Report, 'controlPlanes'> {
-  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [] })));
+function controlPlanesOf(runs: readonly LoggedRun[], cwd: string | undefined, clusterRecord: boolean): Pick<Report, 'controlPlanes'> {
+  const modes = packageModes(runs.map((entry) => ({ id: entry.run.id, packages: cwd ? packagesOfRun(entry.run, cwd) : [], instances: entry.envtest ?? [], clusterRecord })));
   return modes.length ? { controlPlanes: modes } : {};
 }
 
-/** What the report says about a run beyond its own warnings: an empty timeline, envtest problems. */
-function runNotices(entry: LoggedRun, watched: boolean): string[] {
+/**
+ * What the report says about a run beyond its runner's warnings, each with its kind: an empty
+ * timeline, envtest control planes seen empty, envtest problems. The live hunt logs the same.
+ */
+export function runNotices(entry: LoggedRun, watched: boolean): RunNotice[] {
   const instances = entry.envtest ?? [];
   const empty = emptyTimelineNotice({
     run: entry.run.id,
@@ -116,7 +119,20 @@ function runNotices(entry: LoggedRun, watched: boolean): string[] {
     instances,
     watched,
   });
-  return [...(empty ? [empty] : []), ...describeInstances(entry.run.id, instances).warnings];
+  // The envtest module words the notice for a person; which case it is follows from what it was given.
+  const emptyKind: RunNotice['kind'] = instances.length > 0 ? 'envtest-unseen' : 'empty-timeline';
+  return [
+    ...(empty ? [{ kind: emptyKind, message: empty }] : []),
+    ...describeInstances(entry.run.id, instances).warnings.map((message): RunNotice => ({ kind: 'envtest-problem', message })),
+    ...parallelGuessNotice(entry),
+  ];
+}
+
+/** Said once a run: where specs ran in parallel, the record places a create among several specs by a guess. */
+function parallelGuessNotice(entry: LoggedRun): RunNotice[] {
+  const guessed = entry.leaks.filter((leak) => leak.recordCreate?.placement === 'parallel');
+  if (guessed.length === 0) return [];
+  return [{ kind: 'parallel-guess', message: `${entry.run.id}: specs ran in parallel: ${guessed.length} leaked object(s) are given to the likeliest of the specs running when the API server received their create (a guess; the candidates are listed with each)` }];
 }
 
 /**
@@ -157,8 +173,11 @@ function uniqueNames(names: string[]): string[] {
   });
 }
 
-function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: readonly string[] = []): Report['runs'][number] {
-  const warnings = [...run.warnings, ...notices];
+function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notices: readonly RunNotice[] = []): Report['runs'][number] {
+  // Leaks were looked for after the run: in kubeflake's cluster, or inside the envtest instances the run started.
+  const lookedForLeaks = observed || (envtest?.length ?? 0) > 0;
+  // Notices stay in `warnings` too, where readers of earlier reports find them.
+  const warnings = [...run.warnings, ...notices.map((notice) => notice.message)];
   return {
     id: run.id,
     seed: run.seed,
@@ -172,7 +191,8 @@ function runReport({ run, leaks, timeline, observed }: LoggedRun, notices: reado
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
     ...(run.extra ? { extra: run.extra } : {}),
     ...(warnings.length ? { warnings } : {}),
-    ...(observed ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
+    ...(notices.length ? { notices: [...notices] } : {}),
+    ...(lookedForLeaks ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),
     ...(run.cases.some((test) => test.status === 'skipped') ? { skipped: run.cases.filter((test) => test.status === 'skipped').map((test) => test.id) } : {}),
   };
 }

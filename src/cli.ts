@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// CLI face: argv -> Settings -> pipeline -> terminal and files. See ARCHITECTURE.md "The CLI".
+// CLI face: argv -> Settings -> pipeline -> terminal and files. README.md "CLI" says how to use it.
 
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
 import { interruption, signalExitCode, stopChildrenOnExit } from './exec.ts';
@@ -20,6 +21,7 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
                 [--envtest auto|off] [--kubernetes-version 1.33] [--changed-since REF]
                 [--changed-runs N] [--infra-threshold 80%] -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
+  kubeflake report report.json [--format ...]    renders a report.json, checked first
   kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under
                                 "damage"), 1 a file unreadable, 3 test cases lost (damaged or cut)
   kubeflake snapshot [--out FILE] [--kubeconfig FILE]
@@ -33,7 +35,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, Command> = {
   run: runCommand,
   report: reportCommand,
-  parse: parseCommandLine,
+  parse: parseReportsCommand,
   snapshot: snapshotCommand,
   diff: diffCommand,
   cluster: clusterCommand,
@@ -75,17 +77,21 @@ async function reportCommand(args: string[]): Promise<number> {
     verbose: { type: 'boolean', short: 'v' },
   } });
   if (positionals.length === 0) throw new SettingsError('report needs at least one results directory: kubeflake report kubeflake-results');
-  const { rebuildReport, renderReportAs } = await import('./pipeline.ts');
-  const report = await rebuildReport(positionals);
+  const { readReportFile, rebuildReport, renderReportAs } = await import('./pipeline.ts');
+  // A report.json is rendered as written (after a check); results directories are rebuilt from their runs.
+  const files = positionals.filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
+  if (files.length && (files.length > 1 || positionals.length > 1)) throw new SettingsError('report renders one report.json, or rebuilds from results directories: give one file, or only directories');
+  const report = files[0] ? await readReportFile(files[0]) : await rebuildReport(positionals);
   const text = renderReportAs(report, values.format ?? 'text', { color: !values.out && process.stdout.isTTY });
   if (values.out) await writeFile(values.out, text);
   else process.stdout.write(text);
   return report.verdict === 'error' ? 2 : 0;
 }
 
-async function parseCommandLine(args: string[]): Promise<number> {
+/** `kubeflake parse`: test report files (JUnit XML, Ginkgo JSON) to the TestCases kubeflake reads from them. */
+async function parseReportsCommand(args: string[]): Promise<number> {
   if (args.length === 0) throw new SettingsError('parse needs at least one report file: kubeflake parse junit.xml');
-  const { parseCommand } = await import('./junit/cli.ts');
+  const { parseCommand } = await import('./ingest/cli.ts');
   return parseCommand(args, (text) => (process.stdout.write(text) ? undefined : once(process.stdout, 'drain').then(() => undefined)), undefined, (line) => process.stderr.write(line + '\n'));
 }
 

@@ -13,8 +13,12 @@ import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, run
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
 import { attribute, attributeDeleted } from './cluster/attribution.ts';
-import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './cluster/envtest.ts';
-import { ingestRun, loadRun } from './junit/run.ts';
+import { envtestRunLeaks, readEnvtestEvidence, type EnvtestEvidence, type EnvtestInstance } from './envtest/evidence.ts';
+import { ingestRun, loadRun } from './ingest/run.ts';
+import type { RunRecord } from './record/run-record.ts';
+import type { RecordEntry } from './record/entry.ts';
+import { recordDamage } from './record/parse.ts';
+import { readRunRecord } from './record/read.ts';
 
 /** What the hunt was asked to do and the options it ran under: `hunt.json`. */
 export interface HuntRecord {
@@ -48,6 +52,8 @@ export interface HuntRecord {
   infraThreshold?: number;
   /** The specs the change under test adds or changes (changed-since, a pull request's base), found after the planned runs. */
   changed?: ChangeRecord;
+  /** The cluster kubeflake provisioned wrote the API server's audit record: each run's slice is runs/<id>/audit.jsonl. */
+  auditRecord?: boolean;
 }
 
 /** One run (or probe) as the log holds it: the tests' outcomes and what the cluster showed. */
@@ -64,6 +70,8 @@ export interface LoggedRun {
   cleanup?: CleanupReport;
   /** The envtest control planes the run started, as kubeflake observed them (runs/<id>/envtest/). */
   envtest?: EnvtestInstance[];
+  /** The API server's record of the run, from every control plane that kept one (absent: none did, e.g. an existing cluster). */
+  record?: RunRecord;
 }
 
 /** The log's data, as buildReport reads it. */
@@ -87,12 +95,15 @@ export function runLeaks(input: {
   run: RunResult;
   rules: readonly NoiseRule[];
   earlier: ReadonlySet<string>;
+  /** The API server's record of the run (runs/<id>/audit.jsonl), when the cluster kept one: it names creators before the watch. */
+  record?: readonly RecordEntry[];
 }): { leaks: LeakReport[]; leftover: string[] } {
   const diff = diffSnapshots(input.baseline, input.after, input.rules);
   const fresh = diff.leaked.filter((object) => !input.earlier.has(object.uid));
   const timeline = [...input.timeline];
+  const options = input.record ? { record: input.record } : {};
   return {
-    leaks: [...attribute(fresh, timeline, input.run), ...attributeDeleted(diff.deleted, timeline, input.run)],
+    leaks: [...attribute(fresh, timeline, input.run, options), ...attributeDeleted(diff.deleted, timeline, input.run, options)],
     leftover: diff.leaked.map((object) => object.uid),
   };
 }
@@ -186,7 +197,9 @@ export class HuntLog implements HuntData {
       });
       const timeline = await readTimeline(join(folder, files.timeline));
       if (timeline.skipped > 0) run.warnings.push(`${join(folder, files.timeline)}: ${timeline.skipped} torn line(s) skipped (the watch was stopped mid-write)`);
-      log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline, await readEnvtestEvidence(folder));
+      const envtest = await readEnvtestEvidence(folder);
+      const record = await readRunRecord(folder, envtest.map((evidence) => evidence.instance.id));
+      log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline, envtest, record);
     }
     return log;
   }
@@ -214,9 +227,9 @@ export class HuntLog implements HuntData {
    * Adds a run with what the cluster showed after it and during it (the watch's events, which the
    * watch wrote itself). Writes what nobody wrote yet: after.json.
    */
-  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEntry[]; envtest?: EnvtestEvidence[] }): Promise<LoggedRun> {
+  async addRun(run: RunResult, observation: { after?: Snapshot; timeline: readonly TimelineEntry[]; envtest?: EnvtestEvidence[]; record?: RunRecord }): Promise<LoggedRun> {
     if (observation.after) await writeJson(join(runDir(this.dir, run.id), files.after), observation.after);
-    return this.#append(run, observation.after, observation.timeline, undefined, this.#baseline, observation.envtest);
+    return this.#append(run, observation.after, observation.timeline, undefined, this.#baseline, observation.envtest, observation.record);
   }
 
   /**
@@ -262,16 +275,26 @@ export class HuntLog implements HuntData {
     return tests;
   }
 
-  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEntry[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined, envtest: EnvtestEvidence[] = []): LoggedRun {
+  #append(run: RunResult, after: Snapshot | undefined, timeline: readonly TimelineEntry[], cleanup: CleanupReport | undefined, baseline: Snapshot | undefined, envtest: EnvtestEvidence[] = [], record?: RunRecord): LoggedRun {
     const entry: LoggedRun = { run, leaks: [], leftover: [], observed: after !== undefined, timeline };
+    if (record) {
+      entry.record = record;
+      const damaged = [
+        ...(record.cluster ? [recordDamage(record.cluster, join(files.runs, run.id))] : []),
+        ...Object.entries(record.envtest).map(([id, instance]) => recordDamage(instance, `${join(files.runs, run.id)} envtest ${id}`)),
+      ];
+      for (const line of damaged) if (line) run.warnings.push(line);
+    }
     if (after && baseline) {
       const earlier = this.#leftoverOf(baseline);
-      Object.assign(entry, runLeaks({ baseline, after, timeline, run, rules: this.#rules, earlier }));
+      const clusterRecord = record?.cluster ? { record: record.cluster.entries } : {};
+      Object.assign(entry, runLeaks({ baseline, after, timeline, run, rules: this.#rules, earlier, ...clusterRecord }));
       for (const uid of entry.leftover) earlier.add(uid);
     }
     if (envtest.length > 0) {
       // Each envtest control plane is its own small cluster, fresh for the run: its leaks join the run's.
-      entry.leaks.push(...envtestRunLeaks(envtest, run, this.#rules, (instance) => resolve(this.record.cwd, instance.package)).flat());
+      const recordOf = (instance: EnvtestInstance) => record?.envtest[instance.id]?.entries;
+      entry.leaks.push(...envtestRunLeaks(envtest, run, this.#rules, (instance) => resolve(this.record.cwd, instance.package), recordOf).flat());
       entry.envtest = envtest.map((evidence) => evidence.instance);
     }
     if (cleanup) entry.cleanup = cleanup;

@@ -1,5 +1,5 @@
 // The shared vocabulary of kubeflake. Every stage reads and writes these shapes; nothing here
-// does I/O. The Report at the bottom is the public JSON contract (ARCHITECTURE.md): extend it,
+// does I/O. The Report at the bottom is the public JSON contract (docs/architecture.md): extend it,
 // never rename a field.
 
 export type Framework = 'ginkgo' | 'go' | 'generic';
@@ -100,7 +100,9 @@ export type ReportDialect =
   | 'jest-junit'
   | 'pytest'
   | 'surefire'
-  | 'junit';
+  | 'junit'
+  /** Extension: a `go test -json` (test2json) event stream, read as it is (the go test shim keeps one per test binary). */
+  | 'go-test-json';
 
 /** A report file normalized: what `kubeflake parse` prints, one per file. */
 export interface ParsedReport {
@@ -156,7 +158,7 @@ export interface RunMeta {
   startedAt: number;
   endedAt: number;
   durationMs: number;
-  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json...). */
+  /** Report files the run produced, relative to the run folder (junit/*.xml, ginkgo.json, go-exec/*.go-test.json...). */
   reports: string[];
   /** Problems the runner saw: command not found, no report written, killed on timeout. */
   warnings: string[];
@@ -172,6 +174,11 @@ export interface RunMeta {
   controlPlaneLost?: string;
   /** Extension: a run beyond `runs`, for the specs a change adds or changes. */
   extra?: ExtraRun;
+  /**
+   * Extension: what go test printed for each package in `unbuilt` (the compiler's errors, capped).
+   * No report file exists for them: ingestion reads each as a failed TestMain from this record.
+   */
+  buildFailures?: { importPath: string; output: string }[];
 }
 
 /**
@@ -306,7 +313,7 @@ export interface ProbePlan {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Report JSON, version 1 (ARCHITECTURE.md)
+// Report JSON, version 1 (docs/architecture.md)
 
 export type Verdict = 'stable' | 'flaky' | 'order-dependent' | 'brittle' | 'broken' | 'skipped';
 
@@ -409,6 +416,25 @@ export interface RunReport {
   interrupted?: { signal: string };
   /** Extension: a run beyond `runs`, for the specs a change adds or changes. */
   extra?: ExtraRun;
+  /**
+   * Extension: what the report says about the run beyond its runner's warnings, by kind, so a
+   * renderer places each without reading its words. Their messages are in `warnings` too.
+   */
+  notices?: RunNotice[];
+}
+
+/**
+ * Extension: the kinds of run notice. `empty-timeline`: tests ran but the cluster kubeflake
+ * watched saw nothing (the suite used another control plane); `envtest-unseen`: the suite
+ * started envtest control planes and nothing was seen created in them; `envtest-problem`: one
+ * envtest instance could not be observed fully (each problem a notice).
+ */
+export type RunNoticeKind = 'empty-timeline' | 'envtest-unseen' | 'envtest-problem' | 'parallel-guess';
+
+/** Extension: one run notice: its kind for renderers, its message for people. */
+export interface RunNotice {
+  kind: RunNoticeKind;
+  message: string;
 }
 
 export interface LeakReport {
@@ -439,16 +465,30 @@ export interface LeakReport {
    * in (made by that test during the run), its owner, or only its creationTimestamp (the watch
    * missed the creation; one-second resolution: a fallback).
    */
-  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time';
+  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time' | 'record';
   /** Extension: every test that may have made it when the evidence does not decide; `createdBy` is then the likeliest ("probably"). */
   candidates?: TestId[];
+  /**
+   * Extension: the create request in the API server's record that named `createdBy` (evidence
+   * "record", or "owner" when it is the owner's create): the server time it was received, and
+   * how it was matched to the object: by its name, or (a generateName create, whose record
+   * names no object) as the nameless create of that resource and namespace just before the
+   * first request naming the object.
+   */
+  recordCreate?: { at: number; match: 'name' | 'generate-name'; placement: 'window' | 'gap' | 'setup' | 'parallel' };
+  /**
+   * Extension: left inside a namespace the suite deleted, under envtest (no namespace controller
+   * there: the namespace stays terminating with what is in it, and cluster-wide managers and
+   * caches of later specs still see it). The namespace itself is not reported; its contents are.
+   */
+  inDeletedNamespace?: boolean;
 }
 
 /** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
 export interface AttributionSummary {
   /** Leaked objects attributed (destroyed baseline objects not counted). */
   objects: number;
-  /** Named by their own creation event, one test possible. */
+  /** Named by their own creation event (in the record, or seen by the watch), one test possible. */
   exact: number;
   /** Named by the namespace they are in or by their owner. */
   byNamespace: number;
@@ -459,6 +499,8 @@ export interface AttributionSummary {
   guessed: number;
   /** Nobody could be named. */
   unknown: number;
+  /** Extension: of `exact`, those named by their own create in the API server's record (the rest by the watch's creation event); absent when none. */
+  byRecord?: number;
   /** The watch's lag as measured during the runs, in ms (upper bounds), when it was measured. */
   lagMs?: { samples: number; median: number; max: number };
 }
@@ -496,6 +538,12 @@ export interface PackageControlPlane {
   runs: string[];
   /** envtest control planes it started over all runs. */
   instances: number;
+  /**
+   * Extension: the evidence kubeflake had of this package's requests. `record`: the API server's
+   * audit log (runs/<id>/audit.jsonl, or each envtest instance's), in at least one run; `watch`:
+   * the watch and snapshots, always. An existing cluster has no record: `["watch"]`.
+   */
+  evidence?: ('record' | 'watch')[];
 }
 
 export interface Report {

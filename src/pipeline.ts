@@ -4,22 +4,25 @@
 // `kubeflake report DIR` builds it from the log on disk.
 
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { ExtraRun, Framework, ProbePlan, Report, RunMeta, Snapshot, TestId } from './model.ts';
-import type { Settings } from './settings.ts';
+import type { ExtraRun, ProbePlan, Report, RunMeta, Snapshot, TestId } from './model.ts';
+import { SettingsError, type Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
 import { HuntLog, type LoggedRun } from './hunt-log.ts';
-import { buildReport } from './build-report.ts';
+import { buildReport, runNotices } from './build-report.ts';
 import { provisionCluster, type ProvisionedCluster } from './cluster/provision.ts';
 import { connectKube, type KubeApi } from './cluster/kube.ts';
+import { markAuditLogs, sliceAuditLogs, type AuditLogMark } from './cluster/audit-log.ts';
 import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
-import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './cluster/envtest-assets.ts';
-import { describeInstances, emptyTimelineNotice, observeEnvtest, readEnvtestEvidence } from './cluster/envtest.ts';
+import { provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
+import { describeInstances, readEnvtestEvidence } from './envtest/evidence.ts';
+import { observeEnvtest } from './envtest/observe.ts';
+import { readRunRecord } from './record/read.ts';
 import { controlPlaneBinaries } from './cluster/local.ts';
 import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
@@ -37,16 +40,17 @@ import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
 import { renderTerminal } from './report/terminal.ts';
+import { validateReport } from './report/validate.ts';
 
 /** The whole hunt. Never throws for a broken run, report or cluster: the report says what happened. */
 export async function hunt(settings: Settings, presenter: Presenter): Promise<Report> {
-  let framework: Framework = settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework;
   // The whole record, defaults filled in, is saved in hunt.json: a rebuilt report replays under it.
   const options = huntOptions({ maxProbes: settings.maxProbes });
   const sources = await Promise.all(settings.mergeFrom.map((dir) => HuntLog.load(dir)));
   const log = await HuntLog.start(settings.resultsDir, {
     command: settings.command,
-    framework,
+    // The record owns the framework: the first run may correct it (afterFirstRun), and everything reads it there.
+    framework: settings.framework === 'auto' ? detectFramework(settings.command, { reportGlob: settings.reportGlob }) : settings.framework,
     cluster: settings.cluster,
     cwd: settings.cwd,
     root: repositoryRoot(settings.cwd),
@@ -88,7 +92,9 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     }));
     presenter.info(`cluster: ${cluster.description}`);
     if (cluster.warning) presenter.warn(cluster.warning);
-    const api = await connectKube(cluster.kubeconfigPath);
+    // kubeflake's own identity where it has one: the record then holds the suite's requests only.
+    const api = await connectKube(cluster.ownKubeconfigPath ?? cluster.kubeconfigPath);
+    if (cluster.auditLogs?.length) log.record.auditRecord = true;
     const baseline = await takeSnapshot(api);
     await log.setBaseline(baseline);
     const baselineProblem = snapshotProblem(baseline, files.baseline);
@@ -97,14 +103,14 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     presenter.info(`baseline: ${baseline.objects.length} objects`);
 
     envtest = await envtestAssets(settings, presenter);
-    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, framework, kubeconfig: cluster.kubeconfigPath, log, envtest };
+    const context: ObserverContext = { settings: cluster.cleanupDryRun ? { ...settings, dryRun: true } : settings, presenter, api, baseline, kubeconfig: cluster.kubeconfigPath, log, envtest, ...(cluster.auditLogs?.length ? { auditLogs: cluster.auditLogs } : {}) };
     const observe = observer(context);
     // What the first run showed decides the rest: what framework really runs, and whether any run can report at all.
     const afterFirstRun = ({ entry, meta }: { entry: LoggedRun; meta: RunMeta }): void => {
       const decision = firstRunStop({
         runDir: relative(log.record.root ?? settings.cwd, runDir(settings.resultsDir, entry.run.id)) || '.',
         command: settings.command.join(' '),
-        style: driveStyleOf(commandStyle(framework, settings.command), settings.command),
+        style: driveStyleOf(commandStyle(log.record.framework, settings.command), settings.command),
         started: meta.exitCode !== null || meta.signal !== null || meta.timedOut,
         exitCode: meta.exitCode,
         timedOut: meta.timedOut,
@@ -116,12 +122,10 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         program: detectExecutable(programWord(settings.command) ?? '', settings.cwd, settings.testEnv.PATH ?? ''),
       });
       if (decision.stop) throw new Error(`${decision.reason}. ${decision.todo}`);
-      const seen = frameworkAfterFirstRun(framework, meta.testBinaries ?? []);
-      if (seen !== framework) {
+      const seen = frameworkAfterFirstRun(log.record.framework, meta.testBinaries ?? []);
+      if (seen !== log.record.framework) {
         presenter.info(`framework: ${seen} (the first run ran ${seen} suites through go test)`);
-        framework = seen;
         log.record.framework = seen;
-        context.framework = seen;
       }
     };
     if (sources.length > 0) {
@@ -172,7 +176,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         ...options,
         // Probes are spent on what the tests did, never on runs the environment or an interruption spoiled.
         runs: judgeableRuns(log.runs.map((entry) => entry.run), settings.infraThreshold).judged,
-        framework,
+        framework: log.record.framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
       });
@@ -210,11 +214,12 @@ interface ObserverContext {
   presenter: Presenter;
   api: KubeApi;
   baseline: Snapshot;
-  framework: Framework;
   kubeconfig: string;
   log: HuntLog;
   /** Wrapped KUBEBUILDER_ASSETS, for suites that start their own control plane. */
   envtest?: ProvidedEnvtestAssets;
+  /** The provisioned cluster's audit logs on this host: each run's slice goes into its folder. */
+  auditLogs?: string[];
 }
 
 /** KUBEBUILDER_ASSETS kubeflake provides and wraps; a hunt goes on without it (only envtest suites lose sight). */
@@ -247,6 +252,7 @@ function observer(context: ObserverContext) {
     await ensureDir(dir);
     const { meta, timeline } = await presenter.group(`${label} seed ${seed}`, async () => {
       const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: dir, cwd: settings.cwd, watch: settings.watch, log: presenter.detail }));
+      const auditMarks = context.auditLogs && (await markAuditLogs(context.auditLogs));
       let watch: ClusterWatch | undefined;
       if (settings.watch) {
         watch = await watchCluster(api, { timelineFile: join(dir, files.timeline) }).catch((error: Error) => {
@@ -261,7 +267,7 @@ function observer(context: ObserverContext) {
           probe: plan !== undefined,
           plan,
           command: settings.command,
-          framework: context.framework,
+          framework: log.record.framework,
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
@@ -277,6 +283,7 @@ function observer(context: ObserverContext) {
         });
         const events = (await watch?.stop()) ?? [];
         for (const problem of watch?.problems ?? []) presenter.detail(`watch: ${problem}`);
+        if (auditMarks) await recordSlice(auditMarks, dir, id, presenter);
         presenter.detail(`timeline: ${timelineEvents(events).length} events`);
         for (const line of describeInstances(id, (await instances?.finish()) ?? []).lines) presenter.detail(line);
         return { meta, timeline: events };
@@ -299,10 +306,9 @@ function observer(context: ObserverContext) {
     const problem = snapshotProblem(after, join(files.runs, id, files.after));
     const clusterGone = after.errors.some((error) => error.resource === '*');
     const envtestEvidence = await readEnvtestEvidence(dir);
-    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence });
-    const watched = settings.watch ? timelineEvents(timeline).length : undefined;
-    const empty = emptyTimelineNotice({ run: id, tests: run.cases.length, clusterEvents: watched ?? 0, instances: entry.envtest ?? [], watched: watched !== undefined });
-    for (const warning of [...(empty ? [empty] : []), ...describeInstances(id, entry.envtest ?? []).warnings]) presenter.warn(warning);
+    const record = await readRunRecord(dir, envtestEvidence.map((evidence) => evidence.instance.id));
+    const entry = await log.addRun(run, { after: clusterGone ? undefined : after, timeline, envtest: envtestEvidence, ...(record ? { record } : {}) });
+    for (const notice of runNotices(entry, settings.watch)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
       // The run's failures are the control plane's, not the tests': recorded, so a rebuilt report knows it too.
@@ -344,6 +350,17 @@ function stopIfInterrupted(log: HuntLog): void {
   if (signal) throw new HuntInterrupted(signal, undefined, log);
 }
 
+/** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */
+async function recordSlice(marks: AuditLogMark[], dir: string, id: string, presenter: Presenter): Promise<void> {
+  try {
+    const slice = await sliceAuditLogs(marks, join(dir, files.audit));
+    presenter.detail(`record: ${slice.bytes} bytes of the API server's audit log`);
+    for (const note of slice.notes) presenter.warn(`${id}: record: ${note}`);
+  } catch (error) {
+    presenter.warn(`${id}: cannot copy the API server's audit record (${(error as Error).message}); this run is known from the watch alone`);
+  }
+}
+
 /** The folder holding `.git` above the test command's folder (report paths are relative to it), else that folder. */
 function repositoryRoot(cwd: string): string {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
@@ -357,6 +374,19 @@ export async function rebuildReport(dirs: string[]): Promise<Report> {
   const logs: HuntLog[] = [];
   for (const dir of dirs) logs.push(await HuntLog.load(dir));
   return buildReport(logs);
+}
+
+/** A report.json someone wrote (another kubeflake, a shard, a hand edit), checked against the v1 contract before anything renders it. */
+export async function readReportFile(file: string): Promise<Report> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new SettingsError(`cannot read ${file} as a report: ${(error as Error).message}`);
+  }
+  const checked = validateReport(value);
+  if (!checked.ok) throw new SettingsError(`${file} is not a kubeflake report:\n  ${checked.errors.join('\n  ')}`);
+  return checked.report;
 }
 
 export async function writeReportFiles(report: Report, resultsDir: string, jsonFile?: string): Promise<void> {

@@ -10,6 +10,11 @@
 //                                                       binary its record and raw reports (frameworks/go-exec.ts)
 //     after.json, timeline.jsonl, cleanup.json          the cluster after the run, its events, cleanup
 //     baseline.json                                     a run taken over from a shard: that shard's baseline
+//     audit.jsonl                                       the cluster's audit record of the run (cluster/audit-log.ts)
+//     envtest.json                                      the run's envtest instances (envtest/observe.ts)
+//     envtest/<instance>/instance.json                  one envtest instance: what kubeflake recorded about it,
+//       baseline.json, after.json, timeline.jsonl       and its snapshots and events, as for the cluster,
+//       audit.jsonl                                     and its API server's whole audit record
 //   results/report.json, report.md, report.html
 //   results/github-event.json    the pull request a run was for (the fork-safe publisher reads it)
 
@@ -34,6 +39,13 @@ export const files = {
   after: 'after.json',
   timeline: 'timeline.jsonl',
   cleanup: 'cleanup.json',
+  /** The API server's audit record (src/record/policy.ts): a run's slice of the cluster's log, or an envtest instance's whole log. */
+  audit: 'audit.jsonl',
+  /** The run's envtest instances, and one folder each under envtestDir (envtest/observe.ts). */
+  envtestSummary: 'envtest.json',
+  envtestDir: 'envtest',
+  /** What kubeflake recorded about one envtest instance, in its folder beside its baseline, after and timeline. */
+  instance: 'instance.json',
   /** A pull_request run's PR (number, head SHA), for a workflow_run publisher: data only, a fork wrote it. */
   githubEvent: 'github-event.json',
 } as const;

@@ -2,7 +2,7 @@
 // once, with errors that say which input is wrong and what it accepts. Nothing below this file
 // reads process.env or action inputs.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, globSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,8 @@ import type { ClusterKind, Framework } from './model.ts';
 import { isNightlyEvent, parseRepository, readEvent, type GitHubContext, type GitHubEvent } from './github/context.ts';
 import { QuarantineError, parseQuarantine, type QuarantineEntry } from './quarantine.ts';
 import { DEFAULT_INFRA_THRESHOLD } from './analysis/infrastructure.ts';
+import type { PublishSettings, PublishTarget } from './github/publish.ts';
+import type { FailOn } from './github/deliver.ts';
 
 export interface Settings {
   /** The test command, as argv. */
@@ -281,31 +283,14 @@ export function parseShard(value: string): { index: number; count: number } {
   return { index: k - 1, count: n };
 }
 
-export type FailOn = 'findings' | 'error' | 'never';
-export type CommentMode = 'always' | 'on-findings' | 'changes' | 'off';
-
-/** Where the action publishes: the PR's sticky comment, the nightly tracking issue, or only the job summary. */
-export type PublishTarget = 'pull-request' | 'tracking-issue' | 'summary';
-
-export interface PublishSettings {
-  token: string;
-  context: GitHubContext;
-  target: PublishTarget;
-  comment: CommentMode;
-  /** Tells apart two kubeflake comments of the same job (matrix legs). */
-  commentKey: string;
-  trackingLabel: string;
-  cleanNightsToClose: number;
-}
-
 /** Everything the action face needs, parsed once from action.yml inputs and the runner's environment. */
 export interface ActionSettings {
   /** run: hunt, then publish. report: publish results directories an earlier job made. */
   mode: 'run' | 'report';
   /** mode run: the hunt. */
   hunt?: Settings;
-  /** mode report: results directories, globs allowed (downloaded artifacts). */
-  resultsPatterns: string[];
+  /** mode report: the results directories the `results` input names (globs expanded: downloaded artifacts). */
+  resultsDirs: string[];
   /** Where report.json, report.md and report.html are written. */
   outputDir: string;
   failOn: FailOn;
@@ -313,8 +298,22 @@ export interface ActionSettings {
   /** Show a bug's stack (ACTIONS_STEP_DEBUG / a debug re-run). */
   verbose: boolean;
   publish: PublishSettings;
-  /** mode report: run the probes here from the shards' planned runs (the hunt's mergeFrom is the results directories). */
+  /** mode report: run the probes here from the shards' planned runs (the hunt's mergeFrom is `resultsDirs`). */
   probeAfterMerge: boolean;
+}
+
+/** Expands the results input's globs to directories; a pattern that matches none is an error naming it. */
+export function resultsDirectories(patterns: string[], workspace: string): string[] {
+  const dirs: string[] = [];
+  for (const pattern of patterns) {
+    const matches = /[*?[{]/.test(pattern) ? globSync(pattern, { cwd: workspace }).map((match) => resolve(workspace, match)) : [resolve(workspace, pattern)];
+    const found = matches.filter((dir) => existsSync(dir) && statSync(dir).isDirectory()).sort();
+    if (!found.length) {
+      throw new SettingsError(`results "${pattern}" names no directory under ${workspace}: did the download-artifact step run, and into which path?`);
+    }
+    dirs.push(...found.filter((dir) => !dirs.includes(dir)));
+  }
+  return dirs;
 }
 
 /** Where a quarantine file lives in the repository. */
@@ -344,9 +343,12 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
   const hunt = mode === 'run' || probeAfterMerge
     ? parseSettings({ ...raw, command: splitCommand(raw.command ?? ''), json: undefined, watch: undefined, verbose: verbose ? 'true' : '' }, env)
     : undefined;
-  const resultsPatterns = mode === 'report' ? list(raw.results || 'kubeflake-results') : [];
-  // Probing after the merge writes its own results beside the shards' directories.
-  if (hunt && probeAfterMerge) hunt.resultsDir = resolve(workspace, 'kubeflake-merged');
+  const resultsDirs = mode === 'report' ? resultsDirectories(list(raw.results || 'kubeflake-results'), workspace) : [];
+  if (hunt && probeAfterMerge) {
+    // The merge job of matrix shards: their planned runs, probed here, in this job's cluster, with results of its own.
+    hunt.mergeFrom = resultsDirs;
+    hunt.resultsDir = resolve(workspace, 'kubeflake-merged');
+  }
   // On a pull request the specs it adds or changes are hunted harder: changed since its base, unless told otherwise.
   if (hunt && !hunt.changedSince && event.pullRequest?.baseSha) hunt.changedSince = event.pullRequest.baseSha;
   const nightly = modeInput === 'nightly' || isNightlyEvent(event);
@@ -366,7 +368,7 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
   return {
     mode,
     hunt,
-    resultsPatterns,
+    resultsDirs,
     outputDir: hunt ? hunt.resultsDir : resolve(workspace, 'kubeflake-report'),
     failOn,
     quarantine: readQuarantine(raw.quarantine ?? '', workspace),

@@ -3,6 +3,7 @@
 // run: each run's attribution must name the planted spec on its own, not most runs. Pure.
 
 import type { LeakReport, Report, TestReport, Verdict } from '../../src/model.ts';
+import { isFindingVerdict } from '../../src/verdict-table.ts';
 
 export interface TruthObject {
   apiVersion: string;
@@ -107,7 +108,7 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
   }
   const planted = new Set(truth.specs.map((spec) => spec.name));
   for (const test of report.tests) {
-    if (!planted.has(test.name) && !test.name.startsWith('[') && test.verdict !== 'stable' && test.verdict !== 'skipped') {
+    if (!planted.has(test.name) && !test.name.startsWith('[') && isFindingVerdict(test.verdict)) {
       check(false, `${test.name}: ${test.verdict}, but the ground truth does not plant it`);
     }
   }
@@ -149,8 +150,11 @@ function checkLeaks(spec: TruthSpec, test: TestReport, report: Report, check: (o
     }
     const wrong = [...byRun].filter(([, leaks]) => leaks.some((leak) => leak.createdBy !== test.id));
     const guessed = [...byRun].filter(([, leaks]) => leaks.some((leak) => leak.createdBy === test.id && (leak.candidates?.length ?? 0) > 1));
-    const detail = wrong.map(([run, leaks]) => `run ${run}: ${leaks.map((leak) => (leak.createdBy ? testName(leak.createdBy) : 'nobody known')).join(', ')}`);
-    const guesses = guessed.length ? ` (${guessed.length} by a guess among ${guessed.map(([, leaks]) => `[${(leaks[0]?.candidates ?? []).map(testName).join(', ')}]`).join(', ')})` : '';
+    // Each distinct answer once, with how many runs gave it: the same list repeated per run says nothing more.
+    const named = runsByText(wrong.map(([run, leaks]) => [run, leaks.map((leak) => (leak.createdBy ? testName(leak.createdBy) : 'nobody known')).join(', ')]));
+    const detail = [...named].map(([who, runs]) => `${who} in run ${runs.join(', ')}`);
+    const lists = runsByText(guessed.map(([run, leaks]) => [run, `[${(leaks[0]?.candidates ?? []).map(testName).join(', ')}]`]));
+    const guesses = guessed.length ? ` (${guessed.length} by a guess among ${[...lists].map(([list, runs]) => (lists.size > 1 ? `${list} in ${runs.length}` : list)).join(', ')})` : '';
     check(wrong.length === 0, `${what}: created by ${spec.name} in ${byRun.size - wrong.length} of ${byRun.size} run(s) it leaked in${guesses}${detail.length ? `; ${detail.join('; ')}` : ''}`);
     if (spec.role === 'leaker') {
       const missing = ran.filter((run) => !byRun.has(run));
@@ -159,7 +163,13 @@ function checkLeaks(spec: TruthSpec, test: TestReport, report: Report, check: (o
   }
 }
 
-/** Whether a leak is the object the ground truth describes (exact names or name patterns). */
+/** The runs that gave each distinct text, in first-seen order. */
+function runsByText(entries: [run: string, text: string][]): Map<string, string[]> {
+  const runs = new Map<string, string[]>();
+  for (const [run, text] of entries) runs.set(text, [...(runs.get(text) ?? []), run]);
+  return runs;
+}
+
 /** A test's name by its id, from the report (ids are never split apart). */
 function namesIn(report: Report): (id: string) => string {
   const names = new Map(report.tests.map((test) => [test.id, test.name]));

@@ -1,6 +1,6 @@
 // Verdicts: what each test is (stable, flaky, order-dependent, brittle, broken, skipped), with
 // the evidence and one sentence on how the verdict was reached. Counts come from planned runs;
-// probes only confirm or refute, and are named in `why`.
+// probes only confirm or refute, and are counted in `why` (renderers list them by subject).
 
 import type {
   FailureKind,
@@ -16,6 +16,7 @@ import type {
   TestReport,
   Verdict,
 } from '../model.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import { gatherEvidence, tally, type Evidence, type TestTally } from './evidence.ts';
 import { reproduceCommand, selectionOf, type Selection } from '../frameworks/index.ts';
 import { huntContext, replayHunts, type Hunt, type HuntOptions, type Suspect, type Tally } from './hunt.ts';
@@ -31,7 +32,6 @@ export interface AnalysisInput extends Partial<HuntOptions> {
   leaks?: LeakReport[];
 }
 
-const VERDICT_ORDER: Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky', 'stable', 'skipped'];
 /** Unconfirmed polluter suspects are listed only above this order score. */
 const SUSPECT_SCORE = 0.5;
 
@@ -78,12 +78,12 @@ export function analyze(input: AnalysisInput): TestReport[] {
     report.why = readable(evidence, explain(evidence, id, t, verdict, hunt, leaks) + tries);
     reports.push(report);
   }
-  return reports.sort((a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict));
+  return reports.sort((a, b) => VERDICTS[a.verdict].rank - VERDICTS[b.verdict].rank);
 }
 
 /** The report's overall verdict: findings win; without findings, errors (or no tests at all) mean no clean bill. */
 export function reportVerdict(tests: Pick<TestReport, 'verdict'>[], errors: readonly string[] = []): Report['verdict'] {
-  if (tests.some((t) => t.verdict !== 'stable' && t.verdict !== 'skipped')) return 'findings';
+  if (tests.some((t) => VERDICTS[t.verdict].finding)) return 'findings';
   if (errors.length > 0 || tests.length === 0) return 'error';
   return 'clean';
 }
@@ -222,7 +222,7 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
       if (outcome?.kind !== 'polluted') return `failed in ${t.failed}/${ran} runs${missing}`;
       const parts = [`failed in ${t.failed}/${ran} runs${afterWhom(outcome.polluters)}`];
       for (const p of outcome.polluters) parts.push(`${p.tests.join(' + ')} then ${id} ${showed(p.after, 'failed')}`);
-      if (hunt?.alone) parts.push(`alone it passed in ${hunt.alone.tally.passed.join(' and ')}`);
+      if (hunt?.alone) parts.push(`alone it ${showed(hunt.alone.tally, 'passed')}`);
       for (const p of outcome.polluters) if (!alwaysShowed(p.after)) parts.push(rates(p, hunt));
       for (const c of outcome.cleaners) parts.push(`with ${c.test} between ${c.polluter} and it, it passed in ${c.probe}`);
       if (outcome.unexplainedPasses.length > 0) {
@@ -240,7 +240,7 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
     case 'brittle': {
       const s = outcome?.kind === 'needs-setter' ? outcome.setters[0] : undefined;
       const parts = [`passed in ${t.passed}/${ran} runs${s && hunt ? `, ${setterSupport(hunt, s.tests[0] ?? '')}` : ''}`];
-      if (hunt?.alone) parts.push(`alone it failed in ${hunt.alone.tally.failed.join(' and ')}`);
+      if (hunt?.alone) parts.push(`alone it ${showed(hunt.alone.tally, 'failed')}`);
       if (s) parts.push(`${s.tests.join(' + ')} then ${id} ${showed(s.after, 'passed')}`);
       if (s && !alwaysShowed(s.after, 'passed')) parts.push(rates(s, hunt));
       return parts.join('; ') + missing;
@@ -253,11 +253,14 @@ function explain(evidence: Evidence, id: TestId, t: TestTally, verdict: Verdict,
   }
 }
 
-/** "failed in probe-001 and probe-002", or for a race "failed in 3 of 5 probes (probe-001, probe-003, probe-004)". */
+/** "failed in 2 of 2 probes", for a race "failed in 3 of 5 probes": counts; the report lists the probes by subject. */
 function showed(after: Tally, telling: 'passed' | 'failed'): string {
-  const hits = after[telling];
-  if (alwaysShowed(after, telling)) return `${telling} in ${hits.join(' and ')}`;
-  return `${telling} in ${hits.length} of ${after.failed.length + after.passed.length} probes (${hits.join(', ')})`;
+  const probes = after.failed.length + after.passed.length;
+  return `${telling} in ${after[telling].length} of ${probes} ${probes === 1 ? 'probe' : 'probes'}`;
+}
+
+function inProbes(ids: readonly string[]): string {
+  return `in ${ids.length} ${ids.length === 1 ? 'probe' : 'probes'}`;
 }
 
 function alwaysShowed(after: Tally, telling: 'passed' | 'failed' = 'failed'): boolean {
@@ -304,7 +307,7 @@ function flakyReason(hunt: Hunt | undefined): string {
     case 'polluted': {
       const p = outcome.polluters.map((x) => x.tests.join(' + ')).join(', ');
       const probes = outcome.polluters.flatMap((x) => x.after.failed);
-      return `${p} pollutes it (confirmed in ${probes.join(', ')}), but it also failed without it in ${outcome.unexplainedFailures.join(', ')}`;
+      return `${p} pollutes it (confirmed ${inProbes(probes)}), but it also failed without it in ${outcome.unexplainedFailures.join(', ')}`;
     }
     case 'needs-setter':
       return `${outcome.setters[0]?.tests.join(' + ')} sets up state it needs, but it also passed without it in ${outcome.unexplainedPasses.join(', ')}`;
@@ -316,7 +319,7 @@ function flakyReason(hunt: Hunt | undefined): string {
       return `probes so far agree with an order, but the hunt stopped before anything was confirmed (probe budget spent?)${measured}`;
     }
     case 'cleared': {
-      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} in ${r.runs.join(' and ')}`);
+      const refuted = hunt.refuted.map((r) => `${r.test} then it ${r.role === 'polluter' ? 'passed' : 'failed'} ${inProbes(r.runs)}`);
       if (outcome.role === 'state-setter') {
         return `it failed alone in ${firstAlone('failed')} too, and no state-setter was confirmed${refuted.length ? ` (${refuted.join('; ')})` : ''}`;
       }

@@ -7,6 +7,10 @@
 // Two rules decide before time does: an object a controller made for a test (owner references)
 // belongs to the test that made its owner; an object inside a namespace a test created during the
 // run belongs to that test.
+// Where the run has the API server's record (src/record/), an object's own create in it decides
+// instead of the watch: the spec running when the server received it (evidence "record"); the
+// owner rule still comes first, the namespace rule covers what the cluster itself made, and the
+// watch remains for what the record does not hold (an existing cluster keeps no record).
 import {
   isSuiteNode,
   type AttributionSummary,
@@ -20,11 +24,24 @@ import {
   type WatchLagSample,
 } from '../model.ts';
 import { revision } from './watch.ts';
+import type { RecordEntry } from '../record/entry.ts';
+import type { RecordedObject } from '../record/creates.ts';
+import { RecordAttribution, type RecordCreator } from '../record/attribution.ts';
 
 export interface AttributionOptions {
   /** The watch's lag to assume when the timeline holds no measurement of it (results of an older kubeflake). */
   latencyMs?: number;
+  /** The API server's record of the run (absent: the control plane kept none): where it holds an object's create, it names the creator. */
+  record?: readonly RecordEntry[];
 }
+
+/**
+ * The hint for leaks inside a namespace the suite deleted under envtest (LeakReport.inDeletedNamespace):
+ * envtest runs no namespace controller, so deleting the namespace deletes nothing in it.
+ */
+export const DELETED_NAMESPACE_HINT =
+  'envtest runs no namespace controller: deleting a namespace leaves everything in it, and cluster-wide managers and caches of later specs still see it. ' +
+  'Delete what the spec created; stop the manager and wait for it before cleanup; scope the manager\'s cache to the spec\'s namespace.';
 
 export interface SpecWindow {
   test: TestId;
@@ -351,6 +368,73 @@ function placer(w: Windows, born: Iterable<Birth>, assumedLagMs: number): (b: Bi
   };
 }
 
+/**
+ * envtest runs no namespace controller: a namespace the suite deleted stays terminating, with
+ * everything in it, until the instance is thrown away. The namespace staying is not the suite's
+ * doing and is no leak; what the specs made inside it and never deleted is one (marked, with
+ * its own hint: DELETED_NAMESPACE_HINT). Where namespaces really go away (the timeline saw one
+ * deleted, or the record shows a namespace finalized: a controller runs there), nothing changes.
+ */
+export function splitDeletedNamespaces(leaked: readonly SnapshotObject[], timeline: readonly TimelineEntry[], record?: readonly RecordEntry[]): { leaked: SnapshotObject[]; inDeletedNamespace: Set<string> } {
+  const none = { leaked: [...leaked], inDeletedNamespace: new Set<string>() };
+  const isNamespaceObject = (o: SnapshotObject) => o.kind === 'Namespace' && o.apiVersion === 'v1' && !o.namespace;
+  if (timeline.some((e) => e.verb === 'deleted' && e.object.kind === 'Namespace' && e.object.apiVersion === 'v1')) return none;
+  if (record?.some((e) => e.object?.resource === 'namespaces' && e.object.apiGroup === '' && e.object.subresource === 'finalize' && e.code !== undefined && e.code < 300)) return none;
+  const deleted = new Set(leaked.filter((o) => isNamespaceObject(o) && o.deletionTimestamp).map((o) => o.name));
+  if (deleted.size === 0) return none;
+  const inDeletedNamespace = new Set(leaked.filter((o) => o.namespace !== undefined && deleted.has(o.namespace)).map((o) => o.uid));
+  return { leaked: leaked.filter((o) => !(isNamespaceObject(o) && deleted.has(o.name))), inDeletedNamespace };
+}
+
+/** Marks the leaks left inside a namespace the suite deleted under envtest (see splitDeletedNamespaces). */
+export function markInDeletedNamespace(leaks: LeakReport[], inDeletedNamespace: ReadonlySet<string>): LeakReport[] {
+  for (const leak of leaks) if (inDeletedNamespace.has(leak.uid)) leak.inDeletedNamespace = true;
+  return leaks;
+}
+
+/** What the record needs of each object the evidence knows (leaked ones, and those the watch saw created), by uid. */
+function recordedObjects(leaked: readonly SnapshotObject[], timeline: readonly TimelineEntry[]): Map<string, RecordedObject> {
+  const out = new Map<string, RecordedObject>();
+  for (const e of timeline) {
+    if (e.verb !== 'created' || !e.object.resource || out.has(e.object.uid)) continue;
+    const o: RecordedObject = { apiVersion: e.object.apiVersion, resource: e.object.resource, name: e.object.name };
+    if (e.object.namespace) o.namespace = e.object.namespace;
+    if (e.createdAt) o.creationTimestamp = e.createdAt;
+    out.set(e.object.uid, o);
+  }
+  for (const s of leaked) {
+    const o: RecordedObject = { apiVersion: s.apiVersion, resource: s.resource, name: s.name };
+    if (s.namespace) o.namespace = s.namespace;
+    if (s.creationTimestamp) o.creationTimestamp = s.creationTimestamp;
+    out.set(s.uid, o);
+  }
+  return out;
+}
+
+/** Who the record names for each object (by uid), when its create was the test process's. */
+function recordCreators(record: readonly RecordEntry[] | undefined, run: RunResult, leaked: readonly SnapshotObject[], timeline: readonly TimelineEntry[]): (uid: string) => RecordCreator | undefined {
+  if (!record) return () => undefined;
+  const byRecord = new RecordAttribution(record, run);
+  const objects = recordedObjects(leaked, timeline);
+  const cache = new Map<string, RecordCreator | undefined>();
+  return (uid) => {
+    if (!cache.has(uid)) {
+      const o = objects.get(uid);
+      const creator = o ? byRecord.creatorOf(o) : undefined;
+      cache.set(uid, creator?.byTest ? creator : undefined);
+    }
+    return cache.get(uid);
+  };
+}
+
+function creatorsOfRecord(r: RecordCreator): Creators {
+  return { candidates: r.candidates, certain: r.certain };
+}
+
+function recordCreateOf(r: RecordCreator): NonNullable<LeakReport['recordCreate']> {
+  return { at: r.create.entry.requestReceivedTimestamp, match: r.create.match, placement: r.placement.basis };
+}
+
 /** Attributes each leaked object to the test that created it (or its owner, or its namespace). */
 export function attribute(
   leaked: SnapshotObject[],
@@ -362,28 +446,49 @@ export function attribute(
   const w = specWindows(run);
   const born = births(leaked, timeline, assumedLagMs);
   if (!w) return leaked.map((o) => unattributed(o, run));
-  const place = placer(w, born.values(), assumedLagMs);
+  const byTime = placer(w, born.values(), assumedLagMs);
+  const fromRecord = recordCreators(opts.record, run, leaked, timeline);
+  const place = (b: Birth): Creators | undefined => {
+    const recorded = b.ref.uid ? fromRecord(b.ref.uid) : undefined;
+    return recorded ? creatorsOfRecord(recorded) : byTime(b);
+  };
   const makers = namespaceMakers(leaked, born, w, place);
   return leaked.map((o) => {
     const leak = unattributed(o, run);
-    const rootUid = rootOwner(o.uid, born);
+    const rootUid = born.has(o.uid) ? rootOwner(o.uid, born) : o.uid;
     const root = born.get(rootUid);
-    if (!root) return leak;
-    const maker = root.ref.namespace ? makers.get(root.ref.namespace) : undefined;
-    const own = root.ref.kind === 'Namespace' && !root.ref.namespace ? makers.get(root.ref.name) : undefined;
-    const who = maker ?? own ?? place(root);
+    const recorded = fromRecord(rootUid);
+    if (!root && !recorded) return leak;
+    if (!root && recorded) {
+      // No creation time nor watch event, but the record holds its create.
+      name(leak, creatorsOfRecord(recorded), 'exact');
+      leak.evidence = 'record';
+      leak.recordCreate = recordCreateOf(recorded);
+      return leak;
+    }
+    const rootRef = (root as Birth).ref;
+    const maker = rootRef.namespace ? makers.get(rootRef.namespace) : undefined;
+    const own = rootRef.kind === 'Namespace' && !rootRef.namespace ? makers.get(rootRef.name) : undefined;
+    // The record's own create of the root decides before the namespace it lies in.
+    const who = recorded ? creatorsOfRecord(recorded) : maker ?? own ?? place(root as Birth);
     if (!who) return leak;
     if (rootUid !== o.uid) {
       name(leak, who, 'owner');
       leak.attribution = 'owner';
-      leak.owner = root.ref;
+      leak.owner = rootRef;
       leak.evidence = 'owner';
+      if (recorded) leak.recordCreate = recordCreateOf(recorded);
+    } else if (recorded) {
+      name(leak, who, 'exact');
+      leak.evidence = 'record';
+      leak.recordCreate = recordCreateOf(recorded);
     } else if (maker) {
       name(leak, who, w.precision);
       leak.evidence = 'namespace';
     } else {
-      name(leak, who, root.rough ? 'approximate' : w.precision);
-      leak.evidence = root.rough ? 'creation-time' : 'watch';
+      const rough = (root as Birth).rough;
+      name(leak, who, rough ? 'approximate' : w.precision);
+      leak.evidence = rough ? 'creation-time' : 'watch';
     }
     return leak;
   });
@@ -404,8 +509,18 @@ export function attributeDeleted(
   for (const e of timeline) {
     if ((e.verb === 'terminating' || e.verb === 'deleted') && !deletions.has(e.object.uid)) deletions.set(e.object.uid, e);
   }
+  const byRecord = opts.record ? new RecordAttribution(opts.record, run) : undefined;
   return deleted.map((o) => {
     const leak: LeakReport = { ...unattributed(o, run), terminating: false, deletedBy: null };
+    const recorded = byRecord?.deleterOf(o);
+    if (recorded) {
+      // The delete request itself, placed by the server's time.
+      leak.deletedBy = recorded.placement.test;
+      leak.attribution = recorded.placement.certain ? 'exact' : 'approximate';
+      if (recorded.placement.candidates && recorded.placement.candidates.length > 1) leak.candidates = recorded.placement.candidates;
+      leak.evidence = 'record';
+      return leak;
+    }
     const e = deletions.get(o.uid);
     const who = e && place ? place(birthOf({ ...e, late: false }, lag, assumedLagMs)) : undefined;
     if (who) {
@@ -502,13 +617,15 @@ export function summarizeAttribution(leaks: readonly LeakReport[], timelines: re
   const made = leaks.filter((l) => l.deletedBy === undefined);
   const summary: AttributionSummary = {
     objects: made.length,
-    exact: made.filter((l) => l.createdBy && l.evidence === 'watch' && !isGuess(l)).length,
+    exact: made.filter((l) => l.createdBy && (l.evidence === 'watch' || l.evidence === 'record') && !isGuess(l)).length,
     byNamespace: made.filter((l) => l.createdBy && l.evidence === 'namespace').length,
     byOwner: made.filter((l) => l.createdBy && l.evidence === 'owner').length,
     fellBack: made.filter((l) => l.createdBy && l.evidence === 'creation-time').length,
     guessed: made.filter((l) => l.createdBy && isGuess(l)).length,
     unknown: made.filter((l) => !l.createdBy).length,
   };
+  const byRecord = made.filter((l) => l.createdBy && l.evidence === 'record' && !isGuess(l)).length;
+  if (byRecord > 0) summary.byRecord = byRecord;
   const lags = timelines.flatMap((t) => lagProfile(t).samples.map((s) => s.maxMs));
   if (lags.length > 0) summary.lagMs = { samples: lags.length, median: median(lags), max: Math.max(...lags) };
   return summary;

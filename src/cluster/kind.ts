@@ -4,6 +4,8 @@
 // (kindCreateArgs, explainKindFailure, nodesReady), so it is tested without Docker.
 
 import { rm } from 'node:fs/promises';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { auditLogFlags } from '../record/policy.ts';
 import { join } from 'node:path';
 import { runProcess, type ProcessResult } from '../exec.ts';
 import { readJson, writeJson } from '../results.ts';
@@ -126,6 +128,94 @@ export async function waitForKindReady(api: KubeApi, options: { timeoutMs: numbe
   }
   options.log?.(`still waiting for ${waitingFor}`);
   throw new Error(`the kind cluster did not become ready within ${formatSeconds(options.timeoutMs)}: still waiting for ${waitingFor}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit record of a kind cluster kubeflake creates (kind's documented auditing setup): the
+// policy file and a log folder of this host are mounted into each control-plane node, kubeadm
+// mounts them into the API server's static pod and gives it the audit flags.
+
+/** Where the record lives inside a control-plane node (and its API server's pod). */
+export const KIND_AUDIT = {
+  policy: '/etc/kubernetes/kubeflake/audit-policy.yaml',
+  logDir: '/var/log/kubernetes/kubeflake-audit',
+  logFile: 'audit.jsonl',
+} as const;
+
+/** The host side of the record: the policy file, and one log folder a control-plane node. */
+export interface KindAuditHost {
+  policyFile: string;
+  /** The host folder for control-plane node i (each API server writes its own log). */
+  logDir(node: number): string;
+}
+
+export interface KindConfigWithRecord {
+  /** The kind config to create the cluster with (YAML). */
+  config: string;
+  /** The audit log of each control-plane node on this host; empty when the user's config records itself. */
+  logs: string[];
+  /** Said in the log: why there is no record, when there is none. */
+  note?: string;
+}
+
+type KindNode = { role?: string; extraMounts?: { hostPath: string; containerPath: string; readOnly?: boolean }[]; [key: string]: unknown };
+type KindConfig = { kind?: string; apiVersion?: string; nodes?: KindNode[]; kubeadmConfigPatches?: string[]; [key: string]: unknown };
+
+/**
+ * The user's kind config (or kind's default: one control-plane node) with the record added:
+ * the mounts on every control-plane node and the API server's audit flags and volumes, as
+ * kubeadm patches for both config versions kind may generate (v1beta3 takes extraArgs as a map,
+ * v1beta4 as a list; kind applies only the patch of the version it uses). A user patch that
+ * already lists apiServer extraVolumes gets ours appended (a merge patch replaces lists). A
+ * config that sets up auditing itself is left as it is, with no record.
+ */
+export function kindConfigWithRecord(userConfig: string | undefined, host: KindAuditHost): KindConfigWithRecord {
+  const config = (userConfig ? parseYaml(userConfig) : undefined) as KindConfig | undefined ?? { kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4' };
+  if (typeof config !== 'object' || Array.isArray(config)) throw new Error('the kind config is not a YAML mapping: pass a kind Cluster config file as kind-config');
+  const patches = [...(config.kubeadmConfigPatches ?? [])];
+  const nodePatches = (config.nodes ?? []).flatMap((node) => (node.kubeadmConfigPatches as string[] | undefined) ?? []);
+  if ([...patches, ...nodePatches].some((patch) => /audit-(policy-file|log-path|webhook-config-file)/.test(patch))) {
+    return { config: stringifyYaml(config), logs: [], note: 'the kind config sets up auditing itself: kubeflake leaves it as it is, and the runs are observed by the watch alone' };
+  }
+  const nodes: KindNode[] = config.nodes?.length ? config.nodes.map((node) => ({ ...node })) : [{ role: 'control-plane' }];
+  const logs: string[] = [];
+  let controlPlane = 0;
+  for (const node of nodes) {
+    if ((node.role ?? 'control-plane') !== 'control-plane') continue;
+    const logDir = host.logDir(controlPlane++);
+    node.extraMounts = [
+      ...(node.extraMounts ?? []),
+      { hostPath: host.policyFile, containerPath: KIND_AUDIT.policy, readOnly: true },
+      { hostPath: logDir, containerPath: KIND_AUDIT.logDir },
+    ];
+    logs.push(join(logDir, KIND_AUDIT.logFile));
+  }
+  const flags = Object.fromEntries(auditLogFlags(KIND_AUDIT.policy, `${KIND_AUDIT.logDir}/${KIND_AUDIT.logFile}`).map((flag) => {
+    const [name, ...value] = flag.replace(/^--/, '').split('=');
+    return [name as string, value.join('=')];
+  }));
+  const volumes = [
+    { name: 'kubeflake-audit-policy', hostPath: KIND_AUDIT.policy, mountPath: KIND_AUDIT.policy, readOnly: true, pathType: 'File' },
+    { name: 'kubeflake-audit-log', hostPath: KIND_AUDIT.logDir, mountPath: KIND_AUDIT.logDir, readOnly: false, pathType: 'DirectoryOrCreate' },
+  ];
+  const asList = (args: Record<string, string>) => Object.entries(args).map(([name, value]) => ({ name, value }));
+  let merged = false;
+  const userPatches = patches.map((text) => {
+    const patch = parseYaml(text) as { kind?: string; apiVersion?: string; apiServer?: { extraArgs?: unknown; extraVolumes?: unknown[] } } | undefined;
+    if (patch?.kind !== 'ClusterConfiguration' || !Array.isArray(patch.apiServer?.extraVolumes)) return text;
+    merged = true;
+    const list = Array.isArray(patch.apiServer.extraArgs) || patch.apiVersion === 'kubeadm.k8s.io/v1beta4';
+    const extraArgs = list
+      ? [...((patch.apiServer.extraArgs as unknown[] | undefined) ?? []), ...asList(flags)]
+      : { ...((patch.apiServer.extraArgs as Record<string, string> | undefined) ?? {}), ...flags };
+    return stringifyYaml({ ...patch, apiServer: { ...patch.apiServer, extraArgs, extraVolumes: [...patch.apiServer.extraVolumes, ...volumes] } });
+  });
+  const ours = merged ? [] : [
+    stringifyYaml({ apiVersion: 'kubeadm.k8s.io/v1beta3', kind: 'ClusterConfiguration', apiServer: { extraArgs: flags, extraVolumes: volumes } }),
+    stringifyYaml({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'ClusterConfiguration', apiServer: { extraArgs: asList(flags), extraVolumes: volumes } }),
+  ];
+  const out: KindConfig = { ...config, nodes, kubeadmConfigPatches: [...userPatches, ...ours] };
+  return { config: stringifyYaml(out), logs };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,11 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 
+/** kubeflake's version, as package.json says (a unit test keeps the two equal). */
+export const KUBEFLAKE_VERSION = '0.1.0';
+/** Sent on every request: the API server's audit record tells kubeflake's own requests apart by it. */
+export const USER_AGENT = `kubeflake/${KUBEFLAKE_VERSION}`;
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface KubeRequest {
@@ -153,6 +158,7 @@ class HttpsKubeApi implements KubeApi {
         const h: Record<string, string> = {};
         for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) h[k] = String(v);
         if (o.auth) h['Authorization'] = `Basic ${Buffer.from(o.auth).toString('base64')}`;
+        h['User-Agent'] = USER_AGENT;
         return h;
       })();
       this.#headers = { value, at: now };

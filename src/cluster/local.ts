@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { isAlive, runProcess, signalGroup, startProcess, type RunningProcess } from '../exec.ts';
 import { createPki, writeKubeconfig, type ControlPlanePki } from './pki.ts';
+import { AUDIT_POLICY, auditLogFlags } from '../record/policy.ts';
 
 export interface LocalClusterOptions {
   /** Folder holding etcd, kube-apiserver and kube-controller-manager (see controlPlaneBinaries). */
@@ -26,7 +27,12 @@ export interface LocalClusterOptions {
 
 export interface LocalClusterState {
   stateDir: string;
+  /** The admin's kubeconfig, for the test command. */
   kubeconfigPath: string;
+  /** kubeflake's own kubeconfig (user "kubeflake"): its requests stay out of the audit record. */
+  ownKubeconfigPath: string;
+  /** The API server's audit log (the record): JSON lines, per the policy in src/record/policy.ts. */
+  auditLog: string;
   server: string;
   startedAt: number;
   readyMs: number;
@@ -148,12 +154,17 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const server = `https://127.0.0.1:${apiPort}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
   const kcmKubeconfig = join(dir, 'controller-manager.kubeconfig');
+  const ownKubeconfigPath = join(dir, 'kubeflake.kubeconfig');
   await writeKubeconfig(kubeconfigPath, server, pki.caCert, pki.adminCert, pki.adminKey, 'kubeflake-admin');
+  await writeKubeconfig(ownKubeconfigPath, server, pki.caCert, pki.kubeflakeCert, pki.kubeflakeKey, 'kubeflake');
+  const auditPolicy = join(dir, 'audit-policy.yaml');
+  const auditLog = join(dir, 'logs', 'audit.jsonl');
+  await writeFile(auditPolicy, AUDIT_POLICY);
   await writeKubeconfig(kcmKubeconfig, server, pki.caCert, pki.controllerManagerCert, pki.controllerManagerKey, 'kube-controller-manager');
 
   const components = [
     etcd(options.binDir, dir, etcdPort!, etcdPeerPort!),
-    apiServer(options.binDir, dir, pki, apiPort!, etcdPort!),
+    apiServer(options.binDir, dir, pki, apiPort!, etcdPort!, auditLogFlags(auditPolicy, auditLog)),
     controllerManager(options.binDir, dir, pki, kcmPort!, kcmKubeconfig),
   ];
   const running: { component: Component; process: RunningProcess }[] = [];
@@ -188,6 +199,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const state: LocalClusterState = {
     stateDir: dir,
     kubeconfigPath,
+    ownKubeconfigPath,
+    auditLog,
     server,
     startedAt: started,
     readyMs: Date.now() - started,
@@ -269,7 +282,7 @@ function etcd(binDir: string, dir: string, port: number, peerPort: number): Comp
   };
 }
 
-function apiServer(binDir: string, dir: string, pki: ControlPlanePki, port: number, etcdPort: number): Component {
+function apiServer(binDir: string, dir: string, pki: ControlPlanePki, port: number, etcdPort: number, audit: string[]): Component {
   return {
     name: 'kube-apiserver',
     port,
@@ -294,6 +307,8 @@ function apiServer(binDir: string, dir: string, pki: ControlPlanePki, port: numb
       // and its bootstrap slows every start.
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      // The record: every request the suite makes, as the server saw it (src/record/policy.ts).
+      ...audit,
       '--v=1',
     ],
     healthy: async () => (await httpsGet(`https://127.0.0.1:${port}/readyz`, pki)).status === 200,
@@ -397,7 +412,8 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
 }
 
 function httpsGet(url: string, pki: ControlPlanePki, { verify = true } = {}): Promise<{ status: number; body: string }> {
-  const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), rejectUnauthorized: verify };
+  // As kubeflake itself: its health checks stay out of the record.
+  const tls = { ca: readFileSync(pki.caCert), cert: readFileSync(pki.kubeflakeCert), key: readFileSync(pki.kubeflakeKey), rejectUnauthorized: verify };
   return new Promise((resolve, reject) => {
     const req = request(url, { ...tls, timeout: 2_000 }, (response) => {
       let body = '';

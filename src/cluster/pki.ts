@@ -16,6 +16,9 @@ export interface ControlPlanePki {
   adminKey: string;
   controllerManagerCert: string;
   controllerManagerKey: string;
+  /** kubeflake's own identity (user "kubeflake"): the audit policy leaves its requests out of the record. */
+  kubeflakeCert: string;
+  kubeflakeKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
 }
@@ -50,6 +53,8 @@ export async function createPki(dir: string): Promise<ControlPlanePki> {
   // system:masters: the admin and the controller manager act on everything (as in kind).
   await issue(dir, 'admin', '/O=system:masters/CN=kubeflake-admin', ['extendedKeyUsage=clientAuth']);
   await issue(dir, 'controller-manager', '/O=system:masters/CN=system:kube-controller-manager', ['extendedKeyUsage=clientAuth']);
+  // The test command gets the admin; kubeflake's snapshots, watch and cleanup go as themselves.
+  await issue(dir, 'kubeflake', '/O=system:masters/CN=kubeflake', ['extendedKeyUsage=clientAuth']);
   await openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-out', 'sa.key'], dir);
   await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   return pkiPaths(dir);
@@ -67,6 +72,8 @@ export function pkiPaths(dir: string): ControlPlanePki {
     adminKey: path('admin.key'),
     controllerManagerCert: path('controller-manager.crt'),
     controllerManagerKey: path('controller-manager.key'),
+    kubeflakeCert: path('kubeflake.crt'),
+    kubeflakeKey: path('kubeflake.key'),
     serviceAccountKey: path('sa.key'),
     serviceAccountPub: path('sa.pub'),
   };

@@ -2,18 +2,20 @@
 // anywhere Go builds), or the cluster already in a kubeconfig. Each gives a kubeconfig and a
 // teardown that undoes only what it set up.
 
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ClusterKind } from '../model.ts';
 import { controlPlaneBinaries, startLocalCluster } from './local.ts';
 import { connectKube } from './kube.ts';
 import { ensureKind } from './kind-install.ts';
+import { AUDIT_POLICY } from '../record/policy.ts';
 import {
   explainKindFailure,
   finishKindCluster,
   kindCli,
+  kindConfigWithRecord,
   kindCreateArgs,
   kindRecordFile,
   parseKindClusters,
@@ -23,7 +25,12 @@ import {
 
 export interface ProvisionedCluster {
   kind: ClusterKind;
+  /** For the test command. */
   kubeconfigPath: string;
+  /** For kubeflake's own requests, when it has an identity of its own there (the audit policy leaves it out of the record). */
+  ownKubeconfigPath?: string;
+  /** The API servers' audit logs on this host (the record), when kubeflake configured the cluster; none for an existing one. */
+  auditLogs?: string[];
   server: string;
   /** What was set up, for the log ("kind cluster kubeflake (created)"). */
   description: string;
@@ -131,6 +138,8 @@ async function localCluster(options: ProvisionOptions): Promise<ProvisionedClust
   return {
     kind: 'local',
     kubeconfigPath: cluster.kubeconfigPath,
+    ownKubeconfigPath: cluster.ownKubeconfigPath,
+    auditLogs: [cluster.auditLog],
     server: cluster.server,
     description: `local control plane at ${cluster.server} (ready in ${(cluster.readyMs / 1000).toFixed(1)} s)`,
     teardown: () => cluster.stop({ remove: true }),
@@ -147,7 +156,14 @@ async function kindCluster(options: ProvisionOptions): Promise<ProvisionedCluste
   if (listed.exitCode !== 0) throw new Error(explainKindFailure(listed, { step: 'kind get clusters', name }));
   const alreadyThere = parseKindClusters(listed.stdout).includes(name);
   const keep = options.keepCluster ?? false;
-  const finish = (exportLogs: boolean) => finishKindCluster(cli, { name, resultsDir: options.workDir, keep, exportLogs, log: options.log });
+  let auditLogs: string[] = [];
+  let auditDir: string | undefined;
+  const finish = async (exportLogs: boolean) => {
+    const done = await finishKindCluster(cli, { name, resultsDir: options.workDir, keep, exportLogs, log: options.log });
+    // A kept cluster still writes into the folder: it stays for as long as the cluster does.
+    if (auditDir && done.deleted) await rm(auditDir, { recursive: true, force: true });
+    return done;
+  };
 
   if (alreadyThere) {
     options.log(`using the existing kind cluster ${name}`);
@@ -156,7 +172,10 @@ async function kindCluster(options: ProvisionOptions): Promise<ProvisionedCluste
   } else {
     // Recorded before creating, so a cancelled step still leaves the post step something to delete.
     await writeKindRecord(options.workDir, { name, kind: kindPath, keep, createdAt: new Date().toISOString() });
-    const args = kindCreateArgs({ name, kubeconfigPath, configFile: options.kindConfig, image: options.kindImage });
+    const record = await kindRecordSetup(options);
+    auditLogs = record.logs;
+    auditDir = record.dir;
+    const args = kindCreateArgs({ name, kubeconfigPath, configFile: record.configFile, image: options.kindImage });
     const timeoutMs = options.kindCreateTimeoutMs ?? 10 * 60_000;
     options.progress?.(`creating kind cluster ${name}${options.kindImage ? ` (${options.kindImage})` : ''}: pulling the node image and starting it takes a minute or two`);
     const created = await cli.run(args, { timeoutMs, onLine: options.log });
@@ -164,7 +183,7 @@ async function kindCluster(options: ProvisionOptions): Promise<ProvisionedCluste
       const message = explainKindFailure(created, { step: `kind ${args.join(' ')}`, name, image: options.kindImage, configFile: options.kindConfig, timeoutMs });
       // Nodes exist once kind got to preparing them: keep their logs, then remove them (--retain).
       if (created.timedOut || /Preparing nodes/.test(created.stderr)) await finish(true);
-      else await rm(join(options.workDir, kindRecordFile), { force: true });
+      else await Promise.all([rm(join(options.workDir, kindRecordFile), { force: true }), rm(record.dir, { recursive: true, force: true })]);
       throw new Error(message);
     }
   }
@@ -182,11 +201,38 @@ async function kindCluster(options: ProvisionOptions): Promise<ProvisionedCluste
     kind: 'kind',
     kubeconfigPath,
     server: await serverOf(kubeconfigPath),
+    ...(auditLogs.length > 0 ? { auditLogs } : {}),
     description: `kind cluster ${name} (${alreadyThere ? 'existing, kept' : keep ? 'created, kept after the hunt' : 'created'})`,
     teardown: async (outcome) => {
       if (!alreadyThere) await finish(outcome?.failed ?? false);
     },
   };
+}
+
+/**
+ * The record of a kind cluster kubeflake creates: the policy and one log folder a control-plane
+ * node in a folder of this host, and the kind config (the user's, with the audit setup merged in)
+ * written beside the results as kind-config.yaml.
+ */
+async function kindRecordSetup(options: ProvisionOptions): Promise<{ configFile: string; logs: string[]; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-kind-audit-'));
+  await chmod(dir, 0o755);
+  const policyFile = join(dir, 'audit-policy.yaml');
+  await writeFile(policyFile, AUDIT_POLICY, { mode: 0o644 });
+  const userConfig = options.kindConfig ? await readFile(options.kindConfig, 'utf8').catch((error: Error) => {
+    throw new Error(`cannot read the kind config ${options.kindConfig}: ${error.message}. Check kind-config (relative to the working directory).`, { cause: error });
+  }) : undefined;
+  const record = kindConfigWithRecord(userConfig, { policyFile, logDir: (node) => join(dir, `node-${node}`) });
+  if (record.note) options.log(record.note);
+  for (const log of record.logs) {
+    // Made here, readable by this user: the API server runs as root in the node and keeps the
+    // owner and mode of a log that exists (and gives its rotated files the same).
+    await mkdir(dirname(log), { recursive: true, mode: 0o755 });
+    await writeFile(log, '', { mode: 0o644 });
+  }
+  const configFile = join(options.workDir, 'kind-config.yaml');
+  await writeFile(configFile, record.config);
+  return { configFile, logs: record.logs, dir };
 }
 
 /** The API server address of a kubeconfig's current context. */

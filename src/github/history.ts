@@ -106,6 +106,7 @@ function trim(history: NightlyHistory, limits: HistoryLimits): NightlyHistory {
   return { v: 1, nights, tests: rankTests(tests).slice(0, limits.tests) };
 }
 
+/** How often a test failed over the window, counted by nights and by runs: a night of one failure in six is not a night of six. */
 export interface FlakeRate {
   /** Nights in the window it failed at least once. */
   failingNights: number;
@@ -113,12 +114,32 @@ export interface FlakeRate {
   seenNights: number;
   /** failingNights / seenNights, 0..1. */
   rate: number;
+  /** Runs it failed, over the nights it ran. */
+  failedRuns: number;
+  /** Runs it ran, over the nights it ran. */
+  seenRuns: number;
 }
 
+/** From the digest's per-night counts (`runs`, `failed`), which every digest kubeflake wrote holds. */
 export function flakeRate(test: TrackedTest): FlakeRate {
-  const seenNights = test.runs.filter((r) => r >= 0).length;
-  const failingNights = test.failed.filter((f, i) => f > 0 && test.runs[i]! >= 0).length;
-  return { failingNights, seenNights, rate: seenNights ? failingNights / seenNights : 0 };
+  let seenNights = 0;
+  let failingNights = 0;
+  let seenRuns = 0;
+  let failedRuns = 0;
+  test.runs.forEach((runs, i) => {
+    if (runs < 0) return;
+    const failed = test.failed[i] ?? 0;
+    seenNights += 1;
+    seenRuns += runs;
+    failedRuns += failed;
+    if (failed > 0) failingNights += 1;
+  });
+  return { failingNights, seenNights, rate: seenNights ? failingNights / seenNights : 0, failedRuns, seenRuns };
+}
+
+/** "2 of 2 nights, 2 of 12 runs": both counts, so a rare failure seen every night does not read as 100%. */
+export function describeFlakeRate(rate: FlakeRate): string {
+  return `${rate.failingNights} of ${rate.seenNights} ${rate.seenNights === 1 ? 'night' : 'nights'}, ${rate.failedRuns} of ${rate.seenRuns} ${rate.seenRuns === 1 ? 'run' : 'runs'}`;
 }
 
 /** Most failing nights first, then most recently failing, then by name for a stable order. */
@@ -172,10 +193,10 @@ export function knownFlake(history: NightlyHistory, test: Pick<TestReport, 'name
   return { first: tracked.first, last: tracked.last, rate: flakeRate(tracked), verdict: tracked.verdict };
 }
 
-/** "known flaky since 2026-11-02, failed 3 of 10 nights" or "new on this PR". */
+/** "known flaky since 2026-11-02, failed in 3 of 10 nights, 4 of 60 runs" or "new: not seen failing...". */
 export function historyNote(history: NightlyHistory | undefined, test: Pick<TestReport, 'name'>): string | undefined {
   if (!history || !history.nights.length) return undefined;
   const known = knownFlake(history, test);
   if (!known) return `new: not seen failing in the last ${history.nights.length} nights`;
-  return `known ${known.verdict} since ${known.first}, failed ${known.rate.failingNights} of ${known.rate.seenNights} nights (${Math.round(known.rate.rate * 100)}%)`;
+  return `known ${known.verdict} since ${known.first}, failed in ${describeFlakeRate(known.rate)}`;
 }

@@ -6,13 +6,27 @@
 import type { Report, TestId } from '../model.ts';
 import { findingTests } from '../report/findings.ts';
 import { GITHUB_COMMENT_LIMIT, renderMarkdown, type MarkdownOptions } from '../report/markdown.ts';
-import type { PublishSettings } from '../settings.ts';
 import { createClient, statusOf, tokenIdentity, type GitHubClient } from './client.ts';
-import { commentHeader, commentMarker, earlierSection, nextDigest, shouldComment, upsertStickyComment } from './comment.ts';
-import type { Repository } from './context.ts';
+import { commentHeader, commentMarker, earlierSection, nextDigest, shouldComment, upsertStickyComment, type CommentMode } from './comment.ts';
+import type { GitHubContext, Repository } from './context.ts';
 import { hasMarkerOfKind, readDigest } from './digest.ts';
 import { addNight, asHistory, historyNote, type NightlyHistory } from './history.ts';
 import { findTrackingIssue, trackingMarker, writeTrackingIssue } from './tracking.ts';
+
+/** Where the action publishes: the PR's sticky comment, the nightly tracking issue, or only the job summary. */
+export type PublishTarget = 'pull-request' | 'tracking-issue' | 'summary';
+
+/** How and where to publish, parsed from the action's inputs and environment by settings.ts. */
+export interface PublishSettings {
+  token: string;
+  context: GitHubContext;
+  target: PublishTarget;
+  comment: CommentMode;
+  /** Tells apart two kubeflake comments of the same job (matrix legs). */
+  commentKey: string;
+  trackingLabel: string;
+  cleanNightsToClose: number;
+}
 
 /** The PR an earlier run recorded in its results directory (untrusted: a fork's job wrote it). */
 export interface RecordedPullRequest {

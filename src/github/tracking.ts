@@ -6,7 +6,7 @@ import { GITHUB_COMMENT_LIMIT } from '../report/markdown.ts';
 import type { GitHubClient } from './client.ts';
 import type { Repository } from './context.ts';
 import { digestLine, hasMarker, markerLine, readDigest } from './digest.ts';
-import { asHistory, cleanStreak, decideTracking, flakeRate, rankTests, sparkline, type NightlyHistory, type TrackingAction } from './history.ts';
+import { asHistory, cleanStreak, decideTracking, describeFlakeRate, flakeRate, rankTests, sparkline, type NightlyHistory, type TrackingAction } from './history.ts';
 
 export function trackingMarker(repository: Repository, workflow: string, label: string): string {
   return markerLine('tracking', [`${repository.owner}/${repository.repo}`, workflow, label]);
@@ -62,11 +62,10 @@ function visibleBody(history: NightlyHistory, context: IssueContext, maxRows: nu
     lines.push(`Last night: ${mdText(tonight.date)}, commit ${mdCode(tonight.sha.slice(0, 7))}, ${mdText(tonight.verdict)}${tonight.findings ? ` (${tonight.findings} findings)` : ''}${run}. Clean nights in a row: ${streak} (closes after ${context.cleanNightsToClose}).`, '');
   }
   if (ranked.length && maxRows > 0) {
-    lines.push('| Test | Verdict | Flake rate | First seen | Last seen | Trend | Polluter / leaked object |', '|---|---|---:|---|---|---|---|');
+    lines.push('| Test | Verdict | Flake rate | First seen | Last seen | Trend | Polluter / leaked object |', '|---|---|---|---|---|---|---|');
     for (const test of ranked.slice(0, maxRows)) {
-      const rate = flakeRate(test);
       const cause = [test.polluter ? mdCode(truncate(test.polluter, 120)) : '', test.leak ? mdCode(truncate(test.leak, 120)) : ''].filter(Boolean).join('<br>') || '—';
-      lines.push(`| ${mdCode(truncate(test.name, 140))} | ${mdText(test.verdict)} | ${Math.round(rate.rate * 100)}% (${rate.failingNights}/${rate.seenNights}) | ${mdText(test.first)} | ${mdText(test.last)} | ${sparkline(test)} | ${cause} |`);
+      lines.push(`| ${mdCode(truncate(test.name, 140))} | ${mdText(test.verdict)} | ${describeFlakeRate(flakeRate(test))} | ${mdText(test.first)} | ${mdText(test.last)} | ${sparkline(test)} | ${cause} |`);
     }
     if (ranked.length > maxRows) lines.push('', `_…and ${ranked.length - maxRows} more; they are kept in this issue's history._`);
     const reproducible = ranked.slice(0, Math.min(maxRows, 10)).filter((t) => t.reproduce);
@@ -78,7 +77,7 @@ function visibleBody(history: NightlyHistory, context: IssueContext, maxRows: nu
   } else if (ranked.length) {
     lines.push(`_${ranked.length} tests are tracked; the table does not fit._`);
   }
-  lines.push('', `<sub>Flake rate: nights a test failed out of nights it ran, over the last ${history.nights.length}. Trend: one bar a night, taller = more of its runs failed, · = did not run. This issue is kept by kubeflake (${mdText(truncate(context.workflow, 100))}); the history lives in this body, edit it and the history is lost.</sub>`);
+  lines.push('', `<sub>Flake rate: nights a test failed out of nights it ran, and its failed runs out of the runs of those nights, over the last ${history.nights.length}. Trend: one bar a night, taller = more of its runs failed, · = did not run. This issue is kept by kubeflake (${mdText(truncate(context.workflow, 100))}); the history lives in this body, edit it and the history is lost.</sub>`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,7 +1,8 @@
 // GitHub check annotations: one at each finding's file:line, and a notice at each polluter and
 // state-setter, because the fix usually belongs in the test that left the mess, not its victim.
 
-import type { Report, TestReport, Verdict } from '../model.ts';
+import type { Report, TestReport } from '../model.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import { findingTests, indexTests, leakName, plannedRuns, viaLeaks } from './findings.ts';
 import { oneLine, truncate, visibleControls } from './text.ts';
 
@@ -15,20 +16,6 @@ export interface Annotation {
   message: string;
   level: AnnotationLevel;
 }
-
-const LEVEL: Partial<Record<Verdict, AnnotationLevel>> = {
-  'order-dependent': 'failure',
-  brittle: 'failure',
-  broken: 'failure',
-  flaky: 'warning',
-};
-
-const TITLE: Partial<Record<Verdict, string>> = {
-  'order-dependent': 'Order-dependent test',
-  brittle: 'Brittle test',
-  broken: 'Broken test',
-  flaky: 'Flaky test',
-};
 
 /** GitHub shows at most this many annotations of one level from one step, and 50 from a job. */
 export const ANNOTATIONS_PER_LEVEL = 10;
@@ -56,7 +43,9 @@ export function renderAnnotations(report: Report): Annotation[] {
     if (failure) lines.push(`${failure.kind}: ${failure.message}`);
     if (test.hint) lines.push(`Fix: ${test.hint}`);
     if (test.reproduce) lines.push(`Reproduce: ${test.reproduce}`);
-    out.push(annotation(test, LEVEL[test.verdict]!, `${TITLE[test.verdict]}: ${test.name}`, lines));
+    const traits = VERDICTS[test.verdict];
+    if (!traits.finding) continue;
+    out.push(annotation(test, traits.annotation.level, `${traits.annotation.title}: ${test.name}`, lines));
   }
   // The tests that caused the findings, annotated once each however many victims they have.
   const causes = new Map<string, { test: TestReport; lines: string[]; pollutes: boolean }>();

@@ -3,26 +3,24 @@
 // Nothing here decides a verdict; it only selects and counts what analysis already wrote.
 
 import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import { FINDING_VERDICTS, VERDICTS } from '../verdict-table.ts';
 import { plural } from './text.ts';
 
-/** Verdicts that make a test a finding, most actionable first. */
-export const FINDING_VERDICTS: readonly Verdict[] = ['order-dependent', 'brittle', 'broken', 'flaky'];
-
 export function isFinding(test: TestReport): boolean {
-  return FINDING_VERDICTS.includes(test.verdict);
+  return VERDICTS[test.verdict].finding;
 }
 
 /** Finding tests, most actionable verdict first, then by suite and name for a stable order. */
 export function findingTests(report: Report): TestReport[] {
-  const rank = (t: TestReport) => FINDING_VERDICTS.indexOf(t.verdict);
+  const rank = (t: TestReport) => VERDICTS[t.verdict].rank;
   return report.tests
     .filter(isFinding)
     .sort((a, b) => rank(a) - rank(b) || a.suite.localeCompare(b.suite) || a.name.localeCompare(b.name));
 }
 
 export function countVerdicts(report: Report): Record<Verdict, number> {
-  const counts: Record<Verdict, number> = { stable: 0, flaky: 0, 'order-dependent': 0, brittle: 0, broken: 0, skipped: 0 };
-  for (const test of report.tests) counts[test.verdict] = (counts[test.verdict] ?? 0) + 1;
+  const counts = Object.fromEntries(Object.keys(VERDICTS).map((verdict) => [verdict, 0])) as Record<Verdict, number>;
+  for (const test of report.tests) counts[test.verdict] += 1;
   return counts;
 }
 
@@ -101,6 +99,18 @@ export function provingProbe(report: Report, subject: TestId, helper: TestId, pu
 /** The probe that ran the subject by itself, when there was one. */
 export function aloneProbe(report: Report, subject: TestId): RunReport | undefined {
   return report.runs.find((run) => run.probe && run.order.length === 1 && run.order[0] === subject);
+}
+
+/** The probes about a test (it was their subject), in run order: the ones its `why` counts. */
+export function probesAbout(report: Report, subject: TestId): RunReport[] {
+  return report.runs.filter((run) => run.probe && run.subject === subject);
+}
+
+/** What one probe did with its subject: the tests it ran before it, and how the subject came out. */
+export function probeOutcome(run: RunReport, subject: TestId): { before: TestId[]; outcome: 'failed' | 'passed' | 'no result' } {
+  const at = run.order.indexOf(subject);
+  const outcome = run.failed.includes(subject) ? 'failed' : at >= 0 ? 'passed' : 'no result';
+  return { before: at > 0 ? run.order.slice(0, at) : [], outcome };
 }
 
 /** "ModelCache default/iris2", or "Namespace tenant-a" for cluster-scoped objects. */

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import { ALL_VERDICTS, FINDING_VERDICTS, VERDICTS } from '../verdict-table.ts';
 import {
   aloneProbe,
   countVerdicts,
@@ -17,6 +18,8 @@ import {
   plannedRuns,
   probeRuns,
   provingProbe,
+  probeOutcome,
+  probesAbout,
   viaLeaks,
   type TestIndex,
 } from './findings.ts';
@@ -97,10 +100,7 @@ function stats(report: Report): string {
     ['Runs', plannedRuns(report).length, ''],
     ['Probes', probeRuns(report).length, ''],
     ['Tests', report.tests.length, ''],
-    ['Order-dependent', counts['order-dependent'], 'order-dependent'],
-    ['Brittle', counts.brittle, 'brittle'],
-    ['Broken', counts.broken, 'broken'],
-    ['Flaky', counts.flaky, 'flaky'],
+    ...FINDING_VERDICTS.map((verdict): [string, number, string] => [VERDICTS[verdict].label, counts[verdict], verdict]),
     ['Leaked objects', report.leaks.length, 'leak'],
   ];
   return `<section class="stats">${tiles
@@ -114,7 +114,7 @@ function errorsSection(errors: string[]): string {
 
 function cleanSection(report: Report): string {
   const counts = countVerdicts(report);
-  return `<section><h2>Findings</h2><p class="ok">No order-dependent, brittle, flaky or broken tests: ${plural(counts.stable, 'test')} passed in every one of ${plural(plannedRuns(report).length, 'run')}.</p></section>`;
+  return `<section><h2>Findings</h2><p class="ok">No ${FINDING_NAMES} tests: ${plural(counts.stable, 'test')} passed in every one of ${plural(plannedRuns(report).length, 'run')}.</p></section>`;
 }
 
 function pill(verdict: Verdict): string {
@@ -136,7 +136,7 @@ function findingsSection(report: Report, tests: TestIndex, findings: TestReport[
     return `<tr>
 <td data-label="Verdict">${pill(test.verdict)}</td>
 <td data-label="Test"><a href="#${anchor(test.id)}">${testName(tests, test.id)}</a><div class="loc">${t(location(test))}</div></td>
-<td data-label="Polluter / state-setter">${causes.length ? causes.slice(0, 5).join('<br>') : `<span class="muted">${test.verdict === 'broken' ? 'fails alone too' : test.verdict === 'flaky' ? 'no order explains it' : '—'}</span>`}</td>
+<td data-label="Polluter / state-setter">${causes.length ? causes.slice(0, 5).join('<br>') : `<span class="muted">${t(VERDICTS[test.verdict].noCause)}</span>`}</td>
 <td data-label="Leaked object">${leaks.length ? leaks.slice(0, 5).map(leakChip).join('<br>') : '<span class="muted">—</span>'}</td>
 <td data-label="Fix hint">${test.hint ? t(test.hint) : t(test.failureKinds.join(', '))}</td>
 </tr>`;
@@ -303,6 +303,8 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
       : ' <span class="muted">— running it in between makes this test pass</span>';
     rows.push(['Cleaner', `${testName(tests, c)}${proof}`]);
   }
+  const probes = probesAbout(report, test.id);
+  if (probes.length) rows.push(['Probes', probesFold(tests, test, probes)]);
   const alone = aloneProbe(report, test.id);
   if (alone) rows.push(['Alone', `${alone.failed.includes(test.id) ? 'fails' : 'passes'} <span class="muted">(probe <code>${t(alone.id)}</code>)</span>`]);
   const failure = test.failures?.[0];
@@ -316,6 +318,19 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
 ${test.why ? `<p class="why">${t(test.why)}</p>` : ''}
 <dl>${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>
 </article>`;
+}
+
+/** Probes listed behind a fold: the `why` sentence counts them, this names them. */
+const MAX_PROBES_LISTED = 20;
+
+function probesFold(tests: TestIndex, test: TestReport, probes: RunReport[]): string {
+  const items = probes.slice(0, MAX_PROBES_LISTED).map((run) => {
+    const { before, outcome } = probeOutcome(run, test.id);
+    const names = before.slice(0, 3).map((id) => testName(tests, id, 60)).join(', ') + (before.length > 3 ? ` and ${before.length - 3} more` : '');
+    return `<li><code>${t(run.id)}</code> ${t(run.purpose ?? 'probe')}, seed ${run.seed}${before.length ? `, after ${names}` : run.purpose === 'alone' ? '' : ', first'}: <span class="tag${outcome === 'failed' ? ' fail' : ''}">${outcome}</span></li>`;
+  });
+  const more = probes.length - items.length;
+  return `<details class="probes"><summary>${plural(probes.length, 'probe')}</summary><ul>${items.join('')}${more > 0 ? `<li class="muted">…and ${plural(more, 'more probe')} (report.json runs)</li>` : ''}</ul></details>`;
 }
 
 function leakDetail(leak: LeakReport): string {
@@ -413,7 +428,7 @@ document.addEventListener('click', function (event) {
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-const CSS = `
+const BASE_CSS = `
 :root{color-scheme:light dark;--bg:#f6f8fa;--card:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--head:#f6f8fa;--code:rgba(175,184,193,.2);--pass:#1a7f37;--pass-bg:#dafbe1;--fail:#cf222e;--fail-bg:#ffebe9;--warn:#9a6700;--warn-bg:#fff8c5;--od:#8250df;--od-bg:#fbefff;--skip:#6e7781;--skip-bg:#eff2f5;--focus:#0969da;--cell-fg:#fff}
 @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--card:#151b23;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--head:#1b222c;--code:rgba(101,108,118,.3);--pass:#3fb950;--pass-bg:#12261e;--fail:#f85149;--fail-bg:#2d1418;--warn:#d29922;--warn-bg:#2b2111;--od:#ab7df8;--od-bg:#231c33;--skip:#8b949e;--skip-bg:#212830;--focus:#4493f8;--cell-fg:#0d1117}}
 *{box-sizing:border-box}
@@ -443,7 +458,7 @@ section{margin-bottom:8px;scroll-margin-top:12px}
 .stat{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;border-top:3px solid var(--line)}
 .stat b{display:block;font-size:22px}
 .stat span{color:var(--muted);font-size:12px}
-.stat.order-dependent{border-top-color:var(--od)}.stat.brittle,.stat.flaky{border-top-color:var(--warn)}.stat.broken{border-top-color:var(--fail)}.stat.leak{border-top-color:var(--skip)}
+.stat.leak{border-top-color:var(--skip)}
 .stat.zero b{color:var(--muted)}
 table.grid{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
 table.grid th,table.grid td{padding:8px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
@@ -454,7 +469,6 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 code.id{white-space:nowrap}
 .loc,.muted{color:var(--muted);font-size:12px}
 .pill{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;white-space:nowrap}
-.pill.order-dependent{background:var(--od-bg);color:var(--od)}.pill.brittle,.pill.flaky{background:var(--warn-bg);color:var(--warn)}.pill.broken{background:var(--fail-bg);color:var(--fail)}.pill.stable{background:var(--pass-bg);color:var(--pass)}.pill.skipped{background:var(--skip-bg);color:var(--skip)}
 .tag{display:inline-block;padding:0 6px;border-radius:4px;font-size:11px;border:1px solid var(--line);color:var(--muted);white-space:nowrap}
 .tag.confirmed{border-color:var(--pass);color:var(--pass)}.tag.suspected{border-color:var(--warn);color:var(--warn)}.tag.warn{border-color:var(--warn);color:var(--warn);background:var(--warn-bg)}.tag.setter{border-color:var(--warn);color:var(--warn)}.tag.role{color:var(--od);border-color:var(--od)}.tag.fail{border-color:var(--fail);color:var(--fail);background:var(--fail-bg)}
 code.obj{background:var(--skip-bg)}
@@ -498,7 +512,6 @@ ol.timeline li+li::before{content:"\\2192";color:var(--muted);font-weight:700}
 .leaked code.obj{background:var(--warn-bg);outline:1px solid var(--warn)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(520px,100%),1fr));gap:14px}
 .card{background:var(--card);border:1px solid var(--line);border-left:4px solid var(--line);border-radius:8px;padding:14px 16px;min-width:0}
-.card.order-dependent{border-left-color:var(--od)}.card.brittle,.card.flaky{border-left-color:var(--warn)}.card.broken{border-left-color:var(--fail)}
 .card-head{display:flex;gap:8px;align-items:baseline;flex-wrap:wrap}
 .card h3{margin:0;font-size:15px;word-break:break-word}
 .why{margin:8px 0}
@@ -509,6 +522,8 @@ dd{margin:0;min-width:0;word-break:break-word}
 .copyable pre{flex:1;min-width:0}
 button.copy{font:inherit;font-size:12px;padding:4px 10px;border:1px solid var(--line);border-radius:6px;background:var(--head);color:var(--fg);cursor:pointer;white-space:nowrap}
 button.copy:hover{border-color:var(--focus)}
+details.probes summary{cursor:pointer;color:var(--muted);font-size:12px}
+details.probes ul{margin:4px 0 0;padding-left:18px;font-size:12px}
 tr.probe-row td{background:var(--od-bg)}
 footer{color:var(--muted);font-size:12px;margin:28px 0 8px;text-align:center}
 @media (max-width:640px){
@@ -531,6 +546,17 @@ dt{padding-top:6px}
 .copyable{flex-direction:column;align-items:stretch}
 }
 `;
+
+/** Each verdict's stat card, pill and card border, in its colour from the table of verdicts. */
+const VERDICT_CSS = ALL_VERDICTS.map((verdict) => {
+  const c = VERDICTS[verdict].colour;
+  return `.stat.${verdict}{border-top-color:var(--${c})}.pill.${verdict}{background:var(--${c}-bg);color:var(--${c})}.card.${verdict}{border-left-color:var(--${c})}`;
+}).join('\n');
+
+const CSS = `${BASE_CSS}${VERDICT_CSS}\n`;
+
+/** "order-dependent, brittle, broken or flaky": every finding verdict, for the clean report's sentence. */
+const FINDING_NAMES = `${FINDING_VERDICTS.slice(0, -1).join(', ')} or ${FINDING_VERDICTS.at(-1)}`;
 
 const CSP = `default-src 'none'; style-src ${sha256(CSS)}; script-src ${sha256(SCRIPT)}; img-src data:; base-uri 'none'; form-action 'none'`;
 

@@ -2,8 +2,8 @@
 // polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
 // limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
 
-import { isEmptyTimelineNotice } from '../cluster/envtest.ts';
-import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import type { LeakReport, Report, RunReport, TestId, TestReport } from '../model.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import {
   findingTests,
   headline,
@@ -16,10 +16,12 @@ import {
   aloneProbe,
   viaLeaks,
   describeCreator,
+  probeOutcome,
+  probesAbout,
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
-import { damageSentence } from '../junit/damage.ts';
+import { damageSentence } from '../ingest/damage.ts';
 
 /** GitHub rejects issue and PR comment bodies longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -91,15 +93,6 @@ const STEPS: Limits[] = [
 /** Test names longer than this are cut in tables; the full name is in report.json. */
 const NAME_MAX = 140;
 
-const VERDICT_ICON: Record<Verdict, string> = {
-  'order-dependent': '🔀',
-  brittle: '🧩',
-  broken: '❌',
-  flaky: '🎲',
-  stable: '✅',
-  skipped: '⏭️',
-};
-
 export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): string {
   const max = opts.maxLength ?? GITHUB_COMMENT_LIMIT;
   const view = prepare(report, opts);
@@ -147,8 +140,8 @@ function compose(view: View, limits: Limits): string {
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
   if (report.changed) blocks.push(changedLine(report.changed));
-  const blind = report.runs.flatMap((run) => run.warnings ?? []).filter(isEmptyTimelineNotice);
-  if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
+  const blind = report.runs.flatMap((run) => run.notices ?? []).filter((notice) => notice.kind === 'empty-timeline');
+  if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!.message, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
   if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);
   if (view.findings.length) {
     blocks.push(findingsTable(view, limits));
@@ -248,7 +241,7 @@ function causeCell(view: View, test: TestReport): string {
   const causes: string[] = [];
   for (const p of test.polluters) causes.push(`${mdCode(truncate(view.tests.name(p.test), NAME_MAX))} ${p.confirmed ? '(confirmed)' : '(suspected)'}`);
   for (const s of test.stateSetters) causes.push(`${mdCode(truncate(view.tests.name(s), NAME_MAX))} (sets state)`);
-  if (!causes.length) return test.verdict === 'broken' ? 'fails alone too' : test.verdict === 'flaky' ? 'no order explains it' : '—';
+  if (!causes.length) return VERDICTS[test.verdict].noCause;
   return capped(causes, 3).join('<br>');
 }
 
@@ -272,7 +265,7 @@ function uniqueLeaks(leaks: LeakReport[]): LeakReport[] {
 function findingsTable(view: View, limits: Limits): string {
   const rows = view.findings.slice(0, limits.findings).map((t) =>
     [
-      `${VERDICT_ICON[t.verdict]} ${t.verdict}`,
+      `${VERDICTS[t.verdict].emoji} ${t.verdict}`,
       testCell(view, t),
       causeCell(view, t),
       leakCell(view, t),
@@ -365,23 +358,14 @@ function victimSections(view: View, limits: Limits): string[] {
   return out;
 }
 
-const VERDICT_SENTENCE: Record<Verdict, string> = {
-  'order-dependent': 'Order-dependent: fails only after another test',
-  brittle: 'Brittle: passes only after another test set up state',
-  broken: 'Broken: fails in every run, alone too',
-  flaky: 'Flaky: passed and failed with no order explaining it',
-  stable: 'Stable',
-  skipped: 'Skipped',
-};
-
 function victimSection(view: View, test: TestReport, messageMax: number): string {
   const { report } = view;
   const loc = location(test);
   const runs = test.passed + test.failed;
-  const facts = [`**${VERDICT_SENTENCE[test.verdict]}**`, `failed ${test.failed} of ${plural(runs, 'run')}`];
+  const facts = [`**${VERDICTS[test.verdict].sentence}**`, `failed ${test.failed} of ${plural(runs, 'run')}`];
   if (loc) facts.push(locationLink(view, test, 160));
   if (test.failureKinds.length) facts.push(test.failureKinds.map((k) => mdCode(k)).join(' '));
-  const lines = [`#### ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, 200))}`, '', facts.join(' · ')];
+  const lines = [`#### ${VERDICTS[test.verdict].emoji} ${mdCode(truncate(test.name, 200))}`, '', facts.join(' · ')];
   const note = view.notes.get(test.id);
   if (note) lines.push('', `_${mdText(truncate(note, 200))}_`);
   const quarantine = view.quarantined.get(test.id);
@@ -409,11 +393,29 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   }
   if (test.hint) items.push(`- **Fix:** ${mdText(truncate(test.hint, 400))}`);
   if (items.length) lines.push('', ...items);
+  const probes = probesAbout(report, test.id);
+  if (probes.length) lines.push('', probesFold(view, test, probes));
   const failure = test.failures?.[0];
   if (failure && messageMax > 0) {
     lines.push('', `Failure in run ${mdCode(failure.run)}:`, '', mdFence(truncate(apiErrorFirst(failure.message), messageMax), 'text'));
   }
   if (test.reproduce) lines.push('', 'Reproduce:', '', mdFence(test.reproduce, 'sh'));
+  return lines.join('\n');
+}
+
+/** Probes listed one a line behind a fold: the sentence above counts them, this names them. */
+const MAX_PROBES_LISTED = 20;
+
+function probesFold(view: View, test: TestReport, probes: RunReport[]): string {
+  const lines = [`<details><summary>${plural(probes.length, 'probe')}</summary>`, ''];
+  for (const run of probes.slice(0, MAX_PROBES_LISTED)) {
+    const { before, outcome } = probeOutcome(run, test.id);
+    const names = before.slice(0, 3).map((id) => mdCode(truncate(view.tests.name(id), 80))).join(', ') + (before.length > 3 ? ` and ${before.length - 3} more` : '');
+    const where = before.length ? `, after ${names}` : run.purpose === 'alone' ? '' : ', first';
+    lines.push(`- ${mdCode(run.id)} ${mdText(run.purpose ?? 'probe')}, seed ${run.seed}${where}: ${outcome}`);
+  }
+  if (probes.length > MAX_PROBES_LISTED) lines.push(`- …and ${(probes.length - MAX_PROBES_LISTED).toLocaleString('en-US')} more (report.json \`runs\`)`);
+  lines.push('', '</details>');
   return lines.join('\n');
 }
 
@@ -505,7 +507,7 @@ function quarantineSection(view: View, max: number): string | undefined {
   const lines = [`**Quarantined** (${tests.length.toLocaleString('en-US')}): reported, but their failures do not fail the step`, ''];
   for (const test of tests.slice(0, Math.max(1, Math.min(max, 50)))) {
     const reason = view.quarantined.get(test.id);
-    lines.push(`- ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, NAME_MAX))}${reason ? ` — ${mdText(truncate(reason, 200))}` : ''}`);
+    lines.push(`- ${VERDICTS[test.verdict].emoji} ${mdCode(truncate(test.name, NAME_MAX))}${reason ? ` — ${mdText(truncate(reason, 200))}` : ''}`);
   }
   const hidden = tests.length - Math.max(1, Math.min(max, 50));
   if (hidden > 0) lines.push(`- …and ${hidden.toLocaleString('en-US')} more`);
@@ -517,7 +519,7 @@ export function historyNotesSection(report: Report, notes: ReadonlyMap<TestId, s
   const tests = findingTests(report).filter((t) => notes.has(t.id));
   if (!tests.length) return undefined;
   const lines = ['**Nightly history** (from the tracking issue)', ''];
-  for (const test of tests.slice(0, max)) lines.push(`- ${VERDICT_ICON[test.verdict]} ${mdCode(truncate(test.name, NAME_MAX))}: ${mdText(truncate(notes.get(test.id)!, 200))}`);
+  for (const test of tests.slice(0, max)) lines.push(`- ${VERDICTS[test.verdict].emoji} ${mdCode(truncate(test.name, NAME_MAX))}: ${mdText(truncate(notes.get(test.id)!, 200))}`);
   if (tests.length > max) lines.push(`- …and ${(tests.length - max).toLocaleString('en-US')} more`);
   return lines.join('\n');
 }

@@ -2,10 +2,11 @@
 // reproduce), leaks, cleanup and runs in aligned columns. ANSI colour only when asked; test
 // names never reach the terminal with their control characters intact.
 
-import type { Report, Verdict } from '../model.ts';
+import type { Report } from '../model.ts';
+import { VERDICTS } from '../verdict-table.ts';
 import { describeCreator, findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
-import { damageSentence } from '../junit/damage.ts';
+import { damageSentence } from '../ingest/damage.ts';
 
 export interface TerminalOptions {
   /** Use ANSI colours (the CLI decides from isTTY / NO_COLOR and passes it in). */
@@ -16,15 +17,6 @@ export interface TerminalOptions {
 
 const ANSI = { reset: '\u001b[0m', bold: '\u001b[1m', dim: '\u001b[2m', red: '\u001b[31m', green: '\u001b[32m', yellow: '\u001b[33m', magenta: '\u001b[35m', cyan: '\u001b[36m' } as const;
 type Style = Exclude<keyof typeof ANSI, 'reset'>;
-
-const VERDICT_STYLE: Record<Verdict, Style> = {
-  'order-dependent': 'magenta',
-  brittle: 'yellow',
-  broken: 'red',
-  flaky: 'yellow',
-  stable: 'green',
-  skipped: 'dim',
-};
 
 /** Findings listed in full; the rest are counted. */
 const MAX_FINDINGS = 30;
@@ -55,7 +47,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   if (findings.length) out.push('');
   for (const [n, test] of findings.slice(0, MAX_FINDINGS).entries()) {
     if (n) out.push('');
-    const verdict = paint(VERDICT_STYLE[test.verdict], test.verdict.padEnd(NAME_COL - 2));
+    const verdict = paint(VERDICTS[test.verdict].terminal, test.verdict.padEnd(NAME_COL - 2));
     out.push(`  ${verdict}${paint('bold', fit(`${test.name}${test.change ? ` (${test.change} in this change)` : ''}`, width - NAME_COL))}`);
     const detail = (label: string, text: string) => out.push(`${DETAIL_INDENT}${paint('dim', label.padEnd(7))}${fit(text, width - NAME_COL)}`);
     const paragraph = (label: string, text: string, maxLines: number) =>

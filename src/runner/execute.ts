@@ -13,7 +13,7 @@ import { files as layout, runnerFiles, writeJson } from '../results.ts';
 import { buildRunCommand, type BuiltCommand, type FocusTest, type ReportTarget } from '../frameworks/index.ts';
 import { installGoExecShim } from '../frameworks/go-exec-run.ts';
 import { collectGoExecReports, settleGoExecShims } from './go-exec-reports.ts';
-import { BuildFailureScanner } from './gotest-json.ts';
+import { BuildFailureScanner } from '../ingest/gotest-json.ts';
 import { startCpuLoad, stressEnv, stressPlan, type CpuLoad, type Stress } from './stress.ts';
 import { availableParallelism } from 'node:os';
 
@@ -119,15 +119,19 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       }
     }
     try {
-      const stopped = meta.interrupted ? `kubeflake was interrupted (${meta.interrupted})` : meta.timedOut ? 'the run was killed at its timeout' : undefined;
+      // A stopped run (timeout, or kubeflake interrupted) gives the shims their grace to write what the suites reported.
+      const stopped = meta.timedOut || meta.interrupted !== undefined;
       const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, stopped, outcome.buildFailures, spec.killGraceMs ?? 10_000);
       meta.reports = collected.reports;
       if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
-      if (collected.unbuilt) meta.unbuilt = collected.unbuilt;
+      if (collected.buildFailures) {
+        meta.unbuilt = collected.buildFailures.map((failure) => failure.importPath);
+        meta.buildFailures = collected.buildFailures;
+      }
     } catch (error) {
       warnings.push(`collecting the reports of run ${spec.id} failed: ${(error as Error).message}`);
     }
-    if (meta.reports.length === 0 && outcome.result) warnings.push(noReportWarning(built, runDir, cwd));
+    if (meta.reports.length === 0 && !meta.buildFailures && outcome.result) warnings.push(noReportWarning(built, runDir, cwd));
     return meta;
   } finally {
     meta.endedAt = Date.now();
@@ -199,24 +203,30 @@ async function spawnRun(spec: RunSpec, built: BuiltCommand, runDir: string, cwd:
   }
 }
 
-/** Moves or converts what the command wrote into junit/ and ginkgo.json; returns their relative paths (and, through the go test shim, what ran). */
+/**
+ * Moves what the command wrote into junit/ and ginkgo.json, or lists it where the go test shim
+ * wrote it (go-exec/*.go-test.json); returns their relative paths (and, through the shim, what
+ * ran and what did not build). Nothing is converted: ingestion reads each report as it is.
+ */
 async function collectReports(
   target: ReportTarget,
   runDir: string,
   cwd: string,
   startedAt: number,
   warnings: string[],
-  interrupted: string | undefined,
+  timedOut: boolean,
   buildFailures: BuildFailureScanner,
   shimGraceMs: number,
-): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries']; unbuilt?: string[] }> {
+): Promise<{ reports: string[]; testBinaries?: RunMeta['testBinaries']; buildFailures?: RunMeta['buildFailures'] }> {
   const junitDir = join(runDir, layout.junitDir);
   if (target.kind === 'go-exec') {
-    if (interrupted) await settleGoExecShims(join(runDir, layout.goExecDir), shimGraceMs);
-    const unbuilt = buildFailures.events();
-    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir, interrupted, unbuilt);
+    if (timedOut) await settleGoExecShims(join(runDir, layout.goExecDir), shimGraceMs);
+    const collected = await collectGoExecReports(join(runDir, layout.goExecDir), junitDir);
     warnings.push(...collected.warnings, ...collected.binaries.flatMap((binary) => binary.notes));
-    const reports = collected.junit.map((name) => `${layout.junitDir}/${name}`);
+    const reports = [...collected.junit.map((name) => `${layout.junitDir}/${name}`), ...collected.goTestJson.map((name) => `${layout.goExecDir}/${name}`)];
+    // A package that did not build ran no binary, so it left no files: its failure comes from go test's output.
+    const ran = new Set(collected.binaries.map((binary) => binary.importPath));
+    const unbuilt = buildFailures.failures().filter((failure) => !ran.has(failure.importPath));
     // Copied: each suite's own report stays in go-exec/ beside its record.
     if (await combineGinkgoJson(collected.ginkgoJson, join(runDir, layout.ginkgoJson), warnings, true)) reports.push(layout.ginkgoJson);
     const testBinaries = collected.binaries.map((binary) => ({
@@ -225,7 +235,7 @@ async function collectReports(
       exitCode: binary.exitCode,
       ...(binary.skipped ? { skipped: binary.skipped } : {}),
     }));
-    return { reports, testBinaries, ...(unbuilt.length ? { unbuilt: unbuilt.map((failure) => failure.importPath) } : {}) };
+    return { reports, testBinaries, ...(unbuilt.length ? { buildFailures: unbuilt } : {}) };
   }
   return { reports: await collectFiles(target, runDir, cwd, startedAt, warnings) };
 }
@@ -365,7 +375,7 @@ function noReportWarning(built: BuiltCommand, runDir: string, cwd: string): stri
     case 'package-files':
       return `no JUnit report found at ${where}: did the test binaries accept -ginkgo.junit-report (are these Ginkgo v2 suites)? See log.txt`;
     case 'go-exec':
-      return `no JUnit report found at ${where}: no test binary reported through kubeflake's go test shim (did the build fail, or does the command run no \`go test\`?). See log.txt and go-exec/`;
+      return `no report found in ${join(runDir, layout.goExecDir)}: no test binary reported through kubeflake's go test shim (did the build fail, or does the command run no \`go test\`?). See log.txt and go-exec/`;
     case 'glob':
       return `no JUnit report found at ${where}: nothing matched report-glob ${built.reports.pattern} in ${cwd} after the run; does the command write its reports there?`;
     case 'none':

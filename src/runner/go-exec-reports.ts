@@ -1,16 +1,18 @@
 // After a run through the go test shim: what it left in the run's go-exec/ folder (one set of
-// files per test binary) becomes the run's reports, and the records say what really ran.
+// files per test binary) becomes the run's reports, and the records say what really ran. Nothing
+// is converted: a plain test binary's test2json stream is its report, read as it is (ingest/).
 
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { labelOf, type TestBinaryRecord } from '../frameworks/go-exec.ts';
-import { GoTestJUnitBuilder, goTestJUnit, parseGoTestEvent, type GoTestEvent } from './gotest-json.ts';
+import type { TestBinaryRecord } from '../frameworks/go-exec.ts';
 
 /** What the shim left for one run: the reports it gathered and what ran. */
 export interface GoExecCollected {
-  /** JUnit files placed in `junitDir`, by name. */
+  /** Ginkgo JUnit files placed in `junitDir`, by name. */
   junit: string[];
+  /** go test -json streams that are a binary's report, by name in the go-exec folder. */
+  goTestJson: string[];
   /** Ginkgo JSON reports (absolute), one per Ginkgo suite that wrote one. */
   ginkgoJson: string[];
   /** One per test binary the go command ran, in the order they started. */
@@ -18,11 +20,6 @@ export interface GoExecCollected {
   warnings: string[];
 }
 
-/**
- * Gathers the shim's files: a Ginkgo suite's JUnit goes to `junitDir` and its JSON report is
- * listed; a plain test binary's test2json stream (or a Ginkgo suite's, when the suite died
- * before writing its report) is converted to JUnit. The raw files stay in go-exec/.
- */
 /**
  * Waits (at most `ms`) until every shim that claimed a record has written it: after a timeout the
  * go command is gone at once while a suite still writes its interrupted report.
@@ -37,13 +34,13 @@ export async function settleGoExecShims(reportDir: string, ms: number): Promise<
   }
 }
 
-export async function collectGoExecReports(
-  reportDir: string,
-  junitDir: string,
-  interrupted?: string,
-  buildFailures: readonly { importPath: string; events: GoTestEvent[] }[] = [],
-): Promise<GoExecCollected> {
-  const collected: GoExecCollected = { junit: [], ginkgoJson: [], binaries: [], warnings: [] };
+/**
+ * Gathers the shim's files: a Ginkgo suite's JUnit goes to `junitDir` and its JSON report is
+ * listed; a plain test binary's test2json stream (or a Ginkgo suite's, when the suite died
+ * before writing its report) is listed as the binary's report, where the shim wrote it.
+ */
+export async function collectGoExecReports(reportDir: string, junitDir: string): Promise<GoExecCollected> {
+  const collected: GoExecCollected = { junit: [], goTestJson: [], ginkgoJson: [], binaries: [], warnings: [] };
   const names = existsSync(reportDir) ? await readdir(reportDir) : [];
   for (const name of names.filter((file) => file.endsWith('.exec.json'))) {
     try {
@@ -67,21 +64,9 @@ export async function collectGoExecReports(
       continue;
     }
     if (hasGinkgo || !names.includes(files.goTestJson)) continue;
-    const builder = new GoTestJUnitBuilder();
-    for (const line of (await readFile(join(reportDir, files.goTestJson), 'utf8')).split('\n')) {
-      const event = parseGoTestEvent(line);
-      if (event) builder.add(event);
-    }
-    if (builder.events === 0) continue;
-    await writeFile(join(junitDir, `${label}.xml`), builder.toXml(interrupted));
-    collected.junit.push(`${label}.xml`);
-  }
-  // A package that did not build ran no binary, so it left no files: its failure comes from go test's output.
-  for (const failure of buildFailures) {
-    const label = labelOf(failure.importPath);
-    if (labels.has(label)) continue;
-    await writeFile(join(junitDir, `${label}.xml`), goTestJUnit(failure.events));
-    collected.junit.push(`${label}.xml`);
+    // An empty stream: the binary never started (test2json writes a start event first).
+    if ((await stat(join(reportDir, files.goTestJson))).size === 0) continue;
+    collected.goTestJson.push(files.goTestJson);
   }
   return collected;
 }

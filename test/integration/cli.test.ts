@@ -1,4 +1,4 @@
-// The CLI as a person types it (ARCHITECTURE.md "The CLI"), on the shared control plane.
+// The CLI as a person types it (README.md "CLI"), on the shared control plane.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';

@@ -2,22 +2,26 @@
 // `go test ./...` with kubeflake's wrapped KUBEBUILDER_ASSETS, starts its own control plane;
 // kubeflake sees the instance, records its timeline, finds the leaks and their creators from the
 // ground truth, and the shim holds the server's shutdown until the last snapshot, never longer
-// than its bound. Also: the envtest release download path against a local HTTP server.
+// than its bound; the real server writes the audit record kubeflake copies. Also: the envtest
+// release download path against a local HTTP server.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envtestReleaseAssets, goPlatform, provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_SCRIPT, type EnvtestShimStop, type WrappedAssets } from '../../src/cluster/envtest-assets.ts';
-import { envtestRunLeaks, observeEnvtest, readEnvtestEvidence, type EnvtestInstance } from '../../src/cluster/envtest.ts';
+import { provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_CONFIG, type WrappedAssets } from '../../src/envtest/assets.ts';
+import { envtestReleaseAssets, goPlatform } from '../../src/envtest/release.ts';
+import type { EnvtestShimStop } from '../../src/envtest/kube-apiserver-shim.ts';
+import { envtestRunLeaks, readEnvtestEvidence, type EnvtestInstance } from '../../src/envtest/evidence.ts';
+import { observeEnvtest } from '../../src/envtest/observe.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import { readTimeline } from '../../src/results.ts';
 import { timelineEvents } from '../../src/cluster/watch.ts';
-import { parseReport } from '../../src/junit/parse.ts';
-import { mergeReports } from '../../src/junit/run.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { mergeReports } from '../../src/ingest/run.ts';
 import { runProcess } from '../../src/exec.ts';
 import { testId, type LeakReport, type RunResult } from '../../src/model.ts';
 import { testBinaries } from '../support/cluster.ts';
@@ -138,6 +142,20 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   assert.equal(leak('CustomResourceDefinition', /./), undefined, 'envtest installed the CRD: part of the instance, not a leak');
   assert.deepEqual(leaks.filter((l) => l.createdBy === null && l.deletedBy === undefined).map((l) => `${l.kind} ${l.name}`), [], 'every leak has its creator');
 
+  // The record: the instance's audit log, whole once the server exited, copied untouched. It holds
+  // the suite's own requests (its test binary's user agent), creates and deletes alike, and none of kubeflake's.
+  assert.deepEqual(instance.record, { bytes: statSync(join(runDir, 'envtest', instance.id, 'audit.jsonl')).size, complete: true });
+  const events = readFileSync(join(runDir, 'envtest', instance.id, 'audit.jsonl'), 'utf8').split('\n').filter(Boolean)
+    .map((line) => JSON.parse(line) as { stage: string; verb: string; user: { username: string }; userAgent?: string; objectRef?: { resource?: string; name?: string }; responseStatus?: { code?: number } });
+  assert.ok(events.length > 0);
+  assert.deepEqual([...new Set(events.map((e) => e.stage))], ['ResponseComplete']);
+  const suiteEvents = events.filter((e) => e.userAgent?.startsWith('controller.test/'));
+  const verbsOf = (name: string) => suiteEvents.filter((e) => e.objectRef?.resource === 'modelcaches' && e.objectRef.name === name).map((e) => e.verb);
+  assert.ok(verbsOf('iris2').includes('create') && verbsOf('iris2').includes('delete'), `iris2: ${verbsOf('iris2').join(',')}`);
+  assert.ok(suiteEvents.some((e) => e.verb === 'create' && e.objectRef?.resource === 'namespaces'));
+  assert.deepEqual(events.filter((e) => e.user.username === 'kubeflake' || e.userAgent?.startsWith('kubeflake/')).length, 0, 'kubeflake\'s own snapshots and watch are not in the record');
+  assert.deepEqual(events.filter((e) => e.verb === 'list' || e.verb === 'watch').length, 0);
+
   // The token never reaches what kubeflake keeps.
   for (const file of readdirSync(runDir, { recursive: true }) as string[]) {
     const path = join(runDir, file);
@@ -242,14 +260,14 @@ test('a KUBEBUILDER_ASSETS the suite\'s tooling sets (a Makefile\'s setup-envtes
   const again = await wrapAssetsOfBinary(env, process.execPath);
   assert.ok(first.KUBEBUILDER_ASSETS && first.KUBEBUILDER_ASSETS !== own);
   assert.deepEqual(again, first);
-  assert.ok(existsSync(join(first.KUBEBUILDER_ASSETS, SHIM_SCRIPT)));
-  assert.match(readFileSync(join(first.KUBEBUILDER_ASSETS, SHIM_SCRIPT), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
+  assert.ok(existsSync(join(first.KUBEBUILDER_ASSETS, SHIM_CONFIG)));
+  assert.match(readFileSync(join(first.KUBEBUILDER_ASSETS, SHIM_CONFIG), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
   assert.equal(readFileSync(join(first.KUBEBUILDER_ASSETS, '.kubeflake-token'), 'utf8').trim(), wrapped.token);
   assert.deepEqual(await wrapAssetsOfBinary(wrapped.env, process.execPath), {}, 'kubeflake\'s own folder is left as it is');
   // envtest takes TEST_ASSET_KUBE_APISERVER over KUBEBUILDER_ASSETS: that binary is wrapped too.
   const single = await wrapAssetsOfBinary({ ...wrapped.env, TEST_ASSET_KUBE_APISERVER: join(own, 'kube-apiserver') }, process.execPath);
   assert.deepEqual(Object.keys(single), ['TEST_ASSET_KUBE_APISERVER']);
-  assert.match(readFileSync(join(single.TEST_ASSET_KUBE_APISERVER!, '..', SHIM_SCRIPT), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
+  assert.match(readFileSync(join(single.TEST_ASSET_KUBE_APISERVER!, '..', SHIM_CONFIG), 'utf8'), new RegExp(`"real":"${join(own, 'kube-apiserver')}"`));
   assert.deepEqual(await wrapAssetsOfBinary({ KUBEBUILDER_ASSETS: own }, process.execPath), {}, 'no hunt observing: nothing to do');
 });
 
@@ -317,7 +335,7 @@ test('envtest release archives: picked from the index, sha512-verified, unpacked
       const provided = await provideEnvtestAssets({ cwd: join(suite, 'internal', 'controller'), cacheDir, indexUrl, nodePath: process.execPath });
       assert.equal(provided?.source, 'the envtest 1.34.1 release (cached)');
       assert.equal(provided?.realDir, got.dir);
-      assert.ok(existsSync(join(provided.dir, SHIM_SCRIPT)));
+      assert.ok(existsSync(join(provided.dir, SHIM_CONFIG)));
       await provided.remove();
       assert.ok(!existsSync(provided.dir), 'the wrapped folder and its token are gone');
       writeFileSync(join(suite, 'go.mod'), 'module example.test/lib\n\nrequire k8s.io/client-go v0.34.3\n');

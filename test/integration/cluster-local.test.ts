@@ -5,6 +5,8 @@ import { KubeConfig, KubernetesObjectApi, CoreV1Api, ApiextensionsV1Api } from '
 import { isAlive } from '../../src/exec.ts';
 import { readLocalClusterState, stopLocalCluster, startLocalCluster } from '../../src/cluster/local.ts';
 import { startPrivateCluster, testBinaries } from '../support/cluster.ts';
+import { connectKube } from '../../src/cluster/kube.ts';
+import { markAuditLogs, sliceAuditLogs } from '../../src/cluster/audit-log.ts';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,4 +118,41 @@ test('SIGTERM to the process that started the control plane takes every componen
   const deadline = Date.now() + 15_000;
   while (pids.some(isAlive) && Date.now() < deadline) await sleep(100);
   for (const pid of pids) assert.equal(isAlive(pid), false, `pid ${pid} outlived SIGTERM to its parent`);
+});
+
+test('the local control plane writes the record: a run\'s slice holds the test\'s create and delete, and none of kubeflake\'s own requests', async () => {
+  const cluster = await startPrivateCluster();
+  const own = await connectKube(cluster.ownKubeconfigPath);
+  try {
+    const config = new KubeConfig();
+    config.loadFromFile(cluster.kubeconfigPath);
+    const core = config.makeApiClient(CoreV1Api);
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'before-the-run' } } });
+
+    const marks = await markAuditLogs([cluster.auditLog]);
+    // The test process (the admin, its own client) and kubeflake (snapshot, watch, cleanup) at once.
+    const watching = new AbortController();
+    const watch = own.watch('/api/v1/configmaps?watch=1', { signal: watching.signal, onEvent: () => {} });
+    await own.request('GET', '/api/v1/configmaps');
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'made-by-the-test' } } });
+    await core.readNamespacedConfigMap({ name: 'never-made', namespace: 'default' }).catch(() => undefined);
+    await own.request('DELETE', '/api/v1/namespaces/default/configmaps/before-the-run');
+    await core.deleteNamespacedConfigMap({ name: 'made-by-the-test', namespace: 'default' });
+    watching.abort();
+    await watch;
+    const slice = join(cluster.stateDir, 'run.audit.jsonl');
+    const copied = await sliceAuditLogs(marks, slice);
+    assert.deepEqual(copied.notes, []);
+
+    const events = readFileSync(slice, 'utf8').split('\n').filter(Boolean)
+      .map((line) => JSON.parse(line) as { stage: string; verb: string; user: { username: string }; userAgent?: string; objectRef?: { name?: string }; responseStatus?: { code?: number } });
+    const seen = events.filter((e) => e.user.username === 'kubeflake-admin').map((e) => `${e.verb} ${e.objectRef?.name} ${e.responseStatus?.code}`);
+    assert.deepEqual(seen, ['create made-by-the-test 201', 'get never-made 404', 'delete made-by-the-test 200']);
+    assert.ok(events.every((e) => e.stage === 'ResponseComplete'));
+    assert.deepEqual(events.filter((e) => e.user.username === 'kubeflake' || e.userAgent?.startsWith('kubeflake/')), [], 'kubeflake\'s own list, watch and delete are not in the record');
+    assert.ok(!events.some((e) => e.objectRef?.name === 'before-the-run'), 'what came before the mark is not in the slice');
+  } finally {
+    own.close();
+    await cluster.stop({ remove: true });
+  }
 });

@@ -15,7 +15,7 @@ import { watchCluster } from '../../src/cluster/watch.ts';
 import { attribute } from '../../src/cluster/attribution.ts';
 import { executeCleanup, planCleanup } from '../../src/cluster/cleanup.ts';
 import { executeRun } from '../../src/runner/execute.ts';
-import { loadRun } from '../../src/junit/run.ts';
+import { loadRun } from '../../src/ingest/run.ts';
 import type { LeakReport, TimelineEntry } from '../../src/model.ts';
 import { matchesTruthObject, type TruthSpec } from '../../examples/harness/ground-truth.ts';
 

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { runProcess, type ProcessResult } from '../../src/exec.ts';
 import { installGoExecShim } from '../../src/frameworks/go-exec-run.ts';
 import { collectGoExecReports, type GoExecCollected } from '../../src/runner/go-exec-reports.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
 import type { GoExecFocus } from '../../src/frameworks/go-exec.ts';
 import { fixtures } from '../support/paths.ts';
 
@@ -83,11 +84,9 @@ test('go test ./...: each binary is told apart by what it is, seeded, and report
     'kubeflake.test_fixtures_goexec_ginkgoorder.ginkgo.json',
     'kubeflake.test_fixtures_goexec_ginkgoother.ginkgo.json',
   ]);
-  assert.deepEqual(run.collected.junit.sort(), [
-    'kubeflake.test_fixtures_goexec_ginkgoorder.xml',
-    'kubeflake.test_fixtures_goexec_ginkgoother.xml',
-    'kubeflake.test_fixtures_goexec_plainorder.xml',
-  ]);
+  assert.deepEqual(run.collected.junit.sort(), ['kubeflake.test_fixtures_goexec_ginkgoorder.xml', 'kubeflake.test_fixtures_goexec_ginkgoother.xml']);
+  // A plain package's report is its test2json stream, left where the shim wrote it.
+  assert.deepEqual(run.collected.goTestJson, ['kubeflake.test_fixtures_goexec_plainorder.go-test.json']);
   assert.match(run.output, /Random Seed: (\x1b\[[0-9;]*m)?42(\x1b\[[0-9;]*m)? - will randomize all specs/);
   assert.match(readFileSync(join(run.reportDir, 'kubeflake.test_fixtures_goexec_plainorder.go-test.json'), 'utf8'), /"Output":"-test.shuffle 42\\n"/);
   // Nothing written into the user's packages.
@@ -122,15 +121,20 @@ test('failure messages survive: the Ginkgo message and location, the t.Fatalf te
   const victim = ginkgoSpecs(run.collected.ginkgoJson.find((file) => file.includes('ginkgoorder'))!).find((spec) => spec.LeafNodeText === 'victim')!;
   assert.equal(victim.Failure?.Message, 'object is being deleted: widgets "iris2" already exists');
   assert.match(victim.Failure!.Location.FileName, /goexec\/ginkgoorder\/suite_test\.go$/);
-  const junit = readFileSync(join(run.runDir, 'junit', 'kubeflake.test_fixtures_goexec_plainorder.xml'), 'utf8');
-  assert.match(junit, /<testcase classname="kubeflake\.test\/fixtures\/goexec\/plainorder" name="TestVictim"[^>]*>\s*<failure message="creating secret: secrets &quot;db-password&quot; already exists&#10;left by an earlier test"/);
+  const plain = await parseReport(join(run.reportDir, 'kubeflake.test_fixtures_goexec_plainorder.go-test.json'));
+  const plainVictim = plain.cases.find((c) => c.name === 'TestVictim')!;
+  assert.equal(plainVictim.suite, pkg('plainorder'));
+  assert.equal(plainVictim.failure?.message, 'creating secret: secrets "db-password" already exists\nleft by an earlier test');
 });
 
 test('a package whose TestMain fails before any test: the failure and its message reach the report', async () => {
   const run = await goTest(['go', 'test', './testdata/mainfails']);
   assert.equal(run.result.exitCode, 1);
-  const junit = readFileSync(join(run.runDir, 'junit', 'kubeflake.test_fixtures_goexec_testdata_mainfails.xml'), 'utf8');
-  assert.match(junit, /name="TestMain"[^>]*>\s*<failure message="unable to start the control plane: fork\/exec \/usr\/local\/kubebuilder\/bin\/etcd: no such file or directory"/);
+  const report = await parseReport(join(run.reportDir, 'kubeflake.test_fixtures_goexec_testdata_mainfails.go-test.json'));
+  assert.deepEqual(
+    report.cases.map((c) => [c.name, c.failure?.message]),
+    [['TestMain', 'unable to start the control plane: fork/exec /usr/local/kubebuilder/bin/etcd: no such file or directory']],
+  );
 });
 
 test('a probe: only the focused tests run, plain tests by package and Ginkgo specs by text, in the recorded relative order', async () => {
@@ -162,7 +166,7 @@ test('make test with coverage: the shim runs under make, coverage still written,
     assert.equal(run.collected.binaries.length, 3, run.output);
     assert.ok(run.collected.binaries.every((b) => b.args.some((arg) => arg.startsWith('-test.coverprofile='))), 'go test passed -coverprofile on');
     assert.match(readFileSync(join(suite, 'cover.out'), 'utf8'), /^mode: set/);
-    assert.equal(run.collected.junit.length, 3);
+    assert.equal(run.collected.junit.length + run.collected.goTestJson.length, 3);
   } finally {
     rmSync(join(suite, 'cover.out'), { force: true });
   }
@@ -176,7 +180,7 @@ test("a wrapper script, the user's GOFLAGS and their own -exec: all kept, the bi
   });
   assert.equal(run.collected.binaries.length, 3, run.output);
   assert.equal(readFileSync(marks, 'utf8').trim().split('\n').filter((line) => line.endsWith('.test')).length, 3);
-  assert.equal(run.collected.junit.length, 3);
+  assert.equal(run.collected.junit.length + run.collected.goTestJson.length, 3);
   assert.match(run.output, /=== RUN {3}TestPolluter/);
 });
 

@@ -3,7 +3,8 @@
 // named by KUBEFLAKE_HTML_REPORT) must render with no console error and no network request,
 // show the right heatmap cells, let the keyboard reach every control (and copy a reproduce
 // command), fit a 400-pixel phone, and switch to dark colours. Screenshots go to
-// results/html-browser/ (not committed). Skips, saying why, only when Chromium cannot be installed.
+// results/html-browser/ (not committed). Chromium is installed by .ci/run, never by the test:
+// without it the test fails saying what to run.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { renderHtml } from '../../src/report/html.ts';
-import { validateReport } from '../../src/report/json.ts';
-import { runProcess } from '../../src/exec.ts';
+import { validateReport } from '../../src/report/validate.ts';
 import type { Report } from '../../src/model.ts';
 import { loadReport } from '../fixtures/reports/load.ts';
 import { HOSTILE, hostileReport } from '../fixtures/reports/hostile.ts';
@@ -28,15 +28,9 @@ declare const navigator: { clipboard: { readText(): Promise<string> } };
 const executablePath = '/usr/bin/chromium';
 const shots = join(projectRoot, 'results', 'html-browser');
 
-/** Debian's chromium, installed when missing; the reason it is unavailable otherwise. */
-async function ensureChromium(): Promise<string | undefined> {
-  if (existsSync(executablePath)) return undefined;
-  const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  const update = await runProcess(['apt-get', 'update', '-qq'], { capture: true, extraEnv: env, timeoutMs: 300_000 }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
-  const install = update.exitCode === 0
-    ? await runProcess(['apt-get', 'install', '-y', '-qq', 'chromium'], { capture: true, extraEnv: env, timeoutMs: 900_000 }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }))
-    : update;
-  return existsSync(executablePath) ? undefined : `chromium is not installed at ${executablePath} and apt-get could not install it: ${install.stderr.trim().split('\n').pop()}`;
+/** Debian's chromium; `.ci/run` installs it. A test that finds none fails saying what to run. */
+function requireChromium(): void {
+  assert.ok(existsSync(executablePath), `chromium is not installed at ${executablePath}: run \`apt-get install -y chromium\` (.ci/run installs it), then run this test again`);
 }
 
 function loadExampleReport(): { report: Report; source: string } {
@@ -47,7 +41,6 @@ function loadExampleReport(): { report: Report; source: string } {
   return { report: checked.report, source: file };
 }
 
-const unavailable = await ensureChromium();
 const { report } = loadExampleReport();
 
 /** Serves pages on loopback (a secure context, so the clipboard works) and records every request. */
@@ -89,7 +82,8 @@ function watchPage(page: Page): string[] {
   return problems;
 }
 
-test('the example report in Chromium', { skip: unavailable }, async (t) => {
+test('the example report in Chromium', async (t) => {
+  requireChromium();
   mkdirSync(shots, { recursive: true });
   const site = await pageServer({ '/report.html': renderHtml(report), '/hostile.html': renderHtml(hostileReport()), '/clean.html': renderHtml(loadReport('clean')) });
   const profile = mkdtempSync(join(tmpdir(), 'kf-chromium-'));
@@ -160,7 +154,7 @@ test('the example report in Chromium', { skip: unavailable }, async (t) => {
   });
 
   await t.test('the keyboard reaches every control, and Enter on Copy copies the reproduce command', async () => {
-    const controls = await page.$$eval('a[href], button, [tabindex="0"]', (els) => els.length);
+    const controls = await page.$$eval('a[href], button, summary, [tabindex="0"]', (els) => els.length);
     const reached = new Set<string>();
     await page.locator('body').focus();
     for (let i = 0; i < controls + 5; i++) {
@@ -168,7 +162,7 @@ test('the example report in Chromium', { skip: unavailable }, async (t) => {
       const key = await page.evaluate(() => {
         const el = document.activeElement;
         if (!el || el === document.body) return '';
-        const all = [...document.querySelectorAll('a[href], button, [tabindex="0"]')];
+        const all = [...document.querySelectorAll('a[href], button, summary, [tabindex="0"]')];
         return String(all.indexOf(el));
       });
       if (key) reached.add(key);

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
 import { isAlive, runProcess } from '../../src/exec.ts';
 import { hunt } from '../../src/pipeline.ts';
 import { recordingPresenter } from '../../src/presenter.ts';
@@ -38,10 +39,10 @@ async function run(command: string[], extra: Partial<RunSpec> = {}): Promise<{ m
   return { meta, dir };
 }
 
-/** Spec or test names of one package's report, in document order, failed ones marked. */
-function junitCases(dir: string, name: string): string[] {
-  const xml = readFileSync(join(dir, 'junit', `kubeflake.test_fixtures_goexec_${name}.xml`), 'utf8');
-  return [...xml.matchAll(/<testcase [^>]*name="([^"]*)"[^>]*>(\s*<failure)?/g)].map((m) => `${m[1]}${m[2] ? ' FAILED' : ''}`);
+/** Test names of one plain package's go test -json stream, in its order, failed ones marked. */
+async function streamCases(dir: string, name: string): Promise<string[]> {
+  const report = await parseReport(join(dir, 'go-exec', `kubeflake.test_fixtures_goexec_${name}.go-test.json`));
+  return report.cases.map((c) => `${c.name}${c.status === 'failed' ? ' FAILED' : ''}`);
 }
 
 /** The specs a run's ginkgo.json says ran, as "<suite>: <leaf text>". */
@@ -60,7 +61,7 @@ test('make test with coverage: every package ordered and reported through the sh
   assert.deepEqual(meta.reports, [
     'junit/kubeflake.test_fixtures_goexec_ginkgoorder.xml',
     'junit/kubeflake.test_fixtures_goexec_ginkgoother.xml',
-    'junit/kubeflake.test_fixtures_goexec_plainorder.xml',
+    'go-exec/kubeflake.test_fixtures_goexec_plainorder.go-test.json',
     'ginkgo.json',
   ]);
   assert.match(readFileSync(join(suite, 'cover.out'), 'utf8'), /^mode: set/);
@@ -75,7 +76,7 @@ test('a probe through a wrapper script: only the focused tests run, a package wi
     { name: 'TestPolluter', suite: pkg('plainorder') },
   ];
   const { meta, dir } = await run(['./hack/test.sh'], { focus });
-  assert.deepEqual(junitCases(dir, 'plainorder').map((name) => name.replace(' FAILED', '')).sort(), ['TestPolluter', 'TestVictim']);
+  assert.deepEqual((await streamCases(dir, 'plainorder')).map((name) => name.replace(' FAILED', '')).sort(), ['TestPolluter', 'TestVictim']);
   // The Ginkgo suites got the plain names as spec focus: they ran no spec.
   assert.deepEqual(ranSpecs(dir), []);
   assert.ok(meta.testBinaries?.every((binary) => binary.skipped === undefined));

@@ -1,6 +1,6 @@
 // The runner against real `go test` on plain Go tests (test/fixtures/runner/plain): through the
-// exec shim each test binary's test2json stream is kept and converted to JUnit, `-shuffle`
-// reaches the tests, `-run` keeps the recorded relative order. No cluster needed.
+// exec shim each test binary's test2json stream is kept and is the run's report (read as it is),
+// `-shuffle` reaches the tests, `-run` keeps the recorded relative order. No cluster needed.
 
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { executeRun, type RunSpec } from '../../src/runner/execute.ts';
+import { parseReport } from '../../src/ingest/parse.ts';
+import { loadRun } from '../../src/ingest/run.ts';
 import type { RunMeta } from '../../src/model.ts';
 import { runnerFixture } from '../support/ginkgo.ts';
 
@@ -34,15 +36,16 @@ function order(dir: string): string[] {
     .map((event) => event.Test!);
 }
 
-/** Testcase names of the converted JUnit, in document order, with failed ones marked. */
-function junitCases(dir: string): string[] {
-  const xml = readFileSync(join(dir, 'junit', `${label}.xml`), 'utf8');
-  return [...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"[^>]*>(\s*<failure)?/g)].map((m) => `${m[2]}${m[3] ? ' FAILED' : ''}`);
+/** Test case names the stream gives, in its order, with failed ones marked. */
+async function streamCases(dir: string): Promise<string[]> {
+  const report = await parseReport(join(dir, 'go-exec', `${label}.go-test.json`));
+  return report.cases.map((c) => `${c.name}${c.status === 'failed' ? ' FAILED' : ''}`);
 }
 
-test('a go test run: JUnit converted into junit/, the raw test2json stream kept, log.txt reads like go test -v', async () => {
+test('a go test run: the raw test2json stream is the report, nothing converted into junit/, log.txt reads like go test -v', async () => {
   const { meta, dir } = await run({ seed: 2_000_000_000 });
-  assert.deepEqual(meta.reports, [`junit/${label}.xml`]);
+  assert.deepEqual(meta.reports, [`go-exec/${label}.go-test.json`]);
+  assert.deepEqual(readdirSync(join(dir, 'junit')), []);
   assert.deepEqual(readdirSync(dir).sort(), ['go-exec', 'junit', 'log.txt', 'meta.json']);
   assert.deepEqual(meta.command, ['go', 'test', '-shuffle=2000000000', '-count=1', './plain/order']);
   assert.deepEqual(meta.testBinaries, [{ importPath: pkg, kind: 'go', exitCode: 1 }]);
@@ -51,11 +54,13 @@ test('a go test run: JUnit converted into junit/, the raw test2json stream kept,
   assert.match(log, /^-test\.shuffle 2000000000$/m);
   assert.match(log, /^--- FAIL: TestVictim/m);
   assert.doesNotMatch(log, /"Action"/);
-  const cases = junitCases(dir);
+  const cases = await streamCases(dir);
   assert.equal(cases.length, 12);
   assert.deepEqual(cases.filter((name) => name.endsWith('FAILED')), ['TestVictim FAILED']);
-  assert.match(readFileSync(join(dir, 'junit', `${label}.xml`), 'utf8'), new RegExp(`<testsuite [^>]*name="${pkg}"`));
-  // Document order is execution order.
+  const loaded = await loadRun(dir);
+  assert.deepEqual([...new Set(loaded.cases.map((c) => c.suite))], [pkg]);
+  assert.equal(loaded.cases.find((c) => c.name === 'TestVictim')?.failure?.message, 'TestPolluter ran earlier and left state behind');
+  // The stream's order is execution order.
   assert.deepEqual(cases.filter((name) => !name.includes('/')).map((name) => name.replace(' FAILED', '')), order(dir));
 });
 
@@ -75,16 +80,16 @@ test('focus by -run runs only the focused tests, in the recorded relative order,
   const focus = ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].map((name) => ({ name }));
   const probe = await run({ seed: 2_000_000_000, focus });
   assert.deepEqual(order(probe.dir), recorded.filter((name) => ['TestAlpha', 'TestVictim', 'TestPolluter', 'TestBravo'].includes(name)));
-  const cases = junitCases(probe.dir);
+  const cases = await streamCases(probe.dir);
   assert.equal(cases.length, 4);
   assert.ok(cases.includes('TestVictim FAILED'), cases.join(','));
   const alone = await run({ seed: 2_000_000_000, focus: [{ name: 'TestVictim' }] });
-  assert.deepEqual(junitCases(alone.dir), ['TestVictim']);
+  assert.deepEqual(await streamCases(alone.dir), ['TestVictim']);
 });
 
 test('focus on a subtest runs its parent and that subtest only', async () => {
   const probe = await run({ focus: [{ name: 'TestTable/second' }] });
-  assert.deepEqual(junitCases(probe.dir), ['TestTable', 'TestTable/second']);
+  assert.deepEqual(await streamCases(probe.dir), ['TestTable', 'TestTable/second']);
 });
 
 test('a build failure still gives a report: TestMain failed with the compiler output', async () => {
@@ -94,11 +99,16 @@ test('a build failure still gives a report: TestMain failed with the compiler ou
   mkdirSync(join(broken, 'pkg'));
   writeFileSync(join(broken, 'pkg', 'x_test.go'), 'package pkg\nimport "testing"\nfunc TestX(t *testing.T) { undefined() }\n');
   const { meta, dir } = await run({ cwd: broken, command: ['go', 'test', './pkg'] });
-  // No test binary ran: the failure comes from go test's own output.
-  assert.deepEqual(meta.reports, ['junit/broken_pkg.xml']);
+  // No test binary ran: the failure comes from go test's own output, kept in the runner's record.
+  assert.deepEqual(meta.reports, []);
   assert.deepEqual(meta.testBinaries, []);
   assert.deepEqual(meta.unbuilt, ['broken/pkg']);
+  assert.deepEqual(meta.buildFailures?.map((f) => f.importPath), ['broken/pkg']);
+  assert.doesNotMatch(meta.warnings.join('\n'), /no report found/);
   assert.equal(meta.exitCode, 1);
-  const xml = readFileSync(join(dir, 'junit', 'broken_pkg.xml'), 'utf8');
-  assert.match(xml, /name="TestMain"[^>]*>\s*<failure message="pkg\/x_test\.go:3:\d+: undefined: undefined"/);
+  assert.deepEqual(readdirSync(join(dir, 'junit')), []);
+  const loaded = await loadRun(dir);
+  assert.deepEqual(loaded.reports, ['meta.json']);
+  assert.deepEqual(loaded.cases.map((c) => [c.suite, c.name, c.status]), [['broken/pkg', 'TestMain', 'failed']]);
+  assert.match(loaded.cases[0]!.failure!.message, /^pkg\/x_test\.go:3:\d+: undefined: undefined$/);
 });

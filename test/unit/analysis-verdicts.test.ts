@@ -112,7 +112,7 @@ test('order-dependent: alone passes, the polluter then the victim fails (every t
   const v = verdictOf(runs, V, { falseAlarmBound: 1 });
   assert.equal(v?.verdict, 'order-dependent');
   assert.deepEqual(v?.polluters, [{ test: A, confirmed: true, via: [], after: { failed: 2, runs: 2 } }]);
-  assert.equal(v?.why, 'failed in 2/4 runs, every time after A; A then V failed in probe-001 and probe-002; alone it passed in probe-000');
+  assert.equal(v?.why, 'failed in 2/4 runs, every time after A; A then V failed in 2 of 2 probes; alone it passed in 1 of 1 probe');
   // With the default bound, two agreeing probes over four runs are not enough: no verdict yet.
   assert.equal(verdictOf(runs, V)?.verdict, 'flaky');
   assert.match(verdictOf(runs, V)?.why ?? '', /the hunt stopped before anything was confirmed \(probe budget spent\?\)/);
@@ -135,7 +135,7 @@ test('a victim that also failed without the polluter before it is flaky, even wi
   const probed = hunt(runs, (plan) => (plan.purpose === 'alone' ? 'passed' : plan.tests.includes(A) ? 'failed' : 'passed'), { falseAlarmBound: 1 });
   const v = verdictOf(probed, V, { falseAlarmBound: 1 });
   assert.equal(v?.verdict, 'flaky');
-  assert.match(v?.why ?? '', /A pollutes it \(confirmed in probe-\d+, probe-\d+\), but it also failed without it in 004/);
+  assert.match(v?.why ?? '', /A pollutes it \(confirmed in 2 probes\), but it also failed without it in 004/);
 });
 
 test('a failure where the test ran first rules out a polluter: no polluter probes are spent', () => {
@@ -163,7 +163,7 @@ test('brittle: fails alone, passes after its state-setter every time; no passes 
   const v = verdictOf(probed, V, { falseAlarmBound: 1 });
   assert.equal(v?.verdict, 'brittle');
   assert.deepEqual(v?.stateSetters, [A]);
-  assert.equal(v?.why, 'passed in 2/4 runs, every time after A; alone it failed in probe-000; A then V passed in probe-001 and probe-002');
+  assert.equal(v?.why, 'passed in 2/4 runs, every time after A; alone it failed in 1 of 1 probe; A then V passed in 2 of 2 probes');
   assert.deepEqual(v?.failureKinds, ['NotFound']);
 });
 

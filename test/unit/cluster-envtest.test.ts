@@ -4,15 +4,8 @@
 import { shellWord as shellQuote } from '../../src/frameworks/patterns.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  apiServerEndpoint,
-  isInformationalCall,
-  kubernetesVersionOfGoMod,
-  pickEnvtestArchive,
-  withKubeflakeTokenFile,
-  withSecurePort,
-  type EnvtestIndex,
-} from '../../src/cluster/envtest-assets.ts';
+import { apiServerEndpoint, isInformationalCall, withKubeflakeTokenFile, withSecurePort } from '../../src/envtest/api-server-args.ts';
+import { kubernetesVersionOfGoMod, pickEnvtestArchive, type EnvtestIndex } from '../../src/envtest/release.ts';
 import {
   emptyTimelineNotice,
   envtestRunLeaks,
@@ -22,7 +15,7 @@ import {
   runOfPackage,
   type EnvtestEvidence,
   type EnvtestInstance,
-} from '../../src/cluster/envtest.ts';
+} from '../../src/envtest/evidence.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
 import type { RunResult, Snapshot, SnapshotObject, TestCase, TimelineEvent } from '../../src/model.ts';
 
@@ -201,9 +194,20 @@ test('a package that started its own control plane ran in envtest mode, the othe
     { id: '001', packages: ['./internal/controller', './api'], instances: [instance({ package: './internal/controller' })] },
   ]);
   assert.deepEqual(modes, [
-    { package: './api', mode: 'cluster', runs: ['000', '001'], instances: 0 },
-    { package: './internal/controller', mode: 'envtest', runs: ['000', '001'], instances: 2 },
+    { package: './api', mode: 'cluster', runs: ['000', '001'], instances: 0, evidence: ['watch'] },
+    { package: './internal/controller', mode: 'envtest', runs: ['000', '001'], instances: 2, evidence: ['watch'] },
   ]);
+});
+
+test('each package says its evidence: the record where its envtest instance or kubeflake\'s cluster wrote one, the watch always', () => {
+  const recorded = instance({ package: './internal/controller', record: { bytes: 4096, complete: true } });
+  const modes = packageModes([
+    { id: '000', packages: ['./internal/controller', './api'], instances: [recorded], clusterRecord: true },
+    { id: '001', packages: ['./internal/controller', './api'], instances: [instance({ package: './internal/controller' })], clusterRecord: true },
+  ]);
+  assert.deepEqual(modes.map((mode) => [mode.package, mode.evidence]), [['./api', ['record', 'watch']], ['./internal/controller', ['record', 'watch']]]);
+  const existing = packageModes([{ id: '000', packages: ['./api'], instances: [], clusterRecord: false }]);
+  assert.deepEqual(existing.map((mode) => mode.evidence), [['watch']], 'an existing cluster has no record');
 });
 
 test('an empty timeline is explained: the suite did not touch what kubeflake watched', () => {
@@ -229,8 +233,8 @@ test('the report says which mode each package ran in, and why a run\'s timeline 
     runs: [logged('000', [], [instance({ timelineEvents: 30 })]), logged('001', [], [])],
   });
   assert.deepEqual(report.controlPlanes, [
-    { package: './internal/controller', mode: 'envtest', runs: ['000', '001'], instances: 1 },
-    { package: './pkg/plain', mode: 'cluster', runs: ['000', '001'], instances: 0 },
+    { package: './internal/controller', mode: 'envtest', runs: ['000', '001'], instances: 1, evidence: ['watch'] },
+    { package: './pkg/plain', mode: 'cluster', runs: ['000', '001'], instances: 0, evidence: ['watch'] },
   ]);
   assert.equal(report.runs[0]?.warnings, undefined, 'events inside envtest: nothing to explain');
   assert.match(report.runs[1]?.warnings?.[0] ?? '', /^001: the timeline is empty: the suite did not touch the cluster kubeflake watched/);

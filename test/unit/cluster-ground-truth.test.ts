@@ -57,7 +57,7 @@ test('right in two runs of three is still a mismatch: the run that got it wrong 
   ]));
   assert.equal(check.ok, false);
   assert.equal(check.mismatches, 1);
-  assert.ok(check.lines.some((l) => l.startsWith('MISMATCH') && /2 of 3 run\(s\).*run 001: status keeps user annotations/.test(l)), check.lines.join('\n'));
+  assert.ok(check.lines.some((l) => l.startsWith('MISMATCH') && /2 of 3 run\(s\).*; status keeps user annotations in run 001$/.test(l)), check.lines.join('\n'));
 });
 
 test('the same object merged across runs under one creator is judged for each of its runs', () => {
@@ -95,4 +95,12 @@ test('a victim no run placed after its polluter without the cleaner between must
   const shown = compareWithGroundTruth(withOrders([[V, P, C], [C, P, V]]), victimTruth, { fixed: false });
   assert.equal(shown.ok, false);
   assert.ok(shown.lines.some((line) => line.startsWith(`MISMATCH ${V}: stable`)), shown.lines.join('\n'));
+});
+
+test('a guess among the same candidates in several runs is said once, with how many runs', () => {
+  const guess = { attribution: 'approximate' as const, candidates: [id(LEAKER), id(OTHER)] };
+  const check = lines(report([binding('tenant-a2b4c', ['000'], LEAKER, guess), binding('tenant-d5f6g', ['001'], LEAKER, guess), binding('tenant-h7j8k', ['002'], LEAKER, guess)]));
+  const line = check.lines.find((l) => l.includes('RoleBinding ^reader$: created by'));
+  assert.match(line ?? '', /in 3 of 3 run\(s\) it leaked in \(3 by a guess among \[tenancy[^\]]*\]\)$/, check.lines.join('\n'));
+  assert.equal(line?.split('tenancy').length, 3, `the candidates once (the spec's own name and the list): ${line}`);
 });

@@ -10,7 +10,7 @@ import { readDigest } from '../../src/github/digest.ts';
 import { hostileReport, HOSTILE } from '../fixtures/reports/hostile.ts';
 import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent } from './github-fixtures.ts';
 import type { Report } from '../../src/model.ts';
-import type { PublishSettings } from '../../src/settings.ts';
+import type { PublishSettings } from '../../src/github/publish.ts';
 
 const servers: GitHubServer[] = [];
 after(async () => {

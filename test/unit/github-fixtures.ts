@@ -3,7 +3,7 @@
 
 import type { Report, TestReport, Verdict } from '../../src/model.ts';
 import { testId } from '../../src/model.ts';
-import type { PublishSettings } from '../../src/settings.ts';
+import type { PublishSettings } from '../../src/github/publish.ts';
 import type { GitHubEvent } from '../../src/github/context.ts';
 import type { GitHubServer } from '../support/github-server.ts';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.ts';
 import { publish } from '../../src/github/publish.ts';
 import { readDigest } from '../../src/github/digest.ts';
-import { addNight, asHistory, decideTracking, emptyHistory, sparkline, type NightlyHistory } from '../../src/github/history.ts';
+import { addNight, asHistory, decideTracking, describeFlakeRate, emptyHistory, flakeRate, historyNote, sparkline, type NightlyHistory } from '../../src/github/history.ts';
 import { boundedDigest, renderTrackingIssue, trackingMarker } from '../../src/github/tracking.ts';
 import { GITHUB_COMMENT_LIMIT, historyNotesSection } from '../../src/report/markdown.ts';
 import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent, type TestSpec } from './github-fixtures.ts';
@@ -39,18 +39,22 @@ const NIGHTS: { tests: TestSpec[]; state: 'absent' | 'open' | 'closed' }[] = [
 
 const date = (night: number) => `2026-11-${String(night + 1).padStart(2, '0')}`;
 
-/** From the nights' reports directly: nights a test failed and nights it ran, since it first failed. */
-function expectedRate(reports: Report[], name: string): { failing: number; seen: number; first: string } {
+/** From the nights' reports directly: nights a test failed and nights it ran, and its failed and run runs, since it first failed. */
+function expectedRate(reports: Report[], name: string): { failing: number; seen: number; failedRuns: number; runs: number; first: string } {
   const firstFailing = reports.findIndex((r) => r.tests.some((t) => t.name === name && t.failed > 0));
   let failing = 0;
   let seen = 0;
+  let failedRuns = 0;
+  let runs = 0;
   for (const report of reports.slice(firstFailing)) {
     const t = report.tests.find((x) => x.name === name);
     if (!t) continue;
     seen++;
+    runs += t.passed + t.failed;
+    failedRuns += t.failed;
     if (t.failed > 0) failing++;
   }
-  return { failing, seen, first: date(firstFailing) };
+  return { failing, seen, failedRuns, runs, first: date(firstFailing) };
 }
 
 test('ten nights open, update, close and reopen the tracking issue; its flake rates match the nights; a PR run marks a known flaky test as known', async () => {
@@ -82,9 +86,10 @@ test('ten nights open, update, close and reopen the tracking issue; its flake ra
     const want = expectedRate(reports, name);
     const row = issue!.body.split('\n').find((line) => line.startsWith(`| <code>${name}</code>`));
     assert.ok(row, `a row for ${name}`);
-    assert.ok(row.includes(`| ${Math.round((want.failing / want.seen) * 100)}% (${want.failing}/${want.seen}) |`), `${name}: ${row}`);
+    assert.ok(row.includes(`| ${want.failing} of ${want.seen} nights, ${want.failedRuns} of ${want.runs} runs |`), `${name}: ${row}`);
     assert.ok(row.includes(`| ${want.first} |`), `${name} first seen ${want.first}: ${row}`);
   }
+  assert.ok(issue!.body.includes(`| <code>${A}</code> | flaky | 3 of 9 nights, 6 of 36 runs |`), 'A failed on 3 of its 9 nights, 6 of their 36 runs');
   assert.match(issue!.body, /Clean nights in a row: 1 \(closes after 3\)/);
   assert.ok(issue!.body.includes('<code>deletes iris2 without waiting</code><br><code>ModelCache default/left-by-0</code>'));
 
@@ -99,7 +104,7 @@ test('ten nights open, update, close and reopen the tracking issue; its flake ra
   assert.match(section, /<code>a brand new test<\/code>: new: not seen failing/);
   const comment = server.state.comments.find((c) => c.issue === pr)!;
   const a = expectedRate(reports, A);
-  assert.ok(comment.body.includes(`known flaky since ${a.first}, failed ${a.failing} of ${a.seen} nights (${Math.round((a.failing / a.seen) * 100)}%)`), comment.body);
+  assert.ok(comment.body.includes(`known flaky since ${a.first}, failed in ${a.failing} of ${a.seen} nights, ${a.failedRuns} of ${a.runs} runs`), comment.body);
   assert.ok(comment.body.includes('new: not seen failing in the last 9 nights'));
   assert.deepEqual(server.violations, []);
 });
@@ -169,4 +174,28 @@ test('hostile test names stay inert in the tracking issue and cannot reach its m
   assert.doesNotMatch(visible, /<(script|img|b>|a |iframe)/i, 'no live HTML');
   assert.equal((visible.match(/<\/details>/g) ?? []).length, (visible.match(/<details>/g) ?? []).length, 'only our own details close');
   assert.doesNotMatch(visible, /\]\(https:\/\/evil/, 'no live link');
+});
+
+/** A tracking issue body as the version before run counts were shown wrote it: a test that failed 1 of 6 runs on each of two nights. */
+const OLD_BODY = [
+  '<!-- kubeflake:tracking 0123456789abcdef0123 -->',
+  '<!-- kubeflake:digest jZAxbsMwDEWvIvwlC91YHjwI6AF6hsCDING2EFUqKDlAEPjuhYsgadrFfyI4_PfIGy4wmpDCNNcCc7rB28ow6Nqub7RuWg1CmS0M9M6AIEv68DC61YQLiw-uwmAMyYc0FdBzNHql_9DuAe125je02wEdCJXL_eZkPze8sMvJhchF1ZmVs25mZcfKoqwSLtVKxUt3tOfrT7GU-vdp0b7u7oobsad-IIw2RPYwJ016IAh_SfaL20ymkM5TVk0zZreU98Mes4N6O4ZUWZKNR5dTlRwjC9Zh_QY -->',
+  '### kubeflake nightly: 1 test fails now and then (last 2 nights)',
+  '',
+  '| Test | Verdict | Flake rate | First seen | Last seen | Trend | Polluter / leaked object |',
+  `| <code>${A}</code> | flaky | 100% (2/2) | 2026-11-01 | 2026-11-02 | ▂▂ | — |`,
+].join('\n');
+
+test('the flake rate says nights and runs: 1 of 6 runs on each of two nights is 2 of 2 nights, 2 of 12 runs, read from a digest the earlier version wrote', () => {
+  const old = asHistory(readDigest(OLD_BODY));
+  assert.deepEqual(old.tests.map((t) => [t.name, t.runs, t.failed]), [[A, [6, 6], [1, 1]]], 'the earlier digest is read as it was written');
+  assert.deepEqual(flakeRate(old.tests[0]!), { failingNights: 2, seenNights: 2, rate: 1, failedRuns: 2, seenRuns: 12 });
+  const marker = OLD_BODY.split('\n')[0]!;
+  const body = renderTrackingIssue(marker, old, { workflow: 'nightly', cleanNightsToClose: 7 });
+  assert.ok(body.includes(`| <code>${A}</code> | flaky | 2 of 2 nights, 2 of 12 runs |`), body);
+  assert.equal(historyNote(old, { name: A }), 'known flaky since 2026-11-01, failed in 2 of 2 nights, 2 of 12 runs');
+  // A third night on top of the earlier digest: its counts carry on.
+  const next = addNight(old, makeReport([{ name: A, verdict: 'flaky', failed: 1, passed: 5 }]), { date: '2026-11-03', sha: 'c'.repeat(40), runId: 103 });
+  assert.equal(describeFlakeRate(flakeRate(next.tests[0]!)), '3 of 3 nights, 3 of 18 runs');
+  assert.equal(describeFlakeRate({ failingNights: 1, seenNights: 1, rate: 1, failedRuns: 1, seenRuns: 1 }), '1 of 1 night, 1 of 1 run');
 });

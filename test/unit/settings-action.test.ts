@@ -64,12 +64,14 @@ test('the event decides the target: pull_request comments, schedule tracks, work
   assert.equal(parseActionSettings(reader({ command: 'x' }), eventEnv(dir, 'schedule', { schedule: '0 3 * * *' })).publish.target, 'tracking-issue');
   assert.equal(parseActionSettings(reader({ command: 'x', mode: 'nightly' }), eventEnv(dir, 'push', {})).publish.target, 'tracking-issue');
   assert.equal(parseActionSettings(reader({ command: 'x' }), eventEnv(dir, 'push', {})).publish.target, 'summary');
+  mkdirSync(join(dir, 'artifacts', 'shard-1'), { recursive: true });
+  mkdirSync(join(dir, 'artifacts', 'shard-2'));
   const fromRun = parseActionSettings(reader({ mode: 'report', results: 'artifacts/*' }), eventEnv(dir, 'workflow_run', {
     workflow_run: { id: 5, head_sha: 'b'.repeat(40), event: 'pull_request', pull_requests: [] },
   }));
   assert.equal(fromRun.mode, 'report');
   assert.equal(fromRun.hunt, undefined);
-  assert.deepEqual(fromRun.resultsPatterns, ['artifacts/*']);
+  assert.deepEqual(fromRun.resultsDirs, [join(dir, 'artifacts', 'shard-1'), join(dir, 'artifacts', 'shard-2')], 'the globs are expanded when the settings are parsed');
   assert.equal(fromRun.publish.target, 'pull-request');
   assert.deepEqual(fromRun.publish.context.event.workflowRun, { id: 5, headSha: 'b'.repeat(40), event: 'pull_request', pullRequests: [] });
   const broken = eventEnv(dir, 'push', {});
@@ -112,10 +114,14 @@ test('matrix shards share the workflow run id as their seed; the merge job probe
   const shard = parseActionSettings(reader({ command: 'ginkgo ./...', shard: '2/3', runs: '6' }), env);
   assert.deepEqual(shard.hunt?.shard, { index: 1, count: 3 });
   assert.equal(shard.hunt?.baseSeed, 987654, 'every leg of one workflow run derives the same seeds');
+  for (const name of ['shard-2', 'shard-1']) mkdirSync(join(dir, name));
   const merge = parseActionSettings(reader({ mode: 'report', 'probe-after-merge': 'true', command: 'ginkgo ./...', results: 'shard-*' }), env);
   assert.equal(merge.probeAfterMerge, true);
   assert.ok(merge.hunt, 'the merge job hunts (probes) in its own cluster');
   assert.equal(merge.hunt.resultsDir, join(dir, 'kubeflake-merged'));
+  assert.deepEqual(merge.hunt.mergeFrom, [join(dir, 'shard-1'), join(dir, 'shard-2')], 'the hunt merges the shards\' directories, set once when parsed');
+  assert.deepEqual(merge.resultsDirs, merge.hunt.mergeFrom);
+  assert.throws(() => parseActionSettings(reader({ mode: 'report', results: 'downloads/*' }), env), /results "downloads\/\*" names no directory under .*: did the download-artifact step run/);
   assert.throws(() => parseActionSettings(reader({ mode: 'report', 'probe-after-merge': 'true' }), env), /probe-after-merge runs the probes in this job's cluster: give the test command/);
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'probe-after-merge': 'true' }), env), /probe-after-merge belongs to the merge job \(mode: report\)/);
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', shard: '4/3' }), env), /shard must be k\/n/);

@@ -29,7 +29,12 @@ var _ = Describe("ModelCache platform defaults", Label("defaults"), func() {
 		} else {
 			ensure(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
 		}
-		ensure(defaultsConfigMap(namespace))
+		defaults := defaultsConfigMap(namespace)
+		ensure(defaults)
+		if fixed {
+			// Deleting a namespace removes nothing in it under envtest (no namespace controller): delete what it made.
+			DeferCleanup(k8sClient.Delete, ctx, defaults)
+		}
 
 		var got corev1.ConfigMap
 		Expect(k8sClient.Get(ctx, client.ObjectKey{Namespace: namespace, Name: defaultsName}, &got)).To(Succeed())
@@ -45,7 +50,9 @@ var _ = Describe("ModelCache provisioning", Label("defaults"), func() {
 			ns := newNamespace(defaultsNamespace + "-")
 			DeferCleanup(k8sClient.Delete, ctx, ns)
 			namespace = ns.Name
-			ensure(defaultsConfigMap(namespace))
+			seeded := defaultsConfigMap(namespace)
+			ensure(seeded)
+			DeferCleanup(k8sClient.Delete, ctx, seeded)
 		}
 
 		var defaults corev1.ConfigMap

@@ -67,4 +67,20 @@ var _ = Describe("ModelCache lifecycle", Label("lifecycle"), func() {
 		Eventually(cacheStatus(mc)).Should(HaveField("Phase", cachev1alpha1.PhaseDraining))
 		expectGone(mc, 5*time.Second)
 	})
+
+	It("rolls the whisper cache over to a new build", func() {
+		// whisper is rolled over: its 60 shards drain for 3 s after the delete and the spec moves
+		// on at once. The object is gone before the suite ends (AfterSuite waits for rollovers),
+		// so it never leaks; a spec that creates "whisper" within those 3 s is refused.
+		mc := createReadyToEvict("whisper", "whisper", 60)
+		Expect(k8sClient.Delete(ctx, mc)).To(Succeed())
+	})
+
+	It("retires the bloom cache after its last request", func() {
+		// bloom's single shard drains in 50 ms after the delete, and the spec does not wait: a
+		// latent hazard for a spec that creates "bloom" right after, which only a slow enough
+		// controller turns into a failure.
+		mc := createReadyToEvict("bloom", "bloom", 1)
+		Expect(k8sClient.Delete(ctx, mc)).To(Succeed())
+	})
 })

@@ -1,11 +1,16 @@
 package controller
 
 import (
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
+
+// tokenizerLoad is how long the bloom spec's tokenizer takes before it creates its cache.
+const tokenizerLoad = 100 * time.Millisecond
 
 var _ = Describe("ModelCache serving", Label("serving"), func() {
 	It("warms the iris2 cache for inference", func() {
@@ -20,6 +25,22 @@ var _ = Describe("ModelCache serving", Label("serving"), func() {
 		createCache(mc)
 		waitReady(mc)
 		Expect(mc.Status.ReadyShards).To(Equal(int32(2)))
+	})
+
+	It("transcribes through the whisper cache", func() {
+		mc := namedCache("whisper", "whisper", 2)
+		createCache(mc)
+		waitReady(mc)
+		Expect(mc.Status.ReadyShards).To(Equal(int32(2)))
+	})
+
+	It("warms the bloom cache once its tokenizer has loaded", func() {
+		// The tokenizer takes 100 ms to load before the cache is created: long enough, on an idle
+		// machine, for a bloom retired just before to have drained (50 ms a shard).
+		time.Sleep(tokenizerLoad)
+		mc := namedCache("bloom", "bloom", 1)
+		createCache(mc)
+		waitReady(mc)
 	})
 
 	Context("when a cache is resharded", func() {

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -39,6 +40,10 @@ var fixed = strings.EqualFold(os.Getenv("MODELCACHE_FIXED"), "true")
 var existingCluster = strings.EqualFold(os.Getenv("USE_EXISTING_CLUSTER"), "true")
 
 const crdName = "modelcaches.cache.kubeflake.dev"
+
+// rolledOver names the caches that are retired and recreated under the same name: the suite
+// waits for their drain before it stops, so they never outlive a run.
+var rolledOver = []string{"whisper", "bloom"}
 
 var (
 	ctx         context.Context
@@ -123,6 +128,11 @@ var _ = AfterSuite(func() {
 				expectGone(ns, 60*time.Second)
 			}
 		}
+	}
+
+	By("letting rolled-over caches (whisper, bloom) finish draining: their names pass to the next rollout")
+	for _, name := range rolledOver {
+		expectGone(&cachev1alpha1.ModelCache{ObjectMeta: metav1.ObjectMeta{Name: name}}, 10*time.Second)
 	}
 
 	By("stopping the manager; a cache still draining now stays terminating")

@@ -13,14 +13,16 @@ import (
 var _ = Describe("ModelCache tenancy", Label("tenancy"), func() {
 	It("grants a tenant namespace read access to its caches", func() {
 		ns := newNamespace("modelcache-tenant-")
-		Expect(k8sClient.Create(ctx, &corev1.ConfigMap{
+		config := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "tenant-config"},
 			Data:       map[string]string{"models": "iris,bert"},
-		})).To(Succeed())
-		Expect(k8sClient.Create(ctx, &corev1.Secret{
+		}
+		Expect(k8sClient.Create(ctx, config)).To(Succeed())
+		credentials := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns.Name, Name: "registry-credentials"},
 			StringData: map[string]string{"token": "not-a-real-token"},
-		})).To(Succeed())
+		}
+		Expect(k8sClient.Create(ctx, credentials)).To(Succeed())
 
 		reader := &rbacv1.ClusterRole{
 			ObjectMeta: metav1.ObjectMeta{GenerateName: "modelcache-tenant-reader-"},
@@ -38,9 +40,14 @@ var _ = Describe("ModelCache tenancy", Label("tenancy"), func() {
 		}
 		Expect(k8sClient.Create(ctx, binding)).To(Succeed())
 		if fixed {
-			// Fixed: remove the tenant again; the namespace takes its contents with it.
+			// Fixed: remove the tenant again. Cleanups run last-registered first: the namespace's
+			// contents go before it, as deleting a namespace removes nothing under envtest (no
+			// namespace controller there).
 			DeferCleanup(deleteAndWait, reader)
 			DeferCleanup(k8sClient.Delete, ctx, ns)
+			DeferCleanup(k8sClient.Delete, ctx, config)
+			DeferCleanup(k8sClient.Delete, ctx, credentials)
+			DeferCleanup(k8sClient.Delete, ctx, binding)
 		}
 
 		var got rbacv1.RoleBinding
