@@ -29,6 +29,7 @@ import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanu
 import { huntOptions, planProbes } from './analysis/index.ts';
 import { infrastructureCause, judgeableRuns } from './analysis/infrastructure.ts';
 import { huntChangedSpecs } from './changed/runs.ts';
+import type { RecordedRun } from './changed/plan.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
@@ -158,6 +159,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
           tests: () => log.tests(),
           judgedRuns: () => judgeableRuns(log.runs.map((entry) => entry.run), settings.infraThreshold).judged,
           leaks: () => mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
+          recorded: () => recordedRuns(log, settings.infraThreshold),
           record: (change) => log.setChanged(change),
           run: (args) => {
             stopIfInterrupted(log);
@@ -343,6 +345,15 @@ class HuntInterrupted extends Error {
     const during = cut ? ` during ${cut} (kept, marked interrupted, not judged)` : '';
     super(`interrupted by ${signal}${during}: the report holds the ${finished} run${finished === 1 ? '' : 's'} that finished`);
   }
+}
+
+/** The judged runs that kept the API server's record, with every request of it (the cluster's slice and each envtest instance's). */
+function recordedRuns(log: HuntLog, infraThreshold: number): RecordedRun[] {
+  const judged = new Set(judgeableRuns(log.runs.map((entry) => entry.run), infraThreshold).judged.map((run) => run.id));
+  return log.runs
+    .filter((entry) => judged.has(entry.run.id) && entry.record)
+    .map((entry) => ({ run: entry.run, entries: [...(entry.record?.cluster?.entries ?? []), ...Object.values(entry.record?.envtest ?? {}).flatMap((record) => record.entries)] }))
+    .filter((recorded) => recorded.entries.length > 0);
 }
 
 function stopIfInterrupted(log: HuntLog): void {

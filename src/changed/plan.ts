@@ -5,6 +5,8 @@
 import { isSuiteNode, type ExtraRun, type LeakReport, type RunResult, type TestCase, type TestId } from '../model.ts';
 import { extractObjectRefs } from '../analysis/taxonomy.ts';
 import type { ChangedSpec } from './specs.ts';
+import type { RecordEntry } from '../record/entry.ts';
+import { requestPlacer } from '../record/placement.ts';
 
 export type { ExtraRun };
 
@@ -38,13 +40,21 @@ export interface DirectedPair {
 
 /**
  * Directed pairs of each changed spec with every spec of its package that touches an object name
- * it touches, both ways round. Without the API server's record, what a spec touches is what the
- * runs show: the objects it left (leaks' createdBy) and the objects its failures name. Each pair
+ * it touches, both ways round. What a spec touches: the objects its requests named in the API
+ * server's record where runs kept one; else what the runs show, the objects it left (leaks'
+ * createdBy and deletedBy) and the objects its failures name. Each pair
  * needs a seed under which a recorded run ran the two in that order (focus keeps the relative order);
  * a direction no run showed is left out and counted in `unordered`.
  */
-export function directedPairs(input: { changed: readonly ChangedSpec[]; runs: readonly RunResult[]; leaks: readonly LeakReport[]; tests: ReadonlyMap<TestId, TestCase> }): { pairs: DirectedPair[]; unordered: number } {
-  const names = touchedNames(input.runs, input.leaks);
+export function directedPairs(input: {
+  changed: readonly ChangedSpec[];
+  runs: readonly RunResult[];
+  leaks: readonly LeakReport[];
+  tests: ReadonlyMap<TestId, TestCase>;
+  /** The API server's record of runs that kept one: every object each spec's requests named. */
+  recorded?: readonly RecordedRun[];
+}): { pairs: DirectedPair[]; unordered: number } {
+  const names = touchedNames(input.runs, input.leaks, input.recorded ?? []);
   const pairs: DirectedPair[] = [];
   const seen = new Set<string>();
   let unordered = 0;
@@ -69,8 +79,21 @@ export function directedPairs(input: { changed: readonly ChangedSpec[]; runs: re
   return { pairs, unordered };
 }
 
-/** Object names each test touched, as far as the runs show: what it left behind, what its failures name. */
-function touchedNames(runs: readonly RunResult[], leaks: readonly LeakReport[]): Map<TestId, Set<string>> {
+/** A run and the requests its record holds (the cluster's slice and every envtest instance's). */
+export interface RecordedRun {
+  run: RunResult;
+  entries: readonly RecordEntry[];
+}
+
+// Requests that name no one object a spec touched: reads of collections and the watch.
+const COLLECTION_VERBS = new Set(['list', 'watch', 'deletecollection']);
+
+/**
+ * Object names each test touched: every object its requests named in the API server's record
+ * (placed in the spec running when the server received them), what it left behind, what its
+ * failures name.
+ */
+function touchedNames(runs: readonly RunResult[], leaks: readonly LeakReport[], recorded: readonly RecordedRun[]): Map<TestId, Set<string>> {
   const names = new Map<TestId, Set<string>>();
   const add = (test: TestId, name: string): void => {
     const set = names.get(test) ?? new Set<string>();
@@ -80,6 +103,15 @@ function touchedNames(runs: readonly RunResult[], leaks: readonly LeakReport[]):
   for (const leak of leaks) {
     if (leak.createdBy) add(leak.createdBy, leak.name);
     if (leak.deletedBy) add(leak.deletedBy, leak.name);
+  }
+  for (const { run, entries } of recorded) {
+    const placer = requestPlacer(run);
+    if (!placer) continue;
+    for (const entry of entries) {
+      if (entry.actor !== 'test' || !entry.object?.name || COLLECTION_VERBS.has(entry.verb)) continue;
+      const placed = placer.entry(entry);
+      if (placed.basis === 'window' || placed.basis === 'gap') add(placed.test, entry.object.name);
+    }
   }
   for (const run of runs) {
     for (const c of run.cases) {

@@ -5,7 +5,7 @@
 import type { ExtraRun, LeakReport, RunResult, TestCase, TestId } from '../model.ts';
 import { runId } from '../results.ts';
 import { seedsFor } from '../runner/seeds.ts';
-import { changedRunFocus, directedPairs, type ChangeRecord } from './plan.ts';
+import { changedRunFocus, directedPairs, type ChangeRecord, type RecordedRun } from './plan.ts';
 import { findChangedSpecs } from './index.ts';
 
 export interface ChangedRunsContext {
@@ -22,6 +22,8 @@ export interface ChangedRunsContext {
   /** The runs so far that verdicts may be built on (no infrastructure or interrupted run). */
   judgedRuns: () => RunResult[];
   leaks: () => LeakReport[];
+  /** The judged runs that kept the API server's record, with its requests. */
+  recorded: () => RecordedRun[];
   record: (change: ChangeRecord) => Promise<void>;
   run: (args: { id: string; seed: number; focus: TestId[]; extra: ExtraRun; label: string }) => Promise<unknown>;
   info: (line: string) => void;
@@ -29,8 +31,8 @@ export interface ChangedRunsContext {
   detail: (line: string) => void;
 }
 
-// The API server's record of the runs would show every object a spec touched; until the hunt keeps it, the runs show part of it.
-const PAIRS_FROM_RUNS = 'pairs come from what the runs show (objects a spec left behind, objects its failures name): the API server\'s record of every object each spec touched is not kept by this hunt';
+// Without the API server's record (an existing cluster keeps none) the runs show only part of what a spec touched.
+const PAIRS_FROM_RUNS = 'pairs come from what the runs show (objects a spec left behind, objects its failures name): no run kept the API server\'s record of every object each spec touched';
 
 /** Finds the changed specs and runs their extra runs and pairs. Never throws for git or Go trouble: it says what went wrong. */
 export async function huntChangedSpecs(context: ChangedRunsContext): Promise<void> {
@@ -53,7 +55,6 @@ export async function huntChangedSpecs(context: ChangedRunsContext): Promise<voi
     await context.record(record);
     return;
   }
-  record.notes.push(PAIRS_FROM_RUNS);
   await context.record(record);
 
   const focus = changedRunFocus(record.specs, tests);
@@ -66,11 +67,11 @@ export async function huntChangedSpecs(context: ChangedRunsContext): Promise<voi
     if (!mine(n)) continue;
     await context.run({ id: runId(n), seed, focus, extra: { purpose: 'changed', tests: specs }, label: `changed-spec run ${i + 1}/${seeds.length}` });
   }
-  const { pairs, unordered } = directedPairs({ changed: record.specs, runs: context.judgedRuns(), leaks: context.leaks(), tests: context.tests() });
-  if (unordered > 0) {
-    record.notes.push(`${unordered} directed pair${unordered === 1 ? '' : 's'} not run: no run put the two in that order, so no seed gives it`);
-    await context.record(record);
-  }
+  const recorded = context.recorded();
+  const { pairs, unordered } = directedPairs({ changed: record.specs, runs: context.judgedRuns(), leaks: context.leaks(), tests: context.tests(), recorded });
+  if (recorded.length === 0) record.notes.push(PAIRS_FROM_RUNS);
+  if (unordered > 0) record.notes.push(`${unordered} directed pair${unordered === 1 ? '' : 's'} not run: no run put the two in that order, so no seed gives it`);
+  await context.record(record);
   for (const [i, pair] of pairs.entries()) {
     const n = index++;
     if (!mine(n)) continue;

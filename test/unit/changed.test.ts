@@ -100,3 +100,16 @@ test('extra runs focus on the changed specs\' packages; pairs go both ways with 
   assert.equal(directedPairs({ changed, runs: [runs[0]!], leaks: [leak], tests: all }).unordered, 1, 'no run put the changed spec first: that direction has no seed');
   assert.equal(effortSentence({ since: 'b', specs: [...changed, ...changed, ...changed], runs: 10, notes: [] }, { runs: 10, pairs: 6, failing: 0 }), '3 changed specs: 10 runs each, 6 directed pairs, all passed');
 });
+
+test('with the API server\'s record, a spec touches every object its requests named, placed in the spec running then', () => {
+  const all = new Map(tests.map((t) => [t.id, t] as const));
+  const changed = [{ test: 'Widgets Suite :: Widgets creates', change: 'changed' as const, why: '' }];
+  const timed = (name: string, line: number, start: number): TestCase => ({ ...spec(name, line), startedAt: start, endedAt: start + 100 });
+  const recorded = { ...run('000', 21, []), cases: [timed('Widgets deletes', 14, 1000), timed('Widgets creates', 7, 2000)], order: ['Widgets Suite :: Widgets deletes', 'Widgets Suite :: Widgets creates'] };
+  const request = (at: number, verb: string, name: string, actor: 'test' | 'controller' = 'test') =>
+    ({ auditID: `${at}`, requestReceivedTimestamp: at, stageTimestamp: at + 1, verb, user: 'admin', userAgent: 'widgets.test/v0.0.0', actor, object: { apiGroup: '', apiVersion: 'v1', resource: 'configmaps', namespace: 'default', name }, requestURI: '/' });
+  const entries = [request(1050, 'delete', 'settings'), request(2050, 'get', 'settings'), request(2060, 'update', 'other', 'controller'), request(2070, 'list', 'everything')];
+  const { pairs } = directedPairs({ changed, runs: [recorded], leaks: [], tests: all, recorded: [{ run: recorded, entries }] });
+  assert.deepEqual(pairs.map((p) => [p.first.replace(/^.* :: /, ''), p.second.replace(/^.* :: /, ''), p.names]), [['Widgets deletes', 'Widgets creates', ['settings']]]);
+  assert.equal(directedPairs({ changed, runs: [recorded], leaks: [], tests: all }).pairs.length, 0, 'without the record nothing links them');
+});
