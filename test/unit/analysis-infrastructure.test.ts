@@ -129,3 +129,11 @@ test('an interrupted run is neither a pass nor a fail: excluded, shown, and not 
   assert.equal(report.tests.find((t) => t.name === 'D')?.verdict, 'stable');
   assert.deepEqual(report.runs.find((r) => r.id === '001')?.interrupted, { signal: 'SIGTERM' });
 });
+
+test('the HTML report shows an infrastructure run with its cause and an interrupted run with its signal, escaped', async () => {
+  const { renderHtml } = await import('../../src/report/html.ts');
+  const cut = { ...healthy('002', 3), interrupted: 'SIGTERM' };
+  const html = renderHtml(buildReport(hunt([healthy('000', 1), beforeSuiteFailed('001', 2), cut])));
+  assert.match(html, /infrastructure: not judged<\/span> the suite setup failed \(\[BeforeSuite\] in Controller Suite\): Unexpected error: &#60;\*fmt\.wrapError&#62;/);
+  assert.match(html, /interrupted by SIGTERM: not judged/);
+});
