@@ -102,7 +102,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
 
   const planned = plannedRuns(report);
   const probes = probeRuns(report);
-  const failedRuns = planned.filter((r) => r.failed.length || r.exitCode !== 0).length;
+  const failedRuns = planned.filter((r) => !r.interrupted && (r.failed.length || r.exitCode !== 0)).length;
   const total = report.runs.reduce((sum, r) => sum + r.durationMs, 0);
   out.push(
     '',
