@@ -12,6 +12,8 @@ import { files } from './results.ts';
 import { restoreControlPlane, saveControlPlane } from './control-plane-cache.ts';
 import { deliverReport, type ActionsStep } from './github/deliver.ts';
 import type { RecordedPullRequest } from './github/publish.ts';
+import { interruption } from './exec.ts';
+import { renderSummary } from './report/markdown.ts';
 
 /** Where a pull_request run records its PR, so a workflow_run publisher can find it (as data only). */
 export const RECORDED_EVENT_FILE = files.githubEvent;
@@ -23,6 +25,13 @@ export interface ActionsRunner extends ActionsStep {
 
 export async function runAction(settings: ActionSettings, runner: ActionsRunner): Promise<void> {
   const { report, dirs } = await produceReport(settings, runner);
+  const signal = interruption();
+  if (signal) {
+    // A cancelled job: the report of what finished is in the results folder and the summary; nothing is published.
+    await runner.appendSummary(renderSummary(report));
+    runner.setFailed(`kubeflake was interrupted (${signal}): ${(report.errors ?? []).join('; ')}`);
+    return;
+  }
   const recorded = settings.mode === 'report' ? await recordedPullRequest(dirs) : undefined;
   await deliverReport(settings, { report, dirs, recorded, now: new Date().toISOString() }, runner);
 }

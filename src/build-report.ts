@@ -2,8 +2,11 @@
 // (shards of one hunt, or unrelated hunts to compare). Pure: every renderer reads its result.
 
 import { isAbsolute, relative, sep } from 'node:path';
-import type { LeakReport, Report, RunNotice, TestReport } from './model.ts';
+import type { LeakReport, Report, RunNotice, RunResult, TestReport } from './model.ts';
+import { effortSentence, type ChangeRecord } from './changed/plan.ts';
+import { isFinding } from './report/findings.ts';
 import { analyze, analyzeHazards, clusterFailures, reportVerdict } from './analysis/index.ts';
+import { judgeableRuns, neverRanSentence, type RunExclusion } from './analysis/infrastructure.ts';
 import { placedRecords } from './record/placed.ts';
 import { mergeLeaks, settleAmbiguous, summarizeAttribution } from './cluster/attribution.ts';
 import { mergeCleanupReports } from './cluster/cleanup.ts';
@@ -24,26 +27,31 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const runs = mergeRuns(all);
   const leaks = mergeLeaks(settleAmbiguous(runs.map((entry) => entry.leaks)));
   const framework = first?.record.framework ?? 'generic';
+  // Infrastructure and interrupted runs are shown, never judged.
+  const { judged, excluded, neverRan } = judgeableRuns(runs.map((entry) => entry.run), first?.record.infraThreshold);
+  if (neverRan) errors.unshift(neverRanSentence(neverRan));
+  const judgedIds = new Set(judged.map((run) => run.id));
   const input = {
     ...first?.record.options,
-    runs: runs.map((entry) => entry.run),
+    runs: judged,
     framework,
     command: first?.record.command,
     leaks,
-    // The API server's record: links failures to objects' histories, and shows latent hazards.
-    records: placedRecords(runs),
+    // The API server's record of the judged runs: links failures to objects' histories, and shows latent hazards.
+    records: placedRecords(runs.filter((entry) => judgedIds.has(entry.run.id))),
   };
   const hazards = analyzeHazards(input);
   const tests = analyze(input)
     .map((test) => relativePaths(test, first?.record.root))
-    .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test));
+    .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test))
+    .map((test) => withChange(test, first?.record.changed));
   return {
     schema: 'kubeflake/report@1',
     command: (first?.record.command ?? []).join(' '),
     framework,
     cluster: first?.record.cluster ?? 'existing',
     // A run with no cluster snapshotted (none was made, or it was let go) had no cluster to watch.
-    runs: runs.map((entry) => runReport(entry, runNotices(entry, (first?.record.watch ?? true) && entry.observed))),
+    runs: runs.map((entry) => ({ ...runReport(entry, runNotices(entry, (first?.record.watch ?? true) && entry.observed)), ...exclusionOf(excluded.get(entry.run.id)) })),
     tests,
     leaks,
     cleanup: mergeCleanupReports(runs.flatMap((entry) => (entry.cleanup ? [entry.cleanup] : []))),
@@ -59,12 +67,48 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     ...controlPlanesOf(runs, first?.record.cwd, first?.record.auditRecord ?? false),
     ...(hazards.length ? { hazards } : {}),
     ...(first?.record.clusterReleasedAfter ? { clusterReleasedAfter: first.record.clusterReleasedAfter } : {}),
+    ...(neverRan ? { neverRan } : {}),
+    ...changeOf(first?.record.changed, runs.map((entry) => entry.run), tests),
   };
 }
 
 function notesOf(logs: readonly HuntData[]): Pick<Report, 'notes'> {
   const notes = [...new Set(logs.flatMap((log) => log.record.notes ?? []))];
   return notes.length ? { notes } : {};
+}
+
+/** A test the change under test adds or changes says so. */
+function withChange(test: TestReport, change: ChangeRecord | undefined): TestReport {
+  const spec = change?.specs.find((s) => s.test === test.id);
+  return spec ? { ...test, change: spec.change } : test;
+}
+
+/** The change under test: its specs, and how hard they were tried (the extra runs made for them). */
+function changeOf(change: ChangeRecord | undefined, runs: readonly RunResult[], tests: readonly TestReport[]): Pick<Report, 'changed'> {
+  if (!change) return {};
+  const extra = runs.filter((run) => run.extra && !run.interrupted);
+  const outcome = {
+    runs: extra.filter((run) => run.extra?.purpose === 'changed').length,
+    pairs: extra.filter((run) => run.extra?.purpose === 'pair').length,
+    failing: change.specs.filter((spec) => tests.some((t) => t.id === spec.test && isFinding(t))).length,
+  };
+  return {
+    changed: {
+      since: change.since,
+      ...(change.base ? { base: change.base } : {}),
+      specs: change.specs,
+      runs: outcome.runs,
+      pairs: outcome.pairs,
+      summary: effortSentence(change, outcome),
+      ...(change.notes.length ? { notes: change.notes } : {}),
+    },
+  };
+}
+
+function exclusionOf(exclusion: RunExclusion | undefined): Pick<Report['runs'][number], 'infrastructure' | 'interrupted'> {
+  if (exclusion?.kind === 'infrastructure') return { infrastructure: { cause: exclusion.cause } };
+  if (exclusion?.kind === 'interrupted') return { interrupted: { signal: exclusion.signal } };
+  return {};
 }
 
 function withDamage(damage: Report['damage']): Pick<Report, 'damage'> {
@@ -160,6 +204,7 @@ function runReport({ run, leaks, timeline, observed, envtest }: LoggedRun, notic
     probe: run.probe,
     orderSource: run.orderSource,
     ...(run.plan ? { purpose: run.plan.purpose, subject: run.plan.subject } : {}),
+    ...(run.extra ? { extra: run.extra } : {}),
     ...(warnings.length ? { warnings } : {}),
     ...(notices.length ? { notices: [...notices] } : {}),
     ...(lookedForLeaks ? { attribution: summarizeAttribution(leaks, [timeline]) } : {}),

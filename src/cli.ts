@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import type { Snapshot } from './model.ts';
 import { join } from 'node:path';
-import { stopChildrenOnExit } from './exec.ts';
+import { interruption, signalExitCode, stopChildrenOnExit } from './exec.ts';
 import { once } from 'node:events';
 import { INPUTS, SettingsError, explainFailure, defaultCacheDir, findProjectRoot, parseSettings, type InputName, type RawInputs } from './settings.ts';
 import { localControlPlaneBinaries, readLocalClusterState, startLocalCluster, stopLocalCluster } from './cluster/local.ts';
@@ -21,7 +21,8 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
                 [--kubeconfig F] [--cleanup-existing] [--shard k/n] [--merge-from DIR]...
                 [--envtest auto|off] [--kubernetes-version 1.33] [--parallel auto|N]
-                [--probe-time 30m] [--reuse-binaries true|false] -- <test command...>
+                [--probe-time 30m] [--reuse-binaries true|false] [--changed-since REF]
+                [--changed-runs N] [--infra-threshold 80%] -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
   kubeflake report report.json [--format ...]    renders a report.json, checked first
   kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under
@@ -193,5 +194,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-stopChildrenOnExit();
-process.exitCode = await main(process.argv.slice(2));
+// A hunt that is interrupted (Ctrl-C, a cancelled job) writes the report of what finished before it exits.
+const hunting = ['run', 'demo'].includes(process.argv[2] ?? '');
+stopChildrenOnExit(hunting ? { windDownMs: 30_000 } : {});
+const code = await main(process.argv.slice(2));
+const signal = interruption();
+process.exitCode = signal ? signalExitCode(signal) : code;

@@ -35,6 +35,8 @@ export interface ProcessResult {
   /** Captured output (when `capture`), capped at 1 MiB each. */
   stdout: string;
   stderr: string;
+  /** The process was stopped because kubeflake itself was interrupted (this signal): not its own doing. */
+  interrupted?: NodeJS.Signals;
 }
 
 export class CommandNotFoundError extends Error {
@@ -54,6 +56,7 @@ export class RunningProcess {
   readonly #killGraceMs: number;
   #timedOut = false;
   #exited = false;
+  #interrupted: NodeJS.Signals | undefined;
 
   constructor(command: string[], options: ProcessOptions = {}) {
     const [file, ...args] = command;
@@ -111,7 +114,7 @@ export class RunningProcess {
           if (options.onLine && lineBuffers[stream]) options.onLine(lineBuffers[stream]);
         }
         const endedAt = Date.now();
-        const result = { exitCode, signal, timedOut: this.#timedOut, startedAt, endedAt, durationMs: endedAt - startedAt, ...out };
+        const result: ProcessResult = { exitCode, signal, timedOut: this.#timedOut, startedAt, endedAt, durationMs: endedAt - startedAt, ...out, ...(this.#interrupted ? { interrupted: this.#interrupted } : {}) };
         if (log) log.end(() => resolve(result));
         else resolve(result);
       });
@@ -122,6 +125,12 @@ export class RunningProcess {
 
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** Stops the group because this process was interrupted: its result says so. */
+  interrupt(signal: NodeJS.Signals): Promise<void> {
+    this.#interrupted ??= signal;
+    return this.stop();
   }
 
   /** SIGTERM to the whole group, SIGKILL after the grace period; resolves when it has exited. */
@@ -199,22 +208,56 @@ function killAllSync(): void {
 }
 
 let stoppingOnExit = false;
+let interruptedBy: NodeJS.Signals | undefined;
+
+/** The signal (SIGINT, SIGTERM, SIGHUP) that interrupted this process, once one came. */
+export function interruption(): NodeJS.Signals | undefined {
+  return interruptedBy;
+}
+
+/** The exit code of a process ended by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM). */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
+}
+
+export interface StopOnExitOptions {
+  /**
+   * Wind down instead of exiting at once: on the first signal the children are stopped gracefully
+   * (their results say `interrupted`), `interruption()` tells the face's work to finish what it has
+   * (write the report of what finished), and the process exits by itself with 128 + the signal. If
+   * it has not ended this long after the signal, it exits anyway. A second signal kills the
+   * children at once and leaves two seconds to finish (GitHub cancels a job with SIGINT, then
+   * SIGTERM 7.5 s later); a third exits at once.
+   */
+  windDownMs?: number;
+}
 
 /**
  * Makes this process take its children down with it: on exit, and on SIGINT/SIGTERM/SIGHUP
  * (stopping each group gracefully first). The faces (CLI, action, test runner) call it once;
  * importing this module installs nothing.
  */
-export function stopChildrenOnExit(): void {
+export function stopChildrenOnExit(options: StopOnExitOptions = {}): void {
   if (stoppingOnExit) return;
   stoppingOnExit = true;
   process.once('exit', killAllSync);
+  let signals = 0;
+  const exitLater = (ms: number): void => void setTimeout(() => process.exit(), ms).unref();
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      void Promise.allSettled([...liveGroups].map((running) => running.stop())).then(() => {
-        process.exitCode = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
+    process.on(signal, () => {
+      signals += 1;
+      interruptedBy ??= signal;
+      process.exitCode = signalExitCode(interruptedBy);
+      if (signals === 1) {
+        const stopped = Promise.allSettled([...liveGroups].map((running) => running.interrupt(signal)));
+        if (options.windDownMs === undefined) void stopped.then(() => process.exit());
+        else exitLater(options.windDownMs);
+      } else if (signals === 2 && options.windDownMs !== undefined) {
+        for (const running of liveGroups) if (running.pid !== undefined) signalGroup(running.pid, 'SIGKILL');
+        exitLater(2_000);
+      } else {
         process.exit();
-      });
+      }
     });
   }
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
 import type { HuntOptions } from './analysis/index.ts';
+import type { ChangeRecord } from './changed/plan.ts';
 import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, runDir, writeJson } from './results.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES, parseIgnoreRule, type NoiseRule } from './cluster/noise.ts';
@@ -49,6 +50,10 @@ export interface HuntRecord {
   mergedFrom?: string[];
   /** Whether runs were watched (a run's empty timeline means something only then). */
   watch?: boolean;
+  /** The share of a run's specs failing with one failure class that makes it an infrastructure run (0..1). */
+  infraThreshold?: number;
+  /** The specs the change under test adds or changes (changed-since, a pull request's base), found after the planned runs. */
+  changed?: ChangeRecord;
   /** The cluster kubeflake provisioned wrote the API server's audit record: each run's slice is runs/<id>/audit.jsonl. */
   auditRecord?: boolean;
   /** The run after which the provided cluster was let go: every package had started its own envtest. */
@@ -261,6 +266,12 @@ export class HuntLog implements HuntData {
     const notes = (this.record.notes ??= []);
     if (notes.includes(message)) return;
     notes.push(message);
+    await this.#save();
+  }
+
+  /** Records the changed specs found (hunt.json), so a rebuilt report marks them too. */
+  async setChanged(changed: ChangeRecord): Promise<void> {
+    this.record.changed = changed;
     await this.#save();
   }
 

@@ -35,5 +35,6 @@ function fail(error: unknown, verbose: boolean): void {
   else if (detail) core.info(detail);
 }
 
-stopChildrenOnExit();
+// GitHub cancels a job with SIGINT, then SIGTERM 7.5 s later: the hunt winds down within that and writes its report.
+stopChildrenOnExit({ windDownMs: 9_000 });
 await run();

@@ -169,6 +169,12 @@ export interface RunMeta {
   testBinaries?: { importPath: string; kind: 'ginkgo' | 'ginkgo-v1' | 'go'; exitCode: number | null; skipped?: string }[];
   /** Packages go test could not build: no test binary ran for them. */
   unbuilt?: string[];
+  /** Extension: the hunt was stopped (SIGINT/SIGTERM, a cancelled job) while this run went: the signal. */
+  interrupted?: string;
+  /** Extension: the control plane stopped answering after this run (the snapshot's error). */
+  controlPlaneLost?: string;
+  /** Extension: a run beyond `runs`, for the specs a change adds or changes. */
+  extra?: ExtraRun;
   /**
    * Extension: what go test printed for each package in `unbuilt` (the compiler's errors, capped).
    * No report file exists for them: ingestion reads each as a failed TestMain from this record.
@@ -179,6 +185,15 @@ export interface RunMeta {
    * binaries an earlier run built ran without the go command; otherwise `why` the go command ran.
    */
   binaryReuse?: { reused: boolean; why?: string };
+}
+
+/**
+ * Extension: why a run beyond `runs` was made. changed: focused on the packages of the changed
+ * specs (`tests`), in the seed's order; pair: `tests` is a directed pair, run in that order.
+ */
+export interface ExtraRun {
+  purpose: 'changed' | 'pair';
+  tests: TestId[];
 }
 
 /** One execution of the test command: a planned run or a probe. */
@@ -206,6 +221,14 @@ export interface RunResult {
   warnings: string[];
   /** Extension: reports of this run that were damaged, by path relative to the run folder. */
   damage?: (ReportDamage & { file: string })[];
+  /** Extension: from RunMeta: the run was cut by the hunt's interruption (the signal); neither pass nor fail. */
+  interrupted?: string;
+  /** Extension: from RunMeta: the control plane stopped answering after this run. */
+  controlPlaneLost?: string;
+  /** Extension: from RunMeta: the test binaries the go test shim ran (a Ginkgo suite's wrapper is told from a plain test by it). */
+  testBinaries?: RunMeta['testBinaries'];
+  /** Extension: from RunMeta: a run beyond `runs` for changed specs; a test it did not select is not missing from it. */
+  extra?: ExtraRun;
 }
 
 /** A reference to a Kubernetes object. */
@@ -461,6 +484,8 @@ export interface TestReport {
   alone?: ProbeRate;
   /** Extension: times to run `reproduce` for a 95% chance to see the failure once, from its measured rate (1: every time). */
   reproduceTries?: number;
+  /** Extension: the change under test (a pull request) adds this spec, or changes it. */
+  change?: 'new' | 'changed';
 }
 
 export interface RunReport {
@@ -481,6 +506,15 @@ export interface RunReport {
   skipped?: TestId[];
   /** Extension: how this run's leaks were attributed (fallbacks and guesses counted). */
   attribution?: AttributionSummary;
+  /**
+   * Extension: an infrastructure run (the control plane died, the suite setup failed, the binary
+   * did not build, most specs failed alike): kept and shown, but no verdict or probe is built on it.
+   */
+  infrastructure?: { cause: string };
+  /** Extension: the hunt was stopped by this signal while the run went: neither pass nor fail, not judged. */
+  interrupted?: { signal: string };
+  /** Extension: a run beyond `runs`, for the specs a change adds or changes. */
+  extra?: ExtraRun;
   /**
    * Extension: what the report says about the run beyond its runner's warnings, by kind, so a
    * renderer places each without reading its words. Their messages are in `warnings` too.
@@ -641,6 +675,33 @@ export interface Report {
    * because every package had started its own envtest: the later runs had no shared cluster.
    */
   clusterReleasedAfter?: string;
+  /** Extension: every planned run was an infrastructure run: the first one's cause. No test was judged. */
+  neverRan?: string;
+  /** Extension: the specs the change under test (a pull request, or changed-since) adds or changes, and how hard they were tried. */
+  changed?: ChangeReport;
+}
+
+/** Extension: a spec the change adds or changes, and where the change reaches it. */
+export interface ChangedSpecReport {
+  test: TestId;
+  change: 'new' | 'changed';
+  why: string;
+}
+
+/** Extension: the change under test and the extra runs its specs got. */
+export interface ChangeReport {
+  /** The ref given (a pull request's base SHA, or changed-since) and the commit diffed against. */
+  since: string;
+  base?: string;
+  specs: ChangedSpecReport[];
+  /** Runs focused on the changed specs' packages, beyond `runs`. */
+  runs: number;
+  /** Directed pair runs with specs that touch the same object names. */
+  pairs: number;
+  /** "3 changed specs: 10 runs each, 6 directed pairs, all passed". */
+  summary: string;
+  /** What limited the look (no record of the runs: pairs from leaks and failures; a shallow history...). */
+  notes?: string[];
 }
 
 /** Damaged reports across a hunt: "3 reports were damaged; 2 test cases could not be recovered". */

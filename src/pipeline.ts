@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { ProbePlan, Report, RunMeta, Snapshot, TimelineEntry } from './model.ts';
+import type { ExtraRun, ProbePlan, Report, RunMeta, Snapshot, TestId, TimelineEntry } from './model.ts';
 import { SettingsError, type Settings } from './settings.ts';
 import type { Presenter } from './presenter.ts';
 import { ensureDir, files, runDir, runId, writeJson } from './results.ts';
@@ -29,9 +29,13 @@ import { mergeLeaks, settleAmbiguous } from './cluster/attribution.ts';
 import { executeCleanup, formatCleanupPlan, planCleanup } from './cluster/cleanup.ts';
 import { huntOptions, planProbes } from './analysis/index.ts';
 import { placedRecords } from './record/placed.ts';
+import { infrastructureCause, judgeableRuns } from './analysis/infrastructure.ts';
+import { huntChangedSpecs } from './changed/runs.ts';
+import type { RecordedRun } from './changed/plan.ts';
 import { commandStyle, detectFramework, selectionOf } from './frameworks/index.ts';
 import { detectExecutable, driveStyleOf, firstRunStop, frameworkAfterFirstRun, programWord } from './frameworks/go-exec-detect.ts';
 import { executeRun } from './runner/execute.ts';
+import { interruption } from './exec.ts';
 import { stressPlan } from './runner/stress.ts';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { autoParallel, sideBySide, sideBySideWidth } from './runner/side-by-side.ts';
@@ -70,6 +74,7 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     ignore: settings.ignore,
     ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
     watch: settings.watch,
+    infraThreshold: settings.infraThreshold,
   });
   for (const source of sources) for (const error of source.errors) await log.fail(`${source.dir}: ${error}`);
   if (settings.stress !== 'off') {
@@ -178,11 +183,37 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         .map(([index, seed]): Observation => ({ id: runId(index), seed, label: `run ${index + 1}/${seeds.length}` }));
       const [first, ...rest] = planned;
       if (first) {
+        stopIfInterrupted(log);
         const observed = await observe(first);
         await afterFirstRun(observed);
         width = parallelAfter(observed.entry, observed.meta);
       }
-      await sideBySide(rest, width, (run) => execute(run, width > 1), record);
+      await sideBySide(rest, width, (run) => (stopIfInterrupted(log), execute(run, width > 1)), record);
+      // The specs the change under test adds or changes get their extra runs before any probe.
+      if (settings.changedSince && settings.changedRuns > 0) {
+        await huntChangedSpecs({
+          since: settings.changedSince,
+          plannedRuns: settings.runs,
+          changedRuns: settings.changedRuns,
+          baseSeed: settings.baseSeed,
+          ...(settings.shard ? { shard: settings.shard } : {}),
+          cwd: settings.cwd,
+          projectRoot: settings.projectRoot,
+          cacheDir: settings.cacheDir,
+          tests: () => log.tests(),
+          judgedRuns: () => judgeableRuns(log.runs.map((entry) => entry.run), settings.infraThreshold).judged,
+          leaks: () => mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
+          recorded: () => recordedRuns(log, settings.infraThreshold),
+          record: (change) => log.setChanged(change),
+          run: (args) => {
+            stopIfInterrupted(log);
+            return observe(args);
+          },
+          info: presenter.info,
+          warn: presenter.warn,
+          detail: presenter.detail,
+        });
+      }
     }
 
     // Probes: analysis plans focused reruns from the evidence so far, until it has what it needs (or probe-time is up).
@@ -190,7 +221,8 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
     for (let probeIndex = 0; ; ) {
       const plans = planProbes({
         ...options,
-        runs: log.runs.map((entry) => entry.run),
+        // Probes are spent on what the tests did, never on runs the environment or an interruption spoiled.
+        runs: judgeableRuns(log.runs.map((entry) => entry.run), settings.infraThreshold).judged,
         framework: log.record.framework,
         command: settings.command,
         leaks: mergeLeaks(settleAmbiguous(log.runs.map((entry) => entry.leaks))),
@@ -211,7 +243,12 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         const subject = log.tests().get(plan.subject)?.name ?? plan.subject;
         return { id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject}${plan.stress ? `, under stress ${plan.stress}` : ''})` };
       });
-      await sideBySide(probes, width, (probe) => execute(probe, width > 1), record);
+      await sideBySide(probes, width, (probe) => (stopIfInterrupted(log), execute(probe, width > 1)), async (executed) => {
+        const { entry } = await record(executed);
+        // The planner would ask for the same probe again: a broken environment ends the probing instead.
+        const broken = infrastructureCause(entry.run, settings.infraThreshold);
+        if (broken) throw new Error(`${executed.id} was an infrastructure run (${broken}): probing stops here; the runs so far are judged`);
+      });
     }
   } catch (error) {
     const message = (error as Error).message;
@@ -302,6 +339,9 @@ interface Observation {
   id: string;
   seed: number;
   plan?: ProbePlan;
+  /** A run beyond `runs` for the changed specs: its focus, and why it was made. */
+  focus?: TestId[];
+  extra?: ExtraRun;
   label: string;
 }
 
@@ -312,7 +352,7 @@ interface Observation {
  */
 function observer(context: ObserverContext) {
   const { settings, presenter, log } = context;
-  const execute = async ({ id, seed, plan, label }: Observation, sideBySide = false): Promise<Executed> => {
+  const execute = async ({ id, seed, plan, focus, extra, label }: Observation, sideBySide = false): Promise<Executed> => {
     const dir = runDir(settings.resultsDir, id);
     const shared = context.shared;
     // The watch writes the run's timeline into its folder from the first event on.
@@ -347,7 +387,8 @@ function observer(context: ObserverContext) {
           // The suite chooses its control plane as in its repository (settings.testEnv holds
           // USE_EXISTING_CLUSTER=true only in the existing-cluster mode); its own envtest gets the wrapped assets.
           env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, ...(instancesDir ? { [INSTANCES_ENV]: instancesDir } : {}), KUBEFLAKE_SEED: String(seed) },
-          focus: plan ? selectionOf(plan, log.tests()).tests : undefined,
+          focus: plan ? selectionOf(plan, log.tests()).tests : focus ? selectionOf({ seed, tests: focus }, log.tests()).tests : undefined,
+          extra,
           reportGlob: settings.reportGlob,
           // A hazard probe asks for CPU pressure when its window is short.
           stress: plan?.stress ?? settings.stress,
@@ -375,6 +416,11 @@ function observer(context: ObserverContext) {
     const shared = context.shared;
     const run = await log.ingest(meta);
     presenter.info(formatRunLine(run, { index: Number(id.replace(/\D/g, '')), total: settings.runs, label }));
+    if (meta.interrupted) {
+      // Cut short by the interruption: kept as it is, judged by nobody; nothing more is done to the cluster.
+      await log.addRun(run, { timeline });
+      throw new HuntInterrupted(meta.interrupted, id, log);
+    }
     for (const warning of run.warnings) presenter.warn(`${id}: ${warning}`);
     const after = shared && (await takeSnapshot(shared.api));
     const problem = after && snapshotProblem(after, join(files.runs, id, files.after));
@@ -385,6 +431,9 @@ function observer(context: ObserverContext) {
     for (const notice of runNotices(entry, settings.watch && entry.observed)) presenter.warn(notice.message);
     if (problem) presenter.warn(problem);
     if (clusterGone) {
+      // The run's failures are the control plane's, not the tests': recorded, so a rebuilt report knows it too.
+      run.controlPlaneLost = problem ?? 'the API server did not answer';
+      await writeJson(join(dir, files.meta), { ...meta, controlPlaneLost: run.controlPlaneLost });
       // Without the API server there is nothing to clean, attribute or run against.
       throw new Error(`the cluster stopped answering after ${id}: ${problem}. The runs so far are kept in ${settings.resultsDir}.`);
     }
@@ -415,6 +464,29 @@ interface Executed {
   dir: string;
   meta: RunMeta;
   timeline: TimelineEntry[];
+}
+
+/** The hunt was interrupted (SIGINT/SIGTERM, a cancelled job): what finished is reported, nothing more is run. */
+class HuntInterrupted extends Error {
+  constructor(signal: NodeJS.Signals | string, cut: string | undefined, log: HuntLog) {
+    const finished = log.runs.filter((entry) => !entry.run.interrupted).length;
+    const during = cut ? ` during ${cut} (kept, marked interrupted, not judged)` : '';
+    super(`interrupted by ${signal}${during}: the report holds the ${finished} run${finished === 1 ? '' : 's'} that finished`);
+  }
+}
+
+/** The judged runs that kept the API server's record, with every request of it (the cluster's slice and each envtest instance's). */
+function recordedRuns(log: HuntLog, infraThreshold: number): RecordedRun[] {
+  const judged = new Set(judgeableRuns(log.runs.map((entry) => entry.run), infraThreshold).judged.map((run) => run.id));
+  return log.runs
+    .filter((entry) => judged.has(entry.run.id) && entry.record)
+    .map((entry) => ({ run: entry.run, entries: [...(entry.record?.cluster?.entries ?? []), ...Object.values(entry.record?.envtest ?? {}).flatMap((record) => record.entries)] }))
+    .filter((recorded) => recorded.entries.length > 0);
+}
+
+function stopIfInterrupted(log: HuntLog): void {
+  const signal = interruption();
+  if (signal) throw new HuntInterrupted(signal, undefined, log);
 }
 
 /** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */

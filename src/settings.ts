@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Framework } from './model.ts';
 import { isNightlyEvent, parseRepository, readEvent, type GitHubContext, type GitHubEvent } from './github/context.ts';
 import { QuarantineError, parseQuarantine, type QuarantineEntry } from './quarantine.ts';
+import { DEFAULT_INFRA_THRESHOLD } from './analysis/infrastructure.ts';
 import type { PublishSettings, PublishTarget } from './github/publish.ts';
 import type { FailOn } from './github/deliver.ts';
 
@@ -99,6 +100,12 @@ export interface Settings {
   kubebuilderAssets?: string;
   /** The envtest release to use where kubeflake does not build its own binaries ("1.33", "1.33.2", "latest"). */
   kubernetesVersion?: string;
+  /** A run where at least this share (0..1) of its specs failed with one failure class is an infrastructure run. */
+  infraThreshold: number;
+  /** Extra runs each spec added or changed since `changedSince` gets, on top of `runs`. */
+  changedRuns: number;
+  /** A git ref (the pull request's base on a PR): the specs changed since it are hunted harder. */
+  changedSince?: string;
 }
 
 /** A user's mistake (an input, a file, a missing directory): shown as its message alone. Anything else thrown is a bug. */
@@ -141,6 +148,7 @@ export const defaults = {
   maxProbes: 20,
   kindName: 'kubeflake',
   finalizerGraceMs: 10_000,
+  changedRuns: 10,
 } as const;
 
 /** The folder holding tools/build.sh: the repository in development, the action folder on GitHub. */
@@ -197,6 +205,9 @@ export const INPUTS = {
   'reuse-binaries': { cli: 'string', actionDefault: 'true' },
   envtest: { cli: 'string', actionDefault: 'auto' },
   'kubernetes-version': { cli: 'string', actionDefault: '' },
+  'infra-threshold': { cli: 'string', actionDefault: '80%' },
+  'changed-runs': { cli: 'string', actionDefault: '10' },
+  'changed-since': { cli: 'string', actionDefault: '' },
   'fail-on': { cli: false, actionDefault: 'findings' },
   mode: { cli: false, actionDefault: 'run' },
   'github-token': { cli: false, actionDefault: '${{ github.token }}' },
@@ -281,6 +292,9 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     envtest: oneOf('envtest', text('envtest') || 'auto', ['auto', 'off'] as const),
     ...(env.KUBEBUILDER_ASSETS ? { kubebuilderAssets: resolve(env.KUBEBUILDER_ASSETS) } : {}),
     ...(text('kubernetes-version') ? { kubernetesVersion: text('kubernetes-version') } : {}),
+    infraThreshold: share('infra-threshold', text('infra-threshold'), DEFAULT_INFRA_THRESHOLD),
+    changedRuns: integer('changed-runs', text('changed-runs'), defaults.changedRuns, 0, 1000),
+    ...(text('changed-since') ? { changedSince: text('changed-since') } : {}),
   };
 }
 
@@ -299,6 +313,16 @@ export function existingClusterMode(input: string | boolean | undefined, exporte
       'unset the variable (or drop the switch to let each suite start its own envtest)');
   }
   return { on: exportedOn, env: {} };
+}
+
+/** "80%", "80" or "0.8" -> 0.8: a share of a run's specs, above 0 and at most 100%. */
+export function share(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value.trim() === '') return fallback;
+  const match = /^(\d+(?:\.\d+)?)\s*(%?)$/.exec(value.trim());
+  const number = Number(match?.[1]);
+  const fraction = match && (match[2] === '%' || number > 1) ? number / 100 : number;
+  if (!match || !(fraction > 0) || fraction > 1) throw new SettingsError(`${name} must be a share of the specs like 80% (above 0, at most 100%); got "${value}"`);
+  return fraction;
 }
 
 /** "2/3" (1-based, as a matrix counts) -> { index: 1, count: 3 }. */
@@ -376,6 +400,8 @@ export function parseActionSettings(read: (name: InputName) => string, env: Node
     hunt.mergeFrom = resultsDirs;
     hunt.resultsDir = resolve(workspace, 'kubeflake-merged');
   }
+  // On a pull request the specs it adds or changes are hunted harder: changed since its base, unless told otherwise.
+  if (hunt && !hunt.changedSince && event.pullRequest?.baseSha) hunt.changedSince = event.pullRequest.baseSha;
   const nightly = modeInput === 'nightly' || isNightlyEvent(event);
   const target: PublishTarget = nightly ? 'tracking-issue' : event.pullRequest || event.workflowRun ? 'pull-request' : 'summary';
   const context: GitHubContext = {

@@ -183,7 +183,10 @@ function startTest2Json(importPath: string, file: string, path: string | undefin
   const out = createWriteStream(file);
   out.on('error', (error) => process.stderr.write(`kubeflake go-exec shim: could not write ${file}: ${error.message}\n`));
   const [program, ...words] = test2jsonCommand(path, process.platform, process.arch, existsSync);
-  const tool = spawn(program!, [...words, '-t', '-p', importPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Its own session: a group-wide stop must not kill the converter before it has read the binary's
+  // last output (the interrupted suite's summary, a plain test's timeout trace); it ends at the
+  // end of its input, which also comes when the shim itself is killed.
+  const tool = spawn(program!, [...words, '-t', '-p', importPath], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
   let ended = false;
   let pending = '';
   tool.stdout.on('data', (chunk: Buffer) => {
@@ -264,20 +267,32 @@ function claimLabel(reportDir: string, base: string): string {
   }
 }
 
-/** The go command and kubeflake stop the binary through the shim: pass the signal on, and wait for it to finish. */
+/**
+ * Signals that reach the shim but not the binary are passed on. The binary runs in the shim's
+ * process group, so a group-wide SIGTERM/SIGINT/SIGHUP (kubeflake's timeout, a cancelled job, a
+ * terminal's Ctrl-C) has already reached it: passing it on would be a second interrupt, on which
+ * Ginkgo skips the suite's cleanup nodes (AfterEach, DeferCleanup, AfterSuite stopping envtest),
+ * and whether the two coalesce is a race. The shim only stays alive for them, to write the
+ * record once the binary ends. SIGQUIT is what the go command sends its test process alone at
+ * its own kill timeout: that one is passed on, so the binary prints its goroutines.
+ */
 function forwardSignals(pid: number | undefined): void {
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'] as const) {
-    process.on(signal, () => {
-      if (pid !== undefined) {
-        try {
-          process.kill(pid, signal);
-        } catch {
-          // Already gone.
-        }
-      }
-    });
-  }
+  // A replay runs several binaries in this one process: the handlers are installed once, for the current one.
+  runningPid = pid;
+  if (signalsHandled) return;
+  signalsHandled = true;
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => undefined);
+  process.on('SIGQUIT', () => {
+    if (runningPid === undefined) return;
+    try {
+      process.kill(runningPid, 'SIGQUIT');
+    } catch {
+      // Already gone.
+    }
+  });
 }
+let runningPid: number | undefined;
+let signalsHandled = false;
 
 function signalExit(signal: NodeJS.Signals | null): number {
   const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };

@@ -13,6 +13,8 @@ export interface PullRequestRef {
   headSha: string;
   /** The head branch lives in another repository: the workflow token is read-only. */
   fromFork: boolean;
+  /** The base branch's commit when the PR was last updated: the specs changed since it are hunted harder. */
+  baseSha?: string;
 }
 
 export interface WorkflowRunRef {
@@ -64,7 +66,8 @@ export function readEvent(name: string, payload: unknown): GitHubEvent {
   if (pr && number && headSha) {
     const headRepo = text(object(head?.repo)?.full_name);
     const baseRepo = text(object(object(pr.base)?.repo)?.full_name);
-    event.pullRequest = { number, headSha, fromFork: Boolean(headRepo && baseRepo && headRepo !== baseRepo) };
+    const baseSha = text(object(pr.base)?.sha);
+    event.pullRequest = { number, headSha, fromFork: Boolean(headRepo && baseRepo && headRepo !== baseRepo), ...(baseSha ? { baseSha } : {}) };
   }
   const run = object(root.workflow_run);
   const runId = whole(run?.id);

@@ -42,7 +42,7 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
   const files = await reportFiles(runDir, meta, warnings);
   const parsed: { rel: string; report: ParsedReport }[] = [];
   // A go test -json stream cut by the timeout: its running tests failed of that.
-  const context = meta.timedOut ? { interrupted: killedAtTimeout } : {};
+  const context = meta.interrupted ? { interrupted: `kubeflake was interrupted (${meta.interrupted})` } : meta.timedOut ? { interrupted: killedAtTimeout } : {};
   for (const rel of files) {
     try {
       const report = await parseReport(join(runDir, rel), options, context);
@@ -80,6 +80,10 @@ export async function ingestRun(runDir: string, meta: RunMeta, options?: ParseOp
     reports: parsed.map((p) => p.rel),
     warnings,
     ...(damage.length ? { damage } : {}),
+    ...(meta.interrupted ? { interrupted: meta.interrupted } : {}),
+    ...(meta.controlPlaneLost ? { controlPlaneLost: meta.controlPlaneLost } : {}),
+    ...(meta.testBinaries?.length ? { testBinaries: meta.testBinaries } : {}),
+    ...(meta.extra ? { extra: meta.extra } : {}),
   };
 }
 
@@ -138,6 +142,10 @@ async function readMeta(runDir: string, warnings: string[]): Promise<RunMeta> {
     reports: Array.isArray(m.reports) ? m.reports.filter((r): r is string => typeof r === 'string') : [],
     warnings: Array.isArray(m.warnings) ? m.warnings.filter((w): w is string => typeof w === 'string') : [],
     ...(Array.isArray(m.buildFailures) ? { buildFailures: m.buildFailures.filter(isBuildFailure) } : {}),
+    ...(typeof m.interrupted === 'string' && m.interrupted ? { interrupted: m.interrupted } : {}),
+    ...(typeof m.controlPlaneLost === 'string' && m.controlPlaneLost ? { controlPlaneLost: m.controlPlaneLost } : {}),
+    ...(Array.isArray(m.testBinaries) ? { testBinaries: m.testBinaries.filter((b) => typeof b?.importPath === 'string' && typeof b.kind === 'string') } : {}),
+    ...((m.extra?.purpose === 'changed' || m.extra?.purpose === 'pair') && Array.isArray(m.extra.tests) ? { extra: { purpose: m.extra.purpose, tests: m.extra.tests.filter((t) => typeof t === 'string') } } : {}),
   };
 }
 

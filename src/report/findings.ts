@@ -37,6 +37,8 @@ export function probeRuns(report: Report): RunReport[] {
  * or "clean: 42 tests stable in 20 runs". Plain text; each renderer escapes it for its medium.
  */
 export function headline(report: Report): string {
+  // Every run broke before its tests could say anything: nothing below would be about the tests.
+  if (report.neverRan) return `the suite never ran: ${report.neverRan}; nothing was judged`;
   const counts = countVerdicts(report);
   const runs = plannedRuns(report).length;
   const probes = probeRuns(report).length;

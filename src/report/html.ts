@@ -401,12 +401,19 @@ function cleanupSection(report: Report): string {
 ${rows.length ? `<table class="grid stack"><thead><tr><th>Action</th><th>Object</th><th>After run</th><th>Why</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>` : ''}</section>`;
 }
 
+/** A run no verdict was built on, and why: an infrastructure run's cause, or the signal that cut it. */
+function notJudged(run: Report['runs'][number]): string {
+  if (run.interrupted) return ` <span class="tag warn">interrupted by ${t(run.interrupted.signal)}: not judged</span>`;
+  if (run.infrastructure) return ` <span class="tag warn" title="${t(run.infrastructure.cause)}">infrastructure: not judged</span> ${t(truncate(run.infrastructure.cause, 200))}`;
+  return '';
+}
+
 function runsSection(report: Report, tests: TestIndex): string {
   if (!report.runs.length) return '';
   const rows = report.runs.map((run) => {
     const probe = run.probe ? `${t(run.purpose ?? 'probe')}${run.subject ? ` for ${testName(tests, run.subject, 60)}` : ''}` : '';
     return `<tr${run.probe ? ' class="probe-row"' : ''}><td data-label="Run"><code class="id">${t(run.id)}</code></td><td class="num" data-label="Seed">${run.seed}</td>` +
-      `<td class="num" data-label="Exit">${run.exitCode ?? '—'}</td><td class="num" data-label="Failed">${run.failed.length}${run.timedOut ? ' <span class="tag warn">timed out</span>' : ''}</td>` +
+      `<td class="num" data-label="Exit">${run.exitCode ?? '—'}</td><td class="num" data-label="Failed">${run.failed.length}${run.timedOut ? ' <span class="tag warn">timed out</span>' : ''}${notJudged(run)}</td>` +
       `<td class="num" data-label="Duration">${formatDuration(run.durationMs)}</td><td data-label="Order from">${run.orderSource ? t(run.orderSource) : ''}</td>` +
       `<td${probe ? ' data-label="Probe"' : ''}>${probe}</td></tr>`;
   });

@@ -141,6 +141,7 @@ function compose(view: View, limits: Limits): string {
   const blocks: string[] = [REPORT_MARKER + '\n' + heading(view), context(view)];
   if (report.errors?.length) blocks.push(errors(report.errors));
   for (const note of report.notes ?? []) blocks.push(`> [!NOTE]\n> ${mdText(truncate(note, 500))}`);
+  if (report.changed) blocks.push(changedLine(report.changed));
   const blind = report.runs.flatMap((run) => run.notices ?? []).filter((notice) => notice.kind === 'empty-timeline');
   if (blind.length) blocks.push(`> [!NOTE]\n> ${mdText(truncate(blind[0]!.message, 500))}${blind.length > 1 ? ` (${blind.length} runs)` : ''}`);
   if (report.damage) blocks.push(`> [!WARNING]\n> ${mdText(damageSentence(report.damage))}: ${fullReport(view)} (\`damage\`).`);
@@ -187,6 +188,15 @@ function context(view: View): string {
   return `<sub>${parts.join(' · ')}</sub>`;
 }
 
+/** How hard the change's own specs were tried: "3 changed specs: 10 runs each, 6 directed pairs, all passed". */
+function changedLine(changed: NonNullable<Report['changed']>): string {
+  const since = mdCode((changed.base ?? changed.since).slice(0, 12));
+  if (!changed.specs.length) return `**Changed specs:** none of the specs that ran changed since ${since}.`;
+  const added = changed.specs.filter((spec) => spec.change === 'new').length;
+  const notes = (changed.notes ?? []).slice(0, 3).map((note) => `<br><sub>${mdText(truncate(note, 300))}</sub>`).join('');
+  return `**Changed specs** (since ${since}, ${added} new): ${mdText(changed.summary)}.${notes}`;
+}
+
 function errors(list: string[]): string {
   const shown = list.slice(0, 10).map((e) => `- ${mdText(truncate(e, 300))}`);
   if (list.length > shown.length) shown.push(`- …and ${(list.length - shown.length).toLocaleString('en-US')} more errors`);
@@ -204,7 +214,8 @@ function more(view: View, hidden: number, what: string): string {
 
 function testCell(view: View, test: TestReport): string {
   const loc = locationLink(view, test, 120);
-  const note = view.notes.get(test.id);
+  // The change under test marks its own specs; the nightly history's note says which are known.
+  const note = test.change ? `${test.change} in this PR` : view.notes.get(test.id);
   const quarantined = view.quarantined.has(test.id) ? ' <sub>(quarantined)</sub>' : '';
   return mdCode(truncate(test.name, NAME_MAX)) + quarantined + (loc ? `<br><sub>${loc}</sub>` : '') + (note ? `<br><sub>${mdText(truncate(note, 200))}</sub>` : '');
 }
@@ -510,7 +521,9 @@ function runsTable(view: View, max: number): string {
   if (max <= 0) return `<sub>${summary}</sub>`;
   const lines = ['<details><summary>' + summary + '</summary>', '', '| Run | Seed | Failed | Duration | Probe |', '|---|---:|---:|---:|---|'];
   for (const run of report.runs.slice(0, max)) {
-    const failed = `${run.failed.length}${run.timedOut ? ' (timed out)' : ''}`;
+    const failed = run.interrupted ? `interrupted (${mdText(run.interrupted.signal)}): not judged`
+      : run.infrastructure ? `${run.failed.length}, infrastructure: ${mdText(truncate(run.infrastructure.cause, 200))} (not judged)`
+      : `${run.failed.length}${run.timedOut ? ' (timed out)' : ''}`;
     const probe = run.probe ? `${mdText(run.purpose ?? 'probe')}${run.subject ? ` for ${mdCode(truncate(view.tests.name(run.subject), 80))}` : ''}` : '';
     lines.push(`| ${mdCode(run.id)} | ${run.seed} | ${failed} | ${formatDuration(run.durationMs)} | ${probe} |`);
   }

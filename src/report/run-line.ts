@@ -13,9 +13,10 @@ export interface RunPosition {
 }
 
 /** `run 3/5 seed 1712 - 2 failed - 41s`, after ingestion counted the failures. */
-export function formatRunLine(run: Pick<RunResult, 'seed' | 'probe' | 'cases' | 'reports' | 'durationMs' | 'timedOut' | 'exitCode' | 'signal'>, position: RunPosition): string {
+export function formatRunLine(run: Pick<RunResult, 'seed' | 'probe' | 'cases' | 'reports' | 'durationMs' | 'timedOut' | 'exitCode' | 'signal' | 'interrupted'>, position: RunPosition): string {
   const parts = [`${position.label ?? `${run.probe ? 'probe' : 'run'} ${position.index}/${position.total}`} seed ${run.seed}`];
-  if (run.exitCode === null && !run.signal && !run.timedOut) parts.push('did not run');
+  if (run.interrupted) parts.push(`interrupted by ${run.interrupted}, not judged`);
+  else if (run.exitCode === null && !run.signal && !run.timedOut) parts.push('did not run');
   else if (run.reports.length === 0) parts.push('no report');
   else parts.push(`${run.cases.filter((testCase) => testCase.status === 'failed').length} failed`);
   parts.push(formatDuration(run.durationMs));

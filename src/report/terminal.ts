@@ -43,13 +43,14 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   for (const error of (report.errors ?? []).slice(0, 5)) out.push(`  ${paint('red', 'error')} ${fit(error, width - 8)}`);
   for (const note of report.notes ?? []) out.push(`  ${paint('yellow', 'note')} ${fit(note, width - 7)}`);
   if (report.damage) out.push(`  ${paint('yellow', 'damaged')} ${fit(`${damageSentence(report.damage)} (see report.json "damage")`, width - 10)}`);
+  if (report.changed) out.push(`  ${paint('bold', 'changed')} ${fit(report.changed.specs.length ? report.changed.summary : `no spec that ran changed since ${report.changed.since}`, width - 10)}`);
 
   const findings = findingTests(report);
   if (findings.length) out.push('');
   for (const [n, test] of findings.slice(0, MAX_FINDINGS).entries()) {
     if (n) out.push('');
     const verdict = paint(VERDICTS[test.verdict].terminal, test.verdict.padEnd(NAME_COL - 2));
-    out.push(`  ${verdict}${paint('bold', fit(test.name, width - NAME_COL))}`);
+    out.push(`  ${verdict}${paint('bold', fit(`${test.name}${test.change ? ` (${test.change} in this change)` : ''}`, width - NAME_COL))}`);
     const detail = (label: string, text: string) => out.push(`${DETAIL_INDENT}${paint('dim', label.padEnd(7))}${fit(text, width - NAME_COL)}`);
     const paragraph = (label: string, text: string, maxLines: number) =>
       wrap(oneLine(text), width - NAME_COL, maxLines).forEach((line, i) => out.push(`${DETAIL_INDENT}${paint('dim', (i ? '' : label).padEnd(7))}${line}`));
@@ -111,13 +112,18 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
 
   const planned = plannedRuns(report);
   const probes = probeRuns(report);
-  const failedRuns = planned.filter((r) => r.failed.length || r.exitCode !== 0).length;
+  const failedRuns = planned.filter((r) => !r.interrupted && (r.failed.length || r.exitCode !== 0)).length;
   const total = report.runs.reduce((sum, r) => sum + r.durationMs, 0);
   out.push(
     '',
     `${paint('bold', 'Runs')}: ${planned.length}${probes.length ? ` + ${plural(probes.length, 'probe')}` : ''}, ${failedRuns} with failures, ${formatDuration(total)}` +
       (planned.some((r) => r.timedOut) ? `, ${paint('red', `${planned.filter((r) => r.timedOut).length} timed out`)}` : ''),
   );
+  // Runs no verdict was built on, each with its cause.
+  for (const run of report.runs) {
+    if (run.infrastructure) out.push(`  ${run.id} infrastructure, not judged: ${fit(run.infrastructure.cause, width - run.id.length - 28)}`);
+    if (run.interrupted) out.push(`  ${run.id} interrupted by ${run.interrupted.signal}, not judged`);
+  }
   return out.join('\n') + '\n';
 }
 

@@ -52,6 +52,8 @@ export interface RunSpec {
    * built there, and a later run whose package, build and source still match runs those directly.
    */
   keptBinaries?: string;
+  /** A run beyond `runs` for changed specs: recorded in meta.json. */
+  extra?: RunMeta['extra'];
 }
 
 
@@ -77,6 +79,7 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
     reports: [],
     warnings,
     ...(spec.stress && spec.stress !== 'off' ? { stress: spec.stress } : {}),
+    ...(spec.extra ? { extra: spec.extra } : {}),
   };
   await mkdir(runDir, { recursive: true });
   await clearRunnerFiles(runDir);
@@ -113,14 +116,19 @@ export async function executeRun(spec: RunSpec): Promise<RunMeta> {
       meta.signal = outcome.result.signal;
       meta.timedOut = outcome.result.timedOut;
       meta.startedAt = outcome.result.startedAt;
-      if (outcome.result.timedOut) {
+      if (outcome.result.interrupted) {
+        meta.interrupted = outcome.result.interrupted;
+        warnings.push(`stopped when kubeflake was interrupted (${outcome.result.interrupted}): this run is neither a pass nor a fail`);
+      } else if (outcome.result.timedOut) {
         warnings.push(`killed after the ${formatSeconds(spec.timeoutMs)} run timeout (the whole process group): raise run-timeout if the suite needs longer`);
       } else if (outcome.result.signal) {
         warnings.push(`the test command was ended by ${outcome.result.signal} from outside kubeflake (out of memory? cancelled job?)`);
       }
     }
     try {
-      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, meta.timedOut, outcome.buildFailures, spec.killGraceMs ?? 10_000);
+      // A stopped run (timeout, or kubeflake interrupted) gives the shims their grace to write what the suites reported.
+      const stopped = meta.timedOut || meta.interrupted !== undefined;
+      const collected = await collectReports(built.reports, runDir, cwd, startedAt, warnings, stopped, outcome.buildFailures, spec.killGraceMs ?? 10_000);
       meta.reports = collected.reports;
       if (collected.testBinaries) meta.testBinaries = collected.testBinaries;
       if (collected.buildFailures) {

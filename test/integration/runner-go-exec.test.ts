@@ -162,19 +162,30 @@ test('a hunt on `make test` names both victims, confirms their polluters by prob
 test('a go test killed at the run timeout: the shim lets the suite write its report, and the run records the hang', async () => {
   const runner = join(fixtures, 'runner');
   await runProcess(['go', 'test', '-count=1', '-run=^$', './hang'], { cwd: runner, capture: true, timeoutMs: 600_000 });
+  // The timeout counts from the command's start: go test and the shim take seconds to start on a
+  // loaded machine, so it is set from a warm run's time, never shorter than the hang needs to begin.
+  const warm = await run(['go', 'test', '-count=1', './hang'], { cwd: runner });
+  assert.equal(warm.meta.exitCode, 0, 'the fixture passes when it is not asked to hang');
+  const timeoutMs = Math.max(10_000, 4 * warm.meta.durationMs);
   const pidFile = join(results, 'hang.pid');
+  const cleanupFile = join(results, 'hang.cleanup');
   const { meta, dir } = await run(['go', 'test', '-count=1', './hang'], {
     cwd: runner,
-    timeoutMs: 10_000,
+    timeoutMs,
     killGraceMs: 5_000,
-    env: { KUBEFLAKE_FIXTURE_HANG: '1', KUBEFLAKE_FIXTURE_PIDFILE: pidFile },
+    env: { KUBEFLAKE_FIXTURE_HANG: '1', KUBEFLAKE_FIXTURE_PIDFILE: pidFile, KUBEFLAKE_FIXTURE_CLEANUPFILE: cleanupFile },
   });
   assert.equal(meta.timedOut, true);
+  assert.ok(existsSync(pidFile), `the hanging spec had not started within the ${timeoutMs} ms timeout (the warm run took ${warm.meta.durationMs} ms)`);
   const sleeper = Number(readFileSync(pidFile, 'utf8'));
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal(isAlive(sleeper), false, `the suite's child ${sleeper} outlived the timeout`);
-  // Ginkgo got the SIGTERM and wrote its report through the shim: the hung spec is named.
+  // Ginkgo got the SIGTERM once and wrote its report through the shim: the hung spec is named.
   assert.deepEqual(meta.reports, ['junit/kubeflake.test_runner_hang.xml', 'ginkgo.json']);
   const suites = JSON.parse(readFileSync(join(dir, 'ginkgo.json'), 'utf8')) as { SpecReports: { LeafNodeText: string; State: string }[] }[];
   assert.equal(suites[0]?.SpecReports.find((spec) => spec.LeafNodeText === 'hangs when asked to')?.State, 'interrupted');
+  // One interrupt, not two (the shim does not pass on a signal the binary already got): the spec's cleanup ran.
+  assert.equal(readFileSync(cleanupFile, 'utf8'), 'cleaned up\n');
+  // The test2json converter outlived the group's SIGTERM: the suite's interrupt summary is in the stream.
+  assert.match(readFileSync(join(dir, 'go-exec', 'kubeflake.test_runner_hang.go-test.json'), 'utf8'), /Interrupted by User/);
 });

@@ -64,3 +64,23 @@ test('importing exec.ts installs no signal handler; stopChildrenOnExit installs 
   const result = await runProcess([process.execPath, '--input-type=module', '-e', script], { capture: true });
   assert.equal(result.stdout.trim(), '0,0,0,0 1,1,1,1');
 });
+
+test('winding down on SIGTERM: the child is stopped and says it was interrupted; the face finishes its work and exits 143', async () => {
+  const module = JSON.stringify(new URL('../../src/exec.ts', import.meta.url).pathname);
+  // The face's work: a long child; when it ends, the face writes what it has, then returns.
+  const script = `
+    const exec = await import(${module});
+    exec.stopChildrenOnExit({ windDownMs: 20000 });
+    const running = exec.startProcess(['sleep', '30'], { killGraceMs: 200 });
+    console.log('started');
+    const result = await running.done;
+    console.log('child ' + result.signal + ' interrupted=' + result.interrupted + ' face sees ' + exec.interruption());
+  `;
+  const lines: string[] = [];
+  const face = startProcess([process.execPath, '--input-type=module', '-e', script], { onLine: (line) => lines.push(line) });
+  while (!lines.includes('started')) await new Promise((resolve) => setTimeout(resolve, 20));
+  process.kill(face.pid!, 'SIGTERM');
+  const result = await face.done;
+  assert.equal(result.exitCode, 143);
+  assert.deepEqual(lines, ['started', 'child SIGTERM interrupted=SIGTERM face sees SIGTERM']);
+});

@@ -129,3 +129,21 @@ test('matrix shards share the workflow run id as their seed; the merge job probe
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'probe-after-merge': 'true' }), env), /probe-after-merge belongs to the merge job \(mode: report\)/);
   assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', shard: '4/3' }), env), /shard must be k\/n/);
 });
+
+test('on a pull request the specs changed since its base are hunted harder; elsewhere only with changed-since; infra-threshold is a share', () => {
+  const dir = workspace();
+  const base = 'b'.repeat(40);
+  const pr = { number: 7, pull_request: { number: 7, head: { sha: 'a'.repeat(40), repo: { full_name: 'octo-org/operator' } }, base: { sha: base, repo: { full_name: 'octo-org/operator' } } } };
+  const onPr = parseActionSettings(reader({ command: 'ginkgo ./...' }), eventEnv(dir, 'pull_request', pr));
+  assert.equal(onPr.hunt!.changedSince, base);
+  assert.equal(onPr.hunt!.changedRuns, 10);
+  assert.equal(onPr.hunt!.infraThreshold, 0.8);
+  const given = parseActionSettings(reader({ command: 'ginkgo ./...', 'changed-since': 'origin/release-1', 'changed-runs': '4', 'infra-threshold': '90%' }), eventEnv(dir, 'pull_request', pr));
+  assert.equal(given.hunt!.changedSince, 'origin/release-1', 'an explicit ref wins over the PR base');
+  assert.equal(given.hunt!.changedRuns, 4);
+  assert.equal(given.hunt!.infraThreshold, 0.9);
+  const nightly = parseActionSettings(reader({ command: 'ginkgo ./...' }), eventEnv(dir, 'schedule', {}));
+  assert.equal(nightly.hunt!.changedSince, undefined, 'outside a PR nothing changes unless changed-since is given');
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'infra-threshold': '120%' }), eventEnv(dir, 'schedule', {})), /infra-threshold must be a share of the specs like 80%/);
+  assert.throws(() => parseActionSettings(reader({ command: 'ginkgo ./...', 'infra-threshold': '0' }), eventEnv(dir, 'schedule', {})), /infra-threshold must be a share/);
+});
