@@ -1,0 +1,3 @@
+module kubeflake.dev/tools/gosource
+
+go 1.22
