@@ -23,6 +23,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const runs = mergeRuns(all);
   const leaks = mergeLeaks(settleAmbiguous(runs.map((entry) => entry.leaks)));
   const framework = first?.record.framework ?? 'generic';
+  const fixes = new Map(all.flatMap((log) => log.fixes ?? []).map((kept) => [kept.victim, kept.fix]));
   const tests = analyze({
     ...first?.record.options,
     runs: runs.map((entry) => entry.run),
@@ -31,6 +32,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
     leaks,
   })
     .map((test) => relativePaths(test, first?.record.root))
+    .map((test) => (fixes.has(test.id) ? { ...test, fix: fixes.get(test.id)! } : test))
     .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test));
   return {
     schema: 'kubeflake/report@1',

@@ -3,10 +3,10 @@
 // log from disk; `buildReport` (build-report.ts) reads only the log. So a report made live and
 // one rebuilt later from the folder are made by the same code from the same data.
 
-import { cp, rename } from 'node:fs/promises';
+import { cp, readdir, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
+import type { CleanupReport, ClusterKind, FixReport, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
 import type { HuntOptions } from './analysis/index.ts';
 import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, runDir, writeJson } from './results.ts';
 import { diffSnapshots } from './cluster/diff.ts';
@@ -77,6 +77,14 @@ export interface HuntData {
   runs: readonly LoggedRun[];
   /** Hunt errors plus problems met loading it from disk. */
   errors: readonly string[];
+  /** The fixes proven after the probes (src/fix/), each for its victim: fixes/<n>.json. */
+  fixes?: readonly VictimFix[];
+}
+
+/** A fix as the results directory keeps it: fixes/<n>.json, its patch beside it as fixes/<n>.patch. */
+export interface VictimFix {
+  victim: TestId;
+  fix: FixReport;
 }
 
 /**
@@ -112,6 +120,7 @@ export class HuntLog implements HuntData {
   readonly record: HuntRecord;
   readonly runs: LoggedRun[] = [];
   readonly errors: string[];
+  readonly fixes: VictimFix[] = [];
   #baseline: Snapshot | undefined;
   readonly #rules: NoiseRule[];
   /** Per baseline (shards merged here each had their own cluster): UIDs earlier runs left. */
@@ -196,7 +205,26 @@ export class HuntLog implements HuntData {
       const record = await readRunRecord(folder, envtest.map((evidence) => evidence.instance.id));
       log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline, envtest, record);
     }
+    for (const name of await readdir(join(dir, files.fixes)).catch(() => [] as string[])) {
+      if (!/^\d+\.json$/.test(name)) continue;
+      const stored = await readJson<VictimFix>(join(dir, files.fixes, name)).catch((error: Error) => {
+        log.errors.push(error.message);
+        return undefined;
+      });
+      if (stored) log.fixes.push(stored);
+    }
     return log;
+  }
+
+  /** Keeps a proven (or refused) fix: fixes/<n>.json, and its patch as fixes/<n>.patch when offered. */
+  async addFix(victim: TestId, fix: FixReport): Promise<FixReport> {
+    const index = String(this.fixes.length + 1);
+    await ensureDir(join(this.dir, files.fixes));
+    const kept: FixReport = fix.patch ? { ...fix, patchFile: `${files.fixes}/${index}.patch` } : fix;
+    if (fix.patch) await writeFile(join(this.dir, files.fixes, `${index}.patch`), fix.patch);
+    await writeJson(join(this.dir, files.fixes, `${index}.json`), { victim, fix: kept });
+    this.fixes.push({ victim, fix: kept });
+    return kept;
   }
 
   /** The noise and ignore rules every diff of this hunt uses. */

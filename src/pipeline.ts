@@ -33,6 +33,10 @@ import { executeRun } from './runner/execute.ts';
 import { stressPlan } from './runner/stress.ts';
 import { availableParallelism } from 'node:os';
 import { seedsFor } from './runner/seeds.ts';
+import { ingestRun } from './ingest/run.ts';
+import { goSourceTool } from './changed/gosource.ts';
+import { fixCandidates } from './fix/candidates.ts';
+import { proveFix, type PairOutcome } from './fix/prove.ts';
 import { formatRunLine } from './report/run-line.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { renderHtml } from './report/html.ts';
@@ -159,6 +163,9 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         await observe({ id, seed: plan.seed, plan, label: `probe ${probeIndex} (${plan.purpose} ${subject})` });
       }
     }
+
+    // Fixes, after the probes and on their own budget: proven in a scratch copy before they are offered.
+    if (settings.fixProbes > 0) await proveFixes(context);
   } catch (error) {
     const message = (error as Error).message;
     await log.fail(message);
@@ -291,6 +298,85 @@ function observer(context: ObserverContext) {
     }
     return { entry, meta };
   };
+}
+
+/**
+ * Tries a catalogue fix for each confirmed polluter that has one: located in its source, patched,
+ * vetted and rerun as a pair in a scratch copy of the repository (src/fix/). Each outcome, offered
+ * or not, is kept in fixes/. Nothing to try builds nothing.
+ */
+async function proveFixes(context: ObserverContext): Promise<void> {
+  const { settings, presenter, log } = context;
+  const root = log.record.root ?? settings.cwd;
+  const probes = log.runs.flatMap((entry) => (entry.run.plan ? [entry.run.plan] : []));
+  const { candidates, skipped } = fixCandidates(buildReport(log), probes, root);
+  for (const skip of skipped) await log.addFix(skip.victim, { kind: skip.kind, polluter: skip.polluter, ...(skip.object ? { object: skip.object } : {}), offered: false, noFix: skip.reason });
+  if (candidates.length === 0) return;
+  let tool: Promise<string> | undefined;
+  const budget = { left: settings.fixProbes };
+  for (const [index, candidate] of candidates.entries()) {
+    const fixDir = join(settings.resultsDir, files.fixes, String(log.fixes.length + 1));
+    try {
+      const fix = await presenter.group(`fix ${index + 1}/${candidates.length}: ${candidate.polluter} before ${candidate.victim}`, () => proveFix(candidate, {
+        tool: () => (tool ??= goSourceTool({ projectRoot: settings.projectRoot, cacheDir: settings.cacheDir, log: presenter.detail })),
+        root,
+        cwd: settings.cwd,
+        runPair: (pair) => runFixPair(context, pair),
+        fixDir,
+        budget,
+        ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
+        log: presenter.info,
+        goEnv: settings.goflags ? { GOFLAGS: settings.goflags } : {},
+      }));
+      await log.addFix(candidate.victim, fix);
+      presenter.info(fix.offered ? `fix: a proven patch for ${candidate.victim} in ${fix.patchFile}` : `fix: none for ${candidate.victim}: ${fix.noFix}`);
+    } catch (error) {
+      presenter.warn(`fix for ${candidate.victim}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** One pair run of a fix's proof, in the scratch copy: observed like a probe, never added to the hunt's runs. */
+async function runFixPair(context: ObserverContext, pair: { id: string; cwd: string; plan: ProbePlan; runDir: string }): Promise<PairOutcome> {
+  const { settings, presenter, log } = context;
+  await ensureDir(pair.runDir);
+  const instances = context.envtest && (await observeEnvtest({ instancesDir: context.envtest.instancesDir, token: context.envtest.token, runDir: pair.runDir, cwd: pair.cwd, watch: false, log: presenter.detail }));
+  let meta: RunMeta;
+  try {
+    meta = await executeRun({
+      id: pair.id,
+      seed: pair.plan.seed,
+      probe: true,
+      plan: pair.plan,
+      command: settings.command,
+      framework: log.record.framework,
+      runDir: pair.runDir,
+      cwd: pair.cwd,
+      timeoutMs: settings.runTimeoutMs,
+      env: { KUBECONFIG: context.kubeconfig, USE_EXISTING_CLUSTER: 'true', ...settings.testEnv, ...context.envtest?.env, KUBEFLAKE_SEED: String(pair.plan.seed) },
+      focus: selectionOf(pair.plan, log.tests()).tests,
+      reportGlob: settings.reportGlob,
+      stress: settings.stress,
+      goflags: settings.goflags,
+      onOutput: presenter.detail,
+    });
+  } finally {
+    await instances?.finish();
+  }
+  const run = await ingestRun(pair.runDir, meta);
+  const status = (id: string) => run.cases.find((c) => c.id === id)?.status ?? 'missing';
+  const [polluter] = pair.plan.tests.filter((id) => id !== pair.plan.subject);
+  const outcome: PairOutcome = { victim: status(pair.plan.subject), polluter: polluter ? status(polluter) : 'missing' };
+  presenter.info(`  ${pair.id}: victim ${outcome.victim}, polluter ${outcome.polluter}`);
+  // The shared cluster is left as the baseline found it, as after every run of the hunt.
+  if (settings.cleanup !== 'none') {
+    const after = await takeSnapshot(context.api);
+    if (!after.errors.some((error) => error.resource === '*')) {
+      const plan = planCleanup(context.baseline, after, { run: pair.id, dryRun: settings.dryRun, protectedNamespaces: settings.protectedNamespaces, rules: log.rules, removeFinalizers: settings.removeFinalizersAfterMs !== undefined, graceMs: settings.removeFinalizersAfterMs });
+      await executeCleanup(context.api, plan, { log: presenter.detail });
+    }
+  }
+  return outcome;
 }
 
 /** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */

@@ -59,6 +59,8 @@ export interface Settings {
   baseSeed: number;
   /** Most focused reruns spent confirming polluters. 0 disables probes. */
   maxProbes: number;
+  /** Most pair runs spent proving fixes (src/fix/), after the hunt's probes. 0 disables fixes. */
+  fixProbes: number;
   /** Glob of report files for the generic framework. */
   reportGlob?: string;
   /** off, or cpu: the suite runs under CPU pressure (GOMAXPROCS=1 for the tests, the other cores busy) so timing-dependent order bugs fire more often. */
@@ -120,6 +122,7 @@ export const defaults = {
   runs: 5,
   runTimeoutMs: 15 * 60_000,
   maxProbes: 20,
+  fixProbes: 10,
   kindName: 'kubeflake',
   finalizerGraceMs: 10_000,
 } as const;
@@ -170,6 +173,7 @@ export const INPUTS = {
   'run-timeout': { cli: 'string', actionDefault: '15m' },
   seed: { cli: 'string', actionDefault: '' },
   'max-probes': { cli: 'string', actionDefault: '20' },
+  'fix-probes': { cli: 'string', actionDefault: '10' },
   'report-glob': { cli: 'string', actionDefault: '' },
   stress: { cli: 'string', actionDefault: 'off' },
   envtest: { cli: 'string', actionDefault: 'auto' },
@@ -235,6 +239,7 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     runTimeoutMs: duration('run-timeout', text('run-timeout'), defaults.runTimeoutMs),
     baseSeed: integer('seed', text('seed'), Date.now() % 1_000_000_007, 0, 2 ** 31 - 1),
     maxProbes: integer('max-probes', text('max-probes'), defaults.maxProbes, 0, 500),
+    fixProbes: integer('fix-probes', text('fix-probes'), defaults.fixProbes, 0, 500),
     reportGlob: text('report-glob') || undefined,
     stress: oneOf('stress', text('stress') || 'off', ['off', 'cpu'] as const),
     goflags: env.GOFLAGS || undefined,
