@@ -3,7 +3,7 @@
 // log from disk; `buildReport` (build-report.ts) reads only the log. So a report made live and
 // one rebuilt later from the folder are made by the same code from the same data.
 
-import { cp, readdir, rename, writeFile } from 'node:fs/promises';
+import { cp, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CleanupReport, ClusterKind, FixReport, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
@@ -18,6 +18,7 @@ import type { RunRecord } from './record/run-record.ts';
 import type { RecordEntry } from './record/entry.ts';
 import { recordDamage } from './record/parse.ts';
 import { readRunRecord } from './record/read.ts';
+import { readFixes, type VictimFix } from './fix/kept.ts';
 
 /** What the hunt was asked to do and the options it ran under: `hunt.json`. */
 export interface HuntRecord {
@@ -79,12 +80,6 @@ export interface HuntData {
   errors: readonly string[];
   /** The fixes proven after the probes (src/fix/), each for its victim: fixes/<n>.json. */
   fixes?: readonly VictimFix[];
-}
-
-/** A fix as the results directory keeps it: fixes/<n>.json, its patch beside it as fixes/<n>.patch. */
-export interface VictimFix {
-  victim: TestId;
-  fix: FixReport;
 }
 
 /**
@@ -205,14 +200,7 @@ export class HuntLog implements HuntData {
       const record = await readRunRecord(folder, envtest.map((evidence) => evidence.instance.id));
       log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline, envtest, record);
     }
-    for (const name of await readdir(join(dir, files.fixes)).catch(() => [] as string[])) {
-      if (!/^\d+\.json$/.test(name)) continue;
-      const stored = await readJson<VictimFix>(join(dir, files.fixes, name)).catch((error: Error) => {
-        log.errors.push(error.message);
-        return undefined;
-      });
-      if (stored) log.fixes.push(stored);
-    }
+    log.fixes.push(...(await readFixes(dir, log.errors)));
     return log;
   }
 
