@@ -186,11 +186,7 @@ func deletesIn(fset *token.FileSet, f *fileAST, pkg *goPackage) []deleteCall {
 			Client: exprText(fset, sel.X), Ctx: exprText(fset, call.Args[0]), Object: exprText(fset, call.Args[1]),
 			ObjectFixable: plainReference(call.Args[1]), Names: []string{}, Types: []string{}, Func: within,
 		}
-		if definition := definitionOf(call.Args[1], stack, call.Pos()); definition != nil {
-			d.Names, d.Types = literalsIn(definition)
-		} else if names, types := literalsIn(call.Args[1]); len(names)+len(types) > 0 {
-			d.Names, d.Types = names, types
-		}
+		d.Names, d.Types = literalsIn(append(definitionOf(call.Args[1], stack, call.Pos()), call.Args[1])...)
 		d.Waited = waitsFollow(block, stmt, pkg)
 		d.WaitAfter = lastUse(fset, block, stmt, rootIdent(call.Args[1]))
 		visible := visibleNames(stack, call.Pos(), pkg)
@@ -263,13 +259,14 @@ func rootIdent(e ast.Expr) *ast.Ident {
 	return nil
 }
 
-// definitionOf: the value the object's variable was last given before the call, in the blocks around it.
-func definitionOf(obj ast.Expr, stack []ast.Node, before token.Pos) ast.Expr {
+// definitionOf: the value the object's variable was last given before the call, in the blocks
+// around it, and what its fields were given after that (w.Name = "gear").
+func definitionOf(obj ast.Expr, stack []ast.Node, before token.Pos) []ast.Expr {
 	id := rootIdent(obj)
 	if id == nil {
 		return nil
 	}
-	var found ast.Expr
+	var found []ast.Expr
 	for _, n := range stack {
 		block, ok := n.(*ast.BlockStmt)
 		if !ok {
@@ -280,7 +277,14 @@ func definitionOf(obj ast.Expr, stack []ast.Node, before token.Pos) ast.Expr {
 				break
 			}
 			if value := assignedIn(stmt, id.Name); value != nil {
-				found = value
+				found = []ast.Expr{value}
+			}
+			if assign, ok := stmt.(*ast.AssignStmt); ok && len(assign.Lhs) == len(assign.Rhs) {
+				for i, lhs := range assign.Lhs {
+					if sel, ok := lhs.(*ast.SelectorExpr); ok && rootIdent(sel) != nil && rootIdent(sel).Name == id.Name {
+						found = append(found, assign.Rhs[i])
+					}
+				}
 			}
 		}
 	}
@@ -316,8 +320,18 @@ func assignedIn(stmt ast.Stmt, name string) ast.Expr {
 	return nil
 }
 
-// literalsIn: the string literals and the type names of composite literals under e.
-func literalsIn(e ast.Node) ([]string, []string) {
+// literalsIn: the string literals and the type names of composite literals (or of a declared type) under the expressions.
+func literalsIn(exprs ...ast.Expr) ([]string, []string) {
+	names, types := []string{}, []string{}
+	for _, e := range exprs {
+		n, t := literalsOf(e)
+		names = append(names, n...)
+		types = append(types, t...)
+	}
+	return unique(names), unique(types)
+}
+
+func literalsOf(e ast.Expr) ([]string, []string) {
 	names, types := []string{}, []string{}
 	ast.Inspect(e, func(n ast.Node) bool {
 		switch x := n.(type) {
@@ -328,19 +342,32 @@ func literalsIn(e ast.Node) ([]string, []string) {
 				}
 			}
 		case *ast.CompositeLit:
-			if name := typeName(x.Type); name != "" {
+			if name := literalType(x.Type); name != "" {
 				types = append(types, name)
 			}
-		case *ast.SelectorExpr:
-			// A type named in a declaration: var mc v1.ModelCache.
-			return true
 		}
 		return true
 	})
+	// A type named in a declaration: var mc v1.ModelCache.
 	if sel, ok := e.(*ast.SelectorExpr); ok {
-		types = append(types, sel.Sel.Name)
+		if _, isPkg := sel.X.(*ast.Ident); isPkg {
+			types = append(types, sel.Sel.Name)
+		}
 	}
-	return unique(names), unique(types)
+	return names, types
+}
+
+// literalType: ModelCache for v1.ModelCache, *v1.ModelCache and ModelCache.
+func literalType(e ast.Expr) string {
+	switch t := e.(type) {
+	case *ast.SelectorExpr:
+		return t.Sel.Name
+	case *ast.StarExpr:
+		return literalType(t.X)
+	case *ast.Ident:
+		return t.Name
+	}
+	return ""
 }
 
 // waitsFollow: a later statement of the block waits for the object to be gone (IsNotFound), or
