@@ -267,6 +267,7 @@ func definitionOf(obj ast.Expr, stack []ast.Node, before token.Pos) []ast.Expr {
 		return nil
 	}
 	var found []ast.Expr
+	var declared ast.Expr
 	for _, n := range stack {
 		block, ok := n.(*ast.BlockStmt)
 		if !ok {
@@ -279,6 +280,9 @@ func definitionOf(obj ast.Expr, stack []ast.Node, before token.Pos) []ast.Expr {
 			if value := assignedIn(stmt, id.Name); value != nil {
 				found = []ast.Expr{value}
 			}
+			if t := declaredType(stmt, id.Name); t != nil {
+				declared = t
+			}
 			if assign, ok := stmt.(*ast.AssignStmt); ok && len(assign.Lhs) == len(assign.Rhs) {
 				for i, lhs := range assign.Lhs {
 					if sel, ok := lhs.(*ast.SelectorExpr); ok && rootIdent(sel) != nil && rootIdent(sel).Name == id.Name {
@@ -288,7 +292,41 @@ func definitionOf(obj ast.Expr, stack []ast.Node, before token.Pos) []ast.Expr {
 			}
 		}
 	}
+	if len(found) == 0 && len(stack) > 0 {
+		// A container's variable is given its value in a BeforeEach: any plain assignment in the declaration.
+		ast.Inspect(stack[0], func(n ast.Node) bool {
+			if assign, ok := n.(*ast.AssignStmt); ok && assign.Tok == token.ASSIGN && len(assign.Lhs) == len(assign.Rhs) {
+				for i, lhs := range assign.Lhs {
+					if x, ok := lhs.(*ast.Ident); ok && x.Name == id.Name {
+						found = append(found, assign.Rhs[i])
+					}
+				}
+			}
+			return true
+		})
+	}
+	if declared != nil {
+		found = append(found, declared)
+	}
 	return found
+}
+
+// declaredType: T of `var name T`.
+func declaredType(stmt ast.Stmt, name string) ast.Expr {
+	if decl, ok := stmt.(*ast.DeclStmt); ok {
+		if gen, ok := decl.Decl.(*ast.GenDecl); ok {
+			for _, spec := range gen.Specs {
+				if vs, ok := spec.(*ast.ValueSpec); ok && vs.Type != nil {
+					for _, id := range vs.Names {
+						if id.Name == name {
+							return vs.Type
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func assignedIn(stmt ast.Stmt, name string) ast.Expr {
@@ -309,9 +347,7 @@ func assignedIn(stmt ast.Stmt, name string) ast.Expr {
 						if id.Name == name && i < len(vs.Values) {
 							return vs.Values[i]
 						}
-						if id.Name == name && vs.Type != nil {
-							return vs.Type
-						}
+
 					}
 				}
 			}
