@@ -51,7 +51,7 @@ export async function proveFix(candidate: FixCandidate, context: ProofContext): 
   const { call, where } = located;
   const at = { file: repositoryPath(context.root, call.file), lines: { start: call.line, end: call.end } };
   context.log(`fix: ${candidate.polluter} deletes ${candidate.object.type} "${candidate.object.name}" without waiting at ${at.file}:${call.line} (${where.what})`);
-  const patched = await patchSource(tool, candidate.entry.subcommand, call.file, call.line);
+  const patched = await patchSource(tool, candidate.entry.subcommand, call.file, call.line, candidate.entry.boundSeconds);
   if (!patched.patched) return refuse(patched.reason, at);
 
   const scratch = await scratchTree(context.root);

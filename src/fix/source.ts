@@ -13,9 +13,13 @@ export async function readDeletes(tool: string, dirs: readonly string[]): Promis
 
 export type PatchedSource = { patched: true; source: string; statement: string; imports: string[] } | { patched: false; reason: string };
 
-/** The file as the catalogue entry's subcommand rewrites it at `line`, gofmt'ed; or why it cannot. */
-export async function patchSource(tool: string, subcommand: string, file: string, line: number): Promise<PatchedSource> {
-  const result = await runProcess([tool, subcommand, file, String(line)], { capture: true, timeoutMs: 2 * 60_000 });
+/**
+ * The file as the catalogue entry's subcommand rewrites it at `line`, gofmt'ed; or why it cannot.
+ * `boundSeconds`: how long a wait may take when the suite declares no timeout of its own.
+ */
+export async function patchSource(tool: string, subcommand: string, file: string, line: number, boundSeconds?: number): Promise<PatchedSource> {
+  const args = [tool, subcommand, file, String(line), ...(boundSeconds !== undefined ? [String(boundSeconds)] : [])];
+  const result = await runProcess(args, { capture: true, timeoutMs: 2 * 60_000 });
   if (result.exitCode === 3) return { patched: false, reason: (JSON.parse(result.stdout) as { error: string }).error };
   if (result.exitCode !== 0) throw new Error(`the Go source reader could not patch ${file}:${line}: ${result.stderr.trim()}`);
   const out = JSON.parse(result.stdout) as { source: string; statement: string; imports: string[] };

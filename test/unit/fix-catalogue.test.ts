@@ -104,11 +104,24 @@ var _ = ginkgo.Describe("Widget", func() {
 })
 `;
 
+/** A helper in a file of its own: no gomega, apierrors or time import, no timeout variable anywhere. */
+const HELPER = `package e2e
+
+import "sigs.k8s.io/controller-runtime/pkg/client"
+
+var k8sClient client.Client
+
+func removeTenant(t client.Object) {
+	_ = k8sClient.Delete(ctx, t)
+}
+`;
+
 interface Case {
   name: string;
   files: Record<string, string>;
   file: string;
   line: number;
+  bound?: number;
   after?: string;
   refused?: RegExp;
 }
@@ -145,6 +158,31 @@ const cases: Case[] = [
         '\t\t\treturn k8serrors.IsNotFound(cl.Get(ctx, crclient.ObjectKeyFromObject(&w), &w))\n' +
         '\t\t}, timeout, interval).Should(gomega.BeTrue())\n',
     ),
+  },
+  {
+    name: 'no timeout variable: the wait is bounded by the catalogue\'s seconds, gomega, apierrors and time imported into a block with the file\'s one import',
+    files: { 'helpers_test.go': HELPER },
+    file: 'helpers_test.go',
+    line: 8,
+    bound: 60,
+    after: `package e2e
+
+import (
+	. "github.com/onsi/gomega"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"time"
+)
+
+var k8sClient client.Client
+
+func removeTenant(t client.Object) {
+	_ = k8sClient.Delete(ctx, t)
+	Eventually(func() bool {
+		return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(t), t))
+	}).WithTimeout(60 * time.Second).Should(BeTrue())
+}
+`,
   },
   {
     name: 'an object deleted as a literal cannot be waited for: no patch, with the reason',
@@ -186,7 +224,7 @@ for (const c of cases) {
   test(`wait-after-delete: ${c.name}`, async () => {
     const dir = await writePackage(c.files);
     try {
-      const patched = await patchSource(await tool(), 'wait-after-delete', join(dir, c.file), c.line);
+      const patched = await patchSource(await tool(), 'wait-after-delete', join(dir, c.file), c.line, c.bound);
       if (c.after !== undefined) {
         assert.ok(patched.patched, patched.patched ? '' : patched.reason);
         assert.equal(patched.source, c.after);

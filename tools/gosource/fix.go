@@ -6,7 +6,8 @@ package main
 //	gosource deletes FILE_OR_DIR...
 //	  {"deletes": [{"file", "line", "end", "stmt": {"start","end"}, "client", "ctx", "object",
 //	                "objectFixable", "names", "types", "waited", "func", "timeout", "interval"}]}
-//	gosource wait-after-delete FILE LINE
+//	gosource wait-after-delete FILE LINE [SECONDS]
+//	  (SECONDS: the bound of the wait when the package declares no timeout variable)
 //	  {"source": "...the whole file, patched and gofmt'ed...", "statement": "...", "imports": [...]}
 //	  or {"error": "why no patch"} with exit status 3.
 
@@ -85,9 +86,18 @@ func runDeletes(args []string) int {
 }
 
 func runWaitAfterDelete(args []string) int {
-	if len(args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: gosource wait-after-delete FILE LINE")
+	if len(args) != 2 && len(args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: gosource wait-after-delete FILE LINE [SECONDS]")
 		return 2
+	}
+	seconds := 0
+	if len(args) == 3 {
+		n, err := strconv.Atoi(args[2])
+		if err != nil || n < 0 {
+			fmt.Fprintf(os.Stderr, "gosource wait-after-delete: SECONDS must be a whole number, got %q\n", args[2])
+			return 2
+		}
+		seconds = n
 	}
 	line, err := strconv.Atoi(args[1])
 	if err != nil {
@@ -99,7 +109,7 @@ func runWaitAfterDelete(args []string) int {
 		fmt.Fprintf(os.Stderr, "gosource wait-after-delete: %v\n", err)
 		return 1
 	}
-	patched, err := waitAfterDelete(args[0], src, line)
+	patched, err := waitAfterDelete(args[0], src, line, seconds)
 	if err != nil {
 		printJSON(map[string]string{"error": err.Error()})
 		return 3
@@ -546,7 +556,9 @@ type patchedFile struct {
 
 // waitAfterDelete inserts, after the statement holding the Delete call on line, a wait until a Get
 // of the same object with the same client and context says NotFound, with the imports it needs.
-func waitAfterDelete(path string, src []byte, line int) (patchedFile, error) {
+// The wait takes the suite's timeout and interval variables; without them, `seconds` (when not 0)
+// bounds it, since a finalizer's drain may outlast Gomega's default.
+func waitAfterDelete(path string, src []byte, line int, seconds int) (patchedFile, error) {
 	fset := token.NewFileSet()
 	paths, err := goFiles(dirOf(path))
 	if err != nil {
@@ -603,34 +615,38 @@ func waitAfterDelete(path string, src []byte, line int) (patchedFile, error) {
 		return pkg + "." + name
 	}
 	get := fmt.Sprintf("%s.Get(%s, %s(%s), %s)", call.Client, call.Ctx, qualified(clientPkg, "ObjectKeyFromObject"), call.Object, call.Object)
-	waitArgs := ""
+	waitArgs, bound := "", ""
 	if call.Timeout != "" {
 		waitArgs += ", " + call.Timeout
 		if call.Interval != "" {
 			waitArgs += ", " + call.Interval
 		}
+	} else if seconds > 0 {
+		bound = fmt.Sprintf(".WithTimeout(%d * %s)", seconds, qualified(nameFor("time", "time"), "Second"))
 	}
-	statement := fmt.Sprintf("%s(func() bool {\nreturn %s(%s)\n}%s).Should(%s())",
-		qualified(gomega, "Eventually"), qualified(apierrors, "IsNotFound"), get, waitArgs, qualified(gomega, "BeTrue"))
+	statement := fmt.Sprintf("%s(func() bool {\nreturn %s(%s)\n}%s)%s.Should(%s())",
+		qualified(gomega, "Eventually"), qualified(apierrors, "IsNotFound"), get, waitArgs, bound, qualified(gomega, "BeTrue"))
 
 	// Edits by byte offset, applied from the end so earlier offsets stay true; gofmt then lays it out.
-	type edit struct {
-		at   int
-		text string
-	}
 	edits := []edit{{at: offsetOfLineEnd(fset, src, call.WaitAfter), text: "\n" + statement}}
+	var specs []importSpec
 	for _, path := range added {
 		name := imports[path]
 		spec := strconv.Quote(path)
 		if name != "" && name != defaultName(path) {
 			spec = name + " " + spec
 		}
-		edits = append(edits, importEdit(fset, target.ast, path, spec))
+		specs = append(specs, importSpec{path: path, text: spec})
 	}
+	edits = append(edits, importEdits(fset, target.ast, src, specs)...)
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].at > edits[j].at })
 	out := append([]byte{}, src...)
 	for _, e := range edits {
-		out = append(out[:e.at], append([]byte(e.text), out[e.at:]...)...)
+		end := e.at
+		if e.end > e.at {
+			end = e.end
+		}
+		out = append(out[:e.at], append([]byte(e.text), out[end:]...)...)
 	}
 	formatted, err := format.Source(out)
 	if err != nil {
@@ -646,14 +662,23 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-// importEdit: a new import next to one of its kind (so gofmt sorts it into that group), or a new block.
-func importEdit(fset *token.FileSet, f *ast.File, path, spec string) struct {
+// edit replaces src[at:end] with text (end 0: inserts at at).
+type edit struct {
 	at   int
+	end  int
 	text string
-} {
-	type edit = struct {
-		at   int
-		text string
+}
+
+type importSpec struct {
+	path string
+	text string
+}
+
+// importEdits: each new import next to one of its kind in the file's import block (so gofmt sorts
+// it into that group); a file with a single unparenthesized import gets a block holding it and them.
+func importEdits(fset *token.FileSet, f *ast.File, src []byte, specs []importSpec) []edit {
+	if len(specs) == 0 {
+		return nil
 	}
 	offset := func(pos token.Pos) int { return fset.Position(pos).Offset }
 	var block *ast.GenDecl
@@ -663,13 +688,30 @@ func importEdit(fset *token.FileSet, f *ast.File, path, spec string) struct {
 			break
 		}
 	}
+	lines := func(existing string) string {
+		text := "import (\n" + existing
+		for _, spec := range specs {
+			text += "\t" + spec.text + "\n"
+		}
+		return text + ")"
+	}
 	if block == nil {
-		return edit{at: offset(f.Name.End()), text: "\n\nimport " + spec + "\n"}
+		return []edit{{at: offset(f.Name.End()), text: "\n\n" + lines("") + "\n"}}
 	}
 	if !block.Lparen.IsValid() {
-		return edit{at: offset(block.End()), text: "\nimport " + spec}
+		existing := string(src[offset(block.Specs[0].Pos()):offset(block.Specs[0].End())])
+		return []edit{{at: offset(block.Pos()), end: offset(block.End()), text: lines("\t" + existing + "\n")}}
 	}
-	// After the import sharing the longest path prefix: k8s.io/ beside k8s.io/, sigs.k8s.io/ beside sigs.k8s.io/.
+	var edits []edit
+	for _, spec := range specs {
+		edits = append(edits, edit{at: offset(importNeighbour(block, spec.path)), text: "\n\t" + spec.text})
+	}
+	return edits
+}
+
+// importNeighbour: where a new import goes in a block: after the import sharing the longest path
+// prefix (k8s.io/ beside k8s.io/, sigs.k8s.io/ beside sigs.k8s.io/), else at its end.
+func importNeighbour(block *ast.GenDecl, path string) token.Pos {
 	var best *ast.ImportSpec
 	bestLen := 0
 	for _, s := range block.Specs {
@@ -688,9 +730,9 @@ func importEdit(fset *token.FileSet, f *ast.File, path, spec string) struct {
 		}
 	}
 	if best != nil {
-		return edit{at: offset(best.End()), text: "\n" + spec}
+		return best.End()
 	}
-	return edit{at: offset(block.Rparen), text: "\n" + spec + "\n"}
+	return block.Specs[len(block.Specs)-1].End()
 }
 
 func commonPrefix(a, b string) int {
