@@ -35,7 +35,7 @@ export interface ProofContext {
 }
 
 /** Unpatched pair runs made when the hunt itself measured no rate (a pair the record decided). */
-const BEFORE_RUNS = 3;
+const BEFORE_RUNS = 2;
 
 export async function proveFix(candidate: FixCandidate, context: ProofContext): Promise<FixReport> {
   const base: FixReport = { kind: candidate.entry.kind, polluter: candidate.polluter, object: candidate.object, offered: false, ...(context.stress ? { stress: context.stress } : {}) };
@@ -61,6 +61,7 @@ export async function proveFix(candidate: FixCandidate, context: ProofContext): 
     if (!before) {
       const rate = await pairRuns(candidate, context, scratch, false, Math.min(BEFORE_RUNS, context.budget.left), runs);
       before = { ...rate, source: 'fix-runs' };
+      if (rate.failed === 0) return refuse(`the unpatched pair passed ${rate.runs} of ${rate.runs} runs here, so a patched pass would prove nothing`, { ...at, before, runs });
     }
     await scratch.write(call.file, patched.source);
     const patch = await scratch.diff();
