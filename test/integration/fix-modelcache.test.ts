@@ -1,7 +1,7 @@
 // A fix proven on the example operator: its iris2 polluter deletes iris2 without waiting (200
 // shards drain for 10 s), and the serving spec that creates iris2 right after is refused. The
-// patch is written at the polluter's line, vetted in a scratch copy, and the focused pair (seed 2
-// runs the polluter first) fails unpatched and passes patched there; the example stays untouched.
+// patch is written at the polluter's line, vetted in a scratch copy, and the focused pair (seed 3
+// runs the polluter first under kubeflake's focus) fails unpatched and passes patched there; the example stays untouched.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -30,7 +30,7 @@ test('the iris2 polluter gets a patch at its line that compiles and cures the pa
   const lifecycle = join(example, 'internal', 'controller', 'lifecycle_test.go');
   const original = await readFile(lifecycle, 'utf8');
   const assets = await testBinaries();
-  const plan: ProbePlan = { purpose: 'polluter', subject: victim, tests: [polluter, victim], seed: 2, expectedOrder: [polluter, victim], hypothesis: 'iris2 is still draining' };
+  const plan: ProbePlan = { purpose: 'polluter', subject: victim, tests: [polluter, victim], seed: 3, expectedOrder: [polluter, victim], hypothesis: 'iris2 is still draining' };
   const names = new Map([[polluter, 'ModelCache lifecycle evicts the iris2 cache on delete'], [victim, 'ModelCache serving warms the iris2 cache for inference']]);
   const candidate: FixCandidate = { victim, polluter, polluterFile: lifecycle, polluterLine: 34, object: { type: 'modelcaches', name: 'iris2' }, entry: catalogue[0]!, plan, confirmation: 2 };
   const cwds: string[] = [];
