@@ -31,6 +31,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const { judged, excluded, neverRan } = judgeableRuns(runs.map((entry) => entry.run), first?.record.infraThreshold);
   if (neverRan) errors.unshift(neverRanSentence(neverRan));
   const judgedIds = new Set(judged.map((run) => run.id));
+  const fixes = new Map(all.flatMap((log) => log.fixes ?? []).map((kept) => [kept.victim, kept.fix]));
   const input = {
     ...first?.record.options,
     runs: judged,
@@ -43,6 +44,7 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const hazards = analyzeHazards(input);
   const tests = analyze(input)
     .map((test) => relativePaths(test, first?.record.root))
+    .map((test) => (fixes.has(test.id) ? { ...test, fix: fixes.get(test.id)! } : test))
     .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test))
     .map((test) => withChange(test, first?.record.changed));
   return {

@@ -17,7 +17,7 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
   kubeflake run [--runs N] [--framework F] [--cluster auto|local|kind|existing]
                 [--use-existing-cluster] [--results DIR]
                 [--json FILE] [--cleanup leaked|none] [--dry-run] [--remove-finalizers]
-                [--seed S] [--max-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
+                [--seed S] [--max-probes N] [--fix-probes N] [--run-timeout 15m] [--stress off|cpu] [--verbose]
                 [--kind-name N] [--kind-image I] [--kind-config F] [--keep-cluster]
                 [--kubeconfig F] [--cleanup-existing] [--shard k/n] [--merge-from DIR]...
                 [--envtest auto|off] [--kubernetes-version 1.33] [--parallel auto|N]
@@ -25,6 +25,10 @@ const usage = `kubeflake: hunts flaky and order-dependent tests in Kubernetes co
                 [--changed-runs N] [--infra-threshold 80%] -- <test command...>
   kubeflake report DIR... [--format md|html|json|text] [--out FILE]
   kubeflake report report.json [--format ...]    renders a report.json, checked first
+  kubeflake fix DIR [--apply] [--repo DIR]
+                                prints the proven patches of a hunt (fixes/<n>.patch); --apply
+                                applies them with git apply at the repository root (default: the
+                                git root of the current folder)
   kubeflake parse FILE...       JSON of each report, streamed; exit 0 read (repairs listed under
                                 "damage"), 1 a file unreadable, 3 test cases lost (damaged or cut)
   kubeflake snapshot [--out FILE] [--kubeconfig FILE]
@@ -38,6 +42,7 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, Command> = {
   run: runCommand,
   report: reportCommand,
+  fix: fixCommand,
   parse: parseReportsCommand,
   snapshot: snapshotCommand,
   diff: diffCommand,
@@ -71,6 +76,32 @@ async function runCommand(args: string[]): Promise<number> {
   process.stdout.write(renderTerminal(report, { color: process.stdout.isTTY }));
   process.stdout.write(`results: ${settings.resultsDir} (report.md, report.html, report.json)\n`);
   return report.verdict === 'error' ? 2 : report.verdict === 'findings' ? 1 : 0;
+}
+
+async function fixCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    apply: { type: 'boolean' },
+    repo: { type: 'string' },
+  } });
+  if (positionals.length !== 1) throw new SettingsError('fix needs one results directory: kubeflake fix kubeflake-results [--apply]');
+  const { offeredPatches, applyPatch } = await import('./fix/kept.ts');
+  const patches = await offeredPatches(positionals[0]!);
+  if (patches.length === 0) {
+    process.stdout.write(`no proven patch in ${positionals[0]!} (report.md says why for each finding)\n`);
+    return 0;
+  }
+  if (!values.apply) {
+    for (const { victim, fix, patch } of patches) process.stdout.write(`# ${victim}: after ${fix.polluter} (${fix.after?.failed ?? 0} of ${fix.after?.runs ?? 0} failed after the fix; before: ${fix.before?.failed ?? 0} of ${fix.before?.runs ?? 0})\n${patch}`);
+    return 0;
+  }
+  const { gitRoot } = await import('./fix/scratch.ts');
+  const root = values.repo ?? (await gitRoot(process.cwd()));
+  if (!root) throw new SettingsError(`${process.cwd()} is not in a git repository: run kubeflake fix --apply inside the repository the hunt ran on, or give --repo DIR`);
+  for (const { file, fix } of patches) {
+    await applyPatch(file, root);
+    process.stdout.write(`applied ${file}: ${fix.file ?? ''}:${fix.lines?.start ?? ''}\n`);
+  }
+  return 0;
 }
 
 async function reportCommand(args: string[]): Promise<number> {

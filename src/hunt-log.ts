@@ -3,10 +3,10 @@
 // log from disk; `buildReport` (build-report.ts) reads only the log. So a report made live and
 // one rebuilt later from the folder are made by the same code from the same data.
 
-import { cp, rename } from 'node:fs/promises';
+import { cp, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CleanupReport, ClusterKind, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
+import type { CleanupReport, ClusterKind, FixReport, Framework, LeakReport, RunMeta, RunResult, Snapshot, TestCase, TestId, TimelineEntry } from './model.ts';
 import type { HuntOptions } from './analysis/index.ts';
 import type { ChangeRecord } from './changed/plan.ts';
 import { ensureDir, files, holdsResults, listRunIds, readJson, readTimeline, runDir, writeJson } from './results.ts';
@@ -19,6 +19,7 @@ import type { RunRecord } from './record/run-record.ts';
 import type { RecordEntry } from './record/entry.ts';
 import { recordDamage } from './record/parse.ts';
 import { readRunRecord } from './record/read.ts';
+import { readFixes, type VictimFix } from './fix/kept.ts';
 
 /** What the hunt was asked to do and the options it ran under: `hunt.json`. */
 export interface HuntRecord {
@@ -86,6 +87,8 @@ export interface HuntData {
   runs: readonly LoggedRun[];
   /** Hunt errors plus problems met loading it from disk. */
   errors: readonly string[];
+  /** The fixes proven after the probes (src/fix/), each for its victim: fixes/<n>.json. */
+  fixes?: readonly VictimFix[];
 }
 
 /**
@@ -121,6 +124,7 @@ export class HuntLog implements HuntData {
   readonly record: HuntRecord;
   readonly runs: LoggedRun[] = [];
   readonly errors: string[];
+  readonly fixes: VictimFix[] = [];
   #baseline: Snapshot | undefined;
   readonly #rules: NoiseRule[];
   /** Per baseline (shards merged here each had their own cluster): UIDs earlier runs left. */
@@ -205,7 +209,19 @@ export class HuntLog implements HuntData {
       const record = await readRunRecord(folder, envtest.map((evidence) => evidence.instance.id));
       log.#append(run, after, timeline.entries, cleanup, own ?? log.#baseline, envtest, record);
     }
+    log.fixes.push(...(await readFixes(dir, log.errors)));
     return log;
+  }
+
+  /** Keeps a proven (or refused) fix: fixes/<n>.json, and its patch as fixes/<n>.patch when offered. */
+  async addFix(victim: TestId, fix: FixReport): Promise<FixReport> {
+    const index = String(this.fixes.length + 1);
+    await ensureDir(join(this.dir, files.fixes));
+    const kept: FixReport = fix.patch ? { ...fix, patchFile: `${files.fixes}/${index}.patch` } : fix;
+    if (fix.patch) await writeFile(join(this.dir, files.fixes, `${index}.patch`), fix.patch);
+    await writeJson(join(this.dir, files.fixes, `${index}.json`), { victim, fix: kept });
+    this.fixes.push({ victim, fix: kept });
+    return kept;
   }
 
   /** The noise and ignore rules every diff of this hunt uses. */

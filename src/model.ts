@@ -486,6 +486,48 @@ export interface TestReport {
   reproduceTries?: number;
   /** Extension: the change under test (a pull request) adds this spec, or changes it. */
   change?: 'new' | 'changed';
+  /** Extension: the fix written at a confirmed polluter's line and proven by rerunning the pair (src/fix/), or why none is offered. */
+  fix?: FixReport;
+}
+
+/** Extension: the catalogue's fixes (src/fix/catalogue.ts): one per failure class. */
+export type FixKind = 'wait-after-delete';
+
+/** Extension: one pair run of a fix's proof: the polluter then the victim, focused, in the repository patched or not. */
+export interface FixRunReport {
+  /** Its folder under fixes/<n>/runs/. */
+  id: string;
+  patched: boolean;
+  victim: TestStatus | 'missing';
+  polluter: TestStatus | 'missing';
+}
+
+/**
+ * Extension: a fix for an order dependence, written at the polluter's line in the suite's idiom
+ * and proven in a scratch copy of the repository before it is offered. `patch` is there only when
+ * it is offered; otherwise `noFix` says why (and the hint stays a sentence).
+ */
+export interface FixReport {
+  kind: FixKind;
+  polluter: TestId;
+  /** The object the polluter left in the victim's way, when the evidence names it. */
+  object?: { type: string; name: string };
+  /** Repository-relative (slashes), and the lines of the call the fix is about. */
+  file?: string;
+  lines?: { start: number; end: number };
+  /** The unified diff, repository-relative, for `git apply`; only when offered. */
+  patch?: string;
+  /** The patch file in the results directory (fixes/<n>.patch); only when offered. */
+  patchFile?: string;
+  /** The unpatched pair's rate: the hunt's own pair probes, or runs made for the proof when it had none. */
+  before?: ProbeRate & { source: 'hunt' | 'fix-runs' };
+  /** The patched pair's runs: failed counts the runs where victim or polluter failed. */
+  after?: ProbeRate;
+  runs?: FixRunReport[];
+  /** The pair ran under CPU pressure, as the hunt that found the race did. */
+  stress?: 'cpu';
+  offered: boolean;
+  noFix?: string;
 }
 
 export interface RunReport {

@@ -40,6 +40,10 @@ import { stressPlan } from './runner/stress.ts';
 import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { autoParallel, sideBySide, sideBySideWidth } from './runner/side-by-side.ts';
 import { seedsFor } from './runner/seeds.ts';
+import { ingestRun } from './ingest/run.ts';
+import { goSourceTool } from './changed/gosource.ts';
+import { fixCandidates } from './fix/candidates.ts';
+import { proveFix, type PairOutcome } from './fix/prove.ts';
 import { formatRunLine } from './report/run-line.ts';
 import { formatDuration } from './report/text.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -250,6 +254,9 @@ export async function hunt(settings: Settings, presenter: Presenter): Promise<Re
         if (broken) throw new Error(`${executed.id} was an infrastructure run (${broken}): probing stops here; the runs so far are judged`);
       });
     }
+
+    // Fixes, after the probes and on their own budget: proven in a scratch copy before they are offered.
+    if (settings.fixProbes > 0) await proveFixes(context);
   } catch (error) {
     const message = (error as Error).message;
     await log.fail(message);
@@ -487,6 +494,90 @@ function recordedRuns(log: HuntLog, infraThreshold: number): RecordedRun[] {
 function stopIfInterrupted(log: HuntLog): void {
   const signal = interruption();
   if (signal) throw new HuntInterrupted(signal, undefined, log);
+}
+
+/**
+ * Tries a catalogue fix for each confirmed polluter that has one: located in its source, patched,
+ * vetted and rerun as a pair in a scratch copy of the repository (src/fix/). Each outcome, offered
+ * or not, is kept in fixes/. Nothing to try builds nothing.
+ */
+async function proveFixes(context: ObserverContext): Promise<void> {
+  const { settings, presenter, log } = context;
+  const root = log.record.root ?? settings.cwd;
+  const probes = log.runs.flatMap((entry) => (entry.run.plan ? [entry.run.plan] : []));
+  const { candidates, skipped } = fixCandidates(buildReport(log), probes, root);
+  for (const skip of skipped) await log.addFix(skip.victim, { kind: skip.kind, polluter: skip.polluter, ...(skip.object ? { object: skip.object } : {}), offered: false, noFix: skip.reason });
+  if (candidates.length === 0) return;
+  let tool: Promise<string> | undefined;
+  const budget = { left: settings.fixProbes };
+  for (const [index, candidate] of candidates.entries()) {
+    const fixDir = join(settings.resultsDir, files.fixes, String(log.fixes.length + 1));
+    try {
+      const fix = await presenter.group(`fix ${index + 1}/${candidates.length}: ${candidate.polluter} before ${candidate.victim}`, () => proveFix(candidate, {
+        tool: () => (tool ??= goSourceTool({ projectRoot: settings.projectRoot, cacheDir: settings.cacheDir, log: presenter.detail })),
+        root,
+        cwd: settings.cwd,
+        runPair: (pair) => runFixPair(context, pair),
+        fixDir,
+        budget,
+        ...(settings.stress !== 'off' ? { stress: settings.stress } : {}),
+        log: presenter.info,
+        goEnv: settings.goflags ? { GOFLAGS: settings.goflags } : {},
+      }));
+      await log.addFix(candidate.victim, fix);
+      presenter.info(fix.offered ? `fix: a proven patch for ${candidate.victim} in ${fix.patchFile}` : `fix: none for ${candidate.victim}: ${fix.noFix}`);
+    } catch (error) {
+      presenter.warn(`fix for ${candidate.victim}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** One pair run of a fix's proof, in the scratch copy: observed like a probe, never added to the hunt's runs. */
+async function runFixPair(context: ObserverContext, pair: { id: string; cwd: string; plan: ProbePlan; runDir: string }): Promise<PairOutcome> {
+  const { settings, presenter, log } = context;
+  const shared = context.shared;
+  await ensureDir(pair.runDir);
+  // Its envtest instances announce themselves in a folder of their own, as a run's do.
+  const instancesDir = context.envtest ? join(context.envtest.instancesDir, 'fixes', pair.id) : undefined;
+  if (instancesDir) await ensureDir(instancesDir);
+  const instances = context.envtest && instancesDir ? await observeEnvtest({ instancesDir, token: context.envtest.token, runDir: pair.runDir, cwd: pair.cwd, watch: false, log: presenter.detail }) : undefined;
+  let meta: RunMeta;
+  try {
+    meta = await executeRun({
+      id: pair.id,
+      seed: pair.plan.seed,
+      probe: true,
+      plan: pair.plan,
+      command: settings.command,
+      framework: log.record.framework,
+      runDir: pair.runDir,
+      cwd: pair.cwd,
+      timeoutMs: settings.runTimeoutMs,
+      // The control plane the hunt's runs had: the shared cluster when one is still provided, else the suite's own envtest.
+      env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, ...(instancesDir ? { [INSTANCES_ENV]: instancesDir } : {}), KUBEFLAKE_SEED: String(pair.plan.seed) },
+      focus: selectionOf(pair.plan, log.tests()).tests,
+      reportGlob: settings.reportGlob,
+      stress: settings.stress,
+      goflags: settings.goflags,
+      onOutput: presenter.detail,
+    });
+  } finally {
+    await instances?.finish();
+  }
+  const run = await ingestRun(pair.runDir, meta);
+  const status = (id: string) => run.cases.find((c) => c.id === id)?.status ?? 'missing';
+  const [polluter] = pair.plan.tests.filter((id) => id !== pair.plan.subject);
+  const outcome: PairOutcome = { victim: status(pair.plan.subject), polluter: polluter ? status(polluter) : 'missing' };
+  presenter.info(`  ${pair.id}: victim ${outcome.victim}, polluter ${outcome.polluter}`);
+  // The shared cluster is left as the baseline found it, as after every run of the hunt.
+  if (settings.cleanup !== 'none' && shared) {
+    const after = await takeSnapshot(shared.api);
+    if (!after.errors.some((error) => error.resource === '*')) {
+      const plan = planCleanup(shared.baseline, after, { run: pair.id, dryRun: settings.dryRun, protectedNamespaces: settings.protectedNamespaces, rules: log.rules, removeFinalizers: settings.removeFinalizersAfterMs !== undefined, graceMs: settings.removeFinalizersAfterMs });
+      await executeCleanup(shared.api, plan, { log: presenter.detail });
+    }
+  }
+  return outcome;
 }
 
 /** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */

@@ -48,6 +48,8 @@ export const files = {
   instance: 'instance.json',
   /** A pull_request run's PR (number, head SHA), for a workflow_run publisher: data only, a fork wrote it. */
   githubEvent: 'github-event.json',
+  /** Proven fixes (src/fix/): <n>.json each, <n>.patch beside it when offered, their pair runs in <n>/runs/. */
+  fixes: 'fixes',
 } as const;
 
 /** Files the runner owns in a run folder: a rerun with the same id clears them first. */

@@ -70,6 +70,8 @@ export interface Settings {
   baseSeed: number;
   /** Most focused reruns spent confirming polluters. 0 disables probes. */
   maxProbes: number;
+  /** Most pair runs spent proving fixes (src/fix/), after the hunt's probes. 0 disables fixes. */
+  fixProbes: number;
   /** Glob of report files for the generic framework. */
   reportGlob?: string;
   /** off, or cpu: the suite runs under CPU pressure (GOMAXPROCS=1 for the tests, the other cores busy) so timing-dependent order bugs fire more often. */
@@ -146,6 +148,7 @@ export const defaults = {
   runs: 5,
   runTimeoutMs: 15 * 60_000,
   maxProbes: 20,
+  fixProbes: 10,
   kindName: 'kubeflake',
   finalizerGraceMs: 10_000,
   changedRuns: 10,
@@ -198,6 +201,7 @@ export const INPUTS = {
   'run-timeout': { cli: 'string', actionDefault: '15m' },
   seed: { cli: 'string', actionDefault: '' },
   'max-probes': { cli: 'string', actionDefault: '20' },
+  'fix-probes': { cli: 'string', actionDefault: '10' },
   'report-glob': { cli: 'string', actionDefault: '' },
   stress: { cli: 'string', actionDefault: 'off' },
   parallel: { cli: 'string', actionDefault: 'auto' },
@@ -277,6 +281,7 @@ export function parseSettings(inputs: RawInputs, env: NodeJS.ProcessEnv = proces
     runTimeoutMs: duration('run-timeout', text('run-timeout'), defaults.runTimeoutMs),
     baseSeed: integer('seed', text('seed'), Date.now() % 1_000_000_007, 0, 2 ** 31 - 1),
     maxProbes: integer('max-probes', text('max-probes'), defaults.maxProbes, 0, 500),
+    fixProbes: integer('fix-probes', text('fix-probes'), defaults.fixProbes, 0, 500),
     reportGlob: text('report-glob') || undefined,
     stress: oneOf('stress', text('stress') || 'off', ['off', 'cpu'] as const),
     goflags: env.GOFLAGS || undefined,

@@ -2,7 +2,7 @@
 // order, the one-line headline, and lookups (test by id, the probe that proved a polluter).
 // Nothing here decides a verdict; it only selects and counts what analysis already wrote.
 
-import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import type { FixReport, LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
 import { FINDING_VERDICTS, VERDICTS } from '../verdict-table.ts';
 import { plural } from './text.ts';
 
@@ -142,4 +142,15 @@ export function describeCreator(leak: LeakReport, label: (id: TestId) => string)
   const others = (leak.candidates ?? []).filter((t) => t !== leak.createdBy);
   const how = leak.evidence === 'creation-time' ? ', from its creation time only' : leak.evidence === 'namespace' ? ', by its namespace' : leak.evidence === 'owner' ? ', by its owner' : '';
   return others.length > 0 ? `probably ${who} (or ${others.map(label).join(', ')}${how})` : `${who}${how ? ` (${how.slice(2)})` : ''}`;
+}
+
+/** What the fix section says: where the proven patch goes and what proved it, or why there is none. */
+export function fixSentence(fix: FixReport, label: (id: TestId) => string): string {
+  const at = fix.file ? `${fix.file}:${fix.lines?.start ?? ''}` : '';
+  const stress = fix.stress ? ' under stress: cpu' : '';
+  if (fix.offered) {
+    const before = fix.before ? `; before: ${fix.before.failed} of ${fix.before.runs}` : '';
+    return `a proven patch at ${at}: after the fix ${fix.after?.failed ?? 0} of ${fix.after?.runs ?? 0} failed after ${label(fix.polluter)}${stress}${before} (kubeflake fix RESULTS --apply)`;
+  }
+  return `no patch${at ? ` for ${at}` : ''}: ${fix.noFix ?? 'not proven'}`;
 }

@@ -21,6 +21,7 @@ import {
   probeOutcome,
   probesAbout,
   viaLeaks,
+  fixSentence,
   type TestIndex,
 } from './findings.ts';
 import { escapeHtml, formatDuration, oneLine, plural, truncate, visibleControls } from './text.ts';
@@ -330,6 +331,7 @@ function card(report: Report, tests: TestIndex, test: TestReport): string {
   if (failure) rows.push(['Failure', `<span class="muted">run <code>${t(failure.run)}</code> · ${t(failure.kind)}</span><pre>${pre(truncate(failure.message, 2000))}</pre>`]);
   else if (test.failureKinds.length) rows.push(['Failure', t(test.failureKinds.join(', '))]);
   if (test.hint) rows.push(['Fix', `<strong>${t(test.hint)}</strong>`]);
+  if (test.fix) rows.push(['Patch', `${t(fixSentence(test.fix, (id) => tests.name(id)))}${test.fix.patch ? `<pre class="diff">${pre(test.fix.patch)}</pre>` : ''}`]);
   if (test.reproduce) rows.push(['Reproduce', copyable(`cmd-${anchor(test.id)}`, test.reproduce)]);
   return `<article class="card ${test.verdict}" id="${anchor(test.id)}">
 <div class="card-head">${pill(test.verdict)} <h3>${t(test.name)}</h3></div>

@@ -18,6 +18,7 @@ import {
   describeCreator,
   probeOutcome,
   probesAbout,
+  fixSentence,
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
@@ -423,7 +424,9 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
     items.push(`- **Alone:** ${outcome} (probe ${mdCode(alone.id)}, seed ${alone.seed})`);
   }
   if (test.hint) items.push(`- **Fix:** ${mdText(truncate(test.hint, 400))}`);
+  if (test.fix) items.push(`- **Patch:** ${mdText(truncate(fixSentence(test.fix, (id) => view.tests.name(id)), 600))}`);
   if (items.length) lines.push('', ...items);
+  if (test.fix?.patch) lines.push('', mdFence(truncate(test.fix.patch, PATCH_MAX), 'diff'));
   const probes = probesAbout(report, test.id);
   if (probes.length) lines.push('', probesFold(view, test, probes));
   const failure = test.failures?.[0];
@@ -433,6 +436,9 @@ function victimSection(view: View, test: TestReport, messageMax: number): string
   if (test.reproduce) lines.push('', 'Reproduce:', '', mdFence(test.reproduce, 'sh'));
   return lines.join('\n');
 }
+
+/** A patch longer than this is cut in the comment; the patch file keeps it whole. */
+const PATCH_MAX = 4000;
 
 /** Probes listed one a line behind a fold: the sentence above counts them, this names them. */
 const MAX_PROBES_LISTED = 20;

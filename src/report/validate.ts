@@ -131,6 +131,16 @@ const test = record(
   {
     hint: str, why: str,
     failures: list(record({ run: str, kind: oneOf(FAILURE_KINDS), message: str, signature: str }, { location })),
+    // What the renderers read of a fix: the sentence's parts and the diff.
+    fix: record(
+      { kind: str, polluter: str, offered: bool },
+      {
+        file: str, patch: str, patchFile: str, noFix: str, stress: str,
+        lines: record({ start: count, end: count }),
+        before: record({ failed: count, runs: count }, { source: str }),
+        after: record({ failed: count, runs: count }),
+      },
+    ),
   },
 );
 

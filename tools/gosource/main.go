@@ -5,6 +5,8 @@
 // points fixes at source lines; it never reads Go source any other way.
 //
 //	gosource FILE_OR_DIR...
+//	gosource deletes FILE_OR_DIR...            (fix.go: every Delete call, and whether a wait follows)
+//	gosource wait-after-delete FILE LINE       (fix.go: the file patched to wait after that Delete)
 //
 // A directory stands for its *.go files (tests included), which form one package. Output, on
 // stdout, one JSON document:
@@ -103,6 +105,9 @@ type parsed struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && subcommands[os.Args[1]] != nil {
+		os.Exit(subcommands[os.Args[1]](os.Args[2:]))
+	}
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: gosource FILE_OR_DIR...: prints the functions and Ginkgo nodes of Go files as JSON")
 		os.Exit(2)
