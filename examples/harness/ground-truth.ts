@@ -25,8 +25,17 @@ export interface TruthSpec {
   stateSetters?: string[];
   /** `when` on a leak: it is left only in some runs (a race), so a hunt may not see it at all. */
   leaks?: (TruthObject & { terminating?: boolean; finalizers?: string[]; when?: string })[];
-  /** A victim fails when one of `after` ran before it with none of `unlessBetween` between; a race only at about `rate`. */
-  failsWhen?: { after?: string[]; unlessBetween?: string[]; rate?: number };
+  /**
+   * A victim fails when one of `after` ran before it with none of `unlessBetween` between; a race
+   * only at about `rate`, a transient one only within `withinMs` of the polluter's end.
+   */
+  failsWhen?: { after?: string[]; unlessBetween?: string[]; rate?: number; withinMs?: number };
+  /** A polluter whose object is held past its end and gone before the run ends: never a leak, only the record shows it. */
+  transient?: (TruthObject & { heldMs?: number; finalizers?: string[] })[];
+  /** A victim that only a latent hazard threatens: stable, and reported among the hazards with its polluter. */
+  hazard?: boolean;
+  /** The object a victim's failure names. */
+  via?: TruthObject;
 }
 
 export interface GroundTruth {
@@ -74,6 +83,10 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
         check(test.verdict === 'broken', `${spec.name}: ${test.verdict} (expected broken)`);
         break;
       case 'victim': {
+        if (spec.hazard && test.failed === 0) {
+          checkHazard(spec, test, report, idOf, check);
+          break;
+        }
         const exposed = report.runs.filter((run) => !run.probe && exposes(run.order, test.id, spec, idOf));
         if (test.failed === 0 && exposed.length === 0) {
           // No run put it after its polluter without a cleaner between (random orders do, about one
@@ -89,9 +102,15 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
         const polluters = (spec.polluters ?? []).map(idOf);
         const confirmed = polluters.every((id) => test.polluters.some((p) => p.test === id && p.confirmed));
         check(test.verdict === 'order-dependent' && confirmed,
-          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${testName(p.test)}${p.confirmed ? ' (confirmed)' : ''}`).join(', ')}]`);
-        const linked = test.polluters.some((p) => p.via.length > 0);
-        check(linked, `${spec.name}: linked to its polluter by a leaked object (${test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))).join(', ') || 'none'})`);
+          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${testName(p.test)}${p.confirmed ? ` (confirmed${p.decidedBy ? ` by ${p.decidedBy}` : ''})` : ''}`).join(', ')}]`);
+        if (isTransient(spec, truth)) {
+          // Gone before the run ended: no leak can link the two; the record of a failing run must.
+          const link = test.polluters.find((p) => polluters.includes(p.test) && p.decidedBy === 'record' && p.link);
+          check(link !== undefined, `${spec.name}: linked to its polluter by the record of a failing run (${link?.link ? `${link.link.object.name} in run ${link.link.run}` : 'none'})`);
+        } else {
+          const linked = test.polluters.some((p) => p.via.length > 0 || p.link !== undefined);
+          check(linked, `${spec.name}: linked to its polluter by a leaked object or the record (${[...test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))), ...test.polluters.flatMap((p) => (p.link ? [`record: ${p.link.object.name} in run ${p.link.run}`] : []))].join(', ') || 'none'})`);
+        }
         const cleaners = (spec.cleaners ?? []).map(idOf);
         const wrong = test.cleaners.filter((id) => !cleaners.includes(id));
         const named = cleaners.filter((id) => test.cleaners.includes(id));
@@ -106,6 +125,11 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
       }
     }
   }
+  const attribution = report.attribution;
+  if (!options.fixed && attribution?.byRecord) {
+    // With the API server's record, serially created objects are named by their own create: no guess remains.
+    check(attribution.guessed === 0, `attribution: ${attribution.byRecord} of ${attribution.objects} leaked object(s) named by the record, ${attribution.guessed} by a guess${attribution.guessed ? ' (expected none: the specs run serially)' : ''}`);
+  }
   const planted = new Set(truth.specs.map((spec) => spec.name));
   for (const test of report.tests) {
     if (!planted.has(test.name) && !test.name.startsWith('[') && isFindingVerdict(test.verdict)) {
@@ -113,10 +137,30 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
     }
   }
   if (options.fixed) {
+    check((report.hazards ?? []).length === 0, `hazards: ${(report.hazards ?? []).length}${report.hazards?.length ? ` (${report.hazards.slice(0, 3).map((h) => `${testName(h.first)} then ${testName(h.second)} on ${h.object.name}`).join(', ')})` : ''} (expected none)`);
     check(report.verdict === 'clean', `report verdict: ${report.verdict} (expected clean)`);
     check(report.leaks.length === 0, `leaked objects: ${report.leaks.length}${report.leaks.length ? ` (${report.leaks.slice(0, 3).map(describe).join(', ')})` : ''} (expected none)`);
   }
   return { ok: mismatches === 0, mismatches, lines };
+}
+
+/** A victim whose polluter leaves its object held only for a while (gone before the run ends). */
+function isTransient(spec: TruthSpec, truth: GroundTruth): boolean {
+  return (spec.polluters ?? []).some((name) => truth.specs.find((other) => other.name === name)?.transient?.length);
+}
+
+/**
+ * A latent hazard that did not fire: the victim stays stable, and the report names the pair, in
+ * that order, on the planted object, with the record's window.
+ */
+function checkHazard(spec: TruthSpec, test: TestReport, report: Report, idOf: (name: string) => string, check: (ok: boolean, line: string) => void): void {
+  check(test.verdict === 'stable', `${spec.name}: ${test.verdict}${test.verdict === 'stable' ? '' : ' (expected stable: a hazard that never fired)'}`);
+  const polluters = (spec.polluters ?? []).map(idOf);
+  const hazard = (report.hazards ?? []).find((h) => polluters.includes(h.first) && h.second === test.id && (!spec.via || spec.via.name === h.object.name));
+  const met = hazard?.meetings.length ?? 0;
+  check(hazard !== undefined, hazard
+    ? `${spec.name}: a hazard after ${spec.polluters?.join(', ')} on ${hazard.object.name}: ${hazard.outcome}, window ${hazard.windowMs ?? '?'} ms, met in ${met} run(s), ${hazard.probes.runs.length} probe(s)${hazard.probes.stress ? ' under stress' : ''}`
+    : `${spec.name}: no hazard reported after ${spec.polluters?.join(', ')} (expected one on ${spec.via?.name ?? 'its object'})`);
 }
 
 /** The run's order puts the victim after one of its polluters with none of its cleaners between: the order it fails in. */

@@ -104,3 +104,59 @@ test('a guess among the same candidates in several runs is said once, with how m
   assert.match(line ?? '', /in 3 of 3 run\(s\) it leaked in \(3 by a guess among \[tenancy[^\]]*\]\)$/, check.lines.join('\n'));
   assert.equal(line?.split('tenancy').length, 3, `the candidates once (the spec's own name and the list): ${line}`);
 });
+
+// The record's planted roles: a transient race (the object is gone before the run ends, so only
+// the record of a failing run links the pair) and a latent hazard (the victim never failed).
+const [TP, TV, HP, HV] = ['rolls whisper over', 'transcribes through whisper', 'retires bloom', 'warms bloom'];
+const recordTruth: GroundTruth = {
+  suite: SUITE,
+  specs: [
+    { name: TP, id: id(TP), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable', transient: [{ apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'whisper', heldMs: 3000 }] },
+    { name: TV, id: id(TV), role: 'victim', verdict: 'order-dependent', fixedVerdict: 'stable', polluters: [TP], failsWhen: { after: [TP], rate: 0.5, withinMs: 3000 } },
+    { name: HP, id: id(HP), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable', transient: [{ apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'bloom', heldMs: 50 }] },
+    { name: HV, id: id(HV), role: 'victim', verdict: 'stable', fixedVerdict: 'stable', hazard: true, polluters: [HP], via: { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'bloom' }, failsWhen: { after: [HP], rate: 0.05, withinMs: 60 } },
+  ],
+};
+const object = (name: string) => ({ group: 'cache.kubeflake.dev', resource: 'modelcaches', namespace: 'default', name });
+function recordReport(options: { linked: boolean; hazard: boolean }): Report {
+  const victim: TestReport = {
+    ...testReport(TV), verdict: 'order-dependent', failed: 1,
+    polluters: [{
+      test: id(TP), via: [], confirmed: true, ...(options.linked ? {
+        decidedBy: 'record' as const,
+        link: { run: '001', victim: id(TV), polluter: id(TP), object: object('whisper'), state: 'terminating' as const, failure: 'BeingDeleted' as const, refusedAt: 2, refusal: { verb: 'create', code: 409 }, refusals: 1, margins: {} },
+      } : { decidedBy: 'probes' as const }),
+    }],
+  };
+  return {
+    ...report([]),
+    tests: [testReport(TP), victim, testReport(HP), testReport(HV)],
+    runs: [{ ...runReport('000'), order: [TP, TV, HP, HV].map(id) }, { ...runReport('001'), order: [TP, TV, HP, HV].map(id) }],
+    ...(options.hazard ? {
+      hazards: [{ first: id(HP), second: id(HV), object: object('bloom'), kind: 'terminating' as const, access: 'create' as const, windowMs: 50, meetings: [{ run: '000', probe: false, windowMs: 50, marginMs: 40, fired: false }], probes: { runs: ['probe-000'], failed: [], stress: true }, outcome: 'held-off' as const }],
+    } : {}),
+  };
+}
+
+test('a transient race must be linked by the record of a failing run; a hazard victim must be stable with its hazard reported', () => {
+  const good = compareWithGroundTruth(recordReport({ linked: true, hazard: true }), recordTruth, { fixed: false });
+  assert.ok(good.ok, good.lines.join('\n'));
+  assert.ok(good.lines.includes(`ok       ${TV}: linked to its polluter by the record of a failing run (whisper in run 001)`), good.lines.join('\n'));
+  assert.ok(good.lines.some((l) => l.startsWith(`ok       ${HV}: a hazard after ${HP} on bloom: held-off, window 50 ms, met in 1 run(s), 1 probe(s) under stress`)), good.lines.join('\n'));
+
+  const unlinked = compareWithGroundTruth(recordReport({ linked: false, hazard: true }), recordTruth, { fixed: false });
+  assert.deepEqual(unlinked.lines.filter((l) => l.startsWith('MISMATCH')), [`MISMATCH ${TV}: linked to its polluter by the record of a failing run (none)`]);
+
+  const unseen = compareWithGroundTruth(recordReport({ linked: true, hazard: false }), recordTruth, { fixed: false });
+  assert.deepEqual(unseen.lines.filter((l) => l.startsWith('MISMATCH')), [`MISMATCH ${HV}: no hazard reported after ${HP} (expected one on bloom)`]);
+});
+
+test('the fixed variant has no hazards; with the record, a guessed leak is a mismatch', () => {
+  const fixed = { ...recordReport({ linked: true, hazard: true }), tests: [TP, TV, HP, HV].map(testReport), verdict: 'clean' as const };
+  const check = compareWithGroundTruth(fixed, recordTruth, { fixed: true });
+  assert.ok(check.lines.some((l) => l.startsWith('MISMATCH hazards: 1 (')), check.lines.join('\n'));
+  assert.equal(check.mismatches, 1);
+
+  const guessed = lines({ ...report([binding('tenant-a2b4c', ['000', '001', '002'], LEAKER)]), attribution: { objects: 3, exact: 2, byNamespace: 0, byOwner: 0, fellBack: 0, guessed: 1, unknown: 0, byRecord: 2 } });
+  assert.ok(guessed.lines.includes('MISMATCH attribution: 2 of 3 leaked object(s) named by the record, 1 by a guess (expected none: the specs run serially)'), guessed.lines.join('\n'));
+});
