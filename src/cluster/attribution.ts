@@ -8,7 +8,7 @@
 // belongs to the test that made its owner; an object inside a namespace a test created during the
 // run belongs to that test.
 // Where the run has the API server's record (src/record/), an object's own create in it decides
-// instead of the watch: the spec running when the server received it (evidence "record"); the
+// instead of the watch: the spec running when the server received it (evidence "audit"); the
 // owner rule still comes first, the namespace rule covers what the cluster itself made, and the
 // watch remains for what the record does not hold (an existing cluster keeps no record).
 import {
@@ -462,7 +462,7 @@ export function attribute(
       if (!recorded) return leak;
       // No creation time nor watch event, but the record holds its create.
       name(leak, creatorsOfRecord(recorded), 'exact');
-      leak.evidence = 'record';
+      leak.evidence = 'audit';
       leak.recordCreate = recordCreateOf(recorded);
       return leak;
     }
@@ -480,7 +480,7 @@ export function attribute(
       if (recorded) leak.recordCreate = recordCreateOf(recorded);
     } else if (recorded) {
       name(leak, who, 'exact');
-      leak.evidence = 'record';
+      leak.evidence = 'audit';
       leak.recordCreate = recordCreateOf(recorded);
     } else if (maker) {
       name(leak, who, w.precision);
@@ -517,7 +517,7 @@ export function attributeDeleted(
       leak.deletedBy = recorded.placement.test;
       leak.attribution = recorded.placement.certain ? 'exact' : 'approximate';
       if (recorded.placement.candidates && recorded.placement.candidates.length > 1) leak.candidates = recorded.placement.candidates;
-      leak.evidence = 'record';
+      leak.evidence = 'audit';
       return leak;
     }
     const e = deletions.get(o.uid);
@@ -616,14 +616,14 @@ export function summarizeAttribution(leaks: readonly LeakReport[], timelines: re
   const made = leaks.filter((l) => l.deletedBy === undefined);
   const summary: AttributionSummary = {
     objects: made.length,
-    exact: made.filter((l) => l.createdBy && (l.evidence === 'watch' || l.evidence === 'record') && !isGuess(l)).length,
+    exact: made.filter((l) => l.createdBy && (l.evidence === 'watch' || l.evidence === 'audit') && !isGuess(l)).length,
     byNamespace: made.filter((l) => l.createdBy && l.evidence === 'namespace').length,
     byOwner: made.filter((l) => l.createdBy && l.evidence === 'owner').length,
     fellBack: made.filter((l) => l.createdBy && l.evidence === 'creation-time').length,
     guessed: made.filter((l) => l.createdBy && isGuess(l)).length,
     unknown: made.filter((l) => !l.createdBy).length,
   };
-  const byRecord = made.filter((l) => l.createdBy && l.evidence === 'record' && !isGuess(l)).length;
+  const byRecord = made.filter((l) => l.createdBy && l.evidence === 'audit' && !isGuess(l)).length;
   if (byRecord > 0) summary.byRecord = byRecord;
   const lags = timelines.flatMap((t) => lagProfile(t).samples.map((s) => s.maxMs));
   if (lags.length > 0) summary.lagMs = { samples: lags.length, median: median(lags), max: Math.max(...lags) };

@@ -43,7 +43,7 @@ test('each is given by its own create in the record to the spec that made it, as
   const creators = (namePrefix: string) => [...new Set(leaks.filter((l) => l.namespace.startsWith(namePrefix)).map((l) => l.createdBy))].sort();
   assert.deepEqual(creators('modelcache-tenant-'), [leaker]);
   assert.deepEqual(creators('modelcache-system-'), [brittle, stateSetter].sort(), 'both defaults specs seed a ConfigMap in a namespace of their own');
-  assert.ok(leaks.every((l) => l.evidence === 'record' && l.attribution === 'exact' && l.recordCreate?.match === 'name' && l.recordCreate.placement === 'window'));
+  assert.ok(leaks.every((l) => l.evidence === 'audit' && l.attribution === 'exact' && l.recordCreate?.match === 'name' && l.recordCreate.placement === 'window'));
   assert.deepEqual(summarizeAttribution(leaks), { objects: 5, exact: 5, byNamespace: 0, byOwner: 0, fellBack: 0, guessed: 0, unknown: 0, byRecord: 5 });
 });
 
