@@ -626,6 +626,15 @@ export interface LeakReport {
   inDeletedNamespace?: boolean;
 }
 
+/**
+ * The hint for leaks inside a namespace the suite deleted under envtest (LeakReport.inDeletedNamespace),
+ * shown once beside them by the renderers: envtest runs no namespace controller, so deleting the
+ * namespace deletes nothing in it.
+ */
+export const DELETED_NAMESPACE_HINT =
+  'envtest runs no namespace controller: deleting a namespace leaves everything in it, and cluster-wide managers and caches of later specs still see it. ' +
+  'Delete what the spec created; stop the manager and wait for it before cleanup; scope the manager\'s cache to the spec\'s namespace.';
+
 /** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
 export interface AttributionSummary {
   /** Leaked objects attributed (destroyed baseline objects not counted). */

@@ -35,14 +35,6 @@ export interface AttributionOptions {
   record?: readonly RecordEntry[];
 }
 
-/**
- * The hint for leaks inside a namespace the suite deleted under envtest (LeakReport.inDeletedNamespace):
- * envtest runs no namespace controller, so deleting the namespace deletes nothing in it.
- */
-export const DELETED_NAMESPACE_HINT =
-  'envtest runs no namespace controller: deleting a namespace leaves everything in it, and cluster-wide managers and caches of later specs still see it. ' +
-  'Delete what the spec created; stop the manager and wait for it before cleanup; scope the manager\'s cache to the spec\'s namespace.';
-
 export interface SpecWindow {
   test: TestId;
   start: number;
@@ -372,7 +364,7 @@ function placer(w: Windows, born: Iterable<Birth>, assumedLagMs: number): (b: Bi
  * envtest runs no namespace controller: a namespace the suite deleted stays terminating, with
  * everything in it, until the instance is thrown away. The namespace staying is not the suite's
  * doing and is no leak; what the specs made inside it and never deleted is one (marked, with
- * its own hint: DELETED_NAMESPACE_HINT). Where namespaces really go away (the timeline saw one
+ * its own hint: DELETED_NAMESPACE_HINT in model.ts). Where namespaces really go away (the timeline saw one
  * deleted, or the record shows a namespace finalized: a controller runs there), nothing changes.
  */
 export function splitDeletedNamespaces(leaked: readonly SnapshotObject[], timeline: readonly TimelineEntry[], record?: readonly RecordEntry[]): { leaked: SnapshotObject[]; inDeletedNamespace: Set<string> } {

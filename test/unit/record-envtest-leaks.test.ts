@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { HuntLog } from '../../src/hunt-log.ts';
 import { buildReport } from '../../src/build-report.ts';
 import { envtestRunLeaks, readEnvtestEvidence } from '../../src/envtest/evidence.ts';
-import { DELETED_NAMESPACE_HINT, splitDeletedNamespaces, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { splitDeletedNamespaces, summarizeAttribution } from '../../src/cluster/attribution.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
-import { testId, type TimelineEntry } from '../../src/model.ts';
+import { DELETED_NAMESPACE_HINT, testId, type TimelineEntry } from '../../src/model.ts';
 import { fixtures, projectRoot } from '../support/paths.ts';
 
 interface GroundTruthSpec { name: string; role: string }
