@@ -602,16 +602,17 @@ export interface LeakReport {
   /** Extension: the owner whose test `createdBy` came from, when attribution is "owner". */
   owner?: ObjectRef;
   /**
-   * Extension: what named `createdBy`: its creation event seen by the watch, the namespace it is
-   * in (made by that test during the run), its owner, or only its creationTimestamp (the watch
-   * missed the creation; one-second resolution: a fallback).
+   * Extension: what named `createdBy`: its own create in the API server's audit record (`audit`,
+   * exact like the watch), its creation event seen by the watch, the namespace it is in (made by
+   * that test during the run), its owner, or only its creationTimestamp (the watch missed the
+   * creation; one-second resolution: a fallback).
    */
-  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time' | 'record';
+  evidence?: 'watch' | 'namespace' | 'owner' | 'creation-time' | 'audit';
   /** Extension: every test that may have made it when the evidence does not decide; `createdBy` is then the likeliest ("probably"). */
   candidates?: TestId[];
   /**
    * Extension: the create request in the API server's record that named `createdBy` (evidence
-   * "record", or "owner" when it is the owner's create): the server time it was received, and
+   * "audit", or "owner" when it is the owner's create): the server time it was received, and
    * how it was matched to the object: by its name, or (a generateName create, whose record
    * names no object) as the nameless create of that resource and namespace just before the
    * first request naming the object.
@@ -624,6 +625,15 @@ export interface LeakReport {
    */
   inDeletedNamespace?: boolean;
 }
+
+/**
+ * The hint for leaks inside a namespace the suite deleted under envtest (LeakReport.inDeletedNamespace),
+ * shown once beside them by the renderers: envtest runs no namespace controller, so deleting the
+ * namespace deletes nothing in it.
+ */
+export const DELETED_NAMESPACE_HINT =
+  'envtest runs no namespace controller: deleting a namespace leaves everything in it, and cluster-wide managers and caches of later specs still see it. ' +
+  'Delete what the spec created; stop the manager and wait for it before cleanup; scope the manager\'s cache to the spec\'s namespace.';
 
 /** Extension: how leaks were attributed, to say how often attribution had to fall back or guess. */
 export interface AttributionSummary {

@@ -8,7 +8,7 @@
 // belongs to the test that made its owner; an object inside a namespace a test created during the
 // run belongs to that test.
 // Where the run has the API server's record (src/record/), an object's own create in it decides
-// instead of the watch: the spec running when the server received it (evidence "record"); the
+// instead of the watch: the spec running when the server received it (evidence "audit"); the
 // owner rule still comes first, the namespace rule covers what the cluster itself made, and the
 // watch remains for what the record does not hold (an existing cluster keeps no record).
 import {
@@ -34,14 +34,6 @@ export interface AttributionOptions {
   /** The API server's record of the run (absent: the control plane kept none): where it holds an object's create, it names the creator. */
   record?: readonly RecordEntry[];
 }
-
-/**
- * The hint for leaks inside a namespace the suite deleted under envtest (LeakReport.inDeletedNamespace):
- * envtest runs no namespace controller, so deleting the namespace deletes nothing in it.
- */
-export const DELETED_NAMESPACE_HINT =
-  'envtest runs no namespace controller: deleting a namespace leaves everything in it, and cluster-wide managers and caches of later specs still see it. ' +
-  'Delete what the spec created; stop the manager and wait for it before cleanup; scope the manager\'s cache to the spec\'s namespace.';
 
 export interface SpecWindow {
   test: TestId;
@@ -372,7 +364,7 @@ function placer(w: Windows, born: Iterable<Birth>, assumedLagMs: number): (b: Bi
  * envtest runs no namespace controller: a namespace the suite deleted stays terminating, with
  * everything in it, until the instance is thrown away. The namespace staying is not the suite's
  * doing and is no leak; what the specs made inside it and never deleted is one (marked, with
- * its own hint: DELETED_NAMESPACE_HINT). Where namespaces really go away (the timeline saw one
+ * its own hint: DELETED_NAMESPACE_HINT in model.ts). Where namespaces really go away (the timeline saw one
  * deleted, or the record shows a namespace finalized: a controller runs there), nothing changes.
  */
 export function splitDeletedNamespaces(leaked: readonly SnapshotObject[], timeline: readonly TimelineEntry[], record?: readonly RecordEntry[]): { leaked: SnapshotObject[]; inDeletedNamespace: Set<string> } {
@@ -462,7 +454,7 @@ export function attribute(
       if (!recorded) return leak;
       // No creation time nor watch event, but the record holds its create.
       name(leak, creatorsOfRecord(recorded), 'exact');
-      leak.evidence = 'record';
+      leak.evidence = 'audit';
       leak.recordCreate = recordCreateOf(recorded);
       return leak;
     }
@@ -480,7 +472,7 @@ export function attribute(
       if (recorded) leak.recordCreate = recordCreateOf(recorded);
     } else if (recorded) {
       name(leak, who, 'exact');
-      leak.evidence = 'record';
+      leak.evidence = 'audit';
       leak.recordCreate = recordCreateOf(recorded);
     } else if (maker) {
       name(leak, who, w.precision);
@@ -517,7 +509,7 @@ export function attributeDeleted(
       leak.deletedBy = recorded.placement.test;
       leak.attribution = recorded.placement.certain ? 'exact' : 'approximate';
       if (recorded.placement.candidates && recorded.placement.candidates.length > 1) leak.candidates = recorded.placement.candidates;
-      leak.evidence = 'record';
+      leak.evidence = 'audit';
       return leak;
     }
     const e = deletions.get(o.uid);
@@ -616,14 +608,14 @@ export function summarizeAttribution(leaks: readonly LeakReport[], timelines: re
   const made = leaks.filter((l) => l.deletedBy === undefined);
   const summary: AttributionSummary = {
     objects: made.length,
-    exact: made.filter((l) => l.createdBy && (l.evidence === 'watch' || l.evidence === 'record') && !isGuess(l)).length,
+    exact: made.filter((l) => l.createdBy && (l.evidence === 'watch' || l.evidence === 'audit') && !isGuess(l)).length,
     byNamespace: made.filter((l) => l.createdBy && l.evidence === 'namespace').length,
     byOwner: made.filter((l) => l.createdBy && l.evidence === 'owner').length,
     fellBack: made.filter((l) => l.createdBy && l.evidence === 'creation-time').length,
     guessed: made.filter((l) => l.createdBy && isGuess(l)).length,
     unknown: made.filter((l) => !l.createdBy).length,
   };
-  const byRecord = made.filter((l) => l.createdBy && l.evidence === 'record' && !isGuess(l)).length;
+  const byRecord = made.filter((l) => l.createdBy && l.evidence === 'audit' && !isGuess(l)).length;
   if (byRecord > 0) summary.byRecord = byRecord;
   const lags = timelines.flatMap((t) => lagProfile(t).samples.map((s) => s.maxMs));
   if (lags.length > 0) summary.lagMs = { samples: lags.length, median: median(lags), max: Math.max(...lags) };

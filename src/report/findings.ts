@@ -135,13 +135,102 @@ export function location(test: Pick<TestReport, 'file' | 'line'>): string {
   return test.line > 0 ? `${test.file}:${test.line}` : test.file;
 }
 
-/** One line for a person: who made a leak and how sure that is ("probably A (or B, C)"). */
+/** The API server's record named the creator: exact evidence, worded as such. */
+export const RECORD_EVIDENCE = "the API server's record";
+
+/**
+ * What named a leak's creator, in words ("the API server's record", "by its owner"), or '' for
+ * the watch's own creation event (the plain case). The record is exact like the watch; a create it
+ * places just after a spec's end (that spec's manager still acting) says so.
+ */
+export function creatorEvidence(leak: Pick<LeakReport, 'evidence' | 'recordCreate'>): string {
+  switch (leak.evidence) {
+    case 'audit':
+      return leak.recordCreate?.placement === 'gap' ? `${RECORD_EVIDENCE}: created just after the spec ended` : RECORD_EVIDENCE;
+    case 'creation-time':
+      return 'from its creation time only';
+    case 'namespace':
+      return 'by its namespace';
+    case 'owner':
+      return 'by its owner';
+    default:
+      return '';
+  }
+}
+
+/** One line for a person: who made a leak and how sure that is ("probably A (or B, C)", "A (the API server's record)"). */
 export function describeCreator(leak: LeakReport, label: (id: TestId) => string): string {
   if (!leak.createdBy) return 'unknown';
   const who = label(leak.createdBy);
   const others = (leak.candidates ?? []).filter((t) => t !== leak.createdBy);
-  const how = leak.evidence === 'creation-time' ? ', from its creation time only' : leak.evidence === 'namespace' ? ', by its namespace' : leak.evidence === 'owner' ? ', by its owner' : '';
-  return others.length > 0 ? `probably ${who} (or ${others.map(label).join(', ')}${how})` : `${who}${how ? ` (${how.slice(2)})` : ''}`;
+  const how = creatorEvidence(leak);
+  return others.length > 0 ? `probably ${who} (or ${others.map(label).join(', ')}${how ? `, ${how}` : ''})` : `${who}${how ? ` (${how})` : ''}`;
+}
+
+/**
+ * Objects of one kind the specs left in namespaces they deleted under envtest
+ * (`LeakReport.inDeletedNamespace`): the renderers show them as one line, the hint once.
+ */
+export interface DeletedNamespaceGroup {
+  apiVersion: string;
+  kind: string;
+  /** In the report's order; report.json keeps one entry each. */
+  leaks: LeakReport[];
+  /** The deleted namespaces they are in, each once. */
+  namespaces: string[];
+}
+
+/** A row of a leaks listing: one leak, or one group of leaks in envtest's deleted namespaces. */
+export type LeakRow = { leak: LeakReport } | { group: DeletedNamespaceGroup };
+
+/** Leaked objects as rows, in the report's order: those in envtest's deleted namespaces grouped by kind at the first one's place. */
+export function leakRows(leaks: readonly LeakReport[]): LeakRow[] {
+  const rows: LeakRow[] = [];
+  const groups = new Map<string, DeletedNamespaceGroup>();
+  for (const leak of leaks) {
+    if (!leak.inDeletedNamespace || leak.deletedBy !== undefined) {
+      rows.push({ leak });
+      continue;
+    }
+    const key = `${leak.apiVersion}|${leak.kind}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { apiVersion: leak.apiVersion, kind: leak.kind, leaks: [], namespaces: [] };
+      groups.set(key, group);
+      rows.push({ group });
+    }
+    group.leaks.push(leak);
+    if (!group.namespaces.includes(leak.namespace)) group.namespaces.push(leak.namespace);
+  }
+  return rows;
+}
+
+/** How many leaked objects some rows stand for. */
+export function objectsIn(rows: readonly LeakRow[]): number {
+  return rows.reduce((n, row) => n + ('group' in row ? row.group.leaks.length : 1), 0);
+}
+
+/** "48 CertificateRequest in 48 deleted namespaces", "1 Lease in the deleted namespace spec-7". */
+export function deletedNamespaceTitle(group: DeletedNamespaceGroup): string {
+  const where = group.namespaces.length === 1 ? `the deleted namespace ${group.namespaces[0]}` : `${group.namespaces.length.toLocaleString('en-US')} deleted namespaces`;
+  return `${group.leaks.length.toLocaleString('en-US')} ${group.kind} in ${where}`;
+}
+
+/**
+ * Who made a group's objects: "X (the API server's record)" when one description fits them all,
+ * else each with its count, most first: "A (the API server's record) ×40, B ×8".
+ */
+export function deletedNamespaceCreators(group: DeletedNamespaceGroup, label: (id: TestId) => string, max = 3): string {
+  const counts = new Map<string, number>();
+  for (const leak of group.leaks) {
+    const who = leak.createdBy ? describeCreator(leak, label) : 'an unknown test';
+    counts.set(who, (counts.get(who) ?? 0) + 1);
+  }
+  if (counts.size === 1) return [...counts.keys()][0]!;
+  const ranked = [...counts].sort((a, b) => b[1] - a[1]);
+  const shown = ranked.slice(0, max).map(([who, n]) => `${who} ×${n.toLocaleString('en-US')}`);
+  const rest = ranked.length - shown.length;
+  return rest > 0 ? `${shown.join(', ')} and ${plural(rest, 'other')}` : shown.join(', ');
 }
 
 /** What the fix section says: where the proven patch goes and what proved it, or why there is none. */

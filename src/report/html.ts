@@ -5,7 +5,7 @@
 // string from the suite or cluster is escaped. Readable at 400 px, usable by keyboard, dark mode.
 
 import { createHash } from 'node:crypto';
-import type { LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import { DELETED_NAMESPACE_HINT, type LeakReport, type Report, type RunReport, type TestId, type TestReport, type Verdict } from '../model.ts';
 import { ALL_VERDICTS, FINDING_VERDICTS, VERDICTS } from '../verdict-table.ts';
 import {
   aloneProbe,
@@ -22,6 +22,11 @@ import {
   probesAbout,
   viaLeaks,
   fixSentence,
+  creatorEvidence,
+  leakRows,
+  deletedNamespaceCreators,
+  deletedNamespaceTitle,
+  type DeletedNamespaceGroup,
   type TestIndex,
 } from './findings.ts';
 import { escapeHtml, formatDuration, oneLine, plural, truncate, visibleControls } from './text.ts';
@@ -360,9 +365,16 @@ function leakDetail(leak: LeakReport): string {
 }
 
 function leaksSection(report: Report, tests: TestIndex): string {
-  // Grouped by the test that created them: the fix lives in that test.
+  // Grouped by the test that created them: the fix lives in that test. What the specs left in
+  // envtest's deleted namespaces is one row a kind, under its own hint, said once.
   const groups = new Map<string, LeakReport[]>();
-  for (const leak of report.leaks) {
+  const deletedNamespaces: DeletedNamespaceGroup[] = [];
+  for (const row of leakRows(report.leaks)) {
+    if ('group' in row) {
+      deletedNamespaces.push(row.group);
+      continue;
+    }
+    const { leak } = row;
     const key = leak.createdBy ? `c:${leak.createdBy}` : leak.deletedBy ? `d:${leak.deletedBy}` : 'u:';
     groups.set(key, [...(groups.get(key) ?? []), leak]);
   }
@@ -373,16 +385,35 @@ function leaksSection(report: Report, tests: TestIndex): string {
       : 'not attributed to a test';
     const rows = leaks.map((leak) => {
       const others = (leak.candidates ?? []).filter((c) => c !== leak.createdBy);
+      const evidence = creatorEvidence(leak);
       const how = others.length > 0
-        ? ` <span class="muted">(a guess: ${others.map((c) => testName(tests, c, 60)).join(', ')} possible too)</span>`
+        ? ` <span class="muted">(a guess: ${others.map((c) => testName(tests, c, 60)).join(', ')} possible too${evidence ? `; ${t(evidence)}` : ''})</span>`
+        : evidence ? ` <span class="muted">(${t(evidence)})</span>`
         : leak.attribution && leak.attribution !== 'exact' ? ` <span class="muted">(${t(leak.attribution)} attribution)</span>` : '';
       const state = `${leak.terminating ? '<span class="tag warn">terminating</span>' : '<span class="tag">live</span>'} ${leak.finalizers.map((f) => `<code>${t(f)}</code>`).join(' ')}`;
       return `<tr><td data-label="Object"><code class="obj">${t(leakName(leak))}</code><div class="loc">${t(leak.apiVersion)}${how}</div></td><td data-label="After runs">${leak.runs.map((r) => `<code>${t(r)}</code>`).join(' ')}</td><td data-label="State">${state}</td></tr>`;
     });
     return `<tbody><tr class="group"><th colspan="3">${plural(leaks.length, 'object')} ${heading}</th></tr>${rows.join('\n')}</tbody>`;
   });
+  if (deletedNamespaces.length) body.push(deletedNamespacesBody(deletedNamespaces, tests));
   return `<section><h2>Leaks by test</h2>
 <table class="grid leaks stack"><thead><tr><th>Object</th><th>After runs</th><th>Terminating / finalizers</th></tr></thead>${body.join('\n')}</table></section>`;
+}
+
+/** The objects left in envtest's deleted namespaces: the hint once, then one row a kind, each object listed behind a fold. */
+function deletedNamespacesBody(groups: DeletedNamespaceGroup[], tests: TestIndex): string {
+  const label = (id: TestId): string => tests.name(id);
+  const objects = groups.reduce((n, g) => n + g.leaks.length, 0);
+  const rows = groups.map((group) => {
+    const terminating = group.leaks.filter((l) => l.terminating).length;
+    const live = group.leaks.length - terminating;
+    const finalizers = [...new Set(group.leaks.flatMap((l) => l.finalizers))];
+    const state = `${terminating ? `<span class="tag warn">${terminating.toLocaleString('en-US')} terminating</span> ` : ''}${live ? `<span class="tag">${live.toLocaleString('en-US')} live</span> ` : ''}${finalizers.map((f) => `<code>${t(f)}</code>`).join(' ')}`;
+    const runs = [...new Set(group.leaks.flatMap((l) => l.runs))].sort();
+    const list = group.leaks.map((l) => `<code class="obj">${t(leakName(l))}</code>`).join(' ');
+    return `<tr><td data-label="Object">${t(deletedNamespaceTitle(group))}<div class="loc">${t(group.apiVersion)} · created by ${t(deletedNamespaceCreators(group, label))}</div><details><summary>${plural(group.leaks.length, 'object')}</summary>${list}</details></td><td data-label="After runs">${runs.map((r) => `<code>${t(r)}</code>`).join(' ')}</td><td data-label="State">${state}</td></tr>`;
+  });
+  return `<tbody><tr class="group"><th colspan="3">${plural(objects, 'object')} left in namespaces the suite deleted (envtest)</th></tr><tr><td colspan="3" class="muted">${t(DELETED_NAMESPACE_HINT)}</td></tr>${rows.join('\n')}</tbody>`;
 }
 
 function cleanupSection(report: Report): string {

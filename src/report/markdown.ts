@@ -2,7 +2,7 @@
 // polluter -> leaked object -> victim diagram, leaks, cleanup and runs. Fits GitHub's comment
 // limit by showing less (fewer rows, collapsed sections), never by cutting markup in half.
 
-import type { LeakReport, Report, RunReport, TestId, TestReport } from '../model.ts';
+import { DELETED_NAMESPACE_HINT, type LeakReport, type Report, type RunReport, type TestId, type TestReport } from '../model.ts';
 import { VERDICTS } from '../verdict-table.ts';
 import {
   findingTests,
@@ -19,6 +19,11 @@ import {
   probeOutcome,
   probesAbout,
   fixSentence,
+  leakRows,
+  objectsIn,
+  deletedNamespaceCreators,
+  deletedNamespaceTitle,
+  type DeletedNamespaceGroup,
   type TestIndex,
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
@@ -479,24 +484,44 @@ function runList(runs: string[]): string {
 
 function leaksTable(view: View, max: number): string {
   const { report } = view;
+  const rows = leakRows(report.leaks);
+  const shown = rows.slice(0, max);
+  const grouped = rows.some((row) => 'group' in row);
   const lines = [`**Leaked objects** (${report.leaks.length.toLocaleString('en-US')})`, '', '| Object | Created by | Runs | Terminating / finalizers |', '|---|---|---|---|'];
-  for (const leak of report.leaks.slice(0, max)) {
-    const state = [leak.terminating ? 'terminating' : 'live', ...leak.finalizers.slice(0, 3).map((f) => mdCode(truncate(f, 100)))];
-    if (leak.finalizers.length > 3) state.push(`and ${leak.finalizers.length - 3} more`);
-    const creator = leak.createdBy
-      ? mdText(truncate(describeCreator(leak, (id) => view.tests.name(id)), NAME_MAX * 2))
-      : leak.deletedBy
-        ? `deleted by ${mdCode(truncate(view.tests.name(leak.deletedBy), NAME_MAX))}`
-        : 'unknown';
-    const guessed = (leak.candidates?.length ?? 0) > 1 || leak.evidence !== undefined && leak.evidence !== 'watch';
-    const attribution = !guessed && leak.attribution && leak.attribution !== 'exact' && leak.createdBy ? ` <sub>(${mdText(leak.attribution)})</sub>` : '';
-    lines.push(
-      `| ${mdCode(truncate(leakName(leak), NAME_MAX))}<br><sub>${mdText(truncate(leak.apiVersion, 80))}</sub> | ${creator}${attribution} | ${runList(leak.runs)} | ${state.join('<br>')} |`,
-    );
-  }
-  const hidden = report.leaks.length - Math.min(max, report.leaks.length);
+  for (const row of shown) lines.push('group' in row ? deletedNamespaceRow(view, row.group) : leakRow(view, row.leak));
+  const hidden = report.leaks.length - objectsIn(shown);
   if (hidden > 0) lines.push('', more(view, hidden, 'leaked objects'));
+  // Said once for every group: what envtest does with a deleted namespace, and what to do.
+  if (grouped) lines.push('', `**In namespaces the suite deleted (envtest):** ${mdText(DELETED_NAMESPACE_HINT)}`);
   return lines.join('\n');
+}
+
+function leakRow(view: View, leak: LeakReport): string {
+  const state = [leak.terminating ? 'terminating' : 'live', ...leak.finalizers.slice(0, 3).map((f) => mdCode(truncate(f, 100)))];
+  if (leak.finalizers.length > 3) state.push(`and ${leak.finalizers.length - 3} more`);
+  const creator = leak.createdBy
+    ? mdText(truncate(describeCreator(leak, (id) => view.tests.name(id)), NAME_MAX * 2))
+    : leak.deletedBy
+      ? `deleted by ${mdCode(truncate(view.tests.name(leak.deletedBy), NAME_MAX))}`
+      : 'unknown';
+  // The creator's words already say how it was named (a guess, the record, the owner...): only the watch's approximate windows need the mark.
+  const described = (leak.candidates?.length ?? 0) > 1 || leak.evidence !== undefined && leak.evidence !== 'watch';
+  const attribution = !described && leak.attribution && leak.attribution !== 'exact' && leak.createdBy ? ` <sub>(${mdText(leak.attribution)})</sub>` : '';
+  return `| ${mdCode(truncate(leakName(leak), NAME_MAX))}<br><sub>${mdText(truncate(leak.apiVersion, 80))}</sub> | ${creator}${attribution} | ${runList(leak.runs)} | ${state.join('<br>')} |`;
+}
+
+/** One row for every object of a kind left in envtest's deleted namespaces (report.json lists each). */
+function deletedNamespaceRow(view: View, group: DeletedNamespaceGroup): string {
+  const names = group.leaks.slice(0, 3).map((l) => mdCode(truncate(`${l.namespace}/${l.name}`, 100)));
+  if (group.leaks.length > names.length) names.push(`and ${(group.leaks.length - names.length).toLocaleString('en-US')} more`);
+  const terminating = group.leaks.filter((l) => l.terminating).length;
+  const live = group.leaks.length - terminating;
+  const finalizers = [...new Set(group.leaks.flatMap((l) => l.finalizers))];
+  const state = [[terminating ? `${terminating.toLocaleString('en-US')} terminating` : '', live ? `${live.toLocaleString('en-US')} live` : ''].filter(Boolean).join(', '), ...finalizers.slice(0, 3).map((f) => mdCode(truncate(f, 100)))];
+  if (finalizers.length > 3) state.push(`and ${finalizers.length - 3} more`);
+  const runs = [...new Set(group.leaks.flatMap((l) => l.runs))].sort();
+  const creators = mdText(truncate(deletedNamespaceCreators(group, (id) => view.tests.name(id)), NAME_MAX * 2));
+  return `| ${mdText(truncate(deletedNamespaceTitle(group), NAME_MAX))}<br><sub>${mdText(truncate(group.apiVersion, 80))}: ${names.join(', ')}</sub> | ${creators} | ${runList(runs)} | ${state.join('<br>')} |`;
 }
 
 function cleanupSummary(view: View, max: number): string | undefined {

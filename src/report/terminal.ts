@@ -2,9 +2,24 @@
 // reproduce), leaks, cleanup and runs in aligned columns. ANSI colour only when asked; test
 // names never reach the terminal with their control characters intact.
 
-import type { Report } from '../model.ts';
+import { DELETED_NAMESPACE_HINT, type Report } from '../model.ts';
 import { VERDICTS } from '../verdict-table.ts';
-import { describeCreator, findingTests, headline, indexTests, leakName, location, plannedRuns, probeRuns, provingProbe, viaLeaks } from './findings.ts';
+import {
+  deletedNamespaceCreators,
+  deletedNamespaceTitle,
+  describeCreator,
+  findingTests,
+  headline,
+  indexTests,
+  leakName,
+  leakRows,
+  location,
+  objectsIn,
+  plannedRuns,
+  probeRuns,
+  provingProbe,
+  viaLeaks,
+} from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
 import { damageSentence } from '../ingest/damage.ts';
 import { chainText, decidedText, hazardText } from './record-text.ts';
@@ -81,16 +96,33 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
 
   if (report.leaks.length) {
     out.push('', paint('bold', `Leaked objects (${report.leaks.length})`));
-    const shown = report.leaks.slice(0, MAX_LEAKS);
-    const names = shown.map((l) => fit(leakName(l), Math.floor(width * 0.4)));
+    // What the specs left in envtest's deleted namespaces is one line a kind, its hint once.
+    const rows = leakRows(report.leaks);
+    const shown = rows.slice(0, MAX_LEAKS);
+    const label = (id: string) => tests.name(id);
+    const names = shown.map((row) => fit('group' in row ? deletedNamespaceTitle(row.group) : leakName(row.leak), Math.floor(width * 0.4)));
     const nameWidth = Math.max(...names.map((n) => Array.from(n).length));
-    shown.forEach((leak, i) => {
-      const state = leak.terminating ? 'terminating' : 'live';
-      const origin = leak.createdBy ? `by ${describeCreator(leak, (id) => tests.name(id))}` : leak.deletedBy ? `deleted by ${tests.name(leak.deletedBy)}` : 'by unknown test';
-      const rest = `${state.padEnd(12)}${plural(leak.runs.length, 'run').padEnd(8)} ${origin}`;
+    shown.forEach((row, i) => {
+      let rest: string;
+      if ('group' in row) {
+        const { leaks } = row.group;
+        const terminating = leaks.filter((l) => l.terminating).length;
+        const state = terminating === 0 ? 'live' : terminating === leaks.length ? 'terminating' : `${terminating} term.`;
+        const runs = new Set(leaks.flatMap((l) => l.runs)).size;
+        rest = `${state.padEnd(12)}${plural(runs, 'run').padEnd(8)} by ${deletedNamespaceCreators(row.group, label)}`;
+      } else {
+        const { leak } = row;
+        const state = leak.terminating ? 'terminating' : 'live';
+        const origin = leak.createdBy ? `by ${describeCreator(leak, label)}` : leak.deletedBy ? `deleted by ${tests.name(leak.deletedBy)}` : 'by unknown test';
+        rest = `${state.padEnd(12)}${plural(leak.runs.length, 'run').padEnd(8)} ${origin}`;
+      }
       out.push(`  ${padCodePoints(names[i]!, nameWidth)}  ${fit(rest, width - nameWidth - 4)}`);
     });
-    if (report.leaks.length > shown.length) out.push(`  …and ${plural(report.leaks.length - shown.length, 'more leaked object')}`);
+    const hidden = report.leaks.length - objectsIn(shown);
+    if (hidden > 0) out.push(`  …and ${plural(hidden, 'more leaked object')}`);
+    if (rows.some((row) => 'group' in row)) {
+      wrap(oneLine(`In namespaces the suite deleted (envtest): ${DELETED_NAMESPACE_HINT}`), width - 4, 4).forEach((line) => out.push(`  ${paint('yellow', line)}`));
+    }
   }
 
   const hazards = report.hazards ?? [];

@@ -41,7 +41,7 @@ test('every leak is named by its own create in the record, the spec the ground t
     const expected = leak.kind === 'CustomResourceDefinition' ? suiteSetup : expectedCreator(leak);
     assert.ok(expected, `the ground truth knows ${leak.kind} ${leak.namespace}/${leak.name}`);
     assert.equal(leak.createdBy, expected, `${leak.kind} ${leak.namespace}/${leak.name}`);
-    assert.equal(leak.evidence, 'record');
+    assert.equal(leak.evidence, 'audit');
     assert.equal(leak.attribution, 'exact');
   }
   const generated = entry.leaks.filter((l) => l.recordCreate?.match === 'generate-name').map((l) => l.kind).sort();

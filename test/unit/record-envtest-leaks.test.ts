@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { HuntLog } from '../../src/hunt-log.ts';
 import { buildReport } from '../../src/build-report.ts';
 import { envtestRunLeaks, readEnvtestEvidence } from '../../src/envtest/evidence.ts';
-import { DELETED_NAMESPACE_HINT, splitDeletedNamespaces, summarizeAttribution } from '../../src/cluster/attribution.ts';
+import { splitDeletedNamespaces, summarizeAttribution } from '../../src/cluster/attribution.ts';
 import { DEFAULT_NOISE_RULES } from '../../src/cluster/noise.ts';
-import { testId, type TimelineEntry } from '../../src/model.ts';
+import { DELETED_NAMESPACE_HINT, testId, type TimelineEntry } from '../../src/model.ts';
 import { fixtures, projectRoot } from '../support/paths.ts';
 
 interface GroundTruthSpec { name: string; role: string }
@@ -43,7 +43,7 @@ test('each is given by its own create in the record to the spec that made it, as
   const creators = (namePrefix: string) => [...new Set(leaks.filter((l) => l.namespace.startsWith(namePrefix)).map((l) => l.createdBy))].sort();
   assert.deepEqual(creators('modelcache-tenant-'), [leaker]);
   assert.deepEqual(creators('modelcache-system-'), [brittle, stateSetter].sort(), 'both defaults specs seed a ConfigMap in a namespace of their own');
-  assert.ok(leaks.every((l) => l.evidence === 'record' && l.attribution === 'exact' && l.recordCreate?.match === 'name' && l.recordCreate.placement === 'window'));
+  assert.ok(leaks.every((l) => l.evidence === 'audit' && l.attribution === 'exact' && l.recordCreate?.match === 'name' && l.recordCreate.placement === 'window'));
   assert.deepEqual(summarizeAttribution(leaks), { objects: 5, exact: 5, byNamespace: 0, byOwner: 0, fellBack: 0, guessed: 0, unknown: 0, byRecord: 5 });
 });
 

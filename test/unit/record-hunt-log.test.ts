@@ -37,7 +37,7 @@ test('a record cut short (the run was killed mid-write) is read up to the cut an
     const warnings = entry?.run.warnings.filter((w) => w.includes('the API server\'s record')) ?? [];
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /^runs\/000: the API server's record: 1 unreadable line\(s\) skipped, its last line was cut short \(.*line \d+ skipped: not JSON\)$/);
-    assert.ok(entry?.leaks.every((l) => l.evidence === 'record'), 'what was read still decides');
+    assert.ok(entry?.leaks.every((l) => l.evidence === 'audit'), 'what was read still decides');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -49,7 +49,7 @@ test('without a record (an existing cluster keeps none) the same run is attribut
     rmSync(join(dir, 'runs', '000', 'audit.jsonl'));
     const entry = (await HuntLog.load(dir)).runs[0];
     assert.equal(entry?.record, undefined);
-    assert.ok(entry && entry.leaks.length > 0 && entry.leaks.every((l) => l.evidence !== 'record' && l.recordCreate === undefined));
+    assert.ok(entry && entry.leaks.length > 0 && entry.leaks.every((l) => l.evidence !== 'audit' && l.recordCreate === undefined));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
