@@ -404,14 +404,19 @@ function huntOrderDependence(w: Walk, candidates: OrderCandidate[]): Stop {
   const stop = huntPolluters(w, candidates) ?? (w.polluters.length === 0 ? huntByBisection(w) : undefined) ?? huntCleaners(w);
   if (w.polluters.length === 0) return stop ?? { outcome: { kind: 'cleared', role: 'polluter' } };
   // Confirmed polluters stand whatever stopped the walk after them; failures they leave unexplained keep the test flaky.
-  const outcome: HuntOutcome = {
+  const outcome = pollutedOutcome(w);
+  return stop?.next ? { outcome, next: stop.next } : { outcome };
+}
+
+/** The confirmed polluters and cleaners, and what they leave unexplained. */
+function pollutedOutcome(w: Walk): HuntOutcome {
+  return {
     kind: 'polluted',
     polluters: w.polluters,
     cleaners: w.cleaners,
     unexplainedFailures: unexplained(w).map((v) => v.run.id),
     unexplainedPasses: uncoveredPasses(w).map((v) => v.run.id),
   };
-  return stop?.next ? { outcome, next: stop.next } : { outcome };
 }
 
 /**
@@ -444,14 +449,7 @@ function huntByRecord(w: Walk, candidates: OrderCandidate[]): Stop {
     w.polluters.push({ role: 'polluter', tests: [link.polluter], after, chance: 0, bound: ctx.options.linkedFalseAlarmBound, plan: pair(0), record: link });
   }
   if (!next) next = (huntPolluters(w, candidates.filter((c) => !proven.has(c.test))) ?? huntCleaners(w))?.next;
-  const outcome: HuntOutcome = {
-    kind: 'polluted',
-    polluters: w.polluters,
-    cleaners: w.cleaners,
-    unexplainedFailures: unexplained(w).map((v) => v.run.id),
-    unexplainedPasses: uncoveredPasses(w).map((v) => v.run.id),
-    ...(w.alone.failed.length > 0 ? { failedAlone: [...w.alone.failed] } : {}),
-  };
+  const outcome: HuntOutcome = { ...pollutedOutcome(w), ...(w.alone.failed.length > 0 ? { failedAlone: [...w.alone.failed] } : {}) };
   return next ? { outcome, next } : { outcome };
 }
 

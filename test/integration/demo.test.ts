@@ -41,7 +41,9 @@ test('demo --mode cluster --runs 6: every planted role is named as the ground tr
   assert.ok(check.ok, `ground truth mismatches:\n${check.lines.filter((line) => line.startsWith('MISMATCH')).join('\n')}\n\n${output.slice(-4000)}`);
   assert.equal(report.verdict, 'findings');
 
-  const victim = report.tests.find((test) => test.verdict === 'order-dependent')!;
+  // The iris2 victim fails every time after its polluter (the whisper and mnist races only sometimes).
+  const victim = report.tests.find((test) => test.name === 'ModelCache serving warms the iris2 cache for inference')!;
+  assert.equal(victim.verdict, 'order-dependent');
   assert.ok(victim.reproduce.startsWith('ginkgo --randomize-all --seed='), victim.reproduce);
   // Reproduce on a cluster of its own: the reproduction leaves iris2 stuck, as the suite does.
   const cluster = await startPrivateCluster();
