@@ -27,6 +27,8 @@ export interface TruthSpec {
   leaks?: (TruthObject & { terminating?: boolean; finalizers?: string[]; when?: string })[];
   /** A victim fails when one of `after` ran before it with none of `unlessBetween` between; a race only at about `rate`. */
   failsWhen?: { after?: string[]; unlessBetween?: string[]; rate?: number };
+  /** The object a victim's failure names. */
+  via?: TruthObject;
 }
 
 export interface GroundTruth {
@@ -90,8 +92,15 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
         const confirmed = polluters.every((id) => test.polluters.some((p) => p.test === id && p.confirmed));
         check(test.verdict === 'order-dependent' && confirmed,
           `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${testName(p.test)}${p.confirmed ? ' (confirmed)' : ''}`).join(', ')}]`);
-        const linked = test.polluters.some((p) => p.via.length > 0);
-        check(linked, `${spec.name}: linked to its polluter by a leaked object (${test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))).join(', ') || 'none'})`);
+        // An object its polluter leaves behind links them as a leak; a transient one (gone before the run ends) only by the record of a failing run.
+        const leaked = !spec.via || truth.specs.some((s) => (spec.polluters ?? []).includes(s.name) && (s.leaks ?? []).some((l) => l.kind === spec.via?.kind && l.name === spec.via.name));
+        if (leaked) {
+          const linked = test.polluters.some((p) => p.via.length > 0);
+          check(linked, `${spec.name}: linked to its polluter by a leaked object (${test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))).join(', ') || 'none'})`);
+        } else {
+          const proven = test.polluters.find((p) => polluters.includes(p.test) && p.decidedBy === 'record' && p.link?.object.name === spec.via?.name);
+          check(proven !== undefined, `${spec.name}: linked to its polluter by the record of a failing run (${proven?.link ? `run ${proven.link.run}` : 'none'}; ${spec.via?.kind} ${spec.via?.name} never leaks)`);
+        }
         const cleaners = (spec.cleaners ?? []).map(idOf);
         const wrong = test.cleaners.filter((id) => !cleaners.includes(id));
         const named = cleaners.filter((id) => test.cleaners.includes(id));

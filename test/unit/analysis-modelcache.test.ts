@@ -16,9 +16,8 @@ import { T0 } from './record-sim.ts';
 import { DEMO_MAX_PROBES } from '../../examples/harness/demo.ts';
 import { exposes, type GroundTruth, type TruthSpec } from '../../examples/harness/ground-truth.ts';
 
-/** What this simulation reads of a spec beyond the checker's type: the object a victim names, its hazard flag, its timing. */
+/** What this simulation reads of a spec beyond the checker's type: its hazard flag, its timing, its transient objects. */
 type Spec = TruthSpec & {
-  via?: { name: string };
   hazard?: boolean;
   failsWhen?: TruthSpec['failsWhen'] & { withinMs?: number };
   transient?: { name: string; heldMs: number }[];

@@ -104,3 +104,37 @@ test('a guess among the same candidates in several runs is said once, with how m
   assert.match(line ?? '', /in 3 of 3 run\(s\) it leaked in \(3 by a guess among \[tenancy[^\]]*\]\)$/, check.lines.join('\n'));
   assert.equal(line?.split('tenancy').length, 3, `the candidates once (the spec's own name and the list): ${line}`);
 });
+
+test('a transient victim (its object gone before the run ends, never a leak) is linked to its polluter by the record of a failing run; an iris2-like one still by its leak', () => {
+  const [P, V, C] = ['rolls whisper over', 'transcribes through whisper', 'counts every cache'];
+  const whisper = { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'whisper' };
+  const transientTruth: GroundTruth = {
+    suite: SUITE,
+    specs: [
+      { name: P, id: id(P), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable' },
+      { name: V, id: id(V), role: 'victim', verdict: 'order-dependent', fixedVerdict: 'stable', polluters: [P], cleaners: [C], via: whisper, failsWhen: { after: [P], unlessBetween: [C], rate: 0.5 } },
+      { name: C, id: id(C), role: 'cleaner', verdict: 'stable', fixedVerdict: 'stable' },
+    ],
+  };
+  const link = {
+    run: '000', victim: id(V), polluter: id(P), object: { group: 'cache.kubeflake.dev', resource: 'modelcaches', name: 'whisper' }, failure: 'BeingDeleted' as const,
+    refusedAt: 2, refusal: { verb: 'create', code: 409 }, refusals: 1, state: 'terminating' as const, margins: {},
+  };
+  const judged = (polluter: TestReport['polluters'][number]): Report => ({
+    ...report([]),
+    tests: [testReport(P), { ...testReport(V), verdict: 'order-dependent', passed: 1, failed: 1, polluters: [polluter] }, testReport(C)],
+    runs: [{ ...runReport('000'), order: [id(P), id(V), id(C)] }, { ...runReport('001'), order: [id(V), id(P), id(C)] }],
+  });
+  const byRecord = compareWithGroundTruth(judged({ test: id(P), confirmed: true, via: [], decidedBy: 'record', link }), transientTruth, { fixed: false });
+  assert.ok(byRecord.ok, byRecord.lines.join('\n'));
+  assert.ok(byRecord.lines.some((l) => l.startsWith(`ok       ${V}: linked to its polluter by the record of a failing run (run 000`)), byRecord.lines.join('\n'));
+  // Confirmed by probes alone: no record shows the object in its way.
+  const byProbes = compareWithGroundTruth(judged({ test: id(P), confirmed: true, via: [], decidedBy: 'probes' }), transientTruth, { fixed: false });
+  assert.equal(byProbes.ok, false);
+  assert.ok(byProbes.lines.some((l) => l.startsWith(`MISMATCH ${V}: linked to its polluter by the record of a failing run (none`)), byProbes.lines.join('\n'));
+  // The same victim of an object its polluter leaks must still be linked by the leak.
+  const leakingTruth: GroundTruth = { ...transientTruth, specs: transientTruth.specs.map((s) => (s.name === P ? { ...s, leaks: [{ ...whisper, terminating: true }] } : s)) };
+  const unleaked = compareWithGroundTruth(judged({ test: id(P), confirmed: true, via: [], decidedBy: 'record', link }), leakingTruth, { fixed: false });
+  assert.equal(unleaked.ok, false);
+  assert.ok(unleaked.lines.some((l) => l.startsWith(`MISMATCH ${V}: linked to its polluter by a leaked object (none)`)), unleaked.lines.join('\n'));
+});
