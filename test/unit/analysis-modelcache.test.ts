@@ -1,8 +1,8 @@
 // The demo's planted hunts, simulated: the example operator's ground truth
 // (examples/modelcache/ground-truth.json) turned into an oracle, a timeline of each run and the API
 // server's record of it, six planned runs and the demo's probe budget (examples/harness/demo.ts).
-// Every planted role must be named as the ground truth says in (nearly) every simulated suite, so
-// analysis changes cannot cost the demo its conclusions without this test noticing first.
+// Every planted role must be named as the ground truth says in every simulated suite, so analysis
+// changes cannot cost the demo its conclusions without this test noticing first.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -378,6 +378,7 @@ function demoMismatches(oracle: Oracle): { wrong: string[]; fired: Map<Pair, Tes
   return { wrong, fired };
 }
 
+// Loaded, the controller is slower too: bloom fires twice as often (one adjacent run in ten, one in five under stress).
 for (const [machine, rate, bloomRate] of [['idle: the timing flake fires one run in three', 1 / 3, BLOOM_RATE], ['loaded: the timing flake fires two runs in three', 2 / 3, 2 * BLOOM_RATE]] as const) {
   test(`the demo suite (${machine}), simulated 100 times with six runs, their records and the demo's probe budget: every planted role is named as its ground truth says`, () => {
     const { wrong, fired } = demoMismatches(modelcacheAt(rate, bloomRate));
