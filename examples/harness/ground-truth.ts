@@ -102,14 +102,15 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
         const polluters = (spec.polluters ?? []).map(idOf);
         const confirmed = polluters.every((id) => test.polluters.some((p) => p.test === id && p.confirmed));
         check(test.verdict === 'order-dependent' && confirmed,
-          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${testName(p.test)}${p.confirmed ? ` (confirmed${p.decidedBy ? ` by ${p.decidedBy}` : ''})` : ''}`).join(', ')}]`);
-        if (isTransient(spec, truth)) {
-          // Gone before the run ended: no leak can link the two; the record of a failing run must.
-          const link = test.polluters.find((p) => polluters.includes(p.test) && p.decidedBy === 'record' && p.link);
-          check(link !== undefined, `${spec.name}: linked to its polluter by the record of a failing run (${link?.link ? `${link.link.object.name} in run ${link.link.run}` : 'none'})`);
+          `${spec.name}: ${test.verdict}, polluters [${test.polluters.map((p) => `${testName(p.test)}${p.confirmed ? ' (confirmed)' : ''}`).join(', ')}]`);
+        // An object its polluter leaves behind links them as a leak; a transient one (gone before the run ends) only by the record of a failing run.
+        const leaked = !spec.via || truth.specs.some((s) => (spec.polluters ?? []).includes(s.name) && (s.leaks ?? []).some((l) => l.kind === spec.via?.kind && l.name === spec.via.name));
+        if (leaked) {
+          const linked = test.polluters.some((p) => p.via.length > 0);
+          check(linked, `${spec.name}: linked to its polluter by a leaked object (${test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))).join(', ') || 'none'})`);
         } else {
-          const linked = test.polluters.some((p) => p.via.length > 0 || p.link !== undefined);
-          check(linked, `${spec.name}: linked to its polluter by a leaked object or the record (${[...test.polluters.flatMap((p) => p.via.map((i) => describe(report.leaks[i]))), ...test.polluters.flatMap((p) => (p.link ? [`record: ${p.link.object.name} in run ${p.link.run}`] : []))].join(', ') || 'none'})`);
+          const proven = test.polluters.find((p) => polluters.includes(p.test) && p.decidedBy === 'record' && p.link?.object.name === spec.via?.name);
+          check(proven !== undefined, `${spec.name}: linked to its polluter by the record of a failing run (${proven?.link ? `run ${proven.link.run}` : 'none'}; ${spec.via?.kind} ${spec.via?.name} never leaks)`);
         }
         const cleaners = (spec.cleaners ?? []).map(idOf);
         const wrong = test.cleaners.filter((id) => !cleaners.includes(id));
@@ -142,11 +143,6 @@ export function compareWithGroundTruth(report: Report, truth: GroundTruth, optio
     check(report.leaks.length === 0, `leaked objects: ${report.leaks.length}${report.leaks.length ? ` (${report.leaks.slice(0, 3).map(describe).join(', ')})` : ''} (expected none)`);
   }
   return { ok: mismatches === 0, mismatches, lines };
-}
-
-/** A victim whose polluter leaves its object held only for a while (gone before the run ends). */
-function isTransient(spec: TruthSpec, truth: GroundTruth): boolean {
-  return (spec.polluters ?? []).some((name) => truth.specs.find((other) => other.name === name)?.transient?.length);
 }
 
 /**

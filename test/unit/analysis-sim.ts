@@ -4,15 +4,17 @@
 
 import { testId, type Failure, type LeakReport, type ProbePlan, type RunResult, type TestCase, type TestId, type TestStatus } from '../../src/model.ts';
 import { planProbes, type ProbePlanInput } from '../../src/analysis/probes.ts';
+import type { PlacedRecord } from '../../src/record/links.ts';
 
 export const SUITE = 'Controller Suite';
 export const id = (name: string): TestId => testId(SUITE, name);
 
 /**
  * Decides a test's outcome given the tests that ran before it in this run. `random` is the run's
- * own luck; `seed` is the run's seed, which a suite may draw its test data from (GinkgoRandomSeed).
+ * own luck; `seed` is the run's seed, which a suite may draw its test data from (GinkgoRandomSeed);
+ * `run` is the run being made (a probe's plan says whether it runs under stress).
  */
-export type Oracle = (test: TestId, before: TestId[], random: () => number, seed: number) => { status: TestStatus; failure?: Failure } | undefined;
+export type Oracle = (test: TestId, before: TestId[], random: () => number, seed: number, run?: RunSpec) => { status: TestStatus; failure?: Failure } | undefined;
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -55,7 +57,7 @@ export function simulate(all: TestId[], oracle: Oracle, spec: RunSpec): RunResul
   const random = mulberry32(spec.seed * 7919 + hash(spec.id));
   const cases: TestCase[] = [];
   order.forEach((t, i) => {
-    const outcome = oracle(t, order.slice(0, i), random, spec.seed) ?? { status: 'passed' as const };
+    const outcome = oracle(t, order.slice(0, i), random, spec.seed, spec) ?? { status: 'passed' as const };
     const c: TestCase = { id: t, name: t.slice(SUITE.length + 4), suite: SUITE, status: outcome.status, durationMs: 10, index: i };
     if (outcome.failure) c.failure = outcome.failure;
     cases.push(c);
@@ -90,7 +92,12 @@ export interface HuntResult {
   runs: RunResult[];
   plans: ProbePlan[];
   batches: number;
+  /** The record of each run, planned and probes, when the hunt was given `recorded`; else []. */
+  records: PlacedRecord[];
 }
+
+/** A run as the pipeline logs it with the API server's record: the run with its spec times, and its record. */
+export type Recorder = (run: RunResult) => { run: RunResult; record: PlacedRecord };
 
 /** The pipeline's loop: plan, run each probe, append, until planProbes returns []. */
 export function runHunt(
@@ -100,24 +107,33 @@ export function runHunt(
   options: Omit<ProbePlanInput, 'runs' | 'framework'> & {
     /** What the runs so far left behind, probes included (as the pipeline's log grows): instead of fixed `leaks`. */
     leaksOf?: (runs: RunResult[]) => LeakReport[];
+    /** Every run (planned and probes) gets its record this way, and planProbes reads them: instead of fixed `records`. */
+    recorded?: Recorder;
   } = {},
 ): HuntResult {
-  const runs = [...planned];
+  const { leaksOf, recorded, ...input } = options;
+  const runs: RunResult[] = [];
+  const records: PlacedRecord[] = [];
+  const log = (r: RunResult): void => {
+    if (!recorded) return void runs.push(r);
+    const made = recorded(r);
+    runs.push(made.run);
+    records.push(made.record);
+  };
+  planned.forEach(log);
   const plans: ProbePlan[] = [];
-  const { leaksOf, ...input } = options;
   let batches = 0;
   for (;;) {
-    const batch = planProbes({ runs, framework: 'ginkgo', ...input, ...(leaksOf ? { leaks: leaksOf(runs) } : {}) });
+    const batch = planProbes({ runs, framework: 'ginkgo', ...input, ...(leaksOf ? { leaks: leaksOf(runs) } : {}), ...(recorded ? { records } : {}) });
     if (batch.length === 0) break;
     batches += 1;
     if (batches > 100) throw new Error('planProbes never returned []');
     for (const plan of batch) {
-      const probe = simulate(all, oracle, { id: `probe-${String(plans.length).padStart(3, '0')}`, seed: plan.seed, focus: plan.tests, plan });
+      log(simulate(all, oracle, { id: `probe-${String(plans.length).padStart(3, '0')}`, seed: plan.seed, focus: plan.tests, plan }));
       plans.push(plan);
-      runs.push(probe);
     }
   }
-  return { runs, plans, batches };
+  return { runs, plans, batches, records };
 }
 
 export const fail = (message: string): { status: TestStatus; failure: Failure } => ({ status: 'failed', failure: { message } });
@@ -128,8 +144,8 @@ export const pass = { status: 'passed' as const };
  * still draining), never otherwise. `rest` decides every other test.
  */
 export function raceVictim(victim: TestId, polluter: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
-  return (t, before, random, seed) => {
-    if (t !== victim) return rest(t, before, random, seed);
+  return (t, before, random, seed, run) => {
+    if (t !== victim) return rest(t, before, random, seed, run);
     return before.includes(polluter) && random() < rate ? fail(message) : pass;
   };
 }
@@ -140,15 +156,15 @@ export function raceVictim(victim: TestId, polluter: TestId, rate: number, messa
  * victim fails for `rate` of the seeds, and every time with such a seed.
  */
 export function seededRace(victim: TestId, polluter: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
-  return (t, before, random, seed) => {
-    if (t !== victim) return rest(t, before, random, seed);
+  return (t, before, random, seed, run) => {
+    if (t !== victim) return rest(t, before, random, seed, run);
     return before.includes(polluter) && seedDraw(seed) < rate ? fail(message) : pass;
   };
 }
 
 /** A plain flake decided by the seed alone: fails for `rate` of the seeds, whatever ran before it. */
 export function seededFlake(test: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
-  return (t, before, random, seed) => (t === test ? (seedDraw(seed) < rate ? fail(message) : pass) : rest(t, before, random, seed));
+  return (t, before, random, seed, run) => (t === test ? (seedDraw(seed) < rate ? fail(message) : pass) : rest(t, before, random, seed, run));
 }
 
 /** The suite's draw from a seed, in [0, 1): the same for every run with that seed. */
@@ -158,7 +174,7 @@ export function seedDraw(seed: number): number {
 
 /** A plain flake: fails at `rate` whatever ran before it. */
 export function plainFlake(test: TestId, rate: number, message: string, rest: Oracle = () => pass): Oracle {
-  return (t, before, random, seed) => (t === test ? (random() < rate ? fail(message) : pass) : rest(t, before, random, seed));
+  return (t, before, random, seed, run) => (t === test ? (random() < rate ? fail(message) : pass) : rest(t, before, random, seed, run));
 }
 
 /** A hand-written run: tests in this order with these outcomes (ids given by name). */

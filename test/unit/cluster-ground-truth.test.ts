@@ -112,7 +112,7 @@ const recordTruth: GroundTruth = {
   suite: SUITE,
   specs: [
     { name: TP, id: id(TP), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable', transient: [{ apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'whisper', heldMs: 3000 }] },
-    { name: TV, id: id(TV), role: 'victim', verdict: 'order-dependent', fixedVerdict: 'stable', polluters: [TP], failsWhen: { after: [TP], rate: 0.5, withinMs: 3000 } },
+    { name: TV, id: id(TV), role: 'victim', verdict: 'order-dependent', fixedVerdict: 'stable', polluters: [TP], via: { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'whisper' }, failsWhen: { after: [TP], rate: 0.5, withinMs: 3000 } },
     { name: HP, id: id(HP), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable', transient: [{ apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'bloom', heldMs: 50 }] },
     { name: HV, id: id(HV), role: 'victim', verdict: 'stable', fixedVerdict: 'stable', hazard: true, polluters: [HP], via: { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'bloom' }, failsWhen: { after: [HP], rate: 0.05, withinMs: 60 } },
   ],
@@ -141,11 +141,11 @@ function recordReport(options: { linked: boolean; hazard: boolean }): Report {
 test('a transient race must be linked by the record of a failing run; a hazard victim must be stable with its hazard reported', () => {
   const good = compareWithGroundTruth(recordReport({ linked: true, hazard: true }), recordTruth, { fixed: false });
   assert.ok(good.ok, good.lines.join('\n'));
-  assert.ok(good.lines.includes(`ok       ${TV}: linked to its polluter by the record of a failing run (whisper in run 001)`), good.lines.join('\n'));
+  assert.ok(good.lines.includes(`ok       ${TV}: linked to its polluter by the record of a failing run (run 001; ModelCache whisper never leaks)`), good.lines.join('\n'));
   assert.ok(good.lines.some((l) => l.startsWith(`ok       ${HV}: a hazard after ${HP} on bloom: held-off, window 50 ms, met in 1 run(s), 1 probe(s) under stress`)), good.lines.join('\n'));
 
   const unlinked = compareWithGroundTruth(recordReport({ linked: false, hazard: true }), recordTruth, { fixed: false });
-  assert.deepEqual(unlinked.lines.filter((l) => l.startsWith('MISMATCH')), [`MISMATCH ${TV}: linked to its polluter by the record of a failing run (none)`]);
+  assert.deepEqual(unlinked.lines.filter((l) => l.startsWith('MISMATCH')), [`MISMATCH ${TV}: linked to its polluter by the record of a failing run (none; ModelCache whisper never leaks)`]);
 
   const unseen = compareWithGroundTruth(recordReport({ linked: true, hazard: false }), recordTruth, { fixed: false });
   assert.deepEqual(unseen.lines.filter((l) => l.startsWith('MISMATCH')), [`MISMATCH ${HV}: no hazard reported after ${HP} (expected one on bloom)`]);
@@ -159,4 +159,38 @@ test('the fixed variant has no hazards; with the record, a guessed leak is a mis
 
   const guessed = lines({ ...report([binding('tenant-a2b4c', ['000', '001', '002'], LEAKER)]), attribution: { objects: 3, exact: 2, byNamespace: 0, byOwner: 0, fellBack: 0, guessed: 1, unknown: 0, byRecord: 2 } });
   assert.ok(guessed.lines.includes('MISMATCH attribution: 2 of 3 leaked object(s) named by the record, 1 by a guess (expected none: the specs run serially)'), guessed.lines.join('\n'));
+});
+
+test('a transient victim (its object gone before the run ends, never a leak) is linked to its polluter by the record of a failing run; an iris2-like one still by its leak', () => {
+  const [P, V, C] = ['rolls whisper over', 'transcribes through whisper', 'counts every cache'];
+  const whisper = { apiVersion: 'cache.kubeflake.dev/v1alpha1', kind: 'ModelCache', name: 'whisper' };
+  const transientTruth: GroundTruth = {
+    suite: SUITE,
+    specs: [
+      { name: P, id: id(P), role: 'polluter', verdict: 'stable', fixedVerdict: 'stable' },
+      { name: V, id: id(V), role: 'victim', verdict: 'order-dependent', fixedVerdict: 'stable', polluters: [P], cleaners: [C], via: whisper, failsWhen: { after: [P], unlessBetween: [C], rate: 0.5 } },
+      { name: C, id: id(C), role: 'cleaner', verdict: 'stable', fixedVerdict: 'stable' },
+    ],
+  };
+  const link = {
+    run: '000', victim: id(V), polluter: id(P), object: { group: 'cache.kubeflake.dev', resource: 'modelcaches', name: 'whisper' }, failure: 'BeingDeleted' as const,
+    refusedAt: 2, refusal: { verb: 'create', code: 409 }, refusals: 1, state: 'terminating' as const, margins: {},
+  };
+  const judged = (polluter: TestReport['polluters'][number]): Report => ({
+    ...report([]),
+    tests: [testReport(P), { ...testReport(V), verdict: 'order-dependent', passed: 1, failed: 1, polluters: [polluter] }, testReport(C)],
+    runs: [{ ...runReport('000'), order: [id(P), id(V), id(C)] }, { ...runReport('001'), order: [id(V), id(P), id(C)] }],
+  });
+  const byRecord = compareWithGroundTruth(judged({ test: id(P), confirmed: true, via: [], decidedBy: 'record', link }), transientTruth, { fixed: false });
+  assert.ok(byRecord.ok, byRecord.lines.join('\n'));
+  assert.ok(byRecord.lines.some((l) => l.startsWith(`ok       ${V}: linked to its polluter by the record of a failing run (run 000`)), byRecord.lines.join('\n'));
+  // Confirmed by probes alone: no record shows the object in its way.
+  const byProbes = compareWithGroundTruth(judged({ test: id(P), confirmed: true, via: [], decidedBy: 'probes' }), transientTruth, { fixed: false });
+  assert.equal(byProbes.ok, false);
+  assert.ok(byProbes.lines.some((l) => l.startsWith(`MISMATCH ${V}: linked to its polluter by the record of a failing run (none`)), byProbes.lines.join('\n'));
+  // The same victim of an object its polluter leaks must still be linked by the leak.
+  const leakingTruth: GroundTruth = { ...transientTruth, specs: transientTruth.specs.map((s) => (s.name === P ? { ...s, leaks: [{ ...whisper, terminating: true }] } : s)) };
+  const unleaked = compareWithGroundTruth(judged({ test: id(P), confirmed: true, via: [], decidedBy: 'record', link }), leakingTruth, { fixed: false });
+  assert.equal(unleaked.ok, false);
+  assert.ok(unleaked.lines.some((l) => l.startsWith(`MISMATCH ${V}: linked to its polluter by a leaked object (none)`)), unleaked.lines.join('\n'));
 });
