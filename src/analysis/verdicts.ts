@@ -79,7 +79,8 @@ export function analyze(input: AnalysisInput): TestReport[] {
     if (reproduction && command.length > 0) {
       const selection = reproduction.selection;
       report.reproduce = reproduceCommand(framework, command, 'purpose' in selection ? selectionOf(selection, evidence.tests) : selection);
-      report.reproduceTries = reproduction.tries;
+      // A rate of zero gives no count of tries (the record proved a race nothing here repeated).
+      if (Number.isFinite(reproduction.tries)) report.reproduceTries = reproduction.tries;
     }
     const tries = report.reproduceTries && report.reproduceTries > 1 ? `; its reproduce command may need ${report.reproduceTries} tries (${reproduction?.rate})` : '';
     report.why = readable(evidence, explain(evidence, id, t, verdict, hunt, leaks) + tries);
@@ -207,7 +208,12 @@ function reproductionOf(
       if (!polluter) return undefined;
       const measured = rateOf(polluter.after);
       // A polluter the record proved before any probe measured it: the planned runs' rate after it.
-      if (measured.runs === 0) return { selection: polluter.plan, ...at(plannedRateAfter(evidence, id, polluter.tests), `of the planned runs where ${polluter.tests.join(' + ')} ran before it`) };
+      const planned = plannedRateAfter(evidence, id, polluter.tests);
+      if (measured.runs === 0) return { selection: polluter.plan, ...at(planned, `of the planned runs where ${polluter.tests.join(' + ')} ran before it`) };
+      // A rare race the record proved and no pair probe repeated: the planned runs and the probes together give its rate.
+      if (measured.failed === 0 && planned.failed > 0) {
+        return { selection: polluter.plan, ...at({ failed: planned.failed, runs: planned.runs + measured.runs }, `times after ${polluter.tests.join(' + ')} (planned runs and pair probes together)`) };
+      }
       return { selection: polluter.plan, ...at(measured, `times after ${polluter.tests.join(' + ')}`) };
     }
     case 'brittle':

@@ -101,6 +101,23 @@ test('a race confirmed from the record in every suite where it fired; probes onl
   }
 });
 
+test('a rare race the record proved and no pair probe repeated: the reproduce line\'s tries come from the planned runs and the probes together, never infinite', () => {
+  const oracle = raceVictim(V, P, 0.1, BEING_DELETED);
+  let seen = 0;
+  for (const planned of suitesWhereItFailed(oracle, 15)) {
+    const { runs, records } = huntWithRecords(oracle, planned, { maxProbes: 30 });
+    const v = analyze({ runs, framework: 'ginkgo', command: ['ginkgo', './...'], records, maxProbes: 30 }).find((r) => r.id === V);
+    const after = v?.polluters[0]?.after;
+    if (v?.verdict !== 'order-dependent' || !after || after.failed > 0) continue;
+    seen += 1;
+    const before = runs.filter((r) => !r.probe && r.order.indexOf(P) !== -1 && r.order.indexOf(P) < r.order.indexOf(V));
+    const failed = before.filter((r) => r.cases.some((c) => c.id === V && c.status === 'failed')).length;
+    assert.equal(v.reproduceTries, triesFor(failed / (before.length + after.runs)), v.why);
+    assert.match(v.why ?? '', /planned runs and pair probes together/);
+  }
+  assert.ok(seen > 0, 'some suite proved the race from the record while every pair probe passed');
+});
+
 test('a victim that also fails alone keeps its record-proven polluter but is flaky, and says so', () => {
   // Fails after P (the record shows it) and, at half the rate, alone too.
   const oracle: Oracle = (t, before, random, seed) => (t === V && !before.includes(P) ? plainFlake(V, 1, 'Expected true to be false')(t, before, random, seed) : raceVictim(V, P, 1, BEING_DELETED)(t, before, random, seed));
