@@ -52,7 +52,7 @@ export function hazardKey(plan: Pick<ProbePlan, 'tests' | 'subject'>): string {
 }
 
 function replay(ctx: HuntContext, candidate: HazardCandidate, firedBefore: boolean, plan: ((attempt: number) => ProbePlan) | undefined): HazardHunt {
-  const { touchOffsetMs: _offset, ...shown } = candidate;
+  const { touchOffsetMs: _offset, heldIn: _heldIn, ...shown } = candidate;
   const probes: HazardReport['probes'] = { runs: [], failed: [], stress: false };
   let next: NextProbe | undefined;
   let fired = firedBefore;
@@ -91,7 +91,11 @@ function planFor(ctx: HuntContext, h: HazardCandidate): ((attempt: number) => Pr
         hypothesis: `${h.second} alone: it reads ${h.object.name}, which ${h.first} creates; if it fails, it depends on ${h.first} running first`,
       }, attempt);
   }
-  const at = planned.find((v: RunView) => precedes(v, h.first, h.second) === true);
+  // The seed orders the focused pair, so it must come from a run that kept the order; among those, one whose
+  // record showed the object held replays what made it hold (a size drawn from the seed).
+  const held = new Set(h.heldIn ?? []);
+  const at = planned.find((v: RunView) => held.has(v.run.id) && precedes(v, h.first, h.second) === true)
+    ?? planned.find((v: RunView) => precedes(v, h.first, h.second) === true);
   if (!at) return undefined;
   const stress = h.windowMs !== undefined && h.windowMs < SHORT_WINDOW_MS;
   return (attempt) =>
@@ -101,7 +105,7 @@ function planFor(ctx: HuntContext, h: HazardCandidate): ((attempt: number) => Pr
       tests: [h.first, h.second],
       seed: at.run.seed,
       expectedOrder: [h.first, h.second],
-      hypothesis: `${h.first} then ${h.second}${stress ? ' under CPU stress' : ''}: ${h.object.name} stays terminating up to ${Math.round(h.windowMs ?? 0)} ms after ${h.first} ends; if ${h.second} fails, the hazard fires (order of run ${at.run.id})`,
+      hypothesis: `${h.first} then ${h.second}${stress ? ' under CPU stress' : ''}: ${h.object.name} stays terminating up to ${Math.round(h.windowMs ?? 0)} ms after ${h.first} ends; if ${h.second} fails, the hazard fires (seed of run ${at.run.id})`,
       ...(stress ? { stress: 'cpu' as const } : {}),
     }, attempt);
 }

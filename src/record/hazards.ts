@@ -11,6 +11,8 @@ import { goneAfter, objectKey, plainObject, succeeded, type RecordRequest, type 
 export type HazardCandidate = Omit<HazardReport, 'probes' | 'outcome'> & {
   /** When the two never met: how long after its own start the second spec touches the name (the least seen), to estimate the margin back to back. */
   touchOffsetMs?: number;
+  /** The runs whose record showed the first spec's object held past its end (their seeds replay what made it hold). */
+  heldIn?: string[];
 };
 
 /** One spec's first request on a name in a run. */
@@ -92,6 +94,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly Placed
         const offset = touchOffset(byRun.get(t.run), t);
         if (seen) {
           seen.windowMs = Math.max(seen.windowMs ?? 0, round(hold.windowMs));
+          if (!seen.heldIn?.includes(hold.run)) seen.heldIn = [...(seen.heldIn ?? []), hold.run];
           if (offset !== undefined) seen.touchOffsetMs = Math.min(seen.touchOffsetMs ?? Infinity, offset);
           continue;
         }
@@ -104,6 +107,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly Placed
           windowMs: round(hold.windowMs),
           meetings: meetings.get(pair) ?? [],
           ...(offset !== undefined ? { touchOffsetMs: offset } : {}),
+          heldIn: [hold.run],
         });
       }
     }

@@ -158,3 +158,19 @@ test('a hold is dated by the finalizer\'s write even when nothing touches the na
   assert.equal(unmet?.outcome, 'unmet');
   assert.deepEqual(planProbes({ runs: [r.run], framework: 'ginkgo', records: [r.record], maxProbes: 5 }), []);
 });
+
+test('a hazard probe replays the seed of a run whose record showed the hold, not merely the latest run that kept the order', () => {
+  // Run 001 also put P before V, but its draw let iris2 go at once: replaying its seed could never hold it.
+  const held = passingRun('000', 11, [P, V, F], 140);
+  const quick = passingRun('001', 12, [P, V, F], 0);
+  const [hazard] = findHazards([held.run, quick.run], [held.record, quick.record]);
+  assert.deepEqual(hazard?.heldIn, ['000']);
+  const [plan] = planProbes({ runs: [held.run, quick.run], framework: 'ginkgo', records: [held.record, quick.record], maxProbes: 5 });
+  assert.equal(plan?.purpose, 'hazard');
+  assert.equal(plan?.seed, 11);
+  assert.deepEqual(plan?.tests, [P, V]);
+  assert.match(plan?.hypothesis ?? '', /\(seed of run 000\)$/);
+  // In the report the runs that held it are no field of the contract.
+  const [reported] = analyzeHazards({ runs: [held.run, quick.run], records: [held.record, quick.record] });
+  assert.equal(Object.hasOwn(reported ?? {}, 'heldIn'), false);
+});
