@@ -194,7 +194,7 @@ export function planSuggestions(report: Report, files: PullRequestFile[], marker
         break;
       }
       const range = block.end > block.start ? { start_line: block.start, start_side: 'RIGHT' as const } : {};
-      comments.push({ path, line: block.end, ...range, side: 'RIGHT', body: '' + suggestion });
+      comments.push({ path, line: block.end, ...range, side: 'RIGHT', body: suggestion });
     }
     if (why) {
       plan.kept.push({ ...at, why });
