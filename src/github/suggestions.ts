@@ -90,7 +90,14 @@ export function changeBlocks(hunk: DiffHunk): ChangeBlock[] {
     if (before?.[0] === ' ') blocks.push({ start: first - 1, end: first - 1, original: [before.slice(1)], replacement: [before.slice(1), ...added] });
     else if (after?.[0] === ' ') blocks.push({ start: first, end: first, original: [after.slice(1)], replacement: [...added, after.slice(1)] });
   }
-  return blocks;
+  // Insertions on both sides of one line lean on it twice: one suggestion, or applying one undoes the other.
+  const merged: ChangeBlock[] = [];
+  for (const block of blocks) {
+    const last = merged.at(-1);
+    if (last && block.start === last.end && block.end === block.start) merged[merged.length - 1] = { ...last, replacement: [...last.replacement, ...block.replacement.slice(1)] };
+    else merged.push(block);
+  }
+  return merged;
 }
 
 /** The head-side lines a review comment can sit on (context and added lines), each with its hunk and text. */

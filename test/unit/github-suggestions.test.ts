@@ -45,6 +45,7 @@ test('a replacement covers the removed lines; an insertion at a hunk top leans o
   assert.deepEqual(changeBlocks(parseHunks('@@ -1,2 +1,3 @@\n+// header\n package x\n x')[0]!), [{ start: 1, end: 1, original: ['package x'], replacement: ['// header', 'package x'] }]);
   assert.deepEqual(changeBlocks(parseHunks('@@ -3,3 +3,2 @@\n a\n-b\n c')[0]!), [{ start: 4, end: 4, original: ['b'], replacement: [] }], 'a removal suggests an empty block');
   assert.deepEqual(changeBlocks(parseHunks('@@ -1,3 +1,3 @@\n-a\n+A\n b\n-c\n+C')[0]!).map((b) => [b.start, b.end]), [[1, 1], [3, 3]], 'two runs, two blocks');
+  assert.deepEqual(changeBlocks(parseHunks('@@ -1,1 +1,3 @@\n+x\n b\n+y')[0]!), [{ start: 1, end: 1, original: ['b'], replacement: ['x', 'b', 'y'] }], 'insertions around one line are one block');
 });
 
 test('an offered fix whose changed line is in the diff becomes one suggestion on that head line', () => {
