@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 /** A marker line for a body of `kind` owned by `scope` (workflow, job, key...), hashed so it holds no user text. */
-export function markerLine(kind: 'comment' | 'tracking', scope: string[]): string {
+export function markerLine(kind: 'comment' | 'tracking' | 'suggestion', scope: string[]): string {
   const id = createHash('sha256').update(scope.join('\u0000')).digest('hex').slice(0, 20);
   return `<!-- kubeflake:${kind} ${id} -->`;
 }

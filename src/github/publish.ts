@@ -1,5 +1,5 @@
-// Publishing a finished Report where people look: the sticky PR comment or the nightly tracking
-// issue. Reads only the Report and the event; never recomputes analysis. Never throws: the
+// Publishing a finished Report where people look: the sticky PR comment (and the proven fixes as a
+// review of suggestions on the PR's lines) or the nightly tracking issue. Reads only the Report and the event; never recomputes analysis. Never throws: the
 // report is already on disk and in the job summary, so a GitHub error becomes a line saying
 // what happened and what to do, and the step's outcome follows fail-on, not the publishing.
 
@@ -10,6 +10,8 @@ import { createClient, statusOf, tokenIdentity, type GitHubClient } from './clie
 import { commentHeader, commentMarker, earlierSection, nextDigest, shouldComment, upsertStickyComment, type CommentMode } from './comment.ts';
 import type { GitHubContext, Repository } from './context.ts';
 import { hasMarkerOfKind, readDigest } from './digest.ts';
+import { publishSuggestions } from './review.ts';
+import { suggestionMarker } from './suggestions.ts';
 import { addNight, asHistory, historyNote, type NightlyHistory } from './history.ts';
 import { findTrackingIssue, trackingMarker, writeTrackingIssue } from './tracking.ts';
 
@@ -50,6 +52,8 @@ export interface PublishInput {
 
 export interface PublishOutcome {
   commentUrl?: string;
+  /** The review of suggestions this run created (proven fixes on the PR's lines). */
+  reviewUrl?: string;
   issueUrl?: string;
   /** Lines for the log and the job summary: what was published, or why not and what to do. */
   notes: string[];
@@ -156,6 +160,32 @@ async function publishPullRequest(client: GitHubClient, repository: Repository, 
   });
   outcome.commentUrl = result.url;
   if (result.action !== 'unchanged') outcome.notes.push(`kubeflake ${result.action} the pull request comment: ${result.url}${result.removedDuplicates ? ` (removed ${result.removedDuplicates} duplicate${result.removedDuplicates === 1 ? '' : 's'} a concurrent run made)` : ''}`);
+  await publishReview(client, { repository, pullNumber: number, headSha: run.sha, marker: suggestionMarker(context.workflow, context.job, settings.commentKey), identity }, report, outcome);
+}
+
+/** The review of suggestions, after the sticky comment: its failure is a note, and the comment stands. */
+async function publishReview(client: GitHubClient, target: Parameters<typeof publishSuggestions>[1], report: Report, outcome: PublishOutcome): Promise<void> {
+  try {
+    const review = await publishSuggestions(client, target, report);
+    outcome.reviewUrl = review.url;
+    const said = [
+      review.created ? `posted ${review.created} in a review: ${review.url}` : '',
+      review.updated ? `updated ${review.updated}` : '',
+      review.removed ? `removed ${review.removed} no longer offered or outdated` : '',
+    ].filter(Boolean);
+    if (said.length) outcome.notes.push(`kubeflake suggestions (proven fixes on the pull request's lines): ${said.join('; ')}.`);
+    for (const kept of review.kept) outcome.notes.push(`kubeflake left the proven fix at ${kept.file}:${kept.line} in the comment's diff block, not as a suggestion: ${kept.why}.`);
+  } catch (error) {
+    outcome.notes.push(explainReview(error));
+  }
+}
+
+function explainReview(error: unknown): string {
+  const status = statusOf(error);
+  const message = (error as Error)?.message ?? String(error);
+  const where = 'the patches are in the diff blocks of this job summary and in the results directory (`kubeflake fix RESULTS --apply`)';
+  if (status === 403 || status === 404) return `kubeflake could not post its proven fixes as review suggestions: the token cannot write reviews on this pull request (a fork or Dependabot pull request, or no \`permissions: pull-requests: write\`); ${where}.`;
+  return `kubeflake could not post its proven fixes as review suggestions: ${status !== undefined ? `GitHub answered ${status} (${message})` : message}; ${where}.`;
 }
 
 async function publishNightly(client: GitHubClient, repository: Repository, identity: string, input: PublishInput, outcome: PublishOutcome): Promise<void> {
