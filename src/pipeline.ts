@@ -524,8 +524,9 @@ async function proveFixes(context: ObserverContext): Promise<void> {
         log: presenter.info,
         goEnv: settings.goflags ? { GOFLAGS: settings.goflags } : {},
       }));
-      await log.addFix(candidate.victim, fix);
-      presenter.info(fix.offered ? `fix: a proven patch for ${candidate.victim} in ${fix.patchFile}` : `fix: none for ${candidate.victim}: ${fix.noFix}`);
+      // The kept fix names its patch file in the results directory.
+      const kept = await log.addFix(candidate.victim, fix);
+      presenter.info(kept.offered ? `fix: a proven patch for ${candidate.victim} in ${kept.patchFile}` : `fix: none for ${candidate.victim}: ${kept.noFix}`);
     } catch (error) {
       presenter.warn(`fix for ${candidate.victim}: ${(error as Error).message}`);
     }
