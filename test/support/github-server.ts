@@ -5,6 +5,7 @@
 // It can be told to fail, throttle, answer 403 for a read-only token, and it rejects bodies
 // over 65,536 characters as GitHub does.
 
+import { after } from 'node:test';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -711,4 +712,17 @@ function headSideLines(patch: string): Map<number, { hunk: number; text: string 
     }
   }
   return lines;
+}
+
+/** A test file's servers: each call starts one, and all of them close when the file's tests are done. */
+export function gitHubServers(): () => Promise<GitHubServer> {
+  const servers: GitHubServer[] = [];
+  after(async () => {
+    for (const server of servers) await server.close();
+  });
+  return async () => {
+    const server = await startGitHubServer();
+    servers.push(server);
+    return server;
+  };
 }

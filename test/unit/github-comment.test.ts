@@ -1,9 +1,9 @@
 // The sticky PR comment through the real octokit client against the local GitHub server, which
 // checks every request and response against GitHub's OpenAPI description.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.ts';
+import { gitHubServers, type GitHubServer } from '../support/github-server.ts';
 import { publish, READ_ONLY_HINT } from '../../src/github/publish.ts';
 import { commentMarker } from '../../src/github/comment.ts';
 import { readDigest } from '../../src/github/digest.ts';
@@ -12,16 +12,7 @@ import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent } from './githu
 import type { Report } from '../../src/model.ts';
 import type { PublishSettings } from '../../src/github/publish.ts';
 
-const servers: GitHubServer[] = [];
-after(async () => {
-  for (const server of servers) await server.close();
-});
-
-async function server(): Promise<GitHubServer> {
-  const s = await startGitHubServer();
-  servers.push(s);
-  return s;
-}
+const server = gitHubServers();
 
 const victimReport = () => makeReport([{ name: 'creates iris2', verdict: 'order-dependent', polluter: 'deletes iris2 without waiting' }, { name: 'deletes iris2 without waiting' }]);
 const cleanReport = () => makeReport([{ name: 'creates iris2' }, { name: 'deletes iris2 without waiting' }]);

@@ -1,10 +1,10 @@
 // The nightly tracking issue: ten scripted nights against the local GitHub server, then a PR run
 // that reads the history; and the history's own rules on plain data.
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.ts';
+import { gitHubServers } from '../support/github-server.ts';
 import { publish } from '../../src/github/publish.ts';
 import { readDigest } from '../../src/github/digest.ts';
 import { addNight, asHistory, decideTracking, describeFlakeRate, emptyHistory, flakeRate, historyNote, sparkline, type NightlyHistory } from '../../src/github/history.ts';
@@ -13,10 +13,7 @@ import { GITHUB_COMMENT_LIMIT, historyNotesSection } from '../../src/report/mark
 import { HEAD_SHA, makeReport, publishSettings, pullRequestEvent, type TestSpec } from './github-fixtures.ts';
 import type { Report } from '../../src/model.ts';
 
-const servers: GitHubServer[] = [];
-after(async () => {
-  for (const server of servers) await server.close();
-});
+const gitHubServer = gitHubServers();
 
 const A = 'reconciles the cache after a restart';
 const B = 'creates iris2';
@@ -58,8 +55,7 @@ function expectedRate(reports: Report[], name: string): { failing: number; seen:
 }
 
 test('ten nights open, update, close and reopen the tracking issue; its flake rates match the nights; a PR run marks a known flaky test as known', async () => {
-  const server = await startGitHubServer();
-  servers.push(server);
+  const server = await gitHubServer();
   const schedule = { name: 'schedule' };
   const settings = publishSettings(server, schedule, { cleanNightsToClose: 3 });
   const reports: Report[] = [];

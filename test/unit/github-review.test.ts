@@ -2,9 +2,9 @@
 // the local GitHub server (every request and response checked against GitHub's OpenAPI
 // description; a review line outside the PR's diff is refused as GitHub refuses it).
 
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.ts';
+import { gitHubServers, type GitHubServer } from '../support/github-server.ts';
 import { publish, READ_ONLY_HINT, type PublishSettings } from '../../src/github/publish.ts';
 import { deliverReport, type ActionsStep } from '../../src/github/deliver.ts';
 import { suggestionMarker } from '../../src/github/suggestions.ts';
@@ -12,16 +12,7 @@ import type { Report } from '../../src/model.ts';
 import { HEAD_SHA, publishSettings, pullRequestEvent } from './github-fixtures.ts';
 import { HEAD, offeredFix, PR_ADDS_SPEC, reportWithFix, SPEC_FILE, WAIT } from './github-suggestions-data.ts';
 
-const servers: GitHubServer[] = [];
-after(async () => {
-  for (const server of servers) await server.close();
-});
-
-async function server(): Promise<GitHubServer> {
-  const s = await startGitHubServer();
-  servers.push(s);
-  return s;
-}
+const server = gitHubServers();
 
 const BOT = 'github-actions[bot]';
 const SECOND_SHA = 'b'.repeat(40);
