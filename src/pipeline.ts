@@ -391,9 +391,7 @@ function observer(context: ObserverContext) {
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
-          // The suite chooses its control plane as in its repository (settings.testEnv holds
-          // USE_EXISTING_CLUSTER=true only in the existing-cluster mode); its own envtest gets the wrapped assets.
-          env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, ...(instancesDir ? { [INSTANCES_ENV]: instancesDir } : {}), KUBEFLAKE_SEED: String(seed) },
+          env: suiteEnv(context, instancesDir, seed),
           focus: plan ? selectionOf(plan, log.tests()).tests : focus ? selectionOf({ seed, tests: focus }, log.tests()).tests : undefined,
           extra,
           reportGlob: settings.reportGlob,
@@ -554,8 +552,8 @@ async function runFixPair(context: ObserverContext, pair: { id: string; cwd: str
       runDir: pair.runDir,
       cwd: pair.cwd,
       timeoutMs: settings.runTimeoutMs,
-      // The control plane the hunt's runs had: the shared cluster when one is still provided, else the suite's own envtest.
-      env: { ...(shared ? { KUBECONFIG: shared.kubeconfig } : {}), ...settings.testEnv, ...context.envtest?.env, ...(instancesDir ? { [INSTANCES_ENV]: instancesDir } : {}), KUBEFLAKE_SEED: String(pair.plan.seed) },
+      // The control plane the hunt's runs had.
+      env: suiteEnv(context, instancesDir, pair.plan.seed),
       focus: selectionOf(pair.plan, log.tests()).tests,
       reportGlob: settings.reportGlob,
       stress: settings.stress,
@@ -579,6 +577,22 @@ async function runFixPair(context: ObserverContext, pair: { id: string; cwd: str
     }
   }
   return outcome;
+}
+
+/**
+ * The environment a run of the suite gets. The suite chooses its control plane as in its
+ * repository (settings.testEnv holds USE_EXISTING_CLUSTER=true only in the existing-cluster mode):
+ * the shared cluster's kubeconfig while one is provided, and for its own envtest the wrapped assets
+ * and the folder where this run's instances announce themselves.
+ */
+function suiteEnv(context: ObserverContext, instancesDir: string | undefined, seed: number): Record<string, string> {
+  return {
+    ...(context.shared ? { KUBECONFIG: context.shared.kubeconfig } : {}),
+    ...context.settings.testEnv,
+    ...context.envtest?.env,
+    ...(instancesDir ? { [INSTANCES_ENV]: instancesDir } : {}),
+    KUBEFLAKE_SEED: String(seed),
+  };
 }
 
 /** Copies the run's slice of the cluster's audit record into its folder; a failure costs the record, not the run. */
