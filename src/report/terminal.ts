@@ -9,6 +9,7 @@ import {
   deletedNamespaceTitle,
   describeCreator,
   findingTests,
+  fixSentence,
   headline,
   indexTests,
   leakName,
@@ -39,6 +40,22 @@ const MAX_FINDINGS = 30;
 const MAX_LEAKS = 20;
 /** Column where test names start: two spaces, then the verdict padded to 17. */
 const NAME_COL = 19;
+/** Lines of a proven patch shown under its finding; the patch file holds all of it. */
+const MAX_DIFF_LINES = 12;
+
+/** The hunks of a unified diff without its file headers, tabs as gofmt's width, cut to MAX_DIFF_LINES. */
+function diffPreview(patch: string): string[] {
+  const body = patch
+    .split('\n')
+    .filter((line) => line !== '' && !/^(diff --git|index |--- |\+\+\+ )/.test(line))
+    .map((line) => line.replace(/\t/g, '    '));
+  return body.length > MAX_DIFF_LINES ? [...body.slice(0, MAX_DIFF_LINES), `… ${plural(body.length - MAX_DIFF_LINES, 'more line')} in the patch file`] : body;
+}
+
+function diffStyle(line: string): Style {
+  return line.startsWith('+') ? 'green' : line.startsWith('-') ? 'red' : 'dim';
+}
+
 /** Detail labels ("after", "via", "fix"...) end where names start. */
 const DETAIL_INDENT = ' '.repeat(NAME_COL - 7);
 
@@ -89,6 +106,11 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     if (failure) paragraph('error', `${failure.kind}: ${failure.message}`, 2);
     else if (test.failureKinds.length) detail('error', test.failureKinds.join(', '));
     if (test.hint) paragraph('fix', test.hint, 6);
+    if (test.fix) {
+      paragraph('patch', fixSentence(test.fix, (id) => tests.name(id)), 3);
+      // The proven diff itself, short enough to read before applying it.
+      if (test.fix.patch) for (const line of diffPreview(test.fix.patch)) out.push(`${DETAIL_INDENT}${' '.repeat(7)}${paint(diffStyle(line), fit(line, width - NAME_COL))}`);
+    }
     // Never cut: it is meant to be copied.
     if (test.reproduce) out.push(`${DETAIL_INDENT}${paint('dim', 'run'.padEnd(7))}${paint('cyan', oneLine(test.reproduce))}`);
   }

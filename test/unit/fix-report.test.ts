@@ -11,6 +11,7 @@ import { HuntLog } from '../../src/hunt-log.ts';
 import { buildReport } from '../../src/build-report.ts';
 import { renderMarkdown } from '../../src/report/markdown.ts';
 import { renderHtml } from '../../src/report/html.ts';
+import { renderTerminal } from '../../src/report/terminal.ts';
 import { validateReport } from '../../src/report/validate.ts';
 import { offeredPatches } from '../../src/fix/kept.ts';
 import type { FixReport } from '../../src/model.ts';
@@ -63,6 +64,11 @@ test('fixes are kept in the results directory, read back, attached to their vict
     assert.match(html, /<dt>Patch<\/dt><dd>a proven patch at internal\/controller\/lifecycle_test\.go:38/);
     assert.ok(html.includes('<pre class="diff">diff --git a/internal/controller/lifecycle_test.go'), 'the HTML shows the diff');
     assert.ok(html.includes('IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(mc), mc))'));
+    const terminal = renderTerminal(shown, { width: 160 });
+    assert.match(terminal, /patch {2}a proven patch at internal\/controller\/lifecycle_test\.go:38: after the fix 0 of 10 failed/);
+    assert.ok(terminal.includes('+            return apierrors.IsNotFound(k8sClient.Get(ctx, client.ObjectKeyFromObject(mc), mc))'), 'the terminal shows the added lines');
+    assert.ok(!terminal.includes('+++ b/internal'), 'without the diff headers');
+    assert.match(terminal, /patch {2}no patch: the patched pair still failed/);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
