@@ -81,7 +81,7 @@ export async function proveFix(candidate: FixCandidate, context: ProofContext): 
 }
 
 /** Runs the pair `count` times in the scratch copy (patched or not); a patched pair that fails ends it: the fix does not cure. */
-async function pairRuns(candidate: FixCandidate, context: ProofContext, scratch: ScratchTree, patched: boolean, count: number, runs: FixRunReport[]): Promise<ProbeRate> {
+export async function pairRuns(candidate: Pick<FixCandidate, 'plan'>, context: ProofContext, scratch: ScratchTree, patched: boolean, count: number, runs: FixRunReport[]): Promise<ProbeRate> {
   const rate = { failed: 0, runs: 0 };
   for (let k = 1; k <= count && context.budget.left > 0; k++) {
     context.budget.left--;
@@ -96,6 +96,6 @@ async function pairRuns(candidate: FixCandidate, context: ProofContext, scratch:
   return rate;
 }
 
-function repositoryPath(root: string, file: string): string {
+export function repositoryPath(root: string, file: string): string {
   return relative(root, file).split(sep).join('/');
 }

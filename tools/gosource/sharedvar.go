@@ -245,6 +245,8 @@ type access struct {
 	name   string
 	pos    token.Pos
 	assign bool
+	// The package helper it is in, "" when it is in the node itself.
+	helper string
 }
 
 // sharedKey: the declaring identifier of the package or container variable `id` means, or NoPos.
@@ -340,7 +342,10 @@ func (pkg *varPackage) helperAccesses(n ast.Node, seen map[string]bool) []access
 		}
 		seen[id.Name] = true
 		fn := pkg.helpers[id.Name]
-		out = append(out, pkg.accesses(fn.Body)...)
+		for _, use := range pkg.accesses(fn.Body) {
+			use.helper = id.Name
+			out = append(out, use)
+		}
 		out = append(out, pkg.helperAccesses(fn.Body, seen)...)
 		return true
 	})
@@ -385,7 +390,11 @@ func sharedVars(pkg *varPackage, polluterFile string, polluterLine int, victimFi
 		uses := append(pkg.accesses(node.body), pkg.helperAccesses(node.body, map[string]bool{})...)
 		for _, use := range uses {
 			if _, ok := assigned[use.key]; use.assign && !ok {
-				assigned[use.key] = pkg.at(use.pos, pkg.what(node))
+				what := pkg.what(node)
+				if use.helper != "" {
+					what = fmt.Sprintf("the helper %s, called from %s", use.helper, what)
+				}
+				assigned[use.key] = pkg.at(use.pos, what)
 			}
 		}
 	}
@@ -574,7 +583,7 @@ func resetSharedVar(pkg *varPackage, polluterFile string, polluterLine int, vict
 	if sel, ok := container.call.Fun.(*ast.SelectorExpr); ok {
 		beforeEach = exprText(pkg.fset, sel.X) + ".BeforeEach"
 	}
-	statement := fmt.Sprintf("// Other specs reassign %s: this one starts from its declared value.\n%s(func() {\n%s = %s\n})\n\n", v.Name, beforeEach, v.Name, v.Value)
+	statement := fmt.Sprintf("// Other specs reassign %s: each spec here starts from its declared value.\n%s(func() {\n%s = %s\n})\n\n", v.Name, beforeEach, v.Name, v.Value)
 	f := container.file
 	offset := pkg.fset.Position(lineStart(pkg.fset, before.Pos())).Offset
 	out := append([]byte{}, f.src[:offset]...)
