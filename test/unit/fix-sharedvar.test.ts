@@ -132,6 +132,27 @@ var _ = ginkgo.Describe("Cache", func() {
 })
 `;
 
+const QUOTA = `package controller
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("Quota", func() {
+	var used int
+
+	DescribeTable("charges a request",
+		func(cost int, want int) {
+			used += cost
+			Expect(used).To(Equal(want))
+		},
+		Entry("a small one", 1, 1),
+		Entry("a large one", 5, 5),
+	)
+})
+`;
+
 interface Case {
   name: string;
   files: Record<string, string>;
@@ -167,6 +188,14 @@ const cases: Case[] = [
     victim: ['cache_test.go', 25],
     found: { name: 'sizes', scope: 'container', declared: 'cache_test.go:11', assigned: 'cache_test.go:17', assignedIn: 'its It', read: 'cache_test.go:27', readIn: 'its It' },
     after: CACHE.replace('\t)\n\n', '\t)\n\n\t// Other specs reassign sizes: each spec here starts from its declared value.\n\tginkgo.BeforeEach(func() {\n\t\tsizes = nil\n\t})\n\n'),
+  },
+  {
+    name: 'table entries share the table\'s body: += reads before it writes, and the reset goes in the Describe, not the DescribeTable',
+    files: { 'quota_test.go': QUOTA },
+    polluter: ['quota_test.go', 16],
+    victim: ['quota_test.go', 17],
+    found: { name: 'used', scope: 'container', declared: 'quota_test.go:9', assigned: 'quota_test.go:13', assignedIn: 'the body of its DescribeTable', read: 'quota_test.go:13', readIn: 'the body of its DescribeTable' },
+    after: QUOTA.replace('\tvar used int\n\n', '\tvar used int\n\n\t// Other specs reassign used: each spec here starts from its declared value.\n\tBeforeEach(func() {\n\t\tused = 0\n\t})\n\n'),
   },
   {
     name: 'a victim that sets the variable before it reads it is not polluted through it',

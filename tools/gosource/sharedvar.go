@@ -23,6 +23,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 func init() {
@@ -160,6 +161,17 @@ func (pkg *varPackage) collectNodes(vf *varFile) {
 	ast.Inspect(vf.ast, visit)
 }
 
+// code: the function a node runs; an Entry runs its DescribeTable's body function.
+func (node *ginkgoNode) code() *ast.FuncLit {
+	if node.body != nil || len(node.containers) == 0 {
+		return node.body
+	}
+	if table := node.containers[len(node.containers)-1]; strings.HasSuffix(table.kind, "DescribeTable") {
+		return table.body
+	}
+	return nil
+}
+
 // declaredIdents: the names a `var` statement or a `:=` declares.
 func declaredIdents(stmt ast.Stmt) []*ast.Ident {
 	var out []*ast.Ident
@@ -239,15 +251,24 @@ func (pkg *varPackage) spec(file string, line int) (*ginkgoNode, []*ginkgoNode) 
 	return leaf, nodes
 }
 
-// access is one use of a shared variable: an assignment (whole or in part) or a read.
+// access is one use of a shared variable: a read, an assignment of the whole variable, or a
+// change in place (a field, an element, `+=`, `++`: it reads the old value and writes).
 type access struct {
-	key    token.Pos
-	name   string
-	pos    token.Pos
-	assign bool
+	key  token.Pos
+	name string
+	pos  token.Pos
+	kind accessKind
 	// The package helper it is in, "" when it is in the node itself.
 	helper string
 }
+
+type accessKind int
+
+const (
+	read accessKind = iota
+	write
+	modify
+)
 
 // sharedKey: the declaring identifier of the package or container variable `id` means, or NoPos.
 func (pkg *varPackage) sharedKey(id *ast.Ident) token.Pos {
@@ -288,39 +309,63 @@ func (pkg *varPackage) sharedKey(id *ast.Ident) token.Pos {
 	return token.NoPos
 }
 
-// accesses: the uses of shared variables under n, in source order.
+// accesses: the uses of shared variables under n, in the order they run (a right side before its left).
 func (pkg *varPackage) accesses(n ast.Node) []access {
 	var out []access
 	var visit func(x ast.Node) bool
-	record := func(e ast.Expr, assign bool) {
-		if id := rootIdent(e); id != nil {
-			if key := pkg.sharedKey(id); key != token.NoPos {
-				out = append(out, access{key: key, name: id.Name, pos: id.Pos(), assign: assign})
+	record := func(id *ast.Ident, kind accessKind) {
+		if id == nil {
+			return
+		}
+		if key := pkg.sharedKey(id); key != token.NoPos {
+			out = append(out, access{key: key, name: id.Name, pos: id.Pos(), kind: kind})
+		}
+	}
+	// target: an assignment's left side; the variable under it, and the expressions it evaluates (indexes).
+	var target func(e ast.Expr, whole bool, kind accessKind)
+	target = func(e ast.Expr, whole bool, kind accessKind) {
+		switch x := e.(type) {
+		case *ast.Ident:
+			if whole {
+				record(x, kind)
+			} else {
+				record(x, modify)
 			}
+		case *ast.SelectorExpr:
+			target(x.X, false, kind)
+		case *ast.IndexExpr:
+			ast.Inspect(x.Index, visit)
+			target(x.X, false, kind)
+		case *ast.StarExpr:
+			target(x.X, false, kind)
+		case *ast.ParenExpr:
+			target(x.X, whole, kind)
+		default:
+			ast.Inspect(e, visit)
 		}
 	}
 	visit = func(x ast.Node) bool {
 		switch s := x.(type) {
 		case *ast.AssignStmt:
-			// The right side runs first: `x = x + 1` reads, then assigns.
 			for _, rhs := range s.Rhs {
 				ast.Inspect(rhs, visit)
 			}
 			if s.Tok == token.DEFINE {
 				return false
 			}
+			kind := write
+			if s.Tok != token.ASSIGN {
+				kind = modify
+			}
 			for _, lhs := range s.Lhs {
-				if index, ok := lhs.(*ast.IndexExpr); ok {
-					ast.Inspect(index.Index, visit)
-				}
-				record(lhs, true)
+				target(lhs, true, kind)
 			}
 			return false
 		case *ast.IncDecStmt:
-			record(s.X, true)
+			target(s.X, true, modify)
 			return false
 		case *ast.Ident:
-			record(s, false)
+			record(s, read)
 		}
 		return true
 	}
@@ -353,6 +398,9 @@ func (pkg *varPackage) helperAccesses(n ast.Node, seen map[string]bool) []access
 }
 
 func (pkg *varPackage) what(node *ginkgoNode) string {
+	if leafKinds[node.kind] && node.body == nil && len(node.containers) > 0 {
+		return fmt.Sprintf("the body of its %s", node.containers[len(node.containers)-1].kind)
+	}
 	if leafKinds[node.kind] {
 		return "its " + node.kind
 	}
@@ -387,9 +435,13 @@ func sharedVars(pkg *varPackage, polluterFile string, polluterLine int, victimFi
 		if victimRuns[node] {
 			continue
 		}
-		uses := append(pkg.accesses(node.body), pkg.helperAccesses(node.body, map[string]bool{})...)
+		body := node.code()
+		if body == nil {
+			continue
+		}
+		uses := append(pkg.accesses(body), pkg.helperAccesses(body, map[string]bool{})...)
 		for _, use := range uses {
-			if _, ok := assigned[use.key]; use.assign && !ok {
+			if _, ok := assigned[use.key]; use.kind != read && !ok {
 				what := pkg.what(node)
 				if use.helper != "" {
 					what = fmt.Sprintf("the helper %s, called from %s", use.helper, what)
@@ -401,13 +453,18 @@ func sharedVars(pkg *varPackage, polluterFile string, polluterLine int, victimFi
 	var out []sharedVar
 	first := map[token.Pos]bool{}
 	for _, node := range victimNodes {
-		for _, use := range pkg.accesses(node.body) {
+		body := node.code()
+		if body == nil {
+			continue
+		}
+		for _, use := range pkg.accesses(body) {
 			if first[use.key] {
 				continue
 			}
 			first[use.key] = true
 			where, ok := assigned[use.key]
-			if use.assign || !ok {
+			// A victim that assigns the whole variable first starts from its own value.
+			if use.kind == write || !ok {
 				continue
 			}
 			scope := "container"
@@ -556,10 +613,16 @@ func resetSharedVar(pkg *varPackage, polluterFile string, polluterLine int, vict
 		return resetPatch{}, fmt.Errorf("%s is declared without a value or a type to reset it to", v.Name)
 	}
 	reader := v.readNode
-	if len(reader.containers) == 0 {
+	// The innermost Describe, Context or When around the reader (a DescribeTable's body is a spec's, not a container's).
+	var container *ginkgoNode
+	for i := len(reader.containers) - 1; i >= 0 && container == nil; i-- {
+		if containerKinds[reader.containers[i].kind] {
+			container = reader.containers[i]
+		}
+	}
+	if container == nil {
 		return resetPatch{}, fmt.Errorf("%s reads %s at the top level of the suite: no container to give a BeforeEach", pkg.what(reader), v.Name)
 	}
-	container := reader.containers[len(reader.containers)-1]
 	if container.body == nil {
 		return resetPatch{}, fmt.Errorf("the container around line %d has no function body", v.Read.Line)
 	}
