@@ -245,11 +245,13 @@ export function fixSentence(fix: FixReport, label: (id: TestId) => string): stri
 }
 
 /**
- * The hint for a pair that shares a Go variable, not an object: both lines, and what to do.
- * "S :: shouting assigns greeting (declared at a_test.go:15) at a_test.go:19 (the BeforeEach of "shouting"); this spec reads it at a_test.go:29 (its It) before setting it: ..."
+ * The hint for a pair that shares a Go variable, not an object: both lines first (a hint may be
+ * cut), then what to do. "P assigns greeting at a_test.go:19 (the BeforeEach of "shouting"); this
+ * spec reads it at a_test.go:29 (its It) before setting it: set greeting (a variable of an
+ * enclosing container, a_test.go:15) in this spec's own BeforeEach, or make it local to the polluter."
  */
 export function sharedVariableHint(variable: SharedVariableReport, polluter: string): string {
   const at = (place: SourceLine) => `${place.file}:${place.line}${place.what ? ` (${place.what})` : ''}`;
-  const declared = `${variable.scope === 'package' ? 'a package variable' : 'a variable of an enclosing container'}, declared at ${variable.declared.file}:${variable.declared.line}`;
-  return `${polluter} assigns ${variable.name} (${declared}) at ${at(variable.assigned)}; this spec reads it at ${at(variable.read)} before setting it: set ${variable.name} in this spec's own BeforeEach, or make it local to the polluter.`;
+  const declared = `${variable.scope === 'package' ? 'a package variable' : 'a variable of an enclosing container'}, ${variable.declared.file}:${variable.declared.line}`;
+  return `${polluter} assigns ${variable.name} at ${at(variable.assigned)}; this spec reads it at ${at(variable.read)} before setting it: set ${variable.name} (${declared}) in this spec's own BeforeEach, or make it local to the polluter.`;
 }

@@ -50,7 +50,7 @@ test('a Describe variable the polluter reassigns: named with both lines, and a v
     assert.ok((fix.after?.runs ?? 0) > 0);
     assert.ok((fix.before?.failed ?? 0) > 0, JSON.stringify(fix.before));
     assert.match(fix.patch ?? '', /^\+\t\tBeforeEach\(func\(\) \{\n\+\t\t\tgreeting = "hello"\n\+\t\t\}\)$/m);
-    assert.match(found.hint ?? '', /assigns greeting .* at greeter_test\.go:19 \(the BeforeEach of "shouting"\); this spec reads it at greeter_test\.go:29 \(its It\)/);
+    assert.match(found.hint ?? '', /assigns greeting at greeter_test\.go:19 \(the BeforeEach of "shouting"\); this spec reads it at greeter_test\.go:29 \(its It\) before setting it: set greeting \(a variable of an enclosing container, greeter_test\.go:15\) in this spec's own BeforeEach/);
     assert.match(hunt.stdout + hunt.stderr, /fix: a proven patch for .*whispers the greeting in fixes\/1\.patch/);
     // The report rebuilt from the results directory alone says the same.
     const md = await cli(['report', results, '--format', 'md'], work);

@@ -293,7 +293,7 @@ const variable: SharedVariableReport = {
 
 test('the hint names the variable with both lines, and the markdown, HTML and terminal reports show it; the report validates', () => {
   const hint = sharedVariableHint(variable, 'Greeter shouting shouts the greeting');
-  assert.equal(hint, 'Greeter shouting shouts the greeting assigns greeting (a variable of an enclosing container, declared at greeter_test.go:11) at greeter_test.go:15 (the BeforeEach of "shouting"); this spec reads it at greeter_test.go:25 (its It) before setting it: set greeting in this spec\'s own BeforeEach, or make it local to the polluter.');
+  assert.equal(hint, 'Greeter shouting shouts the greeting assigns greeting at greeter_test.go:15 (the BeforeEach of "shouting"); this spec reads it at greeter_test.go:25 (its It) before setting it: set greeting (a variable of an enclosing container, greeter_test.go:11) in this spec\'s own BeforeEach, or make it local to the polluter.');
   const fix: FixReport = { kind: 'reset-shared-variable', polluter: P, sharedVariable: variable, file: 'greeter_test.go', lines: { start: 24, end: 24 }, offered: false, noFix: 'fix-probes was spent before the patched pair could run' };
   const shown = report([{ ...victim, hint, fix }, polluter]);
   const checked = validateReport(JSON.parse(JSON.stringify(shown)));
