@@ -1,6 +1,7 @@
 // Which verdicts get a fix tried (pure): an order dependence with a confirmed polluter, a victim
 // failure class the catalogue has an entry for, and the object that stood in the way named (by
-// the victim's failure message, or by the leak that links the pair).
+// the victim's failure message, or by the leak that links the pair). A confirmed polluter that no
+// object links is a candidate for the Go variable the two share instead (src/fix/sharedvar.ts).
 
 import { isAbsolute, join } from 'node:path';
 import type { FailureKind, ProbePlan, ProbeRate, Report, TestId } from '../model.ts';

@@ -20,6 +20,9 @@ import { renderHtml } from '../../src/report/html.ts';
 import { renderTerminal } from '../../src/report/terminal.ts';
 import { validateReport } from '../../src/report/validate.ts';
 import type { FixReport, Report, SharedVariableReport, TestReport } from '../../src/model.ts';
+import { HuntLog } from '../../src/hunt-log.ts';
+import { buildReport } from '../../src/build-report.ts';
+import { id, simulate } from './analysis-sim.ts';
 
 const tool = () => goSourceTool({ projectRoot: findProjectRoot(), cacheDir: defaultCacheDir() });
 
@@ -305,4 +308,22 @@ test('the hint names the variable with both lines, and the markdown, HTML and te
   const bad = JSON.parse(JSON.stringify(shown)) as { tests: { fix?: { sharedVariable?: { scope: string } } }[] };
   bad.tests[0]!.fix!.sharedVariable!.scope = 'global';
   assert.equal(validateReport(bad).ok, false);
+});
+
+test('a kept fix that names a shared variable gives its victim that hint when the report is rebuilt from the results directory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'kubeflake-fix-sharedvar-report-'));
+  try {
+    const [shouts, whispers] = [id('Greeter shouting shouts the greeting'), id('Greeter whispering whispers the greeting')];
+    const log = await HuntLog.start(dir, { command: ['go', 'test', './...'], framework: 'ginkgo', cluster: 'none', cwd: dir, baseSeed: 1, runs: 1, options: {}, startedAt: 0, ignore: [], watch: false });
+    await log.addFix(whispers, { kind: 'reset-shared-variable', polluter: shouts, sharedVariable: variable, offered: false, noFix: 'fix-probes was spent before the patched pair could run' });
+    const loaded = await HuntLog.load(dir);
+    const run = simulate([shouts, whispers], () => undefined, { id: '000', seed: 1 });
+    const built = buildReport({ ...loaded, runs: [{ run, leaks: [], leftover: [], observed: false, timeline: [] }] });
+    const victimReport = built.tests.find((t) => t.id === whispers);
+    assert.deepEqual(victimReport?.fix?.sharedVariable, variable);
+    assert.equal(victimReport?.hint, sharedVariableHint(variable, 'Greeter shouting shouts the greeting'));
+    assert.equal(built.tests.find((t) => t.id === shouts)?.hint, undefined, 'the polluter keeps its own hint');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
