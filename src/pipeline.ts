@@ -507,10 +507,11 @@ async function proveFixes(context: ObserverContext): Promise<void> {
   const probes = log.runs.flatMap((entry) => (entry.run.plan ? [entry.run.plan] : []));
   const report = buildReport(log);
   const { candidates, skipped } = fixCandidates(report, probes, root);
-  // A pair no object links is looked for in the Go source instead: its skip is said by that proof.
-  const shared = sharedVariableCandidates(report, probes, root);
-  const sharedPair = new Set(shared.map((c) => `${c.victim}\n${c.polluter}`));
-  for (const skip of skipped.filter((s) => !sharedPair.has(`${s.victim}\n${s.polluter}`))) await log.addFix(skip.victim, { kind: skip.kind, polluter: skip.polluter, ...(skip.object ? { object: skip.object } : {}), offered: false, noFix: skip.reason });
+  // A victim no object links to its polluter has the Go source looked at instead (one fix a victim:
+  // a catalogue candidate goes first); what that proof finds says more than the skip.
+  const shared = sharedVariableCandidates(report, probes, root).filter((c) => !candidates.some((other) => other.victim === c.victim));
+  const sharedVictims = new Set(shared.map((c) => c.victim));
+  for (const skip of skipped.filter((s) => !sharedVictims.has(s.victim))) await log.addFix(skip.victim, { kind: skip.kind, polluter: skip.polluter, ...(skip.object ? { object: skip.object } : {}), offered: false, noFix: skip.reason });
   const proofs = [
     ...candidates.map((candidate) => ({ candidate, prove: (ctx: ProofContext) => proveFix(candidate, ctx) })),
     ...shared.map((candidate) => ({ candidate, prove: (ctx: ProofContext) => proveSharedVariableFix(candidate, ctx) })),
