@@ -156,6 +156,36 @@ var _ = Describe("Quota", func() {
 })
 `;
 
+const FIELDS = `package controller
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+type spec struct{ replicas int }
+
+var replicas = 1
+
+var _ = Describe("Fields", func() {
+	It("sets a field of the same name", func() {
+		s := spec{replicas: 2}
+		s.replicas = 3
+		replicas = 4
+		Expect(s.replicas).To(Equal(3))
+	})
+
+	It("reads only the field", func() {
+		s := spec{replicas: 5}
+		Expect(s.replicas).To(Equal(5))
+	})
+
+	It("reads the package variable", func() {
+		Expect(spec{replicas: replicas}.replicas).To(Equal(1))
+	})
+})
+`;
+
 interface Case {
   name: string;
   files: Record<string, string>;
@@ -199,6 +229,21 @@ const cases: Case[] = [
     victim: ['quota_test.go', 17],
     found: { name: 'used', scope: 'container', declared: 'quota_test.go:9', assigned: 'quota_test.go:13', assignedIn: 'the body of its DescribeTable', read: 'quota_test.go:13', readIn: 'the body of its DescribeTable' },
     after: QUOTA.replace('\tvar used int\n\n', '\tvar used int\n\n\t// Other specs reassign used: each spec here starts from its declared value.\n\tBeforeEach(func() {\n\t\tused = 0\n\t})\n\n'),
+  },
+  {
+    name: 'a field or struct key of the same name is not the package variable: only the real assignment and read count',
+    files: { 'fields_test.go': FIELDS },
+    polluter: ['fields_test.go', 13],
+    victim: ['fields_test.go', 25],
+    found: { name: 'replicas', scope: 'package', declared: 'fields_test.go:10', assigned: 'fields_test.go:16', assignedIn: 'its It', read: 'fields_test.go:26', readIn: 'its It' },
+    after: FIELDS.replace('var _ = Describe("Fields", func() {\n', 'var _ = Describe("Fields", func() {\n\t// Other specs reassign replicas: each spec here starts from its declared value.\n\tBeforeEach(func() {\n\t\treplicas = 1\n\t})\n\n'),
+  },
+  {
+    name: 'a spec that touches only a field of that name shares nothing',
+    files: { 'fields_test.go': FIELDS },
+    polluter: ['fields_test.go', 13],
+    victim: ['fields_test.go', 20],
+    refused: /the victim reads no variable that the polluter's own nodes assign/,
   },
   {
     name: 'a victim that sets the variable before it reads it is not polluted through it',

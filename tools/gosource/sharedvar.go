@@ -364,6 +364,17 @@ func (pkg *varPackage) accesses(n ast.Node) []access {
 		case *ast.IncDecStmt:
 			target(s.X, true, modify)
 			return false
+		case *ast.SelectorExpr:
+			// x.name: the name is a field or method, never the package variable of that name.
+			ast.Inspect(s.X, visit)
+			return false
+		case *ast.KeyValueExpr:
+			// A struct literal's field key is no variable either; the parser leaves keys unresolved.
+			if _, ok := s.Key.(*ast.Ident); !ok {
+				ast.Inspect(s.Key, visit)
+			}
+			ast.Inspect(s.Value, visit)
+			return false
 		case *ast.Ident:
 			record(s, read)
 		}
