@@ -35,7 +35,7 @@ export interface ProofContext {
 }
 
 /** Unpatched pair runs made when the hunt itself measured no rate (a pair the record decided). */
-const BEFORE_RUNS = 2;
+export const BEFORE_RUNS = 2;
 
 export async function proveFix(candidate: FixCandidate, context: ProofContext): Promise<FixReport> {
   const base: FixReport = { kind: candidate.entry.kind, polluter: candidate.polluter, object: candidate.object, offered: false, ...(context.stress ? { stress: context.stress } : {}) };

@@ -8,7 +8,7 @@ import type { FixReport, FixRunReport, SharedVariableReport, SourceLine } from '
 import { runProcess } from '../exec.ts';
 import type { SharedVariableCandidate } from './candidates.ts';
 import { decideOffer, runsNeeded } from './offer.ts';
-import { pairRuns, repositoryPath, type ProofContext } from './prove.ts';
+import { BEFORE_RUNS, pairRuns, repositoryPath, type ProofContext } from './prove.ts';
 import { scratchTree, vetPackage } from './scratch.ts';
 
 /** One variable as `gosource shared-vars` prints it: absolute paths. */
@@ -64,7 +64,7 @@ export async function proveSharedVariableFix(candidate: SharedVariableCandidate,
     const runs: FixRunReport[] = [];
     let before: FixReport['before'] = candidate.before ? { ...candidate.before, source: 'hunt' } : undefined;
     if (!before) {
-      const rate = await pairRuns(candidate, context, scratch, false, Math.min(2, context.budget.left), runs);
+      const rate = await pairRuns(candidate, context, scratch, false, Math.min(BEFORE_RUNS, context.budget.left), runs);
       before = { ...rate, source: 'fix-runs' };
       if (rate.failed === 0) return refuse(`the unpatched pair passed ${rate.runs} of ${rate.runs} runs here, so a patched pass would prove nothing`, { ...at, before, runs });
     }
