@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runProcess } from '../../src/exec.ts';
 import { fixtures, projectRoot } from '../support/paths.ts';
-import type { Report } from '../../src/model.ts';
+import { executeRun } from '../../src/runner/execute.ts';
+import { loadRun } from '../../src/ingest/run.ts';
+import { goSourceTool } from '../../src/changed/gosource.ts';
+import { defaultCacheDir } from '../../src/settings.ts';
+import { sharedVariableEntry } from '../../src/fix/catalogue.ts';
+import { proveSharedVariableFix } from '../../src/fix/sharedvar.ts';
+import type { PairOutcome } from '../../src/fix/prove.ts';
+import type { ProbePlan, Report } from '../../src/model.ts';
 
 const SUITE = 'Greeter Suite';
 const polluter = `${SUITE} :: Greeter shouting shouts the greeting`;
@@ -66,6 +73,53 @@ test('a Describe variable the polluter reassigns: named with both lines, and a v
       const rerun = await runProcess(['go', 'test', './...', '-ginkgo.randomize-all', `-ginkgo.seed=${seed}`], { cwd: suite, capture: true, timeoutMs: 300_000 });
       assert.equal(rerun.exitCode, 0, `seed ${seed}: ${rerun.stdout}`);
     }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+});
+
+test('without the hunt\'s rate the proof measures the unpatched pair itself (2 of 2 fail), then the patched one (0 of 2), in a scratch copy', { timeout: 600_000 }, async () => {
+  const work = await mkdtemp(join(tmpdir(), 'kubeflake-fix-sharedvar-prove-'));
+  const suite = join(work, 'suite');
+  await cp(join(fixtures, 'sharedvar'), suite, { recursive: true });
+  const spec = join(suite, 'greeter_test.go');
+  const original = await readFile(spec, 'utf8');
+  // Seed 1 runs the shouting spec first under this focus.
+  const plan: ProbePlan = { purpose: 'polluter', subject: victim, tests: [polluter, victim], seed: 1, expectedOrder: [polluter, victim], hypothesis: 'greeting was shouted' };
+  const names = new Map([[polluter, 'Greeter shouting shouts the greeting'], [victim, 'Greeter whispering whispers the greeting']]);
+  const cwds: string[] = [];
+  try {
+    const fix = await proveSharedVariableFix(
+      { victim, polluter, polluterFile: spec, polluterLine: 22, victimFile: spec, victimLine: 28, entry: sharedVariableEntry, plan, confirmation: 2 },
+      {
+        tool: () => goSourceTool({ projectRoot, cacheDir: defaultCacheDir() }),
+        root: suite,
+        cwd: suite,
+        fixDir: join(work, 'results', 'fixes', '1'),
+        budget: { left: 6 },
+        log: () => {},
+        runPair: async ({ id, cwd, runDir }): Promise<PairOutcome> => {
+          cwds.push(cwd);
+          await executeRun({
+            id, seed: plan.seed, probe: true, plan, command: ['go', 'test', './...'], framework: 'ginkgo', runDir, cwd, timeoutMs: 300_000, env: {},
+            focus: plan.tests.map((t) => ({ name: names.get(t)!, suite: SUITE })),
+          });
+          const run = await loadRun(runDir);
+          const status = (t: string) => run.cases.find((c) => c.id === t)?.status ?? 'missing';
+          return { victim: status(victim), polluter: status(polluter) };
+        },
+      },
+    );
+    assert.equal(fix.offered, true, fix.noFix);
+    assert.deepEqual(fix.before, { failed: 2, runs: 2, source: 'fix-runs' });
+    assert.deepEqual(fix.after, { failed: 0, runs: 2 });
+    assert.deepEqual(fix.runs?.map((r) => [r.id, r.patched, r.victim, r.polluter]), [
+      ['before-1', false, 'failed', 'passed'], ['before-2', false, 'failed', 'passed'],
+      ['after-1', true, 'passed', 'passed'], ['after-2', true, 'passed', 'passed'],
+    ]);
+    assert.deepEqual({ file: fix.file, lines: fix.lines, name: fix.sharedVariable?.name }, { file: 'greeter_test.go', lines: { start: 28, end: 28 }, name: 'greeting' });
+    assert.ok(cwds.every((cwd) => !cwd.startsWith(suite)), cwds.join(', '));
+    assert.equal(await readFile(spec, 'utf8'), original);
   } finally {
     await rm(work, { recursive: true, force: true });
   }
