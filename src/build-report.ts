@@ -4,7 +4,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { LeakReport, Report, RunNotice, RunResult, TestReport } from './model.ts';
 import { effortSentence, type ChangeRecord } from './changed/plan.ts';
-import { isFinding } from './report/findings.ts';
+import { isFinding, sharedVariableHint } from './report/findings.ts';
 import { analyze, analyzeHazards, clusterFailures, reportVerdict } from './analysis/index.ts';
 import { judgeableRuns, neverRanSentence, type RunExclusion } from './analysis/infrastructure.ts';
 import { placedRecords } from './record/placed.ts';
@@ -45,6 +45,8 @@ export function buildReport(logs: HuntData | readonly HuntData[], now: Date = ne
   const tests = analyze(input)
     .map((test) => relativePaths(test, first?.record.root))
     .map((test) => (fixes.has(test.id) ? { ...test, fix: fixes.get(test.id)! } : test))
+    // A pair that shares a Go variable gets a hint naming it, not the generic one of its failure class.
+    .map((test, _, judgedTests) => (test.fix?.sharedVariable ? { ...test, hint: sharedVariableHint(test.fix.sharedVariable, judgedTests.find((t) => t.id === test.fix!.polluter)?.name ?? test.fix.polluter) } : test))
     .map((test) => (first?.record.stress && test.reproduce ? { ...test, reproduce: stressedReproduce(test.reproduce, first.record.stress) } : test))
     .map((test) => withChange(test, first?.record.changed));
   return {

@@ -490,8 +490,31 @@ export interface TestReport {
   fix?: FixReport;
 }
 
-/** Extension: the catalogue's fixes (src/fix/catalogue.ts): one per failure class. */
-export type FixKind = 'wait-after-delete';
+/**
+ * Extension: the catalogue's fixes (src/fix/catalogue.ts): one per failure class, and
+ * `reset-shared-variable` for a polluter that links to its victim through a Go variable, no object.
+ */
+export type FixKind = 'wait-after-delete' | 'reset-shared-variable';
+
+/** Extension: a line of Go source, repository-relative (slashes); `what` names the Ginkgo node it is in ("its It", "the BeforeEach of \"shouting\""). */
+export interface SourceLine {
+  file: string;
+  line: number;
+  what?: string;
+}
+
+/**
+ * Extension: pollution that is not in the cluster: a variable of the package (`scope: package`) or
+ * of an enclosing Ginkgo container that the polluter's own nodes assign (`assigned`) and the victim's
+ * nodes read (`read`) before they assign it themselves. Found with Go's parser (tools/gosource).
+ */
+export interface SharedVariableReport {
+  name: string;
+  scope: 'package' | 'container';
+  declared: SourceLine;
+  assigned: SourceLine;
+  read: SourceLine;
+}
 
 /** Extension: one pair run of a fix's proof: the polluter then the victim, focused, in the repository patched or not. */
 export interface FixRunReport {
@@ -512,6 +535,8 @@ export interface FixReport {
   polluter: TestId;
   /** The object the polluter left in the victim's way, when the evidence names it. */
   object?: { type: string; name: string };
+  /** Extension: when no object links the pair, the Go variable that does (kind `reset-shared-variable`). */
+  sharedVariable?: SharedVariableReport;
   /** Repository-relative (slashes), and the lines of the call the fix is about. */
   file?: string;
   lines?: { start: number; end: number };

@@ -42,8 +42,9 @@ import { autoParallel, sideBySide, sideBySideWidth } from './runner/side-by-side
 import { seedsFor } from './runner/seeds.ts';
 import { ingestRun } from './ingest/run.ts';
 import { goSourceTool } from './changed/gosource.ts';
-import { fixCandidates } from './fix/candidates.ts';
-import { proveFix, type PairOutcome } from './fix/prove.ts';
+import { fixCandidates, sharedVariableCandidates } from './fix/candidates.ts';
+import { proveFix, type PairOutcome, type ProofContext } from './fix/prove.ts';
+import { proveSharedVariableFix } from './fix/sharedvar.ts';
 import { formatRunLine } from './report/run-line.ts';
 import { formatDuration } from './report/text.ts';
 import { renderMarkdown } from './report/markdown.ts';
@@ -496,22 +497,32 @@ function stopIfInterrupted(log: HuntLog): void {
 
 /**
  * Tries a catalogue fix for each confirmed polluter that has one: located in its source, patched,
- * vetted and rerun as a pair in a scratch copy of the repository (src/fix/). Each outcome, offered
- * or not, is kept in fixes/. Nothing to try builds nothing.
+ * vetted and rerun as a pair in a scratch copy of the repository (src/fix/); one that links to its
+ * victim through no object has the Go variable they share looked for (src/fix/sharedvar.ts). Each
+ * outcome, offered or not, is kept in fixes/. Nothing to try builds nothing.
  */
 async function proveFixes(context: ObserverContext): Promise<void> {
   const { settings, presenter, log } = context;
   const root = log.record.root ?? settings.cwd;
   const probes = log.runs.flatMap((entry) => (entry.run.plan ? [entry.run.plan] : []));
-  const { candidates, skipped } = fixCandidates(buildReport(log), probes, root);
-  for (const skip of skipped) await log.addFix(skip.victim, { kind: skip.kind, polluter: skip.polluter, ...(skip.object ? { object: skip.object } : {}), offered: false, noFix: skip.reason });
-  if (candidates.length === 0) return;
+  const report = buildReport(log);
+  const { candidates, skipped } = fixCandidates(report, probes, root);
+  // A victim no object links to its polluter has the Go source looked at instead (one fix a victim:
+  // a catalogue candidate goes first); what that proof finds says more than the skip.
+  const shared = sharedVariableCandidates(report, probes, root).filter((c) => !candidates.some((other) => other.victim === c.victim));
+  const sharedVictims = new Set(shared.map((c) => c.victim));
+  for (const skip of skipped.filter((s) => !sharedVictims.has(s.victim))) await log.addFix(skip.victim, { kind: skip.kind, polluter: skip.polluter, ...(skip.object ? { object: skip.object } : {}), offered: false, noFix: skip.reason });
+  const proofs = [
+    ...candidates.map((candidate) => ({ candidate, prove: (ctx: ProofContext) => proveFix(candidate, ctx) })),
+    ...shared.map((candidate) => ({ candidate, prove: (ctx: ProofContext) => proveSharedVariableFix(candidate, ctx) })),
+  ];
+  if (proofs.length === 0) return;
   let tool: Promise<string> | undefined;
   const budget = { left: settings.fixProbes };
-  for (const [index, candidate] of candidates.entries()) {
+  for (const [index, { candidate, prove }] of proofs.entries()) {
     const fixDir = join(settings.resultsDir, files.fixes, String(log.fixes.length + 1));
     try {
-      const fix = await presenter.group(`fix ${index + 1}/${candidates.length}: ${candidate.polluter} before ${candidate.victim}`, () => proveFix(candidate, {
+      const fix = await presenter.group(`fix ${index + 1}/${proofs.length}: ${candidate.polluter} before ${candidate.victim}`, () => prove({
         tool: () => (tool ??= goSourceTool({ projectRoot: settings.projectRoot, cacheDir: settings.cacheDir, log: presenter.detail })),
         root,
         cwd: settings.cwd,

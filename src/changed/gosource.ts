@@ -11,7 +11,7 @@ import { runProcess } from '../exec.ts';
 import type { GoSourceFile } from './specs.ts';
 
 /** The helper's source files: their hash names the cached binary. */
-const sourceFiles = ['go.mod', 'main.go', 'fix.go'] as const;
+const sourceFiles = ['go.mod', 'main.go', 'fix.go', 'sharedvar.go'] as const;
 
 /** The helper's binary in the cache, built first when missing. */
 export async function goSourceTool(options: { projectRoot: string; cacheDir: string; log?: (line: string) => void }): Promise<string> {

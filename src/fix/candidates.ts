@@ -1,11 +1,12 @@
 // Which verdicts get a fix tried (pure): an order dependence with a confirmed polluter, a victim
 // failure class the catalogue has an entry for, and the object that stood in the way named (by
-// the victim's failure message, or by the leak that links the pair).
+// the victim's failure message, or by the leak that links the pair). A confirmed polluter that no
+// object links is a candidate for the Go variable the two share instead (src/fix/sharedvar.ts).
 
 import { isAbsolute, join } from 'node:path';
 import type { FailureKind, ProbePlan, ProbeRate, Report, TestId } from '../model.ts';
 import { extractObjectRefs } from '../analysis/taxonomy.ts';
-import { catalogueEntryFor, type CatalogueEntry } from './catalogue.ts';
+import { catalogueEntryFor, sharedVariableEntry, type CatalogueEntry } from './catalogue.ts';
 
 export interface FixCandidate {
   victim: TestId;
@@ -102,4 +103,46 @@ function pairFromRuns(report: Report, victim: TestId, polluter: TestId): ProbePl
     expectedOrder: [polluter, victim],
     hypothesis: `${polluter} then ${victim} fails as in run ${run.id}`,
   };
+}
+
+/** A confirmed polluter that links to its victim through no object: the Go source may show a shared variable. */
+export interface SharedVariableCandidate extends Omit<FixCandidate, 'object'> {
+  /** The victim's leaf location, absolute in the user's tree. */
+  victimFile: string;
+  victimLine: number;
+}
+
+/**
+ * The pairs to look for a shared variable in: a confirmed polluter with no leak, no record link,
+ * and a victim whose failures name no object. The first such polluter of each victim.
+ */
+export function sharedVariableCandidates(report: Report, probes: readonly ProbePlan[], root: string): SharedVariableCandidate[] {
+  const out: SharedVariableCandidate[] = [];
+  const byId = new Map(report.tests.map((test) => [test.id, test]));
+  const absolute = (file: string) => (isAbsolute(file) ? file : join(root, file));
+  for (const victim of report.tests) {
+    if (victim.verdict !== 'order-dependent' || !victim.file || !victim.line) continue;
+    if ((victim.failures ?? []).some((failure) => extractObjectRefs(failure.message).some((ref) => ref.type !== 'namespaces'))) continue;
+    for (const polluter of victim.polluters.filter((p) => p.confirmed && p.via.length === 0 && !p.link)) {
+      const source = byId.get(polluter.test);
+      if (!source?.file || !source.line) continue;
+      const pairProbes = probes.filter((plan) => plan.purpose === 'polluter' && plan.subject === victim.id && plan.tests.includes(polluter.test));
+      const plan = pairProbes[pairProbes.length - 1] ?? pairFromRuns(report, victim.id, polluter.test);
+      if (!plan) continue;
+      out.push({
+        victim: victim.id,
+        polluter: polluter.test,
+        polluterFile: absolute(source.file),
+        polluterLine: source.line,
+        victimFile: absolute(victim.file),
+        victimLine: victim.line,
+        entry: sharedVariableEntry,
+        ...(polluter.after && polluter.after.runs > 0 ? { before: polluter.after } : {}),
+        plan,
+        confirmation: Math.max(pairProbes.length, 1),
+      });
+      break;
+    }
+  }
+  return out;
 }

@@ -27,7 +27,17 @@ export const catalogue: readonly CatalogueEntry[] = [
     does: 'waits after the polluter\'s Delete until a Get of the object says NotFound',
     boundSeconds: 60,
   },
+  {
+    kind: 'reset-shared-variable',
+    // No failure class: it is chosen when no object links the pair (sharedVariableCandidates).
+    classes: [],
+    subcommand: 'reset-shared-var',
+    does: 'gives the victim a BeforeEach of its own that sets the variable the polluter reassigns back to its declared value',
+  },
 ];
+
+/** The entry for a pair that links through a Go variable, not an object. */
+export const sharedVariableEntry: CatalogueEntry = catalogue.find((entry) => entry.kind === 'reset-shared-variable')!;
 
 /** The entry that cures a victim failing with these kinds, the most specific kind first. */
 export function catalogueEntryFor(kinds: readonly FailureKind[]): CatalogueEntry | undefined {

@@ -35,7 +35,7 @@ export interface ProofContext {
 }
 
 /** Unpatched pair runs made when the hunt itself measured no rate (a pair the record decided). */
-const BEFORE_RUNS = 2;
+export const BEFORE_RUNS = 2;
 
 export async function proveFix(candidate: FixCandidate, context: ProofContext): Promise<FixReport> {
   const base: FixReport = { kind: candidate.entry.kind, polluter: candidate.polluter, object: candidate.object, offered: false, ...(context.stress ? { stress: context.stress } : {}) };
@@ -81,7 +81,7 @@ export async function proveFix(candidate: FixCandidate, context: ProofContext): 
 }
 
 /** Runs the pair `count` times in the scratch copy (patched or not); a patched pair that fails ends it: the fix does not cure. */
-async function pairRuns(candidate: FixCandidate, context: ProofContext, scratch: ScratchTree, patched: boolean, count: number, runs: FixRunReport[]): Promise<ProbeRate> {
+export async function pairRuns(candidate: Pick<FixCandidate, 'plan'>, context: ProofContext, scratch: ScratchTree, patched: boolean, count: number, runs: FixRunReport[]): Promise<ProbeRate> {
   const rate = { failed: 0, runs: 0 };
   for (let k = 1; k <= count && context.budget.left > 0; k++) {
     context.budget.left--;
@@ -96,6 +96,6 @@ async function pairRuns(candidate: FixCandidate, context: ProofContext, scratch:
   return rate;
 }
 
-function repositoryPath(root: string, file: string): string {
+export function repositoryPath(root: string, file: string): string {
   return relative(root, file).split(sep).join('/');
 }

@@ -2,7 +2,7 @@
 // order, the one-line headline, and lookups (test by id, the probe that proved a polluter).
 // Nothing here decides a verdict; it only selects and counts what analysis already wrote.
 
-import type { FixReport, LeakReport, Report, RunReport, TestId, TestReport, Verdict } from '../model.ts';
+import type { FixReport, LeakReport, Report, RunReport, SharedVariableReport, SourceLine, TestId, TestReport, Verdict } from '../model.ts';
 import { FINDING_VERDICTS, VERDICTS } from '../verdict-table.ts';
 import { plural } from './text.ts';
 
@@ -242,4 +242,16 @@ export function fixSentence(fix: FixReport, label: (id: TestId) => string): stri
     return `a proven patch at ${at}: after the fix ${fix.after?.failed ?? 0} of ${fix.after?.runs ?? 0} failed after ${label(fix.polluter)}${stress}${before} (kubeflake fix RESULTS --apply)`;
   }
   return `no patch${at ? ` for ${at}` : ''}: ${fix.noFix ?? 'not proven'}`;
+}
+
+/**
+ * The hint for a pair that shares a Go variable, not an object: both lines first (a hint may be
+ * cut), then what to do. "P assigns greeting at a_test.go:19 (the BeforeEach of "shouting"); this
+ * spec reads it at a_test.go:29 (its It) before setting it: set greeting (a variable of an
+ * enclosing container, a_test.go:15) in this spec's own BeforeEach, or make it local to the polluter."
+ */
+export function sharedVariableHint(variable: SharedVariableReport, polluter: string): string {
+  const at = (place: SourceLine) => `${place.file}:${place.line}${place.what ? ` (${place.what})` : ''}`;
+  const declared = `${variable.scope === 'package' ? 'a package variable' : 'a variable of an enclosing container'}, ${variable.declared.file}:${variable.declared.line}`;
+  return `${polluter} assigns ${variable.name} at ${at(variable.assigned)}; this spec reads it at ${at(variable.read)} before setting it: set ${variable.name} (${declared}) in this spec's own BeforeEach, or make it local to the polluter.`;
 }

@@ -94,6 +94,8 @@ const ORDER_SOURCES = ['ginkgo-json', 'junit-times', 'junit-document', 'unknown'
 
 const objectRef = record({ apiVersion: str, kind: str, name: str }, { namespace: str, uid: str });
 const location = record({ file: str, line: int });
+const sourceLine = record({ file: str, line: count }, { what: str });
+const sharedVariable = record({ name: str, scope: oneOf(['package', 'container']), declared: sourceLine, assigned: sourceLine, read: sourceLine });
 const cleanupAct = record({ object: objectRef, run: str }, { reason: str });
 
 const run = record(
@@ -139,6 +141,7 @@ const test = record(
         lines: record({ start: count, end: count }),
         before: record({ failed: count, runs: count }, { source: str }),
         after: record({ failed: count, runs: count }),
+        sharedVariable,
       },
     ),
   },

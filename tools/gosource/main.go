@@ -7,6 +7,8 @@
 //	gosource FILE_OR_DIR...
 //	gosource deletes FILE_OR_DIR...            (fix.go: every Delete call, and whether a wait follows)
 //	gosource wait-after-delete FILE LINE       (fix.go: the file patched to wait after that Delete)
+//	gosource shared-vars DIR P_FILE P_LINE V_FILE V_LINE       (sharedvar.go: variables the polluter assigns, the victim reads)
+//	gosource reset-shared-var DIR P_FILE P_LINE V_FILE V_LINE  (sharedvar.go: the victim's file with a BeforeEach resetting it)
 //
 // A directory stands for its *.go files (tests included), which form one package. Output, on
 // stdout, one JSON document:
