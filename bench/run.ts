@@ -8,6 +8,7 @@ import { benchSnapshot } from './snapshot.bench.ts';
 import { benchOverhead } from './overhead.bench.ts';
 import { benchAudit } from './audit.bench.ts';
 import { benchParallelHunt, benchProbeReuse } from './probes.bench.ts';
+import { benchGoSource } from './gosource.bench.ts';
 
 const benches: { name: string; run: () => Promise<string[]> }[] = [
   { name: 'parse: streaming JUnit ingestion vs fast-xml-parser', run: () => benchParse({ sizeMb: 100 }) },
@@ -15,6 +16,7 @@ const benches: { name: string; run: () => Promise<string[]> }[] = [
   { name: 'overhead: kubeflake runs vs the bare test command (example suite)', run: () => benchOverhead({ runs: 3 }) },
   { name: 'audit: envtest runs with the record vs without (example suite, go test)', run: () => benchAudit({ rounds: 4 }) },
   { name: 'probes: a probe on the kept test binary vs through go test (example suite, own envtest)', run: () => benchProbeReuse({ repeats: 3 }) },
+  { name: 'gosource: the Go source reader built cold vs Go\'s build cache warm vs cached', run: () => benchGoSource({ repeats: 3 }) },
   { name: 'parallel: a hunt one run at a time vs parallel 2 (example suite, own envtest)', run: () => benchParallelHunt({ runs: 6, maxProbes: 8 }) },
 ];
 
