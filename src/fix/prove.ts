@@ -54,6 +54,20 @@ export async function proveFix(candidate: FixCandidate, context: ProofContext): 
   const patched = await patchSource(tool, candidate.entry.subcommand, call.file, call.line, candidate.entry.boundSeconds);
   if (!patched.patched) return refuse(patched.reason, at);
 
+  return provePatched(candidate, context, { file: call.file, source: patched.source }, { ...base, ...at });
+}
+
+/** The pair a proof reruns and what the hunt measured of it. */
+export type ProvenPair = Pick<FixCandidate, 'plan' | 'before' | 'confirmation'>;
+
+/**
+ * The proof every fix shares once its patched source is written: in a scratch copy, the unpatched
+ * pair's rate when the hunt has none, `go vet` of the patched package, the patched pair rerun
+ * within `fix-probes`, and the offer decision. `found` is what the fix is about (kind, polluter,
+ * place); offered or refused, the outcome keeps it.
+ */
+export async function provePatched(candidate: ProvenPair, context: ProofContext, patched: { file: string; source: string }, found: FixReport): Promise<FixReport> {
+  const refuse = (noFix: string, more: Partial<FixReport>): FixReport => ({ ...found, ...more, offered: false, noFix });
   const scratch = await scratchTree(context.root);
   try {
     const runs: FixRunReport[] = [];
@@ -61,20 +75,19 @@ export async function proveFix(candidate: FixCandidate, context: ProofContext): 
     if (!before) {
       const rate = await pairRuns(candidate, context, scratch, false, Math.min(BEFORE_RUNS, context.budget.left), runs);
       before = { ...rate, source: 'fix-runs' };
-      if (rate.failed === 0) return refuse(`the unpatched pair passed ${rate.runs} of ${rate.runs} runs here, so a patched pass would prove nothing`, { ...at, before, runs });
+      if (rate.failed === 0) return refuse(`the unpatched pair passed ${rate.runs} of ${rate.runs} runs here, so a patched pass would prove nothing`, { before, runs });
     }
-    await scratch.write(call.file, patched.source);
+    await scratch.write(patched.file, patched.source);
     const patch = await scratch.diff();
-    const vet = await vetPackage(scratch.mirror(dirname(call.file)), context.goEnv);
-    if (!vet.ok) return refuse(`the patched package does not pass go vet: ${vet.output.split('\n').slice(0, 3).join(' ')}`, { ...at, before, runs });
-    const wanted = runsNeeded(before, candidate.confirmation);
-    const count = Math.min(wanted, context.budget.left);
-    if (count === 0) return refuse('fix-probes was spent before the patched pair could run', { ...at, before, runs });
+    const vet = await vetPackage(scratch.mirror(dirname(patched.file)), context.goEnv);
+    if (!vet.ok) return refuse(`the patched package does not pass go vet: ${vet.output.split('\n').slice(0, 3).join(' ')}`, { before, runs });
+    const count = Math.min(runsNeeded(before, candidate.confirmation), context.budget.left);
+    if (count === 0) return refuse('fix-probes was spent before the patched pair could run', { before, runs });
     const after = await pairRuns(candidate, context, scratch, true, count, runs);
     const decision = decideOffer(before, after);
     context.log(`fix: ${decision.offered ? 'offered' : 'not offered'}: ${decision.why}`);
-    if (!decision.offered) return refuse(decision.why, { ...at, before, after, runs });
-    return { ...base, ...at, patch, before, after, runs, offered: true };
+    if (!decision.offered) return refuse(decision.why, { before, after, runs });
+    return { ...found, patch, before, after, runs, offered: true };
   } finally {
     await scratch.remove();
   }

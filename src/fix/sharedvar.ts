@@ -1,15 +1,12 @@
 // Pollution that is not in the cluster (I/O around tools/gosource): the variable of the package or
 // of a Ginkgo container that a confirmed polluter assigns and its victim reads, and the fix that
-// gives the victim its own BeforeEach setting it back, proven as the Delete fix is: in a scratch
-// copy, `go vet`, the pair rerun patched and unpatched, offered only when the decision says so.
+// gives the victim its own BeforeEach setting it back, proven as the Delete fix is (`provePatched`).
 
 import { dirname } from 'node:path';
-import type { FixReport, FixRunReport, SharedVariableReport, SourceLine } from '../model.ts';
+import type { FixReport, SharedVariableReport, SourceLine } from '../model.ts';
 import { runProcess } from '../exec.ts';
 import type { SharedVariableCandidate } from './candidates.ts';
-import { decideOffer, runsNeeded } from './offer.ts';
-import { BEFORE_RUNS, pairRuns, repositoryPath, type ProofContext } from './prove.ts';
-import { scratchTree, vetPackage } from './scratch.ts';
+import { provePatched, repositoryPath, type ProofContext } from './prove.ts';
 
 /** One variable as `gosource shared-vars` prints it: absolute paths. */
 export interface SharedVariable extends SharedVariableReport {
@@ -59,27 +56,5 @@ export async function proveSharedVariableFix(candidate: SharedVariableCandidate,
   if (!patched.patched) return refuse(patched.reason, { sharedVariable });
   const at = { sharedVariable, file: repositoryPath(context.root, patched.file), lines: { start: patched.line, end: patched.line } };
 
-  const scratch = await scratchTree(context.root);
-  try {
-    const runs: FixRunReport[] = [];
-    let before: FixReport['before'] = candidate.before ? { ...candidate.before, source: 'hunt' } : undefined;
-    if (!before) {
-      const rate = await pairRuns(candidate, context, scratch, false, Math.min(BEFORE_RUNS, context.budget.left), runs);
-      before = { ...rate, source: 'fix-runs' };
-      if (rate.failed === 0) return refuse(`the unpatched pair passed ${rate.runs} of ${rate.runs} runs here, so a patched pass would prove nothing`, { ...at, before, runs });
-    }
-    await scratch.write(patched.file, patched.source);
-    const patch = await scratch.diff();
-    const vet = await vetPackage(scratch.mirror(dirname(patched.file)), context.goEnv);
-    if (!vet.ok) return refuse(`the patched package does not pass go vet: ${vet.output.split('\n').slice(0, 3).join(' ')}`, { ...at, before, runs });
-    const count = Math.min(runsNeeded(before, candidate.confirmation), context.budget.left);
-    if (count === 0) return refuse('fix-probes was spent before the patched pair could run', { ...at, before, runs });
-    const after = await pairRuns(candidate, context, scratch, true, count, runs);
-    const decision = decideOffer(before, after);
-    context.log(`fix: ${decision.offered ? 'offered' : 'not offered'}: ${decision.why}`);
-    if (!decision.offered) return refuse(decision.why, { ...at, before, after, runs });
-    return { ...base, ...at, patch, before, after, runs, offered: true };
-  } finally {
-    await scratch.remove();
-  }
+  return provePatched(candidate, context, { file: patched.file, source: patched.source }, { ...base, ...at });
 }
