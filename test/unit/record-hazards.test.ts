@@ -11,7 +11,7 @@ import type { PlacedRecord, RecordRequest } from '../../src/record/links.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { analyzeHazards, reportVerdict } from '../../src/analysis/verdicts.ts';
 import { id, run } from './analysis-sim.ts';
-import { iris2, T0, withTimes } from './record-sim.ts';
+import { BEING_DELETED, iris2, T0, withTimes } from './record-sim.ts';
 import { parseRecord } from '../../src/record/parse.ts';
 import { placedRecord } from '../../src/record/placed.ts';
 
@@ -293,4 +293,29 @@ test('on envtest, a name in another suite\'s control plane is another object: no
   const merged: RunResult = { ...a.run, cases: [...a.run.cases, ...bRun.cases], order: [...a.run.order, other] };
   const record: PlacedRecord = { run: '000', requests: [...a.record.requests, ...bRecord.requests].sort((x, y) => x.at - y.at) };
   assert.deepEqual(findHazards([merged], [record]), []);
+});
+
+test('a hazard fired in a planned run whose envtest was another instance: the record\'s link to the same name counts', () => {
+  // Run 001 (instance a): P before V, iris2 held 140 ms, V creates it after: met, held off.
+  const met = passingRun('001', 12, [P, V, F], 140);
+  const a: PlacedRecord = { ...met.record, requests: met.record.requests.map((r) => ({ ...r, object: { ...iris2, plane: 'a' } })) };
+  // Run 000 (instance b): V's create refused while iris2 is held; it is never seen gone in the run, so no meeting is dated.
+  const failing = withTimes(run('000', 11, [['ModelCache lifecycle evicts the iris2 cache on delete', 'passed'], ['ModelCache serving warms the iris2 cache for inference', 'failed', BEING_DELETED], ['filler', 'passed']]));
+  const start = (t: TestId) => failing.cases.find((c) => c.id === t)?.startedAt ?? 0;
+  const object = { ...iris2, plane: 'b' };
+  const b: PlacedRecord = {
+    run: '000',
+    requests: [
+      { at: start(P) + 10, spec: P, verb: 'create', code: 201, actor: 'test', object },
+      { at: start(P) + 60, spec: P, verb: 'delete', code: 200, actor: 'test', object, deleted: 'stayed' },
+      { at: start(V) + 5, spec: V, verb: 'create', code: 409, actor: 'test', object, reason: 'AlreadyExists', message: BEING_DELETED },
+    ],
+  };
+  const [hazard, ...rest] = analyzeHazards({ runs: [failing, met.run], records: [b, a] });
+  assert.deepEqual(rest, []);
+  assert.equal(hazard?.first, P);
+  assert.equal(hazard?.second, V);
+  assert.equal(hazard?.object.plane, 'a', 'the hold was shown by instance a');
+  assert.deepEqual(hazard?.meetings.map((m) => [m.run, m.fired]), [['001', false]]);
+  assert.equal(hazard?.outcome, 'fired');
 });
