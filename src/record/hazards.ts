@@ -85,7 +85,8 @@ export function findHazards(runs: readonly RunResult[], records: readonly Placed
         // Who met it: every other spec whose first request on the name came after the delete.
         for (const t of firstTouch.values()) {
           if (t.spec === del.spec || t.request.at <= del.at || (t.access !== 'create' && t.access !== 'expects-absent' && t.access !== 'read')) continue;
-          const fired = t.request.at < gone.at;
+          // The server's own refusal (409, the name held) proves it, whatever the times say.
+          const fired = t.request.at < gone.at || (t.request.code === 409 && t.request.reason !== 'Conflict');
           const meeting: HazardMeeting = { run: record.run, probe: run.probe, windowMs: round(windowMs), marginMs: round(t.request.at - gone.at), fired };
           if (keyIn(t.spec) !== key) continue;
           const pair = pairKey(del.spec, t.spec, key);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult, TestId } from '../../src/model.ts';
 import { findHazards } from '../../src/record/hazards.ts';
-import type { PlacedRecord, RecordRequest } from '../../src/record/links.ts';
+import { findRecordLinks, type PlacedRecord, type RecordRequest } from '../../src/record/links.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { analyzeHazards, reportVerdict } from '../../src/analysis/verdicts.ts';
 import { id, run } from './analysis-sim.ts';
@@ -185,11 +185,13 @@ const WARMS = id('ModelCache serving warms the bloom cache once its tokenizer ha
 const FILLER = id('ModelCache inventory counts every cache in the cluster');
 
 /** One audit line of the test process (the specs and the in-process controller share its user agent). */
-function auditLine(atMs: number, verb: string, code: number, extra: { subresource?: string; deleted?: 'stayed' | 'gone'; reason?: string } = {}): string {
+function auditLine(atMs: number, verb: string, code: number, extra: { subresource?: string; deleted?: 'stayed' | 'gone'; reason?: string; message?: string; answeredMs?: number } = {}): string {
   const status: Record<string, unknown> = { metadata: {}, code };
   if (extra.reason) status.reason = extra.reason;
+  if (extra.message) status.message = extra.message;
   if (extra.deleted === 'gone') status.details = { uid: '7d0c5c0e-5b0e-4b8e-9a34-5f1d2c1e0b11' };
   const received = new Date(T0 + atMs).toISOString().replace('Z', '000Z');
+  const answered = new Date(T0 + (extra.answeredMs ?? atMs)).toISOString().replace('Z', '000Z');
   return JSON.stringify({
     kind: 'Event',
     apiVersion: 'audit.k8s.io/v1',
@@ -204,7 +206,7 @@ function auditLine(atMs: number, verb: string, code: number, extra: { subresourc
     objectRef: { resource: 'modelcaches', namespace: 'default', name: 'bloom', apiGroup: 'cache.kubeflake.dev', apiVersion: 'v1alpha1', ...(extra.subresource ? { subresource: extra.subresource } : {}) },
     responseStatus: status,
     requestReceivedTimestamp: received,
-    stageTimestamp: received,
+    stageTimestamp: answered,
   });
 }
 
@@ -318,4 +320,28 @@ test('a hazard fired in a planned run whose envtest was another instance: the re
   assert.equal(hazard?.object.plane, 'a', 'the hold was shown by instance a');
   assert.deepEqual(hazard?.meetings.map((m) => [m.run, m.fired]), [['001', false]]);
   assert.equal(hazard?.outcome, 'fired');
+});
+
+test('the object is gone when the write that removed its finalizer was answered: a create received between its arrival and its answer was refused, and the meeting fired', () => {
+  // From run 001 of a loaded hunt: the finalizer's patch arrived 62 ms after retires ended and was
+  // answered 56 ms later; warms' create arrived 44 ms after the patch and was refused (409).
+  const refusedMessage = 'object is being deleted: modelcaches.cache.kubeflake.dev "bloom" already exists';
+  const r = recordedRun('001', '1737-1796656083417', [[RETIRES, 0, 451], [WARMS, 451, 570], [FILLER, 570, 2000]], [
+    auditLine(20, 'create', 201, { answeredMs: 78 }),
+    auditLine(105, 'patch', 200),
+    auditLine(445, 'delete', 200, { deleted: 'stayed' }),
+    auditLine(513, 'patch', 200, { answeredMs: 569 }),
+    auditLine(557, 'create', 409, { reason: 'AlreadyExists', message: refusedMessage, answeredMs: 567 }),
+    auditLine(4637, 'get', 404, { reason: 'NotFound' }),
+  ]);
+  const [hazard] = findHazards([r.run], [r.record]);
+  assert.equal(hazard?.first, RETIRES);
+  assert.equal(hazard?.second, WARMS);
+  assert.deepEqual(hazard?.meetings, [{ run: '001', probe: false, windowMs: 118, marginMs: -12, fired: true }]);
+  // The failure the refusal caused is linked to retires by the record: bloom was still terminating.
+  const failed: RunResult = { ...r.run, cases: r.run.cases.map((c) => (c.id === WARMS ? { ...c, status: 'failed', failure: { message: `Expected success, but got an error:\n    ${refusedMessage}` } } : c)) };
+  const [link] = findRecordLinks([failed], [r.record]);
+  assert.equal(link?.polluter, RETIRES);
+  assert.equal(link?.state, 'terminating');
+  assert.equal(link?.goneAt, T0 + 569);
 });
