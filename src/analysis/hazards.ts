@@ -4,8 +4,7 @@
 // Replayed from the evidence like the failure hunts, so the planner and the report agree.
 
 import type { HazardReport, ProbePlan } from '../model.ts';
-import { findHazards, type HazardCandidate } from '../record/hazards.ts';
-import { objectKey } from '../record/links.ts';
+import { findHazards, hazardObjectKey, type HazardCandidate } from '../record/hazards.ts';
 import { obtain, TIER, type HuntContext, type NextProbe } from './hunt.ts';
 import { outcomeIn, precedes, type RunView } from './evidence.ts';
 
@@ -41,9 +40,10 @@ export function huntHazards(ctx: HuntContext): HazardHunt[] {
  * the name found nothing, where the first creates it.
  */
 function firedInPlannedRuns(ctx: HuntContext, h: HazardCandidate): boolean {
-  const key = objectKey(h.object);
-  if (h.kind === 'state-dependence') return ctx.readMisses.some((m) => m.reader === h.second && m.creators.includes(h.first) && objectKey(m.object) === key);
-  return ctx.links.some((l) => l.victim === h.second && l.polluter === h.first && objectKey(l.object) === key);
+  // By name: each run's envtest is a new control plane, the hazard's object one run's of them.
+  const key = hazardObjectKey(h.object);
+  if (h.kind === 'state-dependence') return ctx.readMisses.some((m) => m.reader === h.second && m.creators.includes(h.first) && hazardObjectKey(m.object) === key);
+  return ctx.links.some((l) => l.victim === h.second && l.polluter === h.first && hazardObjectKey(l.object) === key);
 }
 
 /** The planner's key of a hazard probe (its share of the budget is counted by it). */

@@ -3,6 +3,13 @@
 // same name (the seed's race, before it fires); or one spec reads a name another spec created (a
 // state dependence). In every run where the two met, the near-miss margin says how close it came:
 // the time from the object gone to the second spec's request. Pure: runs and records in, data out.
+//
+// One pair is one hazard over all runs: an object is known by its name, not by the control plane
+// of one run (each run's envtest is a new instance), so the runs' evidence adds up; on envtest
+// instances the two specs must be of one suite (another package's envtest never shares the name).
+// A spec's own end includes its own wait: a request of its own that found the object gone (its
+// cleanup's Get answered 404) proves the object went before the spec finished, whatever its
+// window says (windows rebuilt from durations can end before the spec's cleanup nodes did).
 
 import { isSuiteNode, type HazardMeeting, type HazardReport, type RecordedObject, type RunResult, type TestId } from '../model.ts';
 import { goneAfter, objectKey, plainObject, succeeded, type RecordRequest, type PlacedRecord } from './links.ts';
@@ -44,32 +51,44 @@ export function findHazards(runs: readonly RunResult[], records: readonly Placed
     const run = byRun.get(record.run);
     if (!run) continue;
     const specs = specWindows(run);
+    const suites = new Map(run.cases.map((c) => [c.id, c.suite]));
     const named = groupByObject(record.requests);
-    for (const [key, history] of named) {
+    for (const history of named.values()) {
       const object = history[0]?.object;
       if (!object) continue;
-      objects.set(key, plainObject(object));
+      // The same name across runs; on an envtest instance, within the suite whose process started it.
+      const keyIn = (spec: TestId): string => (object.plane ? `${hazardObjectKey(object)}\u0002${suites.get(spec) ?? ''}` : hazardObjectKey(object));
       const firstTouch = new Map<TestId, Touch>();
       for (const r of history) {
         if (r.actor !== 'test' || !r.spec || !specs.has(r.spec) || r.object?.subresource || firstTouch.has(r.spec)) continue;
         const access = accessOf(r);
         if (access) firstTouch.set(r.spec, { run: record.run, spec: r.spec, access, request: r });
       }
-      for (const t of firstTouch.values()) touches.set(key, [...(touches.get(key) ?? []), t]);
+      for (const t of firstTouch.values()) {
+        const key = keyIn(t.spec);
+        objects.set(key, plainObject(object));
+        touches.set(key, [...(touches.get(key) ?? []), t]);
+      }
       // Deletes by one spec, and what came of them.
       for (const del of history) {
         if (del.verb !== 'delete' || !succeeded(del) || del.deleted === 'gone' || del.actor !== 'test' || !del.spec || !specs.has(del.spec)) continue;
         const gone = goneAfter(record, history, del.at, del.at);
-        const ended = specs.get(del.spec)?.endedAt;
+        const ended = specEnd(specs.get(del.spec)?.endedAt, history, del);
         // Only a write or the watch dates the end; a later 404 or create is only an upper bound.
         if (!gone || (gone.by !== 'finalizer-removed' && gone.by !== 'watch') || ended === undefined) continue;
         const windowMs = gone.at - ended;
-        if (windowMs > 0) holds.set(key, [...(holds.get(key) ?? []), { run: record.run, spec: del.spec, deletedAt: del.at, goneAt: gone.at, windowMs }]);
+        const key = keyIn(del.spec);
+        if (windowMs > 0) {
+          objects.set(key, plainObject(object));
+          holds.set(key, [...(holds.get(key) ?? []), { run: record.run, spec: del.spec, deletedAt: del.at, goneAt: gone.at, windowMs }]);
+        }
         // Who met it: every other spec whose first request on the name came after the delete.
         for (const t of firstTouch.values()) {
           if (t.spec === del.spec || t.request.at <= del.at || (t.access !== 'create' && t.access !== 'expects-absent' && t.access !== 'read')) continue;
-          const fired = t.request.at < gone.at;
+          // The server's own refusal (409, the name held) proves it, whatever the times say.
+          const fired = t.request.at < gone.at || (t.request.code === 409 && t.request.reason !== 'Conflict');
           const meeting: HazardMeeting = { run: record.run, probe: run.probe, windowMs: round(windowMs), marginMs: round(t.request.at - gone.at), fired };
+          if (keyIn(t.spec) !== key) continue;
           const pair = pairKey(del.spec, t.spec, key);
           meetings.set(pair, [...(meetings.get(pair) ?? []).filter((m) => m.run !== record.run), meeting]);
         }
@@ -78,7 +97,7 @@ export function findHazards(runs: readonly RunResult[], records: readonly Placed
       for (const t of firstTouch.values()) {
         if (t.access !== 'read') continue;
         const made = findLastBefore(history, t.request.at, (r) => r.verb === 'create' && succeeded(r));
-        if (made?.actor === 'test' && made.spec && made.spec !== t.spec && specs.has(made.spec)) reads.push({ key, creator: made.spec, touch: t });
+        if (made?.actor === 'test' && made.spec && made.spec !== t.spec && specs.has(made.spec) && keyIn(made.spec) === keyIn(t.spec)) reads.push({ key: keyIn(t.spec), creator: made.spec, touch: t });
       }
     }
   }
@@ -141,6 +160,23 @@ function accessOf(r: RecordRequest): HazardReport['access'] | undefined {
   if (r.verb === 'create') return 'create';
   if (r.verb === 'get') return r.code === 404 ? 'expects-absent' : succeeded(r) ? 'read' : undefined;
   return undefined;
+}
+
+/**
+ * When the deleting spec was done with the object: its window's end, or later, its own request
+ * that found the object gone after the delete (the Get of a cleanup's wait answered 404), when
+ * the record placed that request in the spec (after its window only while no other spec ran).
+ */
+function specEnd(endedAt: number | undefined, history: readonly RecordRequest[], del: RecordRequest): number | undefined {
+  if (endedAt === undefined) return undefined;
+  const seenGone = history.find((r) => r.at > del.at && r.spec === del.spec && r.actor === 'test' && r.code === 404 && !r.object?.subresource);
+  return seenGone ? Math.max(endedAt, seenGone.at) : endedAt;
+}
+
+/** An object as the hazards know it across runs: by its name, whatever control plane of one run held it. */
+export function hazardObjectKey(o: RecordedObject): string {
+  const { plane: _plane, ...named } = o;
+  return objectKey(named);
 }
 
 function specWindows(run: RunResult): Map<TestId, { startedAt?: number; endedAt?: number }> {

@@ -24,6 +24,8 @@ export interface RecordRequest {
   deleted?: 'gone' | 'stayed';
   /** The spec running when it was received (suite setup included), when the record placed it. */
   spec?: TestId;
+  /** When the server answered it (the audit event's stageTimestamp), when later than `at`: a write's effect holds from then. */
+  doneAt?: number;
 }
 
 /** One run's record as the hunt reads it: its requests placed in specs, and the watch's deletions. */
@@ -175,11 +177,13 @@ export function goneAfter(
   if (seenGone === Infinity) {
     // Nothing later shows it gone: its last write removed the finalizer if nothing answered for it after.
     const last = findLast(history, removal);
-    if (last && !history.some((r) => r.at > last.at && succeeded(r))) return { at: last.at, by: 'finalizer-removed' };
+    if (last && !history.some((r) => r.at > last.at && succeeded(r))) return { at: last.doneAt ?? last.at, by: 'finalizer-removed' };
     return undefined;
   }
   const lastWrite = findLast(history, (r) => removal(r) && r.at < seenGone);
-  if (lastWrite) return { at: lastWrite.at, by: 'finalizer-removed' };
+  // The object is gone when the write that removed its finalizer was answered, not when it arrived
+  // (on a loaded server the two are tens of ms apart, and another spec's create can fall between).
+  if (lastWrite) return { at: lastWrite.doneAt ?? lastWrite.at, by: 'finalizer-removed' };
   if (watched && watched.at === seenGone) return { at: watched.at, by: 'watch' };
   if (missed && missed.at === seenGone) return { at: missed.at, by: 'not-found' };
   return { at: seenGone, by: 'next-create' };

@@ -52,6 +52,7 @@ export function placedRecord({ run, record, timeline = [] }: RecordedRun): Place
       if (e.reason) request.reason = e.reason;
       if (e.message) request.message = e.message;
       if (e.deleted) request.deleted = e.deleted;
+      if (e.stageTimestamp > e.requestReceivedTimestamp) request.doneAt = e.stageTimestamp;
       const spec = placer?.entry(e).test;
       if (spec) request.spec = spec;
       requests.push(request);

@@ -30,7 +30,7 @@ import {
   type TestIndex,
 } from './findings.ts';
 import { escapeHtml, formatDuration, oneLine, plural, truncate, visibleControls } from './text.ts';
-import { chainText, decidedText, hazardText } from './record-text.ts';
+import { chainText, decidedText, hazardCounts, hazardGroupCounts, hazardGroups, hazardGroupText } from './record-text.ts';
 
 /** Rows in the matrix: every finding and related test, then stable tests up to this many rows. */
 const MATRIX_ROWS = 400;
@@ -47,17 +47,22 @@ function pre(text: string): string {
   return escapeHtml(visibleControls(text.replace(/\r\n|\r/g, '\n')));
 }
 
-/** Latent hazards from the record: warnings while they never fired, findings once they did. */
+/** Latent hazards from the record: one row per object and first spec (its victims listed), fired first, counts before names. */
 function hazardsSection(report: Report, tests: TestIndex): string {
   const hazards = report.hazards ?? [];
   if (!hazards.length) return '';
   const name = (id: string): string => tests.name(id);
-  const rows = hazards.map((h) => {
-    const tag = h.outcome === 'fired' ? '<span class="tag fail">fired</span>' : `<span class="tag suspected">${h.outcome === 'held-off' ? 'never fired' : 'never met'}</span>`;
-    return `<li>${tag} ${testName(tests, h.first, 80)} → ${testName(tests, h.second, 80)}<br><span class="muted">${t(hazardText(h, name))}</span></li>`;
+  const groups = hazardGroups(hazards);
+  const fired = hazards.filter((h) => h.outcome === 'fired').length;
+  const rows = groups.map((g) => {
+    const outcome = g.hazards[0]?.outcome;
+    const tag = g.fired ? '<span class="tag fail">fired</span>' : `<span class="tag suspected">${outcome === 'held-off' ? 'never fired' : 'never met'}</span>`;
+    const counts = hazardGroupCounts(g);
+    const victims = g.hazards.map((h) => testName(tests, h.second, 80)).join(', ');
+    return `<li>${tag} <b>${t(counts)}</b> · ${testName(tests, g.first, 80)} → ${victims}<br><span class="muted">${t(hazardGroupText(g, name))}</span></li>`;
   });
   return `<section><h2>Hazards</h2>
-<p class="muted">Pairs of specs that meet on one object name, found in the API server's record of the runs: one leaves the object held (terminating) past its own end, or creates what the other reads. A hazard that never fired is a warning, with its measured window and margins; one that fired is a finding.</p>
+<p class="muted">${t(hazardCounts(hazards.length, groups.length, fired))}. Pairs of specs that meet on one object name, found in the API server's record of the runs: one leaves the object held (terminating) past its own end, or creates what the other reads. A hazard that never fired is a warning, with its measured window and margins; one that fired is a finding. One line per object and the spec that leaves it.</p>
 <ul class="hazards">${rows.join('\n')}</ul></section>`;
 }
 

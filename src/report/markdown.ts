@@ -28,7 +28,7 @@ import {
 } from './findings.ts';
 import { formatDuration, mdCode, mdFence, mdText, mermaidLabel, plural, safeUrl, truncate } from './text.ts';
 import { damageSentence } from '../ingest/damage.ts';
-import { chainEdges, chainText, decidedText, hazardText } from './record-text.ts';
+import { chainEdges, chainText, decidedText, hazardCounts, hazardGroupCounts, hazardGroups, hazardGroupText } from './record-text.ts';
 
 /** GitHub rejects issue and PR comment bodies longer than this. */
 export const GITHUB_COMMENT_LIMIT = 65_536;
@@ -363,20 +363,27 @@ function mermaid(view: View, maxEdges: number): string | undefined {
   return hidden > 0 ? `${out.join('\n')}\n\n_The diagram shows ${shown.length} of ${edges.size.toLocaleString('en-US')} links._` : out.join('\n');
 }
 
-/** Latent hazards from the record: warnings while they never fired, findings once they did. */
+/**
+ * Latent hazards from the record: warnings while they never fired, findings once they did. One
+ * line per object and first spec (its victims listed), fired first, counts before names.
+ */
 function hazardsSection(view: View, max: number): string | undefined {
   const hazards = view.report.hazards ?? [];
   if (!hazards.length) return undefined;
+  const groups = hazardGroups(hazards);
   const fired = hazards.filter((h) => h.outcome === 'fired').length;
-  const head = `**Hazards** (${hazards.length.toLocaleString('en-US')}${fired ? `, ${fired} fired` : ''}): pairs of specs that meet on one object name, from the API server's record`;
+  const head = `**Hazards** (${hazardCounts(hazards.length, groups.length, fired)}): pairs of specs that meet on one object name, from the API server's record`;
   if (max <= 0) return `${head}; ${fullReport(view)}.`;
   const name = (id: string): string => view.tests.name(id);
   const lines = [head, ''];
-  for (const h of hazards.slice(0, max)) {
-    const mark = h.outcome === 'fired' ? '❌ **fired**' : '⚠️';
-    lines.push(`- ${mark} ${mdCode(truncate(name(h.first), 120))} → ${mdCode(truncate(name(h.second), 120))}: ${mdText(truncate(hazardText(h, name), 600))}`);
+  for (const g of groups.slice(0, max)) {
+    const mark = g.fired ? '❌ **fired**' : '⚠️';
+    const counts = hazardGroupCounts(g);
+    const victims = g.hazards.map((h) => mdCode(truncate(name(h.second), 120)));
+    const shown = victims.length > 3 ? [...victims.slice(0, 3), `${victims.length - 3} more`] : victims;
+    lines.push(`- ${mark} ${mdText(counts)} · ${mdCode(truncate(name(g.first), 120))} → ${shown.join(', ')}: ${mdText(truncate(hazardGroupText(g, name), 600 * Math.min(g.hazards.length, 2)))}`);
   }
-  if (hazards.length > max) lines.push('', more(view, hazards.length - max, 'hazards'));
+  if (groups.length > max) lines.push('', more(view, groups.length - max, 'hazard lines'));
   return lines.join('\n');
 }
 

@@ -87,14 +87,96 @@ export function chainEdges(link: RecordLink): { fromPolluter: string; toVictim: 
  * under stress cpu, none fired".
  */
 export function hazardText(h: HazardReport, name: (id: string) => string): string {
+  return [heldText(h, name, h.windowMs), ...victimTexts(h, name)].join('; ');
+}
+
+/** The hazards that share one object and one first spec: one line in the renderers, its victims listed. */
+export interface HazardGroup {
+  first: string;
+  object: RecordedObject;
+  /** Its pairs, fired first, then the report's order (closest call first). */
+  hazards: HazardReport[];
+  fired: number;
+}
+
+/**
+ * The report's hazards grouped by (object name, first spec): a spec that leaves one name held
+ * threatens every spec that touches it, and reads as one line. Groups with a fired pair come first,
+ * then the report's order.
+ */
+export function hazardGroups(hazards: readonly HazardReport[]): HazardGroup[] {
+  const groups = new Map<string, HazardGroup>();
+  for (const h of hazards) {
+    // By name: the control plane of one run is no part of what the specs share.
+    const key = [h.kind, h.first, h.object.group, h.object.resource, h.object.namespace ?? '', h.object.name].join('\u0000');
+    const group = groups.get(key) ?? { first: h.first, object: h.object, hazards: [], fired: 0 };
+    group.hazards.push(h);
+    if (h.outcome === 'fired') group.fired += 1;
+    groups.set(key, group);
+  }
+  const fired = (h: HazardReport): number => (h.outcome === 'fired' ? 0 : 1);
+  for (const g of groups.values()) g.hazards = g.hazards.map((h, i) => ({ h, i })).sort((a, b) => fired(a.h) - fired(b.h) || a.i - b.i).map(({ h }) => h);
+  return [...groups.values()].map((g, i) => ({ g, i })).sort((a, b) => Number(b.g.fired > 0) - Number(a.g.fired > 0) || a.i - b.i).map(({ g }) => g);
+}
+
+/** The section's counts: "5 pairs on 3 lines, 2 fired", or "1, fired" for one. */
+export function hazardCounts(pairs: number, lines: number, fired: number): string {
+  const firedText = fired ? `, ${fired.toLocaleString('en-US')} fired` : '';
+  if (pairs === lines) return `${pairs.toLocaleString('en-US')}${firedText}`;
+  return `${pairs.toLocaleString('en-US')} pairs on ${lines.toLocaleString('en-US')} lines${firedText}`;
+}
+
+/**
+ * A group's counts, said before any test name: "2 specs, met 4 times, hit once, 3 probes (1
+ * failed)"; "never met" when no run put the two in turn.
+ */
+export function hazardGroupCounts(g: HazardGroup): string {
+  const meetings = g.hazards.reduce((n, h) => n + h.meetings.length, 0);
+  const hits = g.hazards.reduce((n, h) => n + h.meetings.filter((m) => m.fired).length, 0);
+  const probes = g.hazards.reduce((n, h) => n + h.probes.runs.length, 0);
+  const failed = g.hazards.reduce((n, h) => n + h.probes.failed.length, 0);
+  const parts: string[] = [];
+  if (g.hazards.length > 1) parts.push(`${g.hazards.length} specs`);
+  parts.push(meetings ? `met ${times(meetings)}${hits ? `, hit ${times(hits)}` : ''}` : 'never met');
+  if (probes) parts.push(`${probes} probe${probes === 1 ? '' : 's'}${failed ? ` (${failed} failed)` : ''}`);
+  return parts.join(', ');
+}
+
+function times(n: number): string {
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${n.toLocaleString('en-US')} times`;
+}
+
+/**
+ * A group in a sentence: its one hazard's, or the object held (the longest window of the group)
+ * and each spec that touches it, fired first: "bloom stayed terminating up to 170 ms after A
+ * ended; B hit it while it was held in run 004 (…); C created bloom 35 ms after it was gone (…)".
+ */
+export function hazardGroupText(g: HazardGroup, name: (id: string) => string): string {
+  const [only] = g.hazards;
+  if (g.hazards.length === 1 && only) return hazardText(only, name);
+  const windows = g.hazards.map((h) => h.windowMs).filter((w) => w !== undefined);
+  const head = g.hazards[0] as HazardReport;
+  const held = head.kind === 'state-dependence'
+    ? `${head.object.name} (${objectName(head.object)}) is created by ${name(head.first)}: the specs that read it may fail without it before them`
+    : heldText(head, name, windows.length ? Math.max(...windows) : undefined, true);
+  return [held, ...g.hazards.flatMap((h) => victimTexts(h, name, true))].join('; ');
+}
+
+/** What the first spec leaves: the object held past its end, or a name it creates for another to read. */
+function heldText(h: HazardReport, name: (id: string) => string, windowMs: number | undefined, upTo = false): string {
   const first = name(h.first);
+  if (h.kind === 'state-dependence') return `${name(h.second)} reads ${h.object.name} (${objectName(h.object)}), which ${first} creates: it may fail without ${first} before it`;
+  return `${h.object.name} (${objectName(h.object)}) stayed terminating ${windowMs !== undefined ? `${upTo ? 'up to ' : ''}${millis(windowMs)}` : 'a while'} after ${first} ended`;
+}
+
+/** How the second spec met the object, and its probes; in a group, a state dependence names its reader and the probes their pair. */
+function victimTexts(h: HazardReport, name: (id: string) => string, inGroup = false): string[] {
   const second = name(h.second);
   const object = h.object.name;
   const parts: string[] = [];
   if (h.kind === 'state-dependence') {
-    parts.push(`${second} reads ${object} (${objectName(h.object)}), which ${first} creates: it may fail without ${first} before it`);
+    if (inGroup) parts.push(`${second} reads it`);
   } else {
-    parts.push(`${object} (${objectName(h.object)}) stayed terminating ${h.windowMs !== undefined ? millis(h.windowMs) : 'a while'} after ${first} ended`);
     const margins = h.meetings.filter((m) => m.marginMs !== undefined && !m.fired);
     const closest = margins.sort((a, b) => (a.marginMs ?? 0) - (b.marginMs ?? 0))[0];
     const verb = h.access === 'create' ? 'created' : h.access === 'read' ? 'read' : 'expected absent';
@@ -105,7 +187,7 @@ export function hazardText(h: HazardReport, name: (id: string) => string): strin
   }
   if (h.probes.runs.length > 0) {
     const how = h.kind === 'state-dependence' ? `${second} alone` : `back to back${h.probes.stress ? ' under stress cpu' : ''}`;
-    parts.push(`probes: ${h.probes.runs.length} ${how}, ${h.probes.failed.length ? `failed in ${h.probes.failed.join(', ')}` : 'none fired'}`);
+    parts.push(`${inGroup && h.kind !== 'state-dependence' ? `probes with ${second}` : 'probes'}: ${h.probes.runs.length} ${how}, ${h.probes.failed.length ? `failed in ${h.probes.failed.join(', ')}` : 'none fired'}`);
   }
-  return parts.join('; ');
+  return parts;
 }

@@ -23,7 +23,7 @@ import {
 } from './findings.ts';
 import { formatDuration, oneLine, plural, truncate } from './text.ts';
 import { damageSentence } from '../ingest/damage.ts';
-import { chainText, decidedText, hazardText } from './record-text.ts';
+import { chainText, decidedText, hazardCounts, hazardGroupCounts, hazardGroups, hazardGroupText } from './record-text.ts';
 
 export interface TerminalOptions {
   /** Use ANSI colours (the CLI decides from isTTY / NO_COLOR and passes it in). */
@@ -150,8 +150,14 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   const hazards = report.hazards ?? [];
   if (hazards.length) {
     const fired = hazards.filter((h) => h.outcome === 'fired').length;
-    out.push('', paint('bold', `Hazards (${hazards.length}${fired ? `, ${fired} fired` : ''})`));
-    for (const h of hazards.slice(0, MAX_LEAKS)) out.push(`  ${h.outcome === 'fired' ? paint('red', 'fired') : paint('yellow', 'warn ')} ${fit(hazardText(h, (id) => tests.name(id)), width - 9)}`);
+    const groups = hazardGroups(hazards);
+    out.push('', paint('bold', `Hazards (${hazardCounts(hazards.length, groups.length, fired)})`));
+    // One line per object and the spec that leaves it, fired first; its counts before the names.
+    for (const g of groups.slice(0, MAX_LEAKS)) {
+      const counts = hazardGroupCounts(g);
+      out.push(`  ${g.fired ? paint('red', 'fired') : paint('yellow', 'warn ')} ${fit(`${counts}: ${hazardGroupText(g, (id) => tests.name(id))}`, width - 9)}`);
+    }
+    if (groups.length > MAX_LEAKS) out.push(`  …and ${plural(groups.length - MAX_LEAKS, 'more hazard line')}`);
   }
 
   const { cleanup } = report;

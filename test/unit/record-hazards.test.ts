@@ -7,11 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunResult, TestId } from '../../src/model.ts';
 import { findHazards } from '../../src/record/hazards.ts';
-import type { PlacedRecord, RecordRequest } from '../../src/record/links.ts';
+import { findRecordLinks, type PlacedRecord, type RecordRequest } from '../../src/record/links.ts';
 import { planProbes } from '../../src/analysis/probes.ts';
 import { analyzeHazards, reportVerdict } from '../../src/analysis/verdicts.ts';
 import { id, run } from './analysis-sim.ts';
-import { iris2, withTimes } from './record-sim.ts';
+import { BEING_DELETED, iris2, T0, withTimes } from './record-sim.ts';
+import { parseRecord } from '../../src/record/parse.ts';
+import { placedRecord } from '../../src/record/placed.ts';
 
 const P = id('ModelCache lifecycle evicts the iris2 cache on delete');
 const V = id('ModelCache serving warms the iris2 cache for inference');
@@ -173,4 +175,173 @@ test('a hazard probe replays the seed of a run whose record showed the hold, not
   // In the report the runs that held it are no field of the contract.
   const [reported] = analyzeHazards({ runs: [held.run, quick.run], records: [held.record, quick.record] });
   assert.equal(Object.hasOwn(reported ?? {}, 'heldIn'), false);
+});
+
+// --- The record as the API server writes it (audit.k8s.io/v1 Events, one envtest instance a run),
+// read by the parser and placed in Ginkgo's spec windows, as a real run of the example is.
+
+const RETIRES = id('ModelCache lifecycle retires the bloom cache after its last request');
+const WARMS = id('ModelCache serving warms the bloom cache once its tokenizer has loaded');
+const FILLER = id('ModelCache inventory counts every cache in the cluster');
+
+/** One audit line of the test process (the specs and the in-process controller share its user agent). */
+function auditLine(atMs: number, verb: string, code: number, extra: { subresource?: string; deleted?: 'stayed' | 'gone'; reason?: string; message?: string; answeredMs?: number } = {}): string {
+  const status: Record<string, unknown> = { metadata: {}, code };
+  if (extra.reason) status.reason = extra.reason;
+  if (extra.message) status.message = extra.message;
+  if (extra.deleted === 'gone') status.details = { uid: '7d0c5c0e-5b0e-4b8e-9a34-5f1d2c1e0b11' };
+  const received = new Date(T0 + atMs).toISOString().replace('Z', '000Z');
+  const answered = new Date(T0 + (extra.answeredMs ?? atMs)).toISOString().replace('Z', '000Z');
+  return JSON.stringify({
+    kind: 'Event',
+    apiVersion: 'audit.k8s.io/v1',
+    level: 'Metadata',
+    auditID: `a-${atMs}-${verb}`,
+    stage: 'ResponseComplete',
+    requestURI: `/apis/cache.kubeflake.dev/v1alpha1/namespaces/default/modelcaches/bloom${extra.subresource ? `/${extra.subresource}` : ''}`,
+    verb,
+    user: { username: 'admin', groups: ['system:masters', 'system:authenticated'] },
+    sourceIPs: ['127.0.0.1'],
+    userAgent: 'controller.test/v0.0.0 (linux/amd64) kubernetes/$Format',
+    objectRef: { resource: 'modelcaches', namespace: 'default', name: 'bloom', apiGroup: 'cache.kubeflake.dev', apiVersion: 'v1alpha1', ...(extra.subresource ? { subresource: extra.subresource } : {}) },
+    responseStatus: status,
+    requestReceivedTimestamp: received,
+    stageTimestamp: answered,
+  });
+}
+
+/** The warms spec's life of bloom from `at`: create, the controller's finalizer, then its DeferCleanup deletes and polls until the Get answers 404. */
+function warmsAndWaits(at: number): string[] {
+  return [
+    auditLine(at, 'create', 201),
+    auditLine(at + 10, 'patch', 200),
+    auditLine(at + 80, 'patch', 200, { subresource: 'status' }),
+    auditLine(at + 460, 'delete', 200, { deleted: 'stayed' }),
+    auditLine(at + 485, 'get', 200),
+    auditLine(at + 510, 'get', 200),
+    // The controller drains the shard and removes the finalizer; the cleanup's next Get finds it gone.
+    auditLine(at + 600, 'patch', 200),
+    auditLine(at + 625, 'get', 404, { reason: 'NotFound' }),
+  ];
+}
+
+/** The retires spec's life of bloom from `at`: create, finalizer, delete without waiting; the drain ends `holdMs` after `endsAt`. */
+function retiresWithoutWaiting(at: number, endsAt: number, holdMs: number): string[] {
+  return [
+    auditLine(at, 'create', 201),
+    auditLine(at + 10, 'patch', 200),
+    auditLine(at + 80, 'patch', 200, { subresource: 'status' }),
+    auditLine(endsAt - 20, 'delete', 200, { deleted: 'stayed' }),
+    auditLine(endsAt + holdMs, 'patch', 200),
+  ];
+}
+
+/** A passing run of one envtest instance: specs at the given [start, end) ms, the record's lines as written. */
+function recordedRun(runId: string, instance: string, windows: [TestId, number, number][], lines: string[]): { run: RunResult; record: PlacedRecord } {
+  const base = run(runId, 5, windows.map(([t]) => [t.slice(t.indexOf(' :: ') + 4), 'passed']));
+  const at = new Map(windows.map(([t, start, end]) => [t, { start, end }]));
+  const timed: RunResult = { ...base, cases: base.cases.map((c) => ({ ...c, startedAt: T0 + (at.get(c.id)?.start ?? 0), endedAt: T0 + (at.get(c.id)?.end ?? 0) })) };
+  const audit = parseRecord(`${lines.join('\n')}\n`);
+  assert.equal(audit.skipped, 0);
+  const placed = placedRecord({ run: timed, record: { envtest: { [instance]: audit } } });
+  assert.ok(placed);
+  return { run: timed, record: placed };
+}
+
+test('one pair is one hazard over all runs, though each run\'s envtest is a new control plane; the spec that deletes and waits for its own is no polluter', () => {
+  // Run 000: warms (its cleanup waits for bloom to go), then retires (no wait: bloom held 160 ms past its end).
+  const a = recordedRun('000', '1737-1796656083417', [[WARMS, 0, 800], [RETIRES, 800, 1200], [FILLER, 1200, 2000]], [
+    ...warmsAndWaits(100),
+    ...retiresWithoutWaiting(850, 1200, 160),
+  ]);
+  // Run 001: retires first (held 120 ms), warms creates bloom 300 ms into its window, 180 ms after it was gone.
+  const b = recordedRun('001', '1802-1796656112004', [[RETIRES, 0, 400], [WARMS, 400, 1400], [FILLER, 1400, 2000]], [
+    ...retiresWithoutWaiting(50, 400, 120),
+    ...warmsAndWaits(700),
+  ]);
+  const hazards = findHazards([a.run, b.run], [a.record, b.record]);
+  assert.deepEqual(hazards.map((h) => [h.first, h.second, h.object.name]), [[RETIRES, WARMS, 'bloom']]);
+  const [hazard] = hazards;
+  assert.equal(hazard?.windowMs, 160, 'the longest hold over both runs');
+  assert.deepEqual(hazard?.heldIn, ['000', '001']);
+  assert.deepEqual(hazard?.meetings, [{ run: '001', probe: false, windowMs: 120, marginMs: 180, fired: false }]);
+  assert.equal(hazard?.object.plane !== undefined, true, 'the object keeps a control plane of the record (the contract\'s field)');
+});
+
+test('a spec whose window ends before its cleanup\'s wait is done with the object when its own Get finds it gone: no hold, no hazard with it first', () => {
+  // Warms' window ends at 600 (as a window rebuilt from durations may), before its DeferCleanup's
+  // wait: its delete at 560, the finalizer's removal at 700 and its Get answered 404 at 725 fall in
+  // the gap after it, where the record places them in warms. Retires (no wait) still holds bloom.
+  const c = recordedRun('002', '1911-1796656140230', [[WARMS, 0, 600], [RETIRES, 2700, 3100], [FILLER, 3100, 4000]], [
+    ...warmsAndWaits(100),
+    ...retiresWithoutWaiting(2750, 3100, 90),
+  ]);
+  const placedWarms = c.record.requests.filter((r) => r.spec === WARMS);
+  assert.equal(placedWarms.some((r) => r.code === 404 && r.at > T0 + 600), true, 'the wait\'s 404 is placed in warms, after its window');
+  const hazards = findHazards([c.run], [c.record]);
+  assert.deepEqual(hazards.map((h) => [h.first, h.second, h.windowMs]), [[RETIRES, WARMS, 90]]);
+  // Without the wait's Get, nothing shows warms saw bloom go: the 100 ms past its window is a hold.
+  const noWait = { ...c.record, requests: c.record.requests.filter((r) => !(r.spec === WARMS && r.code === 404)) };
+  assert.deepEqual(findHazards([c.run], [noWait]).map((h) => [h.first, h.second, h.windowMs]), [[WARMS, RETIRES, 100], [RETIRES, WARMS, 90]]);
+});
+
+test('on envtest, a name in another suite\'s control plane is another object: no pair across suites', () => {
+  const a = recordedRun('000', '1737-1796656083417', [[RETIRES, 0, 400], [FILLER, 400, 2000]], retiresWithoutWaiting(50, 400, 120));
+  const other = 'Webhook Suite :: serving warms the bloom cache';
+  const b = recordedRun('000', '1744-1796656083502', [[WARMS, 0, 1000]], warmsAndWaits(300));
+  // The second package's suite: its own process, its own envtest.
+  const bRun: RunResult = { ...b.run, cases: b.run.cases.map((c) => ({ ...c, id: other, suite: 'Webhook Suite' })) };
+  const bRecord: PlacedRecord = { ...b.record, requests: b.record.requests.map((r) => ({ ...r, spec: other })) };
+  const merged: RunResult = { ...a.run, cases: [...a.run.cases, ...bRun.cases], order: [...a.run.order, other] };
+  const record: PlacedRecord = { run: '000', requests: [...a.record.requests, ...bRecord.requests].sort((x, y) => x.at - y.at) };
+  assert.deepEqual(findHazards([merged], [record]), []);
+});
+
+test('a hazard fired in a planned run whose envtest was another instance: the record\'s link to the same name counts', () => {
+  // Run 001 (instance a): P before V, iris2 held 140 ms, V creates it after: met, held off.
+  const met = passingRun('001', 12, [P, V, F], 140);
+  const a: PlacedRecord = { ...met.record, requests: met.record.requests.map((r) => ({ ...r, object: { ...iris2, plane: 'a' } })) };
+  // Run 000 (instance b): V's create refused while iris2 is held; it is never seen gone in the run, so no meeting is dated.
+  const failing = withTimes(run('000', 11, [['ModelCache lifecycle evicts the iris2 cache on delete', 'passed'], ['ModelCache serving warms the iris2 cache for inference', 'failed', BEING_DELETED], ['filler', 'passed']]));
+  const start = (t: TestId) => failing.cases.find((c) => c.id === t)?.startedAt ?? 0;
+  const object = { ...iris2, plane: 'b' };
+  const b: PlacedRecord = {
+    run: '000',
+    requests: [
+      { at: start(P) + 10, spec: P, verb: 'create', code: 201, actor: 'test', object },
+      { at: start(P) + 60, spec: P, verb: 'delete', code: 200, actor: 'test', object, deleted: 'stayed' },
+      { at: start(V) + 5, spec: V, verb: 'create', code: 409, actor: 'test', object, reason: 'AlreadyExists', message: BEING_DELETED },
+    ],
+  };
+  const [hazard, ...rest] = analyzeHazards({ runs: [failing, met.run], records: [b, a] });
+  assert.deepEqual(rest, []);
+  assert.equal(hazard?.first, P);
+  assert.equal(hazard?.second, V);
+  assert.equal(hazard?.object.plane, 'a', 'the hold was shown by instance a');
+  assert.deepEqual(hazard?.meetings.map((m) => [m.run, m.fired]), [['001', false]]);
+  assert.equal(hazard?.outcome, 'fired');
+});
+
+test('the object is gone when the write that removed its finalizer was answered: a create received between its arrival and its answer was refused, and the meeting fired', () => {
+  // From run 001 of a loaded hunt: the finalizer's patch arrived 62 ms after retires ended and was
+  // answered 56 ms later; warms' create arrived 44 ms after the patch and was refused (409).
+  const refusedMessage = 'object is being deleted: modelcaches.cache.kubeflake.dev "bloom" already exists';
+  const r = recordedRun('001', '1737-1796656083417', [[RETIRES, 0, 451], [WARMS, 451, 570], [FILLER, 570, 2000]], [
+    auditLine(20, 'create', 201, { answeredMs: 78 }),
+    auditLine(105, 'patch', 200),
+    auditLine(445, 'delete', 200, { deleted: 'stayed' }),
+    auditLine(513, 'patch', 200, { answeredMs: 569 }),
+    auditLine(557, 'create', 409, { reason: 'AlreadyExists', message: refusedMessage, answeredMs: 567 }),
+    auditLine(4637, 'get', 404, { reason: 'NotFound' }),
+  ]);
+  const [hazard] = findHazards([r.run], [r.record]);
+  assert.equal(hazard?.first, RETIRES);
+  assert.equal(hazard?.second, WARMS);
+  assert.deepEqual(hazard?.meetings, [{ run: '001', probe: false, windowMs: 118, marginMs: -12, fired: true }]);
+  // The failure the refusal caused is linked to retires by the record: bloom was still terminating.
+  const failed: RunResult = { ...r.run, cases: r.run.cases.map((c) => (c.id === WARMS ? { ...c, status: 'failed', failure: { message: `Expected success, but got an error:\n    ${refusedMessage}` } } : c)) };
+  const [link] = findRecordLinks([failed], [r.record]);
+  assert.equal(link?.polluter, RETIRES);
+  assert.equal(link?.state, 'terminating');
+  assert.equal(link?.goneAt, T0 + 569);
 });

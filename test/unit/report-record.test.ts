@@ -93,8 +93,8 @@ test('markdown: the polluter says the record decided it, the chain has its timin
   assert.match(diagram, /\|AlreadyExists \+40 ms\|/);
   assert.match(diagram, /\[\("modelcaches default\/iris2"\)\]/);
   assert.match(md, /\*\*Hazards\*\* \(2, 1 fired\)/);
-  assert.match(md, /- ⚠️ <code>ModelCache garbage collection waits for orphaned caches to disappear<\/code> → <code>Tenant quota creates the default ResourceQuota<\/code>: mnist \(modelcaches\.cache\.kubeflake\.dev default\/mnist\) stayed terminating 140 ms after ModelCache garbage collection waits for orphaned caches to disappear ended; Tenant quota creates the default ResourceQuota created mnist 35 ms after it was gone \(run 004, closest of 2 meetings\); probes: 3 back to back under stress cpu, none fired/);
-  assert.match(md, /- ❌ \*\*fired\*\* <code>Tenant quota creates the default ResourceQuota<\/code> → <code>ModelCache garbage collection waits for orphaned caches to disappear<\/code>: .*hit it while it was held in run probe-009 \(25 ms before it was gone\); probes: 1 back to back under stress cpu, failed in probe-009/);
+  assert.match(md, /- ⚠️ met twice, 3 probes · <code>ModelCache garbage collection waits for orphaned caches to disappear<\/code> → <code>Tenant quota creates the default ResourceQuota<\/code>: mnist \(modelcaches\.cache\.kubeflake\.dev default\/mnist\) stayed terminating 140 ms after ModelCache garbage collection waits for orphaned caches to disappear ended; Tenant quota creates the default ResourceQuota created mnist 35 ms after it was gone \(run 004, closest of 2 meetings\); probes: 3 back to back under stress cpu, none fired/);
+  assert.match(md, /- ❌ \*\*fired\*\* met once, hit once, 1 probe \(1 failed\) · <code>Tenant quota creates the default ResourceQuota<\/code> → <code>ModelCache garbage collection waits for orphaned caches to disappear<\/code>: .*hit it while it was held in run probe-009 \(25 ms before it was gone\); probes: 1 back to back under stress cpu, failed in probe-009/);
 });
 
 test('html: a Chain row with the timings, the deciding evidence, and a Hazards section in the navigation', () => {
@@ -116,5 +116,53 @@ test('terminal: one chain line under the polluter, and the hazards', () => {
   assert.equal(chain.length, 1);
   assert.match(chain[0] ?? '', /deleted modelcaches\.cache\.kubeflake\.dev default\/iris2 at \+0 ms; the victim's create was refused at \+40 ms/);
   assert.match(text, /Hazards \(2, 1 fired\)/);
-  assert.match(text, /warn {2}mnist \(modelcaches\.cache\.kubeflake\.dev default\/mnist\) stayed terminating 140 ms/);
+  assert.match(text, /warn {2}met twice, 3 probes: mnist \(modelcaches\.cache\.kubeflake\.dev default\/mnist\) stayed terminating 140 ms/);
+});
+
+/** One spec leaves bloom held; three specs touch the name (one fired in a probe, one met it, one never did); mnist is another line. */
+function withGroupedHazards(): Report {
+  const report = loadReport('findings');
+  const bloom = { group: 'cache.kubeflake.dev', resource: 'modelcaches', namespace: 'default', name: 'bloom', plane: '1737-1796656083417' };
+  const pair = (second: string, extra: Partial<HazardReport>): HazardReport => ({
+    first: POLLUTER,
+    second,
+    object: bloom,
+    kind: 'terminating',
+    access: 'create',
+    windowMs: 120,
+    meetings: [],
+    probes: { runs: [], failed: [], stress: false },
+    outcome: 'unmet',
+    ...extra,
+  });
+  // The report's order is closest call first; the fired pair is not the first of its group there.
+  report.hazards = [
+    heldOff,
+    pair(CLEANER, { windowMs: 170, meetings: [{ run: '001', probe: false, windowMs: 170, marginMs: 30, fired: false }, { run: '003', probe: false, windowMs: 90, marginMs: 60, fired: false }], outcome: 'held-off' }),
+    pair(VICTIM, { object: { ...bloom, plane: '1802-1796656112004' }, meetings: [{ run: 'probe-004', probe: true, windowMs: 140, marginMs: -20, fired: true }], probes: { runs: ['probe-004'], failed: ['probe-004'], stress: true }, outcome: 'fired' }),
+    pair(QUOTA, {}),
+  ];
+  return report;
+}
+
+test('hazards are grouped by object and first spec: one line each, fired first, counts before names, the victims listed (markdown)', () => {
+  const md = renderMarkdown(withGroupedHazards());
+  assert.match(md, /\*\*Hazards\*\* \(4 pairs on 2 lines, 1 fired\)/);
+  const lines = md.split('\n').filter((l) => /^- (❌|⚠️) /.test(l) && /bloom|mnist/.test(l));
+  assert.equal(lines.length, 2, lines.join('\n'));
+  const [bloom, mnist] = lines;
+  assert.match(bloom ?? '', /^- ❌ \*\*fired\*\* 3 specs, met 3 times, hit once, 1 probe \(1 failed\) · <code>ModelCache lifecycle evicts the iris2 cache on delete<\/code> → <code>ModelCache provisioning creates iris2 and reports it Ready<\/code>, <code>ModelCache garbage collection waits for orphaned caches to disappear<\/code>, <code>Tenant quota creates the default ResourceQuota<\/code>: /);
+  assert.match(bloom ?? '', /: bloom \(modelcaches\.cache\.kubeflake\.dev default\/bloom\) stayed terminating up to 170 ms after ModelCache lifecycle evicts the iris2 cache on delete ended; ModelCache provisioning creates iris2 and reports it Ready hit it while it was held in run probe-004 \(20 ms before it was gone\); probes with ModelCache provisioning creates iris2 and reports it Ready: 1 back to back under stress cpu, failed in probe-004; ModelCache garbage collection waits for orphaned caches to disappear created bloom 30 ms after it was gone \(run 001, closest of 2 meetings\); Tenant quota creates the default ResourceQuota created bloom in other runs; the two never met/);
+  assert.match(mnist ?? '', /^- ⚠️ met twice, 3 probes · <code>ModelCache garbage collection/);
+});
+
+test('hazards are grouped in the terminal and the HTML too, fired first', () => {
+  const text = renderTerminal(withGroupedHazards(), { color: false, width: 400 });
+  assert.match(text, /Hazards \(4 pairs on 2 lines, 1 fired\)\n {2}fired 3 specs, met 3 times, hit once, 1 probe \(1 failed\): bloom \(modelcaches\.cache\.kubeflake\.dev default\/bloom\) stayed terminating up to 170 ms\b.*\n {2}warn {2}met twice, 3 probes: mnist /);
+  const html = renderHtml(withGroupedHazards());
+  const rows = /<ul class="hazards">([\s\S]*?)<\/ul>/.exec(html)?.[1]?.split('\n') ?? [];
+  assert.equal(rows.length, 2);
+  assert.match(rows[0] ?? '', /^<li><span class="tag fail">fired<\/span> <b>3 specs, met 3 times, hit once, 1 probe \(1 failed\)<\/b> · /);
+  assert.match(rows[1] ?? '', /^<li><span class="tag suspected">never fired<\/span> <b>met twice, 3 probes<\/b> · /);
+  assert.match(html, /4 pairs on 2 lines, 1 fired\. Pairs of specs/);
 });
