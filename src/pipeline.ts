@@ -20,7 +20,7 @@ import { takeSnapshot, snapshotProblem } from './cluster/snapshot.ts';
 import { diffSnapshots } from './cluster/diff.ts';
 import { DEFAULT_NOISE_RULES } from './cluster/noise.ts';
 import { timelineEvents, watchCluster, type ClusterWatch } from './cluster/watch.ts';
-import { INSTANCES_ENV, provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
+import { INSTANCES_ENV, OBSERVATION_ENV, provideEnvtestAssets, type ProvidedEnvtestAssets } from './envtest/assets.ts';
 import { describeInstances, packageModes, packagesOfRun, readEnvtestEvidence } from './envtest/evidence.ts';
 import { observeEnvtest } from './envtest/observe.ts';
 import { readRunRecord } from './record/read.ts';
@@ -392,7 +392,8 @@ function observer(context: ObserverContext) {
           runDir: dir,
           cwd: settings.cwd,
           timeoutMs: settings.runTimeoutMs,
-          env: suiteEnv(context, instancesDir, seed),
+          // A probe only measures a rate: its own envtest keeps the record alone (no gate, no hold, no snapshots).
+          env: { ...suiteEnv(context, instancesDir, seed), ...(plan ? { [OBSERVATION_ENV]: 'record' } : {}) },
           focus: plan ? selectionOf(plan, log.tests()).tests : focus ? selectionOf({ seed, tests: focus }, log.tests()).tests : undefined,
           extra,
           reportGlob: settings.reportGlob,

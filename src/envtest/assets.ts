@@ -19,6 +19,8 @@ import { envtestReleaseAssets, kubernetesVersionOfGoMod, missingBinaries, Releas
 export const INSTANCES_ENV = 'KUBEFLAKE_ENVTEST_DIR';
 /** Overrides the shutdown hold bound for one run (milliseconds). */
 export const HOLD_ENV = 'KUBEFLAKE_ENVTEST_HOLD_MS';
+/** `record` for a probe: the shim keeps only the API server's record (no gate, no hold; see the shim). */
+export const OBSERVATION_ENV = 'KUBEFLAKE_ENVTEST_OBSERVATION';
 /** The shim stops the real server at most this long after envtest asked: envtest waits 20 s, then kills. */
 export const DEFAULT_HOLD_MS = 5_000;
 const REAL_STOP_MS = 10_000;
@@ -111,6 +113,7 @@ export async function wrapEnvtestAssets(options: WrapOptions): Promise<WrappedAs
     tokenFile: join(dir, TOKEN_FILE),
     instancesEnv: INSTANCES_ENV,
     holdEnv: HOLD_ENV,
+    observationEnv: OBSERVATION_ENV,
     holdMs: options.holdMs ?? DEFAULT_HOLD_MS,
     realStopMs: REAL_STOP_MS,
     startHoldMs: START_HOLD_MS,

@@ -37,6 +37,8 @@ export interface EnvtestInstance {
   timelineEvents: number;
   /** The API server's audit record was copied to audit.jsonl beside this file: its size, and whether the server had exited (so every request is in it). */
   record?: { bytes: number; complete: boolean };
+  /** `record`: a probe's instance, of which kubeflake kept the API server's record alone (no snapshots, no watch). */
+  observation?: 'record';
   /** Gaps: an instance never ready, a watch that failed, a server killed before its last snapshot. */
   problems: string[];
 }
@@ -159,6 +161,7 @@ export function packagesOfRun(run: RunResult, cwd: string): string[] {
 /** The log lines of a run's instances: one line each, and warnings for their problems. */
 export function describeInstances(run: string, instances: readonly EnvtestInstance[]): { lines: string[]; warnings: string[] } {
   const lines = instances.map((instance) => {
+    if (instance.observation === 'record') return `envtest ${instance.package}: the API server's record only (a probe), ${instance.record ? `${instance.record.bytes} bytes` : 'none written'}`;
     const held = instance.hold ? `, shutdown held ${instance.hold.heldMs} ms (${instance.hold.endedBy === 'released' ? 'until the last snapshot' : instance.hold.endedBy})` : '';
     return `envtest ${instance.package}: ${instance.baselineObjects ?? 0} objects at start, ${instance.afterObjects ?? 0} at stop, ${instance.timelineEvents} timeline events${held}`;
   });
@@ -199,6 +202,8 @@ const EMPTY_TIMELINE = 'the timeline is empty';
  */
 export function emptyTimelineNotice(input: { run: string; tests: number; clusterEvents: number; instances: EnvtestInstance[]; watched: boolean }): string | undefined {
   if (!input.watched || input.tests === 0) return undefined;
+  // A probe's instances were not watched on purpose: an empty timeline there says nothing.
+  if (input.instances.length > 0 && input.instances.every((instance) => instance.observation === 'record')) return undefined;
   const instanceEvents = input.instances.reduce((sum, instance) => sum + instance.timelineEvents, 0);
   if (input.clusterEvents + instanceEvents > 0) return undefined;
   if (input.instances.length > 0) {

@@ -4,7 +4,9 @@
 // It starts the real server with kubeflake's credential on a port of its own, announces it in the
 // instances folder, keeps envtest's port closed until kubeflake has its baseline, and holds the
 // real server after envtest's stop until kubeflake has taken its last snapshot (assets.ts writes
-// the launcher and the config; observe.ts is the other side of the marker files).
+// the launcher and the config; observe.ts is the other side of the marker files). For a probe
+// (KUBEFLAKE_ENVTEST_OBSERVATION=record) it only adds the credential and the audit record: the
+// real server takes envtest's own port, with no gate and no hold.
 //
 // Node, not sh: Node is always there where kubeflake runs (it is what runs kubeflake), and unlike
 // sh it puts the real server in its own process group and times the shutdown hold to the
@@ -28,6 +30,8 @@ export interface ShimConfig {
   tokenFile: string;
   instancesEnv: string;
   holdEnv: string;
+  /** Names the variable that asks for the record alone (`record`: a probe); absent in folders wrapped before it existed. */
+  observationEnv?: string;
   holdMs: number;
   realStopMs: number;
   /** At most this long after the real server was started, envtest's port opens even without kubeflake. */
@@ -51,6 +55,8 @@ export interface EnvtestInstanceAnnouncement {
   holdMs: number;
   /** The real server's audit log, complete once it has exited; absent when the suite configured its own audit. */
   auditLog?: string;
+  /** `record`: the server runs on envtest's own port with no gate and no hold; kubeflake keeps its record alone. */
+  observation?: 'record';
 }
 
 /** What a shim writes when it has stopped (`<id>.stopped.json`): how long it held the server. */
@@ -64,7 +70,7 @@ export interface EnvtestShimStop {
   heldMs: number;
   holdMs: number;
   /** Why the hold ended. */
-  endedBy: 'released' | 'bound' | 'no-observer' | 'server-exited';
+  endedBy: 'released' | 'bound' | 'no-observer' | 'server-exited' | 'record-only';
   /** When the real server had exited. */
   exitedAt: number;
   exitCode: number | null;
@@ -105,6 +111,9 @@ function main(config: ShimConfig, args: string[]): void {
   // configured an audit of its own keeps it, and the instance is observed by the watch alone.
   const auditLog = config.auditPolicyFile && !hasOwnAuditConfig(args) ? file('.audit.jsonl') : undefined;
   const realArgs = auditLog && config.auditPolicyFile ? [...tokenArgs, ...auditLogFlags(config.auditPolicyFile, auditLog)] : tokenArgs;
+  // A probe only measures a rate: the record is all kubeflake reads of it, and the real server writes
+  // it by itself. No gate before the suite's first request, no hold after envtest's stop.
+  const recordOnly = config.observationEnv !== undefined && process.env[config.observationEnv] === 'record' && auditLog !== undefined;
   const suiteTokens = suiteTokenFile ? fs.readFileSync(suiteTokenFile, 'utf8').trimEnd() + '\n' : '';
   fs.writeFileSync(tokenAuthFile, `${suiteTokens}${token},kubeflake,kubeflake,"system:masters"\n`, { mode: 0o600 });
 
@@ -124,9 +133,9 @@ function main(config: ShimConfig, args: string[]): void {
       cleanUp();
       process.exit(0);
     }
-    let endedBy: EnvtestShimStop['endedBy'] = 'bound';
+    let endedBy: EnvtestShimStop['endedBy'] = recordOnly ? 'record-only' : 'bound';
     try {
-      writeAtomic(file('.stopping'), String(stopRequestedAt));
+      if (!recordOnly) writeAtomic(file('.stopping'), String(stopRequestedAt));
     } catch {
       endedBy = 'no-observer';
     }
@@ -167,7 +176,7 @@ function main(config: ShimConfig, args: string[]): void {
         record();
       }
     };
-    if (endedBy === 'no-observer') return finish(undefined);
+    if (endedBy === 'no-observer' || endedBy === 'record-only') return finish(undefined);
     const deadline = stopRequestedAt + holdMs;
     const poll = (): void => {
       if (fs.existsSync(file('.released'))) {
@@ -190,11 +199,12 @@ function main(config: ShimConfig, args: string[]): void {
     if (process.ppid !== parentPid) stop();
   }, 1000).unref();
 
-  const launch = (realPort: number): void => {
+  /** Starts the real server: on a port of its own behind the gate, or (record only, no port given) on envtest's. */
+  const launch = (realPort?: number): void => {
     // Its own process group: envtest stops the API server by signalling the shim's whole group,
     // and the real server must outlive that signal until kubeflake has taken its last snapshot.
-    const portArgs = withSecurePort(realArgs, realPort);
-    const realEndpoint = apiServerEndpoint(portArgs) ?? `https://127.0.0.1:${realPort}`;
+    const portArgs = realPort === undefined ? realArgs : withSecurePort(realArgs, realPort);
+    const realEndpoint = apiServerEndpoint(portArgs) ?? endpoint;
     const spawnedAt = Date.now();
     const server = childProcess.spawn(config.real, portArgs, { stdio: 'inherit', detached: true });
     real = server;
@@ -213,8 +223,9 @@ function main(config: ShimConfig, args: string[]): void {
       }
     });
     if (server.pid === undefined) return;
-    const announcement: EnvtestInstanceAnnouncement = { id, server: realEndpoint, pid: server.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: spawnedAt, holdMs, ...(auditLog ? { auditLog } : {}) };
+    const announcement: EnvtestInstanceAnnouncement = { id, server: realEndpoint, pid: server.pid, shimPid: process.pid, parentPid, cwd: process.cwd(), startedAt: spawnedAt, holdMs, ...(auditLog ? { auditLog } : {}), ...(recordOnly ? { observation: 'record' as const } : {}) };
     writeAtomic(file('.json'), JSON.stringify(announcement));
+    if (realPort === undefined) return;
 
     // envtest's own port opens only once kubeflake has its baseline and its watch in place (or
     // after a bound): nothing the suite does can come before them. Bytes pass through untouched.
@@ -249,6 +260,10 @@ function main(config: ShimConfig, args: string[]): void {
     waitForObserver();
   };
 
+  if (recordOnly) {
+    launch();
+    return;
+  }
   const probe = net.createServer();
   probe.on('error', (error) => {
     process.stderr.write(`kubeflake envtest shim: cannot find a free port: ${error.message}\n`);

@@ -4,7 +4,8 @@
 // the suite runs, and takes the last snapshot when envtest stops it (the shim holds the server
 // until then). The evidence of each instance lands in runs/<id>/envtest/<instance>/ with the
 // same files as the cluster kubeflake provisions, so leaks are found and attributed the same way
-// (evidence.ts reads it back and decides).
+// (evidence.ts reads it back and decides). A probe's instance (the shim announces `observation:
+// record`) is not connected to at all: only its audit record is collected.
 //
 //   const envtest = await observeEnvtest({ instancesDir, token, runDir, cwd, log });
 //   ... run the suite with wrapped.env ...
@@ -136,6 +137,8 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
   let over = false;
   void context.finishRequested.then(() => (over = true));
   const stopRequested = () => over || existsSync(marker('.stopping'));
+  // A probe's shim keeps the record alone: nothing to connect to, only its account and record to collect.
+  if (announcement.observation === 'record') return followRecordOnly(instance, announcement, dir, context, marker, () => over);
 
   // The kubeconfig holds the token: it lives in a private folder, never in the results.
   const kubeconfig = join(context.privateDir, `${id}.kubeconfig`);
@@ -208,6 +211,31 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     if (stopped.endedBy === 'bound') {
       instance.problems.push(`the shim let the server go after its ${stopped.holdMs} ms bound, before kubeflake's last snapshot was done; that snapshot may be partial`);
     }
+  }
+  await collectRecord(instance, announcement, dir, stopped !== undefined);
+  return instance;
+}
+
+/**
+ * A probe's instance: no connection, baseline, watch or last snapshot (nothing reads a probe's leaks;
+ * its record links what it needs). Waits for the shim's account once the server has exited, then
+ * copies the record.
+ */
+async function followRecordOnly(instance: EnvtestInstance, announcement: EnvtestInstanceAnnouncement, dir: string, context: FollowContext, marker: (suffix: string) => string, over: () => boolean): Promise<EnvtestInstance> {
+  instance.observation = 'record';
+  let stopped: EnvtestShimStop | undefined;
+  let overSince: number | undefined;
+  while (!(stopped = await readJsonFile<EnvtestShimStop>(marker('.stopped.json')))) {
+    if (over()) {
+      overSince ??= Date.now();
+      // The test binary has exited: its shim is gone or stopping the server now.
+      if (!isAlive(announcement.shimPid) || Date.now() > overSince + announcement.holdMs + 12_000) break;
+    }
+    await sleep(context.pollMs);
+  }
+  if (stopped) {
+    instance.stopRequestedAt = stopped.stopRequestedAt;
+    instance.hold = { heldMs: stopped.heldMs, holdMs: stopped.holdMs, endedBy: stopped.endedBy, exitedAt: stopped.exitedAt };
   }
   await collectRecord(instance, announcement, dir, stopped !== undefined);
   return instance;

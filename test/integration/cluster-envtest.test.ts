@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, SHIM_CONFIG, type WrappedAssets } from '../../src/envtest/assets.ts';
+import { provideEnvtestAssets, wrapAssetsOfBinary, wrapEnvtestAssets, HOLD_ENV, OBSERVATION_ENV, SHIM_CONFIG, type WrappedAssets } from '../../src/envtest/assets.ts';
 import { envtestReleaseAssets, goPlatform } from '../../src/envtest/release.ts';
 import type { EnvtestShimStop } from '../../src/envtest/kube-apiserver-shim.ts';
 import { envtestRunLeaks, readEnvtestEvidence, type EnvtestInstance } from '../../src/envtest/evidence.ts';
@@ -23,6 +23,10 @@ import { timelineEvents } from '../../src/cluster/watch.ts';
 import { parseReport } from '../../src/ingest/parse.ts';
 import { mergeReports } from '../../src/ingest/run.ts';
 import { runProcess } from '../../src/exec.ts';
+import { readRunRecord } from '../../src/record/read.ts';
+import { hunt } from '../../src/pipeline.ts';
+import { recordingPresenter } from '../../src/presenter.ts';
+import { parseSettings } from '../../src/settings.ts';
 import { testId, type LeakReport, type RunResult } from '../../src/model.ts';
 import { testBinaries } from '../support/cluster.ts';
 import { fixtures, projectRoot } from '../support/paths.ts';
@@ -232,6 +236,60 @@ test('two packages that each start an envtest at once: both instances are observ
     ['left-by-alpha', 'alpha suite :: alpha leaves its config map behind'],
     ['left-by-beta', 'beta suite :: beta leaves its config map behind'],
   ]);
+});
+
+test('a probe\'s envtest keeps the API server\'s record alone: no gate, no snapshots, no watch, no shutdown hold; the record is complete', { timeout: 300_000 }, async () => {
+  const runDir = join(work, 'runs', 'probe-000');
+  const logLines: string[] = [];
+  const observation = await observeEnvtest({ instancesDir: wrapped.instancesDir, token: wrapped.token, runDir, cwd: example, log: (line) => logLines.push(line) });
+  const { result } = await goTest(runDir, 11, ['-ginkgo.focus=adds the shard-drain finalizer'], { ...wrapped.env, [OBSERVATION_ENV]: 'record' });
+  const instances = await observation.finish();
+  assert.equal(result.exitCode, 0, result.stdout + result.stderr);
+  assert.equal(instances.length, 1, `log: ${logLines.join(' | ')}`);
+  const instance = instances[0] as EnvtestInstance;
+  assert.equal(instance.observation, 'record');
+  assert.deepEqual(instance.problems, []);
+  // kubeflake never connected: no readiness, baseline or last snapshot; the shim opened no gate and held nothing.
+  assert.equal(instance.readyAt ?? instance.baselineAt ?? instance.lastSnapshotAt ?? instance.releasedAt, undefined, JSON.stringify(instance));
+  assert.equal(instance.hold?.endedBy, 'record-only');
+  assert.equal(instance.hold?.start, undefined, 'no gate: the real server listened on envtest\'s own port');
+  assert.ok(instance.hold.heldMs < 1000, `held ${instance.hold.heldMs} ms`);
+  const [evidence] = await readEnvtestEvidence(runDir);
+  assert.equal(evidence?.baseline ?? evidence?.after, undefined, 'no snapshots written');
+  assert.deepEqual(evidence?.timeline, []);
+  assert.deepEqual(envtestRunLeaks([evidence!], await runResult(runDir, 0, 1, 0), DEFAULT_NOISE_RULES).flat(), [], 'a probe reports no leaks of its own');
+
+  // The record: copied once the real server had exited, holding the spec's own create.
+  assert.equal(instance.record?.complete, true);
+  const record = (await readRunRecord(runDir, [instance.id]))?.envtest[instance.id];
+  const creates = (record?.entries ?? []).filter((entry) => entry.verb === 'create' && entry.object?.resource === 'modelcaches');
+  assert.ok(creates.length >= 1, `${record?.entries.length ?? 0} entries, no create of a ModelCache`);
+  assert.deepEqual(readdirSync(wrapped.instancesDir).filter((name) => name.startsWith(instance.id)), [], 'the instance\'s marker files are gone');
+});
+
+test('a hunt of the planted suite with probes kept by their record alone: the planted polluters are still found and confirmed, and the leaks are the planned runs\' own', { timeout: 1_800_000 }, async () => {
+  const results = join(work, 'hunt-record-only-probes');
+  const settings = parseSettings({ command: ['go', 'test', './...'], 'working-directory': example, runs: '3', cluster: 'local', results, seed: '2026', 'max-probes': '3', 'fix-probes': '0' }, { ...process.env, KUBECONFIG: '' });
+  settings.testEnv = { USE_EXISTING_CLUSTER: 'false', MODELCACHE_FIXED: 'false' };
+  delete settings.kubebuilderAssets;
+  const report = await hunt(settings, recordingPresenter());
+  const probes = report.runs.filter((run) => run.probe).map((run) => run.id);
+  assert.ok(probes.length >= 1, 'the hunt probed');
+  for (const id of probes) {
+    const instances = JSON.parse(readFileSync(join(results, 'runs', id, 'envtest.json'), 'utf8')) as EnvtestInstance[];
+    assert.deepEqual(instances.map((instance) => [instance.observation, instance.record?.complete, instance.problems]), [['record', true, []]], id);
+  }
+  for (const id of report.runs.filter((run) => !run.probe).map((run) => run.id)) {
+    const instances = JSON.parse(readFileSync(join(results, 'runs', id, 'envtest.json'), 'utf8')) as EnvtestInstance[];
+    assert.ok(instances.every((instance) => instance.observation === undefined && instance.baselineAt !== undefined && instance.lastSnapshotAt !== undefined), `${id} observed in full`);
+  }
+  const polluterOf = (victim: string) => report.tests.find((t) => t.name === victim)?.polluters?.find((p) => p.confirmed)?.test;
+  assert.equal(polluterOf('ModelCache serving warms the iris2 cache for inference'), polluter);
+  assert.equal(polluterOf('ModelCache serving transcribes through the whisper cache'), id('ModelCache lifecycle rolls the whisper cache over to a new build'));
+  // The tenancy spec's leaks are found (and given to it) from the planned runs; no probe is listed with a leak.
+  assert.ok(report.leaks.some((leak) => leak.kind === 'Namespace' && /^modelcache-tenant-/.test(leak.name) && leak.createdBy === leaker), JSON.stringify(report.leaks.map((l) => [l.kind, l.name, l.createdBy])));
+  assert.deepEqual(report.leaks.filter((leak) => leak.runs.some((run) => probes.includes(run))), []);
+  assert.deepEqual((report.runs.flatMap((run) => run.warnings ?? [])), [], 'no run is said to be unseen or partly observed');
 });
 
 test('with nobody releasing it, the shim lets the server go at its bound, and the suite stops normally', { timeout: 300_000 }, async () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { apiServerEndpoint, isInformationalCall, withKubeflakeTokenFile, withSecurePort } from '../../src/envtest/api-server-args.ts';
 import { kubernetesVersionOfGoMod, pickEnvtestArchive, type EnvtestIndex } from '../../src/envtest/release.ts';
 import {
+  describeInstances,
   emptyTimelineNotice,
   envtestRunLeaks,
   instanceBaseline,
@@ -219,6 +220,14 @@ test('an empty timeline is explained: the suite did not touch what kubeflake wat
   assert.equal(emptyTimelineNotice({ run: '003', tests: 12, clusterEvents: 5, instances: [], watched: true }), undefined);
   assert.equal(emptyTimelineNotice({ run: '004', tests: 0, clusterEvents: 0, instances: [], watched: true }), undefined, 'no test ran: the run line already says so');
   assert.equal(emptyTimelineNotice({ run: '005', tests: 3, clusterEvents: 0, instances: [], watched: false }), undefined, 'not watching: nothing to expect');
+});
+
+test('a probe\'s instances, kept by their record alone, are neither taken for unseen control planes nor described as empty snapshots', () => {
+  const probe = instance({ observation: 'record', record: { bytes: 48_213, complete: true } });
+  assert.equal(emptyTimelineNotice({ run: 'probe-000', tests: 2, clusterEvents: 0, instances: [probe], watched: true }), undefined, 'not watched on purpose');
+  assert.match(emptyTimelineNotice({ run: '000', tests: 2, clusterEvents: 0, instances: [probe, instance()], watched: true }) ?? '', /started 2 envtest control plane\(s\) but kubeflake saw nothing/, 'a watched instance beside it still counts');
+  assert.deepEqual(describeInstances('probe-000', [probe]), { lines: ['envtest ./internal/controller: the API server\'s record only (a probe), 48213 bytes'], warnings: [] });
+  assert.match(describeInstances('probe-001', [instance({ observation: 'record' })]).lines[0] ?? '', /record only \(a probe\), none written$/);
 });
 
 test('the report says which mode each package ran in, and why a run\'s timeline stayed empty', async () => {
