@@ -221,7 +221,29 @@ func describe(fset *token.FileSet, p parsed, declared map[string]map[string]bool
 	}
 	// Ginkgo nodes anywhere: in `var _ = Describe(...)` at package level and inside functions.
 	var stack []int
-	var within string
+	for _, decl := range p.ast.Decls {
+		within := ""
+		if fn, ok := decl.(*ast.FuncDecl); ok {
+			within = fn.Name.Name
+		}
+		walkGinkgoNodes(decl, func(call *ast.CallExpr, kind string) {
+			entry := node{Kind: kind, Text: textOf(call), Start: line(call.Pos()), End: line(call.End()), Containers: append([]int{}, stack...), Func: within}
+			var calls []string
+			for _, arg := range call.Args {
+				calls = append(calls, callsIn(arg, own)...)
+			}
+			entry.Calls = unique(calls)
+			entry.Own = ownStatements(call, line)
+			out.Nodes = append(out.Nodes, entry)
+			stack = append(stack, len(out.Nodes)-1)
+		}, func() { stack = stack[:len(stack)-1] })
+	}
+	return out
+}
+
+// walkGinkgoNodes calls enter for every Ginkgo node call under root, outermost first, and leave
+// once the nodes nested in its arguments are walked: the caller keeps its own container stack.
+func walkGinkgoNodes(root ast.Node, enter func(call *ast.CallExpr, kind string), leave func()) {
 	var visit func(n ast.Node) bool
 	visit = func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
@@ -232,29 +254,14 @@ func describe(fset *token.FileSet, p parsed, declared map[string]map[string]bool
 		if !nodeKinds[kind] {
 			return true
 		}
-		entry := node{Kind: kind, Text: textOf(call), Start: line(call.Pos()), End: line(call.End()), Containers: append([]int{}, stack...), Func: within}
-		var calls []string
-		for _, arg := range call.Args {
-			calls = append(calls, callsIn(arg, own)...)
-		}
-		entry.Calls = unique(calls)
-		entry.Own = ownStatements(call, line)
-		out.Nodes = append(out.Nodes, entry)
-		stack = append(stack, len(out.Nodes)-1)
+		enter(call, kind)
 		for _, arg := range call.Args {
 			ast.Inspect(arg, visit)
 		}
-		stack = stack[:len(stack)-1]
+		leave()
 		return false
 	}
-	for _, decl := range p.ast.Decls {
-		within = ""
-		if fn, ok := decl.(*ast.FuncDecl); ok {
-			within = fn.Name.Name
-		}
-		ast.Inspect(decl, visit)
-	}
-	return out
+	ast.Inspect(root, visit)
 }
 
 // ownStatements: the lines of the statements in the node's function arguments that are not

@@ -127,16 +127,7 @@ func loadVarPackage(dir string) (*varPackage, error) {
 
 func (pkg *varPackage) collectNodes(vf *varFile) {
 	var stack []*ginkgoNode
-	var visit func(n ast.Node) bool
-	visit = func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		kind := calleeName(call.Fun)
-		if !nodeKinds[kind] {
-			return true
-		}
+	walkGinkgoNodes(vf.ast, func(call *ast.CallExpr, kind string) {
 		node := &ginkgoNode{kind: kind, text: textOf(call), call: call, containers: append([]*ginkgoNode{}, stack...), file: vf}
 		for _, arg := range call.Args {
 			if lit, ok := arg.(*ast.FuncLit); ok {
@@ -152,13 +143,7 @@ func (pkg *varPackage) collectNodes(vf *varFile) {
 			}
 		}
 		stack = append(stack, node)
-		for _, arg := range call.Args {
-			ast.Inspect(arg, visit)
-		}
-		stack = stack[:len(stack)-1]
-		return false
-	}
-	ast.Inspect(vf.ast, visit)
+	}, func() { stack = stack[:len(stack)-1] })
 }
 
 // code: the function a node runs; an Entry runs its DescribeTable's body function.
