@@ -116,7 +116,11 @@ test('plain `go test ./...` of a suite that starts its own envtest: kubeflake se
   // Leaks and their creators, as the ground truth says.
   const run = await runResult(runDir, startedAt, endedAt, result.exitCode);
   assert.ok(run.cases.length >= 20, `${run.cases.length} specs in the report`);
-  const leaks = envtestRunLeaks([evidence!], run, DEFAULT_NOISE_RULES).flat();
+  // As the hunt attributes them: by the instance's record, the watch where the record says nothing
+  // (watch-only attribution is the fallback, judged under load in cluster-attribution-load).
+  const record = await readRunRecord(runDir, [instance.id]);
+  assert.ok(record?.envtest[instance.id], 'the instance kept its record');
+  const leaks = envtestRunLeaks([evidence!], run, DEFAULT_NOISE_RULES, undefined, (i) => record?.envtest[i.id]?.entries).flat();
   const leak = (kind: string, name: RegExp, namespace?: RegExp): LeakReport | undefined =>
     leaks.find((l) => l.kind === kind && name.test(l.name) && (namespace === undefined || namespace.test(l.namespace)));
   const tenant = /^modelcache-tenant-[a-z0-9]{5}$/;
