@@ -45,7 +45,8 @@ async function patchOf(repo: string, after: string, name: string): Promise<strin
   return file;
 }
 
-test('two proven patches of one file that each add the same import both apply: the import once, both waits', async () => {
+/** A git repository holding BASE as a_test.go, committed, removed after `use`. */
+async function withBaseRepo(use: (repo: string) => Promise<void>): Promise<void> {
   const parent = await mkdtemp(join(tmpdir(), 'kubeflake-fix-apply-'));
   const repo = join(parent, 'repo');
   try {
@@ -54,6 +55,14 @@ test('two proven patches of one file that each add the same import both apply: t
     await writeFile(join(repo, 'a_test.go'), BASE);
     await git(repo, 'add', '-A');
     await git(repo, 'commit', '-qm', 'base');
+    await use(repo);
+  } finally {
+    await rm(parent, { recursive: true, force: true });
+  }
+}
+
+test('two proven patches of one file that each add the same import both apply: the import once, both waits', () =>
+  withBaseRepo(async (repo) => {
     const iris = await patchOf(repo, waitFor(withImport(BASE), 'iris2'), 'iris');
     const whisper = await patchOf(repo, waitFor(withImport(BASE), 'whisper'), 'whisper');
     assert.equal(patchHunks(await readFile(whisper, 'utf8')).length, 2, 'the import and the wait');
@@ -66,27 +75,14 @@ test('two proven patches of one file that each add the same import both apply: t
     const before = await readFile(join(repo, 'a_test.go'), 'utf8');
     await assert.rejects(applyPatch(whisper, repo), /every change of it is in the tree already \(2 of 2\).*was the fix applied already\?/s);
     assert.equal(await readFile(join(repo, 'a_test.go'), 'utf8'), before);
-  } finally {
-    await rm(parent, { recursive: true, force: true });
-  }
-});
+  }));
 
-test('a patch that applies nowhere is refused whole: no hunk of it is applied', async () => {
-  const parent = await mkdtemp(join(tmpdir(), 'kubeflake-fix-apply-'));
-  const repo = join(parent, 'repo');
-  try {
-    await mkdir(repo);
-    await git(repo, 'init', '-q');
-    await writeFile(join(repo, 'a_test.go'), BASE);
-    await git(repo, 'add', '-A');
-    await git(repo, 'commit', '-qm', 'base');
+test('a patch that applies nowhere is refused whole: no hunk of it is applied', () =>
+  withBaseRepo(async (repo) => {
     const iris = await patchOf(repo, waitFor(withImport(BASE), 'iris2'), 'iris');
     // The user changed the line since the hunt: the wait's hunk has no place, the import's has.
     const changed = BASE.replace('\tdeleteIt("iris2")\n', '\tdeleteIt("iris3")\n');
     await writeFile(join(repo, 'a_test.go'), changed);
     await assert.rejects(applyPatch(iris, repo), /git apply .* failed .*patch does not apply/s);
     assert.equal(await readFile(join(repo, 'a_test.go'), 'utf8'), changed);
-  } finally {
-    await rm(parent, { recursive: true, force: true });
-  }
-});
+  }));
