@@ -196,13 +196,8 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
     instance.releasedAt = Date.now();
     api?.close();
   }
-  // The shim writes its account once the real server has exited.
-  const holdDeadline = Date.now() + announcement.holdMs + 12_000;
-  let stopped: EnvtestShimStop | undefined;
-  while (!(stopped = await readJsonFile<EnvtestShimStop>(marker('.stopped.json'))) && Date.now() < holdDeadline) {
-    if (over && !isAlive(announcement.shimPid)) break;
-    await sleep(context.pollMs);
-  }
+  // The shim writes its account once the real server has exited: within its hold of the release.
+  const stopped = await shimAccount(announcement, marker, context.pollMs, () => over, Date.now());
   if (stopped) {
     instance.hold = { heldMs: stopped.heldMs, holdMs: stopped.holdMs, endedBy: stopped.endedBy, exitedAt: stopped.exitedAt, ...(stopped.start ? { start: stopped.start } : {}) };
     if (stopped.start?.endedBy === 'bound') {
@@ -223,22 +218,34 @@ async function followInstance(announcement: EnvtestInstanceAnnouncement, context
  */
 async function followRecordOnly(instance: EnvtestInstance, announcement: EnvtestInstanceAnnouncement, dir: string, context: FollowContext, marker: (suffix: string) => string, over: () => boolean): Promise<EnvtestInstance> {
   instance.observation = 'record';
-  let stopped: EnvtestShimStop | undefined;
-  let overSince: number | undefined;
-  while (!(stopped = await readJsonFile<EnvtestShimStop>(marker('.stopped.json')))) {
-    if (over()) {
-      overSince ??= Date.now();
-      // The test binary has exited: its shim is gone or stopping the server now.
-      if (!isAlive(announcement.shimPid) || Date.now() > overSince + announcement.holdMs + 12_000) break;
-    }
-    await sleep(context.pollMs);
-  }
+  // Nobody releases it: the shim stops the server when envtest asks, at the latest when the run is over.
+  const stopped = await shimAccount(announcement, marker, context.pollMs, over);
   if (stopped) {
     instance.stopRequestedAt = stopped.stopRequestedAt;
     instance.hold = { heldMs: stopped.heldMs, holdMs: stopped.holdMs, endedBy: stopped.endedBy, exitedAt: stopped.exitedAt };
   }
   await collectRecord(instance, announcement, dir, stopped !== undefined);
   return instance;
+}
+
+/**
+ * The shim's account (`<id>.stopped.json`), written once the real server has exited. Waited for
+ * until the shim is gone after the run is over, or the hold's bound (plus the server's own stop)
+ * has passed since `boundFrom` (the release), or since the run's end when nothing released it.
+ */
+async function shimAccount(announcement: EnvtestInstanceAnnouncement, marker: (suffix: string) => string, pollMs: number, over: () => boolean, boundFrom?: number): Promise<EnvtestShimStop | undefined> {
+  let from = boundFrom;
+  let stopped: EnvtestShimStop | undefined;
+  while (!(stopped = await readJsonFile<EnvtestShimStop>(marker('.stopped.json')))) {
+    if (over()) {
+      // The test binary has exited: its shim is gone or stopping the server now.
+      if (!isAlive(announcement.shimPid)) break;
+      from ??= Date.now();
+    }
+    if (from !== undefined && Date.now() > from + announcement.holdMs + 12_000) break;
+    await sleep(pollMs);
+  }
+  return stopped;
 }
 
 /**
